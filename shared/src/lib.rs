@@ -1,0 +1,22 @@
+//! Core of the dedicated credit report service (专用信用报告).
+//!
+//! Pure domain logic: no I/O and no spin-sdk. Components parse a request, call
+//! into this crate, and write the response; persistence goes through the
+//! [`kv::KeyValue`] port.
+
+pub mod audit;
+pub mod auth;
+pub mod catalog;
+pub mod codes;
+pub mod config;
+pub mod error;
+pub mod inspect;
+pub mod kv;
+pub mod money;
+pub mod pdf;
+pub mod record;
+pub mod report;
+pub mod rules;
+pub mod store;
+pub mod uscc;
+pub mod window;
