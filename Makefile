@@ -32,7 +32,7 @@ components: setup
 
 ## host: the local Spin-compatible host and the developer tool
 host: setup
-	cargo build --release -p credit-host
+	cargo build --release -p credit-host -p credit-dev
 
 build: components host
 
@@ -51,7 +51,7 @@ test: build
 
 ## token: a development token, e.g. make token ROLE=entity USCC=91350200776049653A
 token:
-	@cargo build -q --release -p credit-host --bin credit-dev
+	@cargo build -q --release -p credit-dev
 	@$(DEV) token --role "$(ROLE)" $(if $(USCC),--uscc "$(USCC)") $(if $(UNIT),--unit "$(UNIT)")
 
 clean:
