@@ -1,1 +1,62 @@
-//! TODO
+//! The report PDF: a deterministic rendering of a [`ReportDocument`].
+//!
+//! The document is a print-ready view of a report snapshot: every value is
+//! already formatted for people (Chinese labels, dates as YYYY年MM月DD日 or
+//! YYYY-MM-DD), so the layout code makes no domain decisions.
+
+use serde::{Deserialize, Serialize};
+
+/// Everything printed on a report, already formatted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportDocument {
+    /// e.g. "YC-20261129-000123"
+    pub report_no: String,
+    /// The case-sensitive verification code, printed boxed at the top right of the cover.
+    pub verification_code: String,
+    /// "专用信用报告"
+    pub title: String,
+    /// e.g. "上市版" (listing/financing purposes) or "通用版"
+    pub edition: String,
+    pub entity_name: String,
+    /// 统一社会信用代码
+    pub uscc: String,
+    /// e.g. "2025年11月30日至2026年11月29日（近12个月）"
+    pub period: String,
+    /// e.g. "金融市场应用·企业上市"
+    pub purpose: String,
+    /// e.g. "2026年11月29日"
+    pub issued_on: String,
+    /// e.g. "2026年12月29日"
+    pub valid_until: String,
+    /// e.g. "永昌县发展和改革局"
+    pub issuer: String,
+    /// Verification page link encoded in the QR code, with the code filled in.
+    pub verify_url: String,
+    /// Hex SHA-256 of the stored snapshot; written to Info and XMP metadata.
+    pub snapshot_digest: String,
+    /// Paragraphs of the 报告说明 page.
+    pub notes: Vec<String>,
+    /// One entry per chosen report domain, in catalog order.
+    pub domains: Vec<DomainSection>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DomainSection {
+    /// e.g. "税务"
+    pub name: String,
+    /// e.g. "县税务局"
+    pub unit: String,
+    /// Records that count in this domain; empty means 无违法违规记录.
+    pub records: Vec<RecordSection>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordSection {
+    /// e.g. "行政处罚", "严重失信主体名单", "经营异常名录"
+    pub kind: String,
+    pub document_no: String,
+    /// e.g. Some("异议处理中") or Some("已修复")
+    pub status_label: Option<String>,
+    /// The record's fields in print order: (label, value), e.g. ("违法事实", "…").
+    pub fields: Vec<(String, String)>,
+}
