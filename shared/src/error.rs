@@ -1,1 +1,234 @@
-//! TODO
+//! The one error type of the service. Every component maps every failure
+//! through [`Error::to_problem`], so each answer carries a stable upper-case
+//! `code`, an HTTP status and a Chinese `detail` a person can act on
+//! (RFC 9457 `application/problem+json`).
+
+use serde_json::{Map, Value, json};
+
+use crate::kv::StoreError;
+
+/// Every error the HTTP API can answer. `Display` is the Chinese detail.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    #[error("请求体不是有效的 JSON：{0}")]
+    InvalidJson(String),
+    #[error("不支持的内容类型：{0}")]
+    UnsupportedMediaType(String),
+    #[error("请求体超过 {limit} 字节的上限")]
+    PayloadTooLarge { limit: u64 },
+    #[error("文件超过 {limit} 字节（5 MiB）的上限，请上传专用信用报告电子版原件")]
+    FileTooLarge { limit: u64 },
+    #[error("上传的文件不是 PDF（缺少 %PDF- 文件头），请上传专用信用报告电子版原件")]
+    NotAPdf,
+    #[error("一次最多提交 {limit} 条，请分批提交")]
+    TooManyItems { limit: usize },
+    #[error("{reason}")]
+    InvalidUscc { field: String, reason: String },
+    #[error("未知的领域代码：{code}")]
+    UnknownDomain { field: String, code: String },
+    #[error("未知的用途代码：{0}")]
+    UnknownPurpose(String),
+    #[error("查询时间范围只能是 12、24 或 36 个月，收到：{0}")]
+    InvalidMonths(String),
+    #[error("{0}")]
+    InvalidCode(String),
+    #[error("报告编号格式不正确：{0}")]
+    InvalidReportNo(String),
+    #[error("缺少必填字段 {field}")]
+    MissingField { field: String },
+    #[error("字段 {field} 不正确：{detail}")]
+    InvalidField { field: String, detail: String },
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("请求过于频繁，请 {retry_after_secs} 秒后再试")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("该主体今日申请报告已达 {limit} 次上限，请明日再申请")]
+    TooManyApplications { limit: u32, retry_after_secs: u64 },
+    #[error("不支持的请求方法，可用：{allowed}")]
+    MethodNotAllowed { allowed: String },
+    #[error("配置变量 {variable} 的值不正确：{detail}")]
+    InvalidConfig { variable: String, detail: String },
+    #[error("数据存储暂时不可用，请稍后重试")]
+    StoreUnavailable(String),
+    #[error("服务内部错误，请稍后重试")]
+    Internal(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn status(&self) -> u16 {
+        match self {
+            Error::InvalidJson(_)
+            | Error::InvalidUscc { .. }
+            | Error::UnknownDomain { .. }
+            | Error::UnknownPurpose(_)
+            | Error::InvalidMonths(_)
+            | Error::InvalidCode(_)
+            | Error::InvalidReportNo(_)
+            | Error::MissingField { .. }
+            | Error::InvalidField { .. } => 400,
+            Error::Unauthenticated(_) => 401,
+            Error::Forbidden(_) => 403,
+            Error::NotFound(_) => 404,
+            Error::MethodNotAllowed { .. } => 405,
+            Error::Conflict(_) => 409,
+            Error::PayloadTooLarge { .. } | Error::FileTooLarge { .. } | Error::TooManyItems { .. } => 413,
+            Error::UnsupportedMediaType(_) | Error::NotAPdf => 415,
+            Error::RateLimited { .. } | Error::TooManyApplications { .. } => 429,
+            Error::InvalidConfig { .. } | Error::Internal(_) => 500,
+            Error::StoreUnavailable(_) => 503,
+        }
+    }
+
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidJson(_) => "INVALID_JSON",
+            Error::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
+            Error::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
+            Error::FileTooLarge { .. } => "FILE_TOO_LARGE",
+            Error::NotAPdf => "NOT_A_PDF",
+            Error::TooManyItems { .. } => "TOO_MANY_ITEMS",
+            Error::InvalidUscc { .. } => "INVALID_USCC",
+            Error::UnknownDomain { .. } => "UNKNOWN_DOMAIN",
+            Error::UnknownPurpose(_) => "UNKNOWN_PURPOSE",
+            Error::InvalidMonths(_) => "INVALID_MONTHS",
+            Error::InvalidCode(_) => "INVALID_CODE",
+            Error::InvalidReportNo(_) => "INVALID_REPORT_NO",
+            Error::MissingField { .. } => "MISSING_FIELD",
+            Error::InvalidField { .. } => "INVALID_FIELD",
+            Error::Unauthenticated(_) => "UNAUTHENTICATED",
+            Error::Forbidden(_) => "FORBIDDEN",
+            Error::NotFound(_) => "NOT_FOUND",
+            Error::Conflict(_) => "CONFLICT",
+            Error::RateLimited { .. } => "RATE_LIMITED",
+            Error::TooManyApplications { .. } => "TOO_MANY_APPLICATIONS",
+            Error::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
+            Error::InvalidConfig { .. } => "INVALID_CONFIG",
+            Error::StoreUnavailable(_) => "STORE_UNAVAILABLE",
+            Error::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// The field of the request the error is about, when there is one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::InvalidUscc { field, .. }
+            | Error::UnknownDomain { field, .. }
+            | Error::MissingField { field }
+            | Error::InvalidField { field, .. } => Some(field),
+            Error::UnknownPurpose(_) => Some("purpose"),
+            Error::InvalidMonths(_) => Some("months"),
+            Error::InvalidCode(_) => Some("code"),
+            _ => None,
+        }
+    }
+
+    /// Seconds for the `Retry-After` header, for 429 answers.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Error::RateLimited { retry_after_secs } | Error::TooManyApplications { retry_after_secs, .. } => {
+                Some(*retry_after_secs)
+            }
+            _ => None,
+        }
+    }
+
+    /// The same error about another field, e.g. a credit code parsed from a
+    /// record's `authority_uscc`.
+    pub fn at_field(self, name: &str) -> Self {
+        match self {
+            Error::InvalidUscc { reason, .. } => Error::InvalidUscc { field: name.to_owned(), reason },
+            Error::UnknownDomain { code, .. } => Error::UnknownDomain { field: name.to_owned(), code },
+            Error::MissingField { .. } => Error::MissingField { field: name.to_owned() },
+            Error::InvalidField { detail, .. } => Error::InvalidField { field: name.to_owned(), detail },
+            other => other,
+        }
+    }
+
+    /// The RFC 9457 problem body. Internal causes (store, internal) are not
+    /// disclosed to callers; components log them.
+    pub fn to_problem(&self) -> Value {
+        let status = self.status();
+        let mut body = Map::new();
+        body.insert("type".into(), json!("about:blank"));
+        body.insert("title".into(), json!(title(status)));
+        body.insert("status".into(), json!(status));
+        body.insert("code".into(), json!(self.code()));
+        body.insert("detail".into(), json!(self.to_string()));
+        if let Some(field) = self.field() {
+            body.insert("field".into(), json!(field));
+        }
+        if let Some(secs) = self.retry_after() {
+            body.insert("retry_after".into(), json!(secs));
+        }
+        Value::Object(body)
+    }
+
+    /// The internal cause, for logs only.
+    pub fn cause(&self) -> Option<&str> {
+        match self {
+            Error::StoreUnavailable(c) | Error::Internal(c) => Some(c),
+            _ => None,
+        }
+    }
+}
+
+fn title(status: u16) -> &'static str {
+    match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        409 => "Conflict",
+        413 => "Content Too Large",
+        415 => "Unsupported Media Type",
+        429 => "Too Many Requests",
+        503 => "Service Unavailable",
+        _ => "Internal Server Error",
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        Error::StoreUnavailable(e.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problem_body_matches_the_contract_example() {
+        let e = Error::InvalidUscc { field: "uscc".into(), reason: "统一社会信用代码校验位错误".into() };
+        assert_eq!(
+            e.to_problem(),
+            json!({"type":"about:blank","title":"Bad Request","status":400,"code":"INVALID_USCC",
+                   "detail":"统一社会信用代码校验位错误","field":"uscc"})
+        );
+    }
+
+    #[test]
+    fn rate_limits_carry_retry_after() {
+        let e = Error::RateLimited { retry_after_secs: 12 };
+        assert_eq!(e.status(), 429);
+        assert_eq!(e.retry_after(), Some(12));
+        assert_eq!(e.to_problem()["retry_after"], 12);
+    }
+
+    #[test]
+    fn store_causes_are_not_disclosed() {
+        let e = Error::from(StoreError("redis down at 10.0.0.1".into()));
+        assert_eq!(e.status(), 503);
+        assert!(!e.to_problem().to_string().contains("redis"));
+    }
+}

@@ -1,1 +1,234 @@
-//! TODO
+//! Which records count in a report, and the findings per report domain.
+//!
+//! A penalty counts when it was decided inside the window, was not under the
+//! simplified procedure (unless `include_simplified_procedure`), was not a
+//! 不予行政处罚 decision, is not withdrawn, is not repaired (unless
+//! `show_repaired_records`: then printed labelled 已修复), and (under
+//! `end_publicity_at_expiry`) its 公示截止期 has not passed on the issue date.
+//! A list entry counts when it was listed at any time during the window:
+//! `listed_on <= end` and (`removed_on` is none or `>= start`). Records under
+//! objection count, labelled 异议处理中.
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::ReportDomain;
+use crate::config::RuleConfig;
+use crate::record::{Procedure, Record, RecordId, RecordStatus, StoredRecord};
+use crate::window::Window;
+
+/// A record as it appears in a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoundRecord {
+    pub id: RecordId,
+    pub status: RecordStatus,
+    /// e.g. "异议处理中" or "已修复".
+    pub status_label: Option<String>,
+    /// The record's version when the report was built: a later change
+    /// revokes the report.
+    pub version: u64,
+    pub record: Record,
+}
+
+/// One chosen report domain with the records that count in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub domain: String,
+    pub name: String,
+    pub unit: String,
+    pub records: Vec<FoundRecord>,
+}
+
+/// Whether `stored` counts in a report over `window`.
+pub fn counts(stored: &StoredRecord, window: &Window, config: &RuleConfig) -> bool {
+    match stored.status {
+        RecordStatus::Withdrawn => return false,
+        RecordStatus::Repaired if !config.show_repaired_records => return false,
+        _ => {}
+    }
+    match &stored.record {
+        Record::Penalty(p) => {
+            window.contains(p.decided_on)
+                && (p.procedure == Procedure::General || config.include_simplified_procedure)
+                && !p.not_penalized
+                && !(config.end_publicity_at_expiry && p.publicity_until.is_some_and(|u| u < window.end))
+        }
+        Record::DishonestList(l) | Record::AbnormalList(l) => window.overlaps_listing(l.listed_on, l.removed_on),
+    }
+}
+
+/// The findings for the chosen domains, in the given order. Records inside
+/// a domain are sorted newest first, then by id, so a snapshot is stable.
+pub fn findings(records: &[StoredRecord], domains: &[&ReportDomain], window: &Window, config: &RuleConfig) -> Vec<Finding> {
+    domains
+        .iter()
+        .map(|domain| {
+            let mut found: Vec<FoundRecord> = records
+                .iter()
+                .filter(|s| domain.data_domains.iter().any(|d| d == s.record.domain()))
+                .filter(|s| counts(s, window, config))
+                .map(|s| FoundRecord {
+                    id: s.id.clone(),
+                    status: s.status,
+                    status_label: s.status.label().map(str::to_owned),
+                    version: s.version,
+                    record: s.record.clone(),
+                })
+                .collect();
+            found.sort_by(|a, b| event_date(&b.record).cmp(&event_date(&a.record)).then_with(|| a.id.cmp(&b.id)));
+            Finding { domain: domain.code.clone(), name: domain.name.clone(), unit: domain.unit.clone(), records: found }
+        })
+        .collect()
+}
+
+/// True when no chosen domain has a record that counts.
+pub fn clean(findings: &[Finding]) -> bool {
+    findings.iter().all(|f| f.records.is_empty())
+}
+
+fn event_date(r: &Record) -> chrono::NaiveDate {
+    match r {
+        Record::Penalty(p) => p.decided_on,
+        Record::DishonestList(l) | Record::AbnormalList(l) => l.listed_on,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::catalog;
+    use crate::record::samples;
+    use crate::window::ReportMonths;
+    use chrono::{NaiveDate, TimeZone, Utc};
+    use serde_json::{Value, json};
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn stored(v: Value, status: RecordStatus) -> StoredRecord {
+        let record = Record::from_json(&v).unwrap();
+        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap().fixed_offset();
+        StoredRecord {
+            id: record.id(),
+            status,
+            status_reason: None,
+            status_changed_at: None,
+            version: 1,
+            created_at: at,
+            created_by: "test".into(),
+            updated_at: at,
+            updated_by: "test".into(),
+            record,
+        }
+    }
+
+    fn penalty_with(decided_on: &str, changes: Value) -> StoredRecord {
+        let mut v = samples::penalty("P", decided_on);
+        for (k, val) in changes.as_object().unwrap() {
+            v[k] = val.clone();
+        }
+        stored(v, RecordStatus::Active)
+    }
+
+    /// Issued 2026-11-29, 12 months: 2025-11-30 ..= 2026-11-29.
+    fn window() -> Window {
+        Window::ending_on(ReportMonths::try_from(12).unwrap(), d("2026-11-29"))
+    }
+
+    fn cfg() -> RuleConfig {
+        RuleConfig::default()
+    }
+
+    #[test]
+    fn penalty_window_edges() {
+        let w = window();
+        assert!(!counts(&penalty_with("2025-11-29", json!({})), &w, &cfg()), "day before");
+        assert!(counts(&penalty_with("2025-11-30", json!({})), &w, &cfg()), "first day");
+        assert!(counts(&penalty_with("2026-11-29", json!({})), &w, &cfg()), "last day");
+        assert!(!counts(&penalty_with("2026-11-30", json!({})), &w, &cfg()), "after issue");
+    }
+
+    #[test]
+    fn data_before_2021_never_counts() {
+        let w = Window::ending_on(ReportMonths::try_from(36).unwrap(), d("2022-06-30"));
+        assert!(!counts(&penalty_with("2020-12-31", json!({})), &w, &cfg()));
+        assert!(counts(&penalty_with("2021-01-01", json!({})), &w, &cfg()));
+    }
+
+    #[test]
+    fn simplified_procedure_is_excluded_unless_switched_on() {
+        let p = penalty_with("2026-05-01", json!({"procedure": "simplified"}));
+        assert!(!counts(&p, &window(), &cfg()));
+        let national = RuleConfig { include_simplified_procedure: true, ..cfg() };
+        assert!(counts(&p, &window(), &national));
+    }
+
+    #[test]
+    fn not_penalized_never_counts() {
+        let p = penalty_with("2026-05-01", json!({"not_penalized": true}));
+        assert!(!counts(&p, &window(), &cfg()));
+        assert!(!counts(&p, &window(), &RuleConfig { include_simplified_procedure: true, ..cfg() }));
+    }
+
+    #[test]
+    fn withdrawn_never_counts_repaired_only_under_the_switch() {
+        let mut p = penalty_with("2026-05-01", json!({}));
+        p.status = RecordStatus::Withdrawn;
+        assert!(!counts(&p, &window(), &RuleConfig { show_repaired_records: true, ..cfg() }));
+        p.status = RecordStatus::Repaired;
+        assert!(!counts(&p, &window(), &cfg()));
+        let show = RuleConfig { show_repaired_records: true, ..cfg() };
+        assert!(counts(&p, &window(), &show));
+        let domains = catalog().select(&crate::catalog::DomainSelection::Codes(vec!["tax".into()])).unwrap();
+        let f = findings(&[p], &domains, &window(), &show);
+        assert_eq!(f[0].records[0].status_label.as_deref(), Some("已修复"));
+    }
+
+    #[test]
+    fn under_objection_counts_with_its_label() {
+        let mut p = penalty_with("2026-05-01", json!({}));
+        p.status = RecordStatus::UnderObjection;
+        let domains = catalog().select(&crate::catalog::DomainSelection::Codes(vec!["tax".into()])).unwrap();
+        let f = findings(&[p], &domains, &window(), &cfg());
+        assert_eq!(f[0].records[0].status_label.as_deref(), Some("异议处理中"));
+        assert!(!clean(&f));
+    }
+
+    #[test]
+    fn publicity_ends_at_its_end_date() {
+        let ended = penalty_with("2026-01-10", json!({"publicity_until": "2026-04-10"}));
+        assert!(!counts(&ended, &window(), &cfg()));
+        assert!(counts(&ended, &window(), &RuleConfig { end_publicity_at_expiry: false, ..cfg() }));
+        let running = penalty_with("2026-01-10", json!({"publicity_until": "2026-11-29"}));
+        assert!(counts(&running, &window(), &cfg()));
+    }
+
+    #[test]
+    fn list_entries_count_when_listed_at_any_time_in_the_window() {
+        let w = window();
+        let l = |listed: &str, removed: Option<&str>| stored(samples::listing("L", listed, removed), RecordStatus::Active);
+        assert!(counts(&l("2023-01-01", None), &w, &cfg()), "listed before, still listed");
+        assert!(counts(&l("2023-01-01", Some("2026-02-01")), &w, &cfg()), "listed before, removed during");
+        assert!(counts(&l("2023-01-01", Some("2025-11-30")), &w, &cfg()), "removed on the first day");
+        assert!(!counts(&l("2023-01-01", Some("2025-11-29")), &w, &cfg()), "removed the day before");
+        assert!(counts(&l("2026-11-29", None), &w, &cfg()), "listed on the last day");
+        assert!(!counts(&l("2026-11-30", None), &w, &cfg()), "listed after");
+    }
+
+    #[test]
+    fn findings_put_records_under_their_report_domain_only() {
+        let tax = penalty_with("2026-05-01", json!({}));
+        let listing = stored(samples::listing("L", "2026-02-01", None), RecordStatus::Active);
+        let excluded = penalty_with("2026-06-01", json!({"document_no": "S", "procedure": "simplified"}));
+        let records = [tax, listing, excluded];
+        let domains = catalog().select(&crate::catalog::DomainSelection::All).unwrap();
+        let f = findings(&records, &domains, &window(), &cfg());
+        let with_records: Vec<(&str, usize)> =
+            f.iter().filter(|f| !f.records.is_empty()).map(|f| (f.domain.as_str(), f.records.len())).collect();
+        assert_eq!(with_records, [("market_regulation", 1), ("tax", 1)]);
+        let only_others = catalog()
+            .select(&crate::catalog::DomainSelection::Codes(vec!["education".into(), "finance".into()]))
+            .unwrap();
+        assert!(clean(&findings(&records, &only_others, &window(), &cfg())));
+    }
+}
