@@ -1,0 +1,227 @@
+// Applicant page: sign in, choose months, domains and purpose, then download or review records.
+import { api, catalog, dateTime, el, facts, getToken, isValidUscc, notice, problemNotice, saveBlob, setupSignIn, show } from './common.js';
+
+const KIND_NAMES = { penalty: '行政处罚', dishonest_list: '严重失信主体名单', abnormal_list: '经营异常名录' };
+const SEVERITY_NAMES = { minor: '轻微', general: '一般', serious: '严重' };
+
+/** Record fields worth showing to the applicant, in reading order. */
+const RECORD_FIELDS = [
+  ['document_no', '文书号'], ['kind', '类型'], ['violation_type', '违法行为类型'], ['facts', '违法事实'],
+  ['legal_basis', '处罚依据'], ['penalty_categories', '处罚类别'], ['penalty_content', '处罚内容'],
+  ['fine_wan_yuan', '罚款金额（万元）'], ['confiscated_wan_yuan', '没收金额（万元）'], ['decided_on', '处罚决定日期'],
+  ['severity', '严重程度'], ['publicity_until', '公示截止期'], ['list_name', '名单名称'], ['reason', '列入原因'],
+  ['basis', '认定依据'], ['listed_on', '列入日期'], ['removed_on', '移出日期'], ['authority', '处罚/认定机关'],
+  ['source_unit', '数据来源单位'], ['status', '状态'], ['note', '备注'],
+];
+
+let claims = null;
+
+function selectedDomainBoxes() {
+  return [...document.querySelectorAll('#domain-list input[type=checkbox]')];
+}
+
+function updateCount() {
+  const boxes = selectedDomainBoxes();
+  const ticked = boxes.filter((b) => b.checked).length;
+  document.getElementById('domains-count').textContent = boxes.length ? `已选 ${ticked} / ${boxes.length} 个领域` : '';
+}
+
+async function loadCatalog() {
+  const list = document.getElementById('domain-list');
+  const purpose = document.getElementById('purpose');
+  const cat = await catalog();
+  if (!cat) {
+    show(list, notice('error', '领域目录加载失败，请刷新页面重试。'));
+    return;
+  }
+  show(list, ...(cat.report_domains || []).map((d) => el('label', {},
+    el('input', { type: 'checkbox', name: 'domain', value: d.code, checked: true, onchange: updateCount }),
+    el('span', {}, d.name, d.unit && el('small', {}, d.unit)))));
+  updateCount();
+  const groups = new Map();
+  for (const p of cat.purposes || []) {
+    const key = p.group || '其他';
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(p);
+  }
+  for (const [group, items] of groups) {
+    purpose.append(el('optgroup', { label: group }, ...items.map((p) => el('option', { value: p.code }, p.name))));
+  }
+}
+
+function domainHeading(finding) {
+  const d = finding.domain;
+  if (d && typeof d === 'object') return d.name || d.code;
+  return finding.domain_name || finding.name || d || '未分类';
+}
+
+function fieldValue(key, value) {
+  if (key === 'kind') return KIND_NAMES[value] || value;
+  if (key === 'severity') return SEVERITY_NAMES[value] || value;
+  if (Array.isArray(value)) return value.join('、');
+  if (typeof value === 'boolean') return value ? '是' : '否';
+  if (value && typeof value === 'object') return JSON.stringify(value);
+  return value;
+}
+
+function renderRecord(record) {
+  const id = record.id ?? record.record_id;
+  const title = record.violation_type || record.list_name || KIND_NAMES[record.kind] || '记录';
+  const card = el('article', { class: 'record', 'aria-label': `${title} ${record.document_no || ''}` },
+    el('strong', {}, title),
+    facts(RECORD_FIELDS.filter(([k]) => k !== 'violation_type').map(([k, label]) => [label, fieldValue(k, record[k])])));
+  const status = el('div', { 'aria-live': 'polite' });
+  if (id !== undefined && id !== null) {
+    card.append(el('div', { class: 'actions' },
+      el('button', { type: 'button', class: 'secondary small', onclick: () => openDispute('objection', id, record, status) }, '提出异议'),
+      el('button', { type: 'button', class: 'secondary small', onclick: () => openDispute('repair', id, record, status) }, '申请信用修复')));
+  }
+  card.append(status);
+  return card;
+}
+
+function renderFindings(findings) {
+  const sections = [];
+  for (const finding of Array.isArray(findings) ? findings : []) {
+    const records = finding.records || finding.items || [];
+    if (!records.length) continue;
+    sections.push(el('section', { class: 'domain-findings' },
+      el('h3', {}, `${domainHeading(finding)}（${records.length} 条）`), ...records.map(renderRecord)));
+  }
+  return sections;
+}
+
+async function downloadPdf(reportNo, status, button) {
+  button.disabled = true;
+  show(status, notice('info', '正在下载…'));
+  const answer = await api(`/api/v1/reports/${encodeURIComponent(reportNo)}/pdf`, { token: getToken(), accept: 'application/pdf' });
+  button.disabled = false;
+  if (!answer.ok) return show(status, problemNotice(answer.problem));
+  if (!(answer.data instanceof Blob)) return show(status, notice('error', '服务没有返回PDF文件，请稍后重试。'));
+  saveBlob(answer.data, `专用信用报告-${reportNo}.pdf`);
+  show(status, notice('success', `已下载：专用信用报告-${reportNo}.pdf`));
+}
+
+function renderReport(report) {
+  const area = document.getElementById('report');
+  const count = (report.findings || []).reduce((n, f) => n + (f.records || f.items || []).length, 0);
+  const summary = el('section', { class: 'card', 'aria-labelledby': 'report-title' },
+    el('h2', { id: 'report-title' }, '报告已出具'),
+    facts([
+      ['报告编号', el('span', { class: 'mono' }, report.report_no)],
+      ['核验码', el('span', { class: 'mono big-code', id: 'verification-code' }, report.verification_code)],
+      ['报告期间', report.period_start && `${report.period_start} 至 ${report.period_end}`],
+      ['出具时间', dateTime(report.issued_at)],
+      ['有效期至', dateTime(report.valid_until)],
+    ]));
+  const status = el('div', { 'aria-live': 'polite' });
+  if (report.clean) {
+    const button = el('button', { type: 'button', id: 'download-pdf' }, '下载报告（PDF）');
+    button.addEventListener('click', () => downloadPdf(report.report_no, status, button));
+    summary.append(notice('success', '查询期间内无违法违规记录。'), el('div', { class: 'actions' }, button), status);
+  } else {
+    summary.append(notice('info', `查询期间内有 ${count} 条违法违规记录，请查看。对记录有异议可提出异议；符合条件的可申请信用修复。`));
+  }
+  show(area, summary, ...(report.clean ? [] : [el('section', { class: 'card', 'aria-label': '记录明细' }, el('h2', {}, '记录明细'), ...renderFindings(report.findings))]));
+  area.focus();
+}
+
+let dispute = null;
+
+function openDispute(type, recordId, record, status) {
+  dispute = { type, recordId, status };
+  const dialog = document.getElementById('dispute-dialog');
+  document.getElementById('dispute-title').textContent = type === 'objection' ? '提出异议' : '申请信用修复';
+  document.getElementById('dispute-record').textContent = `记录：${record.document_no || recordId}`;
+  document.getElementById('ground-field').hidden = type !== 'objection';
+  document.getElementById('statement').value = '';
+  show(document.getElementById('dispute-status'));
+  dialog.showModal();
+  document.getElementById(type === 'objection' ? 'ground' : 'statement').focus();
+}
+
+async function sendDispute(event) {
+  event.preventDefault();
+  const statement = document.getElementById('statement').value.trim();
+  const out = document.getElementById('dispute-status');
+  if (!statement) {
+    show(out, notice('error', '请填写情况说明。'));
+    document.getElementById('statement').focus();
+    return;
+  }
+  const objection = dispute.type === 'objection';
+  const json = objection ? { record_id: dispute.recordId, ground: document.getElementById('ground').value, statement }
+    : { record_id: dispute.recordId, statement };
+  const button = document.getElementById('dispute-send');
+  button.disabled = true;
+  const answer = await api(objection ? '/api/v1/objections' : '/api/v1/repairs', { method: 'POST', json, token: getToken() });
+  button.disabled = false;
+  if (!answer.ok) return show(out, problemNotice(answer.problem));
+  const data = answer.data && typeof answer.data === 'object' ? answer.data : {};
+  const text = `${objection ? '异议' : '信用修复申请'}已提交${data.id ? `，编号 ${data.id}` : ''}${data.status ? `，状态：${data.status}` : ''}${data.message ? `。${data.message}` : '。'}`;
+  show(dispute.status, notice('success', text));
+  document.getElementById('dispute-dialog').close();
+}
+
+async function submit(event) {
+  event.preventDefault();
+  const status = document.getElementById('apply-status');
+  const boxes = selectedDomainBoxes();
+  const ticked = boxes.filter((b) => b.checked).map((b) => b.value);
+  const purpose = document.getElementById('purpose').value;
+  if (!ticked.length) {
+    show(status, notice('error', '请至少勾选一个查询领域。'));
+    document.getElementById('domains-all').focus();
+    return;
+  }
+  if (!purpose) {
+    show(status, notice('error', '请选择使用用途。'));
+    document.getElementById('purpose').focus();
+    return;
+  }
+  const json = {
+    months: Number(new FormData(event.target).get('months')),
+    domains: ticked.length === boxes.length ? 'all' : ticked,
+    purpose,
+  };
+  if (claims?.role === 'staff') {
+    const uscc = document.getElementById('uscc').value.trim().toUpperCase();
+    if (!isValidUscc(uscc)) {
+      show(status, notice('error', '请填写正确的18位统一社会信用代码（校验位不符或含有无效字符）。'));
+      document.getElementById('uscc').focus();
+      return;
+    }
+    json.uscc = uscc;
+  }
+  const button = document.getElementById('apply-submit');
+  button.disabled = true;
+  show(status, notice('info', '正在生成报告…'));
+  const answer = await api('/api/v1/reports', { method: 'POST', json, token: getToken() });
+  button.disabled = false;
+  if (!answer.ok) return show(status, problemNotice(answer.problem));
+  show(status);
+  renderReport(answer.data || {});
+}
+
+function init() {
+  const form = document.getElementById('apply-form');
+  setupSignIn({
+    form: document.getElementById('sign-in'),
+    signedIn: document.getElementById('signed-in'),
+    roles: ['entity', 'staff'],
+    onChange: (token, c) => {
+      claims = c;
+      form.hidden = !token;
+      document.getElementById('uscc-field').hidden = c?.role !== 'staff';
+      if (!token) show(document.getElementById('report'));
+    },
+  });
+  document.getElementById('domains-all').addEventListener('click', () => { selectedDomainBoxes().forEach((b) => { b.checked = true; }); updateCount(); });
+  document.getElementById('domains-none').addEventListener('click', () => { selectedDomainBoxes().forEach((b) => { b.checked = false; }); updateCount(); });
+  form.addEventListener('submit', submit);
+  document.getElementById('dispute-form').addEventListener('submit', sendDispute);
+  document.getElementById('dispute-cancel').addEventListener('click', () => document.getElementById('dispute-dialog').close());
+  loadCatalog();
+}
+
+init();

@@ -1,0 +1,217 @@
+// Shared helpers for every page: API calls with problem+json handling, the token, small DOM tools.
+
+const TOKEN_KEY = 'credit-report.token';
+
+/**
+ * Calls the API. Never throws: the answer is { ok, status, data, problem, headers }.
+ * `problem` is the RFC 9457 body of a failed call, or one made up for a network failure.
+ */
+export async function api(path, { method = 'GET', json, body, contentType, token, accept } = {}) {
+  const headers = {};
+  if (accept) headers.Accept = accept;
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (json !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(json);
+  } else if (contentType) {
+    headers['Content-Type'] = contentType;
+  }
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body, credentials: 'same-origin' });
+  } catch {
+    return { ok: false, status: 0, data: null, headers: new Headers(),
+      problem: { code: 'NETWORK_ERROR', detail: '无法连接服务，请检查网络后重试。' } };
+  }
+  const type = response.headers.get('Content-Type') || '';
+  let data = null;
+  if (type.includes('json')) {
+    try { data = await response.json(); } catch { data = null; }
+  } else if (accept && !accept.includes('json')) {
+    data = await response.blob();
+  } else {
+    try { data = await response.text(); } catch { data = null; }
+  }
+  if (response.ok) return { ok: true, status: response.status, data, problem: null, headers: response.headers };
+  const problem = data && typeof data === 'object' && !(data instanceof Blob) ? data : {};
+  return {
+    ok: false, status: response.status, data, headers: response.headers,
+    problem: { code: problem.code || `HTTP_${response.status}`, detail: problem.detail || defaultDetail(response.status),
+      field: problem.field, retryAfter: response.headers.get('Retry-After'), ...problem },
+  };
+}
+
+function defaultDetail(status) {
+  switch (status) {
+    case 401: return '未登录或登录已失效，请重新输入访问令牌。';
+    case 403: return '当前身份无权进行此操作。';
+    case 404: return '没有找到所请求的内容。';
+    case 413: return '文件过大，大小不能超过5M。';
+    case 415: return '文件格式不正确，请上传PDF文件。';
+    case 429: return '请求过于频繁，请稍后再试。';
+    case 501: return '该功能尚未开放。';
+    default: return status >= 500 ? '服务暂时不可用，请稍后再试。' : '请求未能完成。';
+  }
+}
+
+/** A notice element for a failed call: the Chinese detail first, the stable code for support. */
+export function problemNotice(problem) {
+  const parts = [el('strong', {}, problem.detail)];
+  if (problem.field) parts.push(el('span', {}, `（字段：${problem.field}）`));
+  const seconds = Number(problem.retryAfter);
+  if (problem.retryAfter && Number.isFinite(seconds)) parts.push(el('span', {}, ` 请在 ${seconds} 秒后重试。`));
+  parts.push(el('div', { class: 'code' }, `错误代码：${problem.code}`));
+  return el('div', { class: 'notice error', role: 'alert' }, ...parts);
+}
+
+export function notice(kind, text) {
+  return el('div', { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
+}
+
+/** Builds an element: attributes (on* become listeners), then children (strings become text). */
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith('on') && typeof value === 'function') node.addEventListener(name.slice(2), value);
+    else if (value === true) node.setAttribute(name, '');
+    else node.setAttribute(name, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    node.append(child instanceof Node ? child : String(child));
+  }
+  return node;
+}
+
+/** A definition list of [label, value] pairs, skipping empty values. */
+export function facts(pairs) {
+  const dl = el('dl', { class: 'facts' });
+  for (const [label, value] of pairs) {
+    if (value === undefined || value === null || value === '') continue;
+    dl.append(el('dt', {}, label), el('dd', {}, value));
+  }
+  return dl;
+}
+
+export function show(container, ...nodes) {
+  container.replaceChildren(...nodes);
+}
+
+/** RFC 3339 as written by the service (+08:00), shown without seconds. */
+export function dateTime(value) {
+  if (typeof value !== 'string') return value;
+  const m = value.match(/^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})/);
+  return m ? `${m[1]} ${m[2]}` : value;
+}
+
+export function getToken() {
+  try { return sessionStorage.getItem(TOKEN_KEY) || ''; } catch { return ''; }
+}
+
+export function setToken(token) {
+  try { sessionStorage.setItem(TOKEN_KEY, token); } catch { /* private mode: the token lives for this page only */ }
+}
+
+export function clearToken() {
+  try { sessionStorage.removeItem(TOKEN_KEY); } catch { /* nothing stored */ }
+}
+
+/** The token's claims, for display only: the service verifies the token on every call. */
+export function tokenClaims(token) {
+  const part = token.split('.')[1];
+  if (!part) return null;
+  try {
+    const b64 = part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '=');
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const claims = JSON.parse(new TextDecoder().decode(bytes));
+    return claims && typeof claims === 'object' ? claims : null;
+  } catch {
+    return null;
+  }
+}
+
+export const ROLE_NAMES = { entity: '市场主体（法人用户）', staff: '窗口帮办人员', department: '责任单位', admin: '管理员' };
+
+/**
+ * Wires a sign-in form (textarea #token-input) and its signed-in view.
+ * `onChange(token, claims)` runs on load when a token is stored, and after each sign-in or out.
+ */
+export function setupSignIn({ form, signedIn, roles, onChange }) {
+  const input = form.querySelector('textarea');
+  const status = form.querySelector('.sign-in-status');
+  const render = () => {
+    const token = getToken();
+    const claims = token ? tokenClaims(token) : null;
+    form.hidden = Boolean(token);
+    signedIn.hidden = !token;
+    if (token) {
+      const role = claims?.role;
+      const who = [ROLE_NAMES[role] || role || '未知角色', claims?.uscc && `统一社会信用代码 ${claims.uscc}`,
+        claims?.unit && `单位 ${claims.unit}`].filter(Boolean).join('，');
+      signedIn.querySelector('.who').textContent = `已登录：${who}`;
+    }
+    onChange(token, claims);
+  };
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const token = input.value.trim().replace(/^Bearer\s+/i, '');
+    const claims = tokenClaims(token);
+    if (!claims) {
+      show(status, notice('error', '令牌格式不正确：请粘贴完整的访问令牌（三段，以“.”分隔）。'));
+      input.focus();
+      return;
+    }
+    if (roles && claims.role && !roles.includes(claims.role)) {
+      show(status, notice('error', `此页面供${roles.map((r) => ROLE_NAMES[r] || r).join('或')}使用，当前令牌角色为“${ROLE_NAMES[claims.role] || claims.role}”。`));
+      input.focus();
+      return;
+    }
+    if (claims.exp && claims.exp * 1000 < Date.now()) {
+      show(status, notice('error', '令牌已过期，请重新获取。'));
+      return;
+    }
+    show(status);
+    input.value = '';
+    setToken(token);
+    render();
+  });
+  signedIn.querySelector('.sign-out').addEventListener('click', () => {
+    clearToken();
+    render();
+    input.focus();
+  });
+  render();
+}
+
+/** Saves a blob under a file name through a temporary link. */
+export function saveBlob(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const link = el('a', { href: url, download: name, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+const USCC_ALPHABET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+const USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+
+/** GB 32100-2015 check, to catch typing mistakes before a round trip; the service decides. */
+export function isValidUscc(code) {
+  if (!/^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$/.test(code)) return false;
+  let sum = 0;
+  for (let i = 0; i < 17; i += 1) sum += USCC_ALPHABET.indexOf(code[i]) * USCC_WEIGHTS[i];
+  return USCC_ALPHABET[(31 - (sum % 31)) % 31] === code[17];
+}
+
+/** The public catalog, fetched once per page. */
+let catalogPromise;
+export function catalog() {
+  catalogPromise ??= api('/api/v1/catalog').then((r) => (r.ok && r.data && typeof r.data === 'object' ? r.data : null));
+  return catalogPromise;
+}
+
+export function byCode(list) {
+  return new Map((Array.isArray(list) ? list : []).map((item) => [item.code, item]));
+}

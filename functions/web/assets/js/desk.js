@@ -1,0 +1,173 @@
+// Department desk: push a batch of records (CSV / JSON / NDJSON) and see the open objections and repairs.
+import { api, catalog, dateTime, el, getToken, notice, problemNotice, saveBlob, setupSignIn, show } from './common.js';
+import { TEMPLATE_COLUMNS, textToRecords } from './csv.js';
+
+const BATCH_LIMIT = 1000;
+const RESULT_NAMES = { created: '新增', updated: '更新', unchanged: '未变化', rejected: '被拒绝' };
+const GROUND_NAMES = { error: '信息错误', omission: '信息遗漏', duplicate: '信息重复', should_not_publish: '不应公示',
+  overdue_publicity: '超期公示', inconsistent_with_authority: '与认定机关不一致' };
+
+let claims = null;
+
+async function loadDomains() {
+  const select = document.getElementById('default-domain');
+  const cat = await catalog();
+  const all = cat?.data_domains || [];
+  const mine = claims?.unit ? all.filter((d) => d.unit === claims.unit) : [];
+  const options = (mine.length ? mine : all).map((d) => el('option', { value: d.code }, `${d.name}（${d.code}）`));
+  if (!options.length) options.push(el('option', { value: '' }, '（领域目录加载失败，请在记录中填写“领域”列）'));
+  show(select, ...options);
+}
+
+/** One result per item, in order; the body may be a bare array or wrap it. */
+function resultList(data) {
+  if (Array.isArray(data)) return data;
+  if (data && typeof data === 'object') return data.results || data.items || data.data || [];
+  return [];
+}
+
+function resultStatus(result) {
+  if (!result || typeof result !== 'object') return 'rejected';
+  return result.status || result.result || result.outcome || (result.problem || result.error ? 'rejected' : 'unknown');
+}
+
+function resultProblem(result) {
+  if (!result || typeof result !== 'object') return { detail: '服务没有返回这一条的结果。' };
+  const p = result.problem || result.error || result;
+  return typeof p === 'object' ? p : { detail: String(p) };
+}
+
+function renderResults(items, results, format) {
+  const body = document.getElementById('results-body');
+  const counts = { created: 0, updated: 0, unchanged: 0, rejected: 0 };
+  const rows = items.map(({ line, record }, i) => {
+    const result = results[i];
+    const status = resultStatus(result);
+    counts[status] = (counts[status] || 0) + 1;
+    const rejected = status === 'rejected' || status === 'unknown';
+    const problem = rejected ? resultProblem(result) : null;
+    const where = format === 'csv' ? `第 ${line} 行` : format === 'ndjson' ? `第 ${line} 行` : `第 ${line} 条`;
+    const explanation = rejected
+      ? el('span', {}, `${problem.detail || '未通过校验'}`, problem.field && el('span', { class: 'field-name' }, `（字段：${problem.field}）`),
+        problem.code && el('span', { class: 'muted' }, ` ${problem.code}`))
+      : (result?.id !== undefined ? el('span', { class: 'muted' }, `记录编号 ${result.id}`) : '');
+    return el('tr', { class: rejected ? 'rejected' : '', 'data-line': line, 'data-status': status },
+      el('th', { scope: 'row' }, where),
+      el('td', { class: 'mono' }, record?.document_no || ''),
+      el('td', {}, record?.entity_name || ''),
+      el('td', {}, el('span', { class: `badge ${rejected ? 'rejected' : status}` }, RESULT_NAMES[status] || '无结果')),
+      el('td', {}, explanation));
+  });
+  show(body, ...rows);
+  const rejectedLines = rows.filter((r) => r.classList.contains('rejected')).map((r) => r.firstChild.textContent);
+  document.getElementById('results-summary').textContent =
+    `共 ${items.length} 条：新增 ${counts.created} 条，更新 ${counts.updated} 条，未变化 ${counts.unchanged} 条，被拒绝 ${rejectedLines.length} 条。`
+    + (rejectedLines.length ? ` 被拒绝：${rejectedLines.slice(0, 20).join('、')}${rejectedLines.length > 20 ? ' 等' : ''}。` : '');
+  const section = document.getElementById('batch-results');
+  section.hidden = false;
+  section.focus();
+}
+
+async function submitBatch(event) {
+  event.preventDefault();
+  const status = document.getElementById('batch-status');
+  const text = document.getElementById('batch-text').value;
+  if (!text.trim()) {
+    show(status, notice('error', '请粘贴记录或选择文件。'));
+    document.getElementById('batch-text').focus();
+    return;
+  }
+  const defaults = { domain: document.getElementById('default-domain').value, kind: document.getElementById('default-kind').value };
+  const parsed = textToRecords(text, defaults);
+  if (parsed.error) return show(status, notice('error', parsed.error));
+  if (!parsed.items.length) return show(status, notice('error', '没有找到记录：CSV 需要列名行和至少一行数据。'));
+  const start = text.replace(/^\uFEFF/, '').trimStart()[0];
+  const format = start === '[' ? 'json' : start === '{' ? 'ndjson' : 'csv';
+  const button = document.getElementById('batch-submit');
+  button.disabled = true;
+  const results = [];
+  const notes = parsed.ignored.length ? [notice('info', `以下列未识别，已忽略：${parsed.ignored.join('、')}`)] : [];
+  try {
+    for (let from = 0; from < parsed.items.length; from += BATCH_LIMIT) {
+      const chunk = parsed.items.slice(from, from + BATCH_LIMIT);
+      show(status, notice('info', `正在提交第 ${from + 1}–${from + chunk.length} 条，共 ${parsed.items.length} 条…`));
+      const answer = await api('/api/v1/records', { method: 'PUT', json: chunk.map((c) => c.record), token: getToken() });
+      if (!answer.ok) {
+        show(status, ...notes, problemNotice(answer.problem),
+          from ? notice('info', `前 ${from} 条已提交，结果见下表。`) : '');
+        if (from) renderResults(parsed.items.slice(0, from), results, format);
+        return;
+      }
+      results.push(...resultList(answer.data).slice(0, chunk.length));
+      while (results.length < from + chunk.length) results.push(null);
+    }
+    show(status, ...notes);
+    renderResults(parsed.items, results, format);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function todoItem(item, kind) {
+  const who = item.entity_name || item.uscc || '';
+  const what = kind === 'objection' ? `异议理由：${GROUND_NAMES[item.ground] || item.ground || '未注明'}` : '信用修复申请';
+  const when = dateTime(item.filed_at || item.created_at || item.submitted_at);
+  return el('li', { class: 'record' },
+    el('strong', {}, `${what}${item.document_no ? `（${item.document_no}）` : ''}`),
+    el('div', { class: 'muted' }, [item.id && `编号 ${item.id}`, who, when && `提交于 ${when}`, item.due_on && `办理期限 ${item.due_on}`]
+      .filter(Boolean).join(' · ')),
+    item.statement && el('p', {}, item.statement));
+}
+
+async function loadTodo(path, container, kind) {
+  show(container, el('p', { class: 'muted' }, '正在加载…'));
+  const answer = await api(path, { token: getToken() });
+  if (!answer.ok && [404, 405, 501].includes(answer.status)) return show(container, el('p', { class: 'muted' }, '暂无待办'));
+  if (!answer.ok) return show(container, problemNotice(answer.problem));
+  const list = resultList(answer.data);
+  if (!list.length) return show(container, el('p', { class: 'muted' }, '暂无待办'));
+  show(container, el('ul', { class: 'plain' }, ...list.map((item) => todoItem(item, kind))));
+}
+
+function loadTodos() {
+  loadTodo('/api/v1/objections?status=open', document.getElementById('todo-objections'), 'objection');
+  loadTodo('/api/v1/repairs?status=open', document.getElementById('todo-repairs'), 'repair');
+}
+
+function init() {
+  const desk = document.getElementById('desk');
+  setupSignIn({
+    form: document.getElementById('sign-in'),
+    signedIn: document.getElementById('signed-in'),
+    roles: ['department', 'admin'],
+    onChange: (token, c) => {
+      claims = c;
+      desk.hidden = !token;
+      if (token) {
+        loadDomains();
+        loadTodos();
+      }
+    },
+  });
+  document.getElementById('batch-form').addEventListener('submit', submitBatch);
+  document.getElementById('batch-file').addEventListener('change', async (event) => {
+    const file = event.target.files[0];
+    if (!file) return;
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    let text;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      // Spreadsheets on Chinese Windows save CSV as GB18030 unless told otherwise.
+      text = new TextDecoder('gb18030').decode(bytes);
+    }
+    document.getElementById('batch-text').value = text;
+    show(document.getElementById('batch-status'), notice('info', `已读取文件“${file.name}”，确认后点击“提交记录”。`));
+  });
+  document.getElementById('template').addEventListener('click', () => {
+    saveBlob(new Blob([`\uFEFF${TEMPLATE_COLUMNS.join(',')}\r\n`], { type: 'text/csv;charset=utf-8' }), '双公示行政处罚记录模板.csv');
+  });
+  document.getElementById('todo-refresh').addEventListener('click', loadTodos);
+}
+
+init();
