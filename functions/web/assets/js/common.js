@@ -140,11 +140,19 @@ export const ROLE_NAMES = { entity: '市场主体（法人用户）', staff: '�
 export function setupSignIn({ form, signedIn, roles, onChange }) {
   const input = form.querySelector('textarea');
   const status = form.querySelector('.sign-in-status');
+  const fits = (claims) => !roles || !claims?.role || roles.includes(claims.role);
+  const roleNames = roles ? roles.map((r) => ROLE_NAMES[r] || r).join('或') : '';
   const render = () => {
-    const token = getToken();
-    const claims = token ? tokenClaims(token) : null;
+    const stored = getToken();
+    const storedClaims = stored ? tokenClaims(stored) : null;
+    // A token of another role (from another page of this tab) stays stored but does not sign in here.
+    const token = stored && fits(storedClaims) ? stored : '';
+    const claims = token ? storedClaims : null;
     form.hidden = Boolean(token);
     signedIn.hidden = !token;
+    if (stored && !token) {
+      show(status, notice('info', `当前令牌的角色为“${ROLE_NAMES[storedClaims?.role] || storedClaims?.role}”，此页面供${roleNames}使用，请输入相应的访问令牌。`));
+    }
     if (token) {
       const role = claims?.role;
       const who = [ROLE_NAMES[role] || role || '未知角色', claims?.uscc && `统一社会信用代码 ${claims.uscc}`,
@@ -162,8 +170,8 @@ export function setupSignIn({ form, signedIn, roles, onChange }) {
       input.focus();
       return;
     }
-    if (roles && claims.role && !roles.includes(claims.role)) {
-      show(status, notice('error', `此页面供${roles.map((r) => ROLE_NAMES[r] || r).join('或')}使用，当前令牌角色为“${ROLE_NAMES[claims.role] || claims.role}”。`));
+    if (!fits(claims)) {
+      show(status, notice('error', `此页面供${roleNames}使用，当前令牌角色为“${ROLE_NAMES[claims.role] || claims.role}”。`));
       input.focus();
       return;
     }

@@ -1,0 +1,274 @@
+// Browser test of the web pages against a running host (Debian's Chromium, driven by playwright-core).
+//
+//   BASE_URL          host to test, e.g. http://127.0.0.1:3000
+//   ENTITY_TOKEN      bearer token, role entity, of an entity with NO records (its report is clean)
+//   DEPARTMENT_TOKEN  bearer token, role department
+//   GENUINE_CODE, GENUINE_PDF  optional: a genuine report's code and PDF path; by default the test
+//                     issues a report through the API with ENTITY_TOKEN and downloads its PDF
+//   CSV_USCC          optional: the entity the CSV batch writes a record for (not ENTITY_TOKEN's)
+//   SCREENSHOT_DIR    default target/browser-screenshots
+//   CHROMIUM          default /usr/bin/chromium
+//
+// Prints one line per check and closes with "N passed, N failed"; exits non-zero on any failure.
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const BASE_URL = (process.env.BASE_URL || 'http://127.0.0.1:3000').replace(/\/$/, '');
+const { ENTITY_TOKEN, DEPARTMENT_TOKEN } = process.env;
+const SHOTS = path.resolve(process.env.SCREENSHOT_DIR || 'target/browser-screenshots');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const CSV_USCC = process.env.CSV_USCC || '9135021359498494XQ';
+const MAX_PDF_BYTES = 5 * 1024 * 1024;
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 390, height: 844 };
+
+if (!ENTITY_TOKEN || !DEPARTMENT_TOKEN) {
+  console.error('ENTITY_TOKEN and DEPARTMENT_TOKEN are required (make token ROLE=entity USCC=…, make token ROLE=department UNIT=…)');
+  process.exit(2);
+}
+
+class CheckFailed extends Error {}
+function expect(condition, message) {
+  if (!condition) throw new CheckFailed(message);
+}
+
+async function call(pathname, { method = 'GET', token, json } = {}) {
+  const headers = {};
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (json !== undefined) headers['Content-Type'] = 'application/json';
+  const response = await fetch(`${BASE_URL}${pathname}`, { method, headers, body: json === undefined ? undefined : JSON.stringify(json) });
+  return response;
+}
+
+/** A genuine report through the API: its code and its PDF on disk. */
+async function genuineReport(workDir) {
+  if (process.env.GENUINE_CODE && process.env.GENUINE_PDF) {
+    return { code: process.env.GENUINE_CODE, pdf: fs.readFileSync(process.env.GENUINE_PDF) };
+  }
+  const catalog = await (await call('/api/v1/catalog')).json();
+  const purpose = catalog.purposes?.[0]?.code;
+  const issued = await call('/api/v1/reports', { method: 'POST', token: ENTITY_TOKEN, json: { months: 12, domains: 'all', purpose } });
+  const report = await issued.json();
+  if (issued.status !== 201) throw new Error(`setup: POST /api/v1/reports answered ${issued.status}: ${JSON.stringify(report)}`);
+  const pdfResponse = await call(`/api/v1/reports/${encodeURIComponent(report.report_no)}/pdf`, { token: ENTITY_TOKEN });
+  if (!pdfResponse.ok) throw new Error(`setup: GET …/pdf answered ${pdfResponse.status}`);
+  const pdf = Buffer.from(await pdfResponse.arrayBuffer());
+  fs.writeFileSync(path.join(workDir, 'genuine.pdf'), pdf);
+  return { code: report.verification_code, pdf };
+}
+
+function today(offsetDays = 0) {
+  const d = new Date(Date.now() + offsetDays * 86_400_000 + 8 * 3_600_000);
+  return d.toISOString().slice(0, 10);
+}
+
+const results = [];
+async function check(name, page, fn) {
+  const started = Date.now();
+  try {
+    await fn();
+    results.push(true);
+    console.log(`ok   ${name} (${Date.now() - started} ms)`);
+  } catch (error) {
+    results.push(false);
+    console.log(`FAIL ${name}: ${error instanceof CheckFailed ? error.message : error.stack || error}`);
+    await page.screenshot({ path: path.join(SHOTS, `FAILED-${name.replace(/[^\w-]+/g, '_')}.png`), fullPage: true }).catch(() => {});
+  }
+}
+
+async function shoot(page, name) {
+  await page.setViewportSize(DESKTOP);
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  await page.setViewportSize(PHONE);
+  await page.screenshot({ path: path.join(SHOTS, `${name}-phone.png`), fullPage: true });
+  await page.setViewportSize(DESKTOP);
+}
+
+async function signIn(page, token) {
+  await page.fill('#token-input', token);
+  await page.click('#sign-in button[type=submit]');
+  await page.waitForSelector('#signed-in:not([hidden])');
+}
+
+async function outcomeOf(page) {
+  const box = await page.waitForSelector('#result .outcome, #result .notice.error');
+  return { outcome: await box.getAttribute('data-outcome'), text: await box.innerText() };
+}
+
+async function main() {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'credit-e2e-'));
+  const profile = path.join(workDir, 'profile');
+  const genuine = await genuineReport(workDir);
+  const tamperedPath = path.join(workDir, 'tampered.pdf');
+  // An appended update keeps the report's identity readable while its bytes differ from the original.
+  fs.writeFileSync(tamperedPath, Buffer.concat([genuine.pdf, Buffer.from('\n% altered after issue\n')]));
+  const genuinePath = path.join(workDir, 'genuine.pdf');
+  fs.writeFileSync(genuinePath, genuine.pdf);
+
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+    viewport: DESKTOP,
+    acceptDownloads: true,
+    locale: 'zh-CN',
+  });
+  context.setDefaultTimeout(15_000);
+  const offOrigin = [];
+  context.on('request', (request) => {
+    const url = request.url();
+    if (!url.startsWith(BASE_URL) && !url.startsWith('blob:') && !url.startsWith('data:')) offOrigin.push(url);
+  });
+  const page = await context.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (error) => pageErrors.push(String(error)));
+
+  try {
+    await check('verify a genuine code shows 真实有效', page, async () => {
+      await page.goto(`${BASE_URL}/`);
+      await page.fill('#code', genuine.code);
+      await page.click('#code-form button[type=submit]');
+      const { outcome, text } = await outcomeOf(page);
+      expect(outcome === 'VALID', `outcome ${outcome}: ${text}`);
+      expect(text.includes('真实有效'), `no 真实有效 in: ${text}`);
+      await shoot(page, 'verify-code-valid');
+    });
+
+    await check('the QR link fills in the code and checks it, by keyboard too', page, async () => {
+      await page.goto(`${BASE_URL}/?code=${encodeURIComponent(genuine.code)}`);
+      const { outcome } = await outcomeOf(page);
+      expect(outcome === 'VALID', `outcome ${outcome}`);
+      expect(await page.inputValue('#code') === genuine.code, 'code box not filled in');
+      await page.goto(`${BASE_URL}/`);
+      await page.focus('#code');
+      await page.keyboard.type(genuine.code);
+      await page.keyboard.press('Enter');
+      expect((await outcomeOf(page)).outcome === 'VALID', 'Enter in the code box did not verify');
+    });
+
+    let genuineOutcome;
+    await check('upload the genuine PDF shows 真实有效', page, async () => {
+      await page.goto(`${BASE_URL}/`);
+      await page.setInputFiles('#file', genuinePath);
+      await page.click('#file-form button[type=submit]');
+      const { outcome, text } = await outcomeOf(page);
+      genuineOutcome = outcome;
+      expect(outcome === 'VALID', `outcome ${outcome}: ${text}`);
+      expect(text.includes('真实有效'), `no 真实有效 in: ${text}`);
+      await shoot(page, 'verify-file-genuine');
+    });
+
+    await check('upload a tampered PDF shows 文件已被篡改', page, async () => {
+      await page.goto(`${BASE_URL}/`);
+      await page.setInputFiles('#file', tamperedPath);
+      await page.click('#file-form button[type=submit]');
+      const { outcome, text } = await outcomeOf(page);
+      expect(outcome === 'TAMPERED', `outcome ${outcome}: ${text}`);
+      expect(outcome !== genuineOutcome, 'tampered and genuine look the same');
+      expect(text.includes('文件已被篡改'), `no 文件已被篡改 in: ${text}`);
+      await shoot(page, 'verify-file-tampered');
+    });
+
+    await check('a 6 MB file is stopped before upload', page, async () => {
+      await page.goto(`${BASE_URL}/`);
+      const uploads = [];
+      const onRequest = (request) => { if (request.url().includes('/api/v1/verify/file')) uploads.push(request.url()); };
+      page.on('request', onRequest);
+      const big = Buffer.alloc(6 * 1024 * 1024, 0x20);
+      big.write('%PDF-1.7\n');
+      expect(big.length > MAX_PDF_BYTES, 'test file not over the limit');
+      await page.setInputFiles('#file', { name: 'big-report.pdf', mimeType: 'application/pdf', buffer: big });
+      await page.click('#file-form button[type=submit]');
+      const message = await (await page.waitForSelector('#result [data-local-check=rejected]')).innerText();
+      await page.waitForTimeout(300);
+      page.off('request', onRequest);
+      expect(message.includes('5M'), `message does not name the limit: ${message}`);
+      expect(uploads.length === 0, `the file was uploaded anyway: ${uploads.join(', ')}`);
+      await shoot(page, 'verify-file-too-large');
+    });
+
+    await check('apply as an entity and download the PDF', page, async () => {
+      await page.goto(`${BASE_URL}/apply.html`);
+      await signIn(page, ENTITY_TOKEN);
+      await page.waitForSelector('#domain-list input[type=checkbox]');
+      await page.click('#domains-none');
+      await page.click('#domains-all');
+      await page.check('input[name=months][value="12"]');
+      const purpose = await page.$eval('#purpose option[value]:not([value=""])', (o) => o.value);
+      await page.selectOption('#purpose', purpose);
+      await shoot(page, 'apply-form');
+      await page.click('#apply-submit');
+      await page.waitForSelector('#report-title, #apply-status .notice.error');
+      const problem = await page.$('#apply-status .notice.error');
+      expect(!problem, `application refused: ${problem && await problem.innerText()}`);
+      const button = await page.$('#download-pdf');
+      expect(button, 'the report is not clean: ENTITY_TOKEN must name an entity without records');
+      const reportNo = await page.$eval('#report .mono', (e) => e.textContent.trim());
+      const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
+      expect(download.suggestedFilename() === `专用信用报告-${reportNo}.pdf`, `file name ${download.suggestedFilename()}`);
+      const saved = path.join(workDir, 'downloaded.pdf');
+      await download.saveAs(saved);
+      expect(fs.readFileSync(saved).subarray(0, 5).toString() === '%PDF-', 'the download is not a PDF');
+      await shoot(page, 'apply-report-clean');
+    });
+
+    await check('push a CSV batch as a department and see the rejected row named', page, async () => {
+      await page.goto(`${BASE_URL}/desk.html`);
+      await signIn(page, DEPARTMENT_TOKEN);
+      await page.waitForSelector('#default-domain option', { state: 'attached' });
+      const run = Date.now().toString(36);
+      const csv = [
+        '行政相对人名称,统一社会信用代码,行政处罚决定书文号,违法行为类型,违法事实,处罚依据,处罚类别,处罚内容,罚款金额（万元）,处罚决定日期,处罚机关,处罚机关统一社会信用代码,数据来源单位,数据来源单位统一社会信用代码,行政相对人类别',
+        `浏览器测试有限公司,${CSV_USCC},测试罚〔${run}〕1号,未按期申报,"逾期申报，
+经责令后改正",《中华人民共和国税收征收管理法》第六十二条,警告；罚款,罚款人民币伍佰元,0.05,${today(-30)},永昌县测试局,11620321MB1234567X,永昌县测试局,11620321MB1234567X,法人及非法人组织`,
+        `校验位错误有限公司,91350200776049653B,测试罚〔${run}〕2号,未按期申报,逾期申报,《中华人民共和国税收征收管理法》第六十二条,罚款,罚款人民币伍佰元,0.05,${today(-30)},永昌县测试局,11620321MB1234567X,永昌县测试局,11620321MB1234567X,法人及非法人组织`,
+      ].join('\r\n');
+      await page.fill('#batch-text', csv);
+      await page.click('#batch-submit');
+      await page.waitForSelector('#batch-results:not([hidden]) #results-body tr, #batch-status .notice.error');
+      const problem = await page.$('#batch-status .notice.error');
+      expect(!problem, `batch refused: ${problem && await problem.innerText()}`);
+      const rejected = await page.$$eval('#results-body tr.rejected', (rows) => rows.map((r) => ({ line: r.dataset.line, text: r.innerText })));
+      expect(rejected.length === 1, `expected exactly the one bad row rejected, got ${JSON.stringify(rejected)}`);
+      // The first data row spans lines 2-3 (a line break inside quotes), so the bad row starts on line 4.
+      expect(rejected[0].line === '4' && rejected[0].text.includes('第 4 行'), `rejected row not named by its line: ${JSON.stringify(rejected[0])}`);
+      expect(rejected[0].text.includes('uscc'), `rejected row does not name the field: ${rejected[0].text}`);
+      await shoot(page, 'desk-batch-results');
+    });
+
+    await check('every page has a screenshot and unknown paths get the Chinese 404', page, async () => {
+      for (const [name, url] of [['page-verify', '/'], ['page-apply', '/apply.html'], ['page-desk', '/desk.html']]) {
+        const response = await page.goto(`${BASE_URL}${url}`);
+        expect(response.status() === 200, `${url} answered ${response.status()}`);
+        await shoot(page, name);
+      }
+      const missing = await page.goto(`${BASE_URL}/no-such-page`);
+      expect(missing.status() === 404, `unknown page answered ${missing.status()}`);
+      expect((await page.innerText('body')).includes('页面不存在'), 'the 404 page is not the Chinese one');
+      await shoot(page, 'page-not-found');
+    });
+
+    await check('no request left the app and no script error happened', page, async () => {
+      expect(offOrigin.length === 0, `requests to other origins: ${offOrigin.join(', ')}`);
+      expect(pageErrors.length === 0, `script errors: ${pageErrors.join(' | ')}`);
+    });
+  } finally {
+    await context.close();
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
+  const passed = results.filter(Boolean).length;
+  const failed = results.length - passed;
+  console.log(`screenshots in ${SHOTS}`);
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch((error) => {
+  console.error(error.stack || error);
+  console.log(`${results.filter(Boolean).length} passed, ${results.filter((r) => !r).length + 1} failed`);
+  process.exit(1);
+});
