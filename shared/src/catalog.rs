@@ -45,12 +45,20 @@ pub struct Purpose {
 impl Purpose {
     /// "金融市场应用·企业上市"
     pub fn label(&self) -> String {
-        if self.group == self.name { self.name.clone() } else { format!("{}·{}", self.group, self.name) }
+        if self.group == self.name {
+            self.name.clone()
+        } else {
+            format!("{}·{}", self.group, self.name)
+        }
     }
 
     /// The listing edition (上市版) serves the financial-market purposes.
     pub fn edition(&self) -> &'static str {
-        if self.group == "金融市场应用" { "上市版" } else { "通用版" }
+        if self.group == "金融市场应用" {
+            "上市版"
+        } else {
+            "通用版"
+        }
     }
 }
 
@@ -68,7 +76,9 @@ const CATALOG_JSON: &str = include_str!("../data/catalog.json");
 /// the tests, so a parse failure is a build defect.
 pub fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
-    CATALOG.get_or_init(|| serde_json::from_str(CATALOG_JSON).expect("data/catalog.json is valid (tested)"))
+    CATALOG.get_or_init(|| {
+        serde_json::from_str(CATALOG_JSON).expect("data/catalog.json is valid (tested)")
+    })
 }
 
 /// A report's domain selection as an applicant sends it: `"all"` or codes.
@@ -93,20 +103,26 @@ impl Catalog {
 
     /// The purpose for a code, or `UNKNOWN_PURPOSE`.
     pub fn require_purpose(&self, code: &str) -> Result<&Purpose, Error> {
-        self.purpose(code).ok_or_else(|| Error::UnknownPurpose(code.to_owned()))
+        self.purpose(code)
+            .ok_or_else(|| Error::UnknownPurpose(code.to_owned()))
     }
 
     /// The data domains a department unit answers for (a department may
     /// write records only there).
     pub fn data_domains_of_unit(&self, unit: &str) -> Vec<&DataDomain> {
         let unit = unit.trim();
-        self.data_domains.iter().filter(|d| d.unit == unit || d.unit_aliases.iter().any(|a| a == unit)).collect()
+        self.data_domains
+            .iter()
+            .filter(|d| d.unit == unit || d.unit_aliases.iter().any(|a| a == unit))
+            .collect()
     }
 
     /// The report domain that shows a data domain's records. Every data
     /// domain belongs to exactly one (checked by the tests).
     pub fn report_domain_of(&self, data_domain: &str) -> Option<&ReportDomain> {
-        self.report_domains.iter().find(|r| r.data_domains.iter().any(|d| d == data_domain))
+        self.report_domains
+            .iter()
+            .find(|r| r.data_domains.iter().any(|d| d == data_domain))
     }
 
     /// Resolves a selection to report domains in catalog order, without
@@ -117,12 +133,22 @@ impl Catalog {
             DomainSelection::All => Ok(self.report_domains.iter().collect()),
             DomainSelection::Codes(codes) => {
                 if codes.is_empty() {
-                    return Err(Error::InvalidField { field: "domains".into(), detail: "请至少勾选一个查询领域".into() });
+                    return Err(Error::InvalidField {
+                        field: "domains".into(),
+                        detail: "请至少勾选一个查询领域".into(),
+                    });
                 }
                 if let Some(unknown) = codes.iter().find(|c| self.report_domain(c).is_none()) {
-                    return Err(Error::UnknownDomain { field: "domains".into(), code: unknown.clone() });
+                    return Err(Error::UnknownDomain {
+                        field: "domains".into(),
+                        code: unknown.clone(),
+                    });
                 }
-                Ok(self.report_domains.iter().filter(|r| codes.contains(&r.code)).collect())
+                Ok(self
+                    .report_domains
+                    .iter()
+                    .filter(|r| codes.contains(&r.code))
+                    .collect())
             }
         }
     }
@@ -173,7 +199,11 @@ mod tests {
         ] {
             let unique: HashSet<_> = codes.iter().collect();
             assert_eq!(unique.len(), codes.len());
-            assert!(codes.iter().all(|c| !c.is_empty() && c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')));
+            assert!(
+                codes.iter().all(
+                    |c| !c.is_empty() && c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                )
+            );
         }
     }
 
@@ -181,7 +211,11 @@ mod tests {
     fn every_data_domain_is_shown_by_exactly_one_report_domain() {
         let c = catalog();
         for d in &c.data_domains {
-            let owners = c.report_domains.iter().filter(|r| r.data_domains.contains(&d.code)).count();
+            let owners = c
+                .report_domains
+                .iter()
+                .filter(|r| r.data_domains.contains(&d.code))
+                .count();
             assert_eq!(owners, 1, "{}", d.code);
         }
         for r in &c.report_domains {
@@ -194,14 +228,36 @@ mod tests {
     #[test]
     fn units_map_to_their_data_domains() {
         let c = catalog();
-        let tax: Vec<_> = c.data_domains_of_unit("县税务局").iter().map(|d| d.code.as_str()).collect();
+        let tax: Vec<_> = c
+            .data_domains_of_unit("县税务局")
+            .iter()
+            .map(|d| d.code.as_str())
+            .collect();
         assert_eq!(tax, ["tax"]);
-        let ndrc: Vec<_> = c.data_domains_of_unit("县发改局").iter().map(|d| d.code.as_str()).collect();
-        assert_eq!(ndrc, ["development_reform", "civil_air_defense", "energy", "grain_reserves"]);
+        let ndrc: Vec<_> = c
+            .data_domains_of_unit("县发改局")
+            .iter()
+            .map(|d| d.code.as_str())
+            .collect();
+        assert_eq!(
+            ndrc,
+            [
+                "development_reform",
+                "civil_air_defense",
+                "energy",
+                "grain_reserves"
+            ]
+        );
         assert!(c.data_domains_of_unit("县不存在局").is_empty());
-        assert_eq!(c.data_domains_of_unit("县住房公积金管理中心")[0].code, "housing_fund");
+        assert_eq!(
+            c.data_domains_of_unit("县住房公积金管理中心")[0].code,
+            "housing_fund"
+        );
         assert_eq!(c.data_domains_of_unit("县卫健局")[0].code, "health");
-        assert_eq!(c.report_domain_of("urban_management").unwrap().code, "housing_construction");
+        assert_eq!(
+            c.report_domain_of("urban_management").unwrap().code,
+            "housing_construction"
+        );
     }
 
     #[test]
@@ -209,22 +265,46 @@ mod tests {
         let v = serde_json::to_value(catalog()).unwrap();
         let market = &v["data_domains"][4];
         assert_eq!(market["code"], "market_regulation");
-        assert_eq!(market["scope"], serde_json::json!(["abnormal_list", "penalty", "dishonest_list"]));
-        assert_eq!(v["report_domains"][0]["data_domains"][0], "development_reform");
-        assert_eq!(v["purposes"][5], serde_json::json!({"code":"listing","name":"企业上市","group":"金融市场应用"}));
+        assert_eq!(
+            market["scope"],
+            serde_json::json!(["abnormal_list", "penalty", "dishonest_list"])
+        );
+        assert_eq!(
+            v["report_domains"][0]["data_domains"][0],
+            "development_reform"
+        );
+        assert_eq!(
+            v["purposes"][5],
+            serde_json::json!({"code":"listing","name":"企业上市","group":"金融市场应用"})
+        );
     }
 
     #[test]
     fn selection_resolves_in_catalog_order() {
         let c = catalog();
-        let sel = DomainSelection::try_from(&serde_json::json!(["tax", "development_reform", "tax"])).unwrap();
-        let codes: Vec<_> = c.select(&sel).unwrap().iter().map(|r| r.code.as_str()).collect();
+        let sel =
+            DomainSelection::try_from(&serde_json::json!(["tax", "development_reform", "tax"]))
+                .unwrap();
+        let codes: Vec<_> = c
+            .select(&sel)
+            .unwrap()
+            .iter()
+            .map(|r| r.code.as_str())
+            .collect();
         assert_eq!(codes, ["development_reform", "tax"]);
         let unknown = DomainSelection::Codes(vec!["nope".into()]);
         assert_eq!(c.select(&unknown).unwrap_err().code(), "UNKNOWN_DOMAIN");
-        assert_eq!(c.select(&DomainSelection::Codes(vec![])).unwrap_err().code(), "INVALID_FIELD");
+        assert_eq!(
+            c.select(&DomainSelection::Codes(vec![]))
+                .unwrap_err()
+                .code(),
+            "INVALID_FIELD"
+        );
         assert_eq!(c.select(&DomainSelection::All).unwrap().len(), 46);
         assert!(DomainSelection::try_from(&serde_json::json!("some")).is_err());
-        assert_eq!(c.require_purpose("x").unwrap_err().code(), "UNKNOWN_PURPOSE");
+        assert_eq!(
+            c.require_purpose("x").unwrap_err().code(),
+            "UNKNOWN_PURPOSE"
+        );
     }
 }

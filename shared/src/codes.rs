@@ -49,7 +49,12 @@ impl VerificationCode {
     /// "abcd-EFGH-2345-mnqr": easier to read off paper; hyphens are ignored
     /// when parsed back.
     pub fn grouped(&self) -> String {
-        self.0.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect::<Vec<_>>().join("-")
+        self.0
+            .as_bytes()
+            .chunks(4)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join("-")
     }
 
     /// Constant-time equality, for comparing against a stored secret.
@@ -82,14 +87,20 @@ impl FromStr for VerificationCode {
     /// Spaces and hyphens are ignored; case is significant. A malformed code
     /// is `INVALID_CODE`, never "not found".
     fn from_str(s: &str) -> Result<Self, Error> {
-        let cleaned: String = s.chars().filter(|c| !matches!(c, ' ' | '-' | '\u{3000}' | '\t')).collect();
+        let cleaned: String = s
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '\u{3000}' | '\t'))
+            .collect();
         let count = cleaned.chars().count();
         if count != CODE_LEN {
             return Err(Error::InvalidCode(format!(
                 "核验码应为 {CODE_LEN} 位字母和数字（可含空格或连字符），实际为 {count} 位，请对照报告封面右上方的核验码重新输入"
             )));
         }
-        if let Some(bad) = cleaned.chars().find(|c| !c.is_ascii() || !CODE_ALPHABET.contains(&(*c as u8))) {
+        if let Some(bad) = cleaned
+            .chars()
+            .find(|c| !c.is_ascii() || !CODE_ALPHABET.contains(&(*c as u8)))
+        {
             return Err(Error::InvalidCode(format!(
                 "核验码中不会出现字符“{bad}”（核验码不含 0、O、o、1、l、I 等易混淆字符），请检查后重新输入"
             )));
@@ -138,7 +149,9 @@ impl FromStr for ReportNo {
         let date_ok = date.len() == 8
             && date.bytes().all(|b| b.is_ascii_digit())
             && NaiveDate::parse_from_str(date, "%Y%m%d").is_ok();
-        let seq_ok = (6..=12).contains(&seq.len()) && seq.bytes().all(|b| b.is_ascii_digit()) && seq.bytes().any(|b| b != b'0');
+        let seq_ok = (6..=12).contains(&seq.len())
+            && seq.bytes().all(|b| b.is_ascii_digit())
+            && seq.bytes().any(|b| b != b'0');
         if !(date_ok && seq_ok) {
             return Err(bad());
         }
@@ -197,8 +210,18 @@ mod tests {
 
     #[test]
     fn malformed_codes_are_invalid_not_missing() {
-        for bad in ["", "ABC", "AbdEfgh23456789X1", "AbdEfgh23456789O", "AbdEfgh2345678中"] {
-            assert_eq!(bad.parse::<VerificationCode>().unwrap_err().code(), "INVALID_CODE", "{bad}");
+        for bad in [
+            "",
+            "ABC",
+            "AbdEfgh23456789X1",
+            "AbdEfgh23456789O",
+            "AbdEfgh2345678中",
+        ] {
+            assert_eq!(
+                bad.parse::<VerificationCode>().unwrap_err().code(),
+                "INVALID_CODE",
+                "{bad}"
+            );
         }
     }
 
@@ -213,7 +236,13 @@ mod tests {
         let no = ReportNo::new("2026-11-29".parse().unwrap(), 1);
         assert_eq!(no.as_str(), "YC20261129-000001");
         assert_eq!("YC20261129-000001".parse::<ReportNo>().unwrap(), no);
-        for bad in ["YC20261329-000001", "YC20261129-000000", "XX20261129-000001", "YC20261129-1", "YC20261129000001"] {
+        for bad in [
+            "YC20261329-000001",
+            "YC20261129-000000",
+            "XX20261129-000001",
+            "YC20261129-1",
+            "YC20261129000001",
+        ] {
             assert!(bad.parse::<ReportNo>().is_err(), "{bad}");
         }
     }

@@ -51,7 +51,11 @@ impl RuleConfig {
     /// their default, malformed ones are `INVALID_CONFIG`.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<RuleConfig, Error> {
         let d = RuleConfig::default();
-        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let flag = |name: &str, default: bool| match get(name) {
             None => Ok(default),
             Some(v) => match v.to_ascii_lowercase().as_str() {
@@ -69,25 +73,50 @@ impl RuleConfig {
         };
         let base = match get("public_base_url") {
             None => d.public_base_url.clone(),
-            Some(v) if v.starts_with("http://") || v.starts_with("https://") => v.trim_end_matches('/').to_owned(),
-            Some(v) => return Err(bad("public_base_url", format!("“{v}”应以 http:// 或 https:// 开头"))),
+            Some(v) if v.starts_with("http://") || v.starts_with("https://") => {
+                v.trim_end_matches('/').to_owned()
+            }
+            Some(v) => {
+                return Err(bad(
+                    "public_base_url",
+                    format!("“{v}”应以 http:// 或 https:// 开头"),
+                ));
+            }
         };
         Ok(RuleConfig {
-            include_simplified_procedure: flag("include_simplified_procedure", d.include_simplified_procedure)?,
+            include_simplified_procedure: flag(
+                "include_simplified_procedure",
+                d.include_simplified_procedure,
+            )?,
             show_repaired_records: flag("show_repaired_records", d.show_repaired_records)?,
             end_publicity_at_expiry: flag("end_publicity_at_expiry", d.end_publicity_at_expiry)?,
             report_validity_days: number("report_validity_days", d.report_validity_days, 0)?,
             apply_limit_per_day: number("apply_limit_per_day", d.apply_limit_per_day, 1)?,
-            verify_rate_limit_per_minute: number("verify_rate_limit_per_minute", d.verify_rate_limit_per_minute, 1)?,
+            verify_rate_limit_per_minute: number(
+                "verify_rate_limit_per_minute",
+                d.verify_rate_limit_per_minute,
+                1,
+            )?,
             public_base_url: base,
-            objection_accept_working_days: number("objection_accept_working_days", d.objection_accept_working_days, 1)?,
-            objection_answer_working_days: number("objection_answer_working_days", d.objection_answer_working_days, 1)?,
+            objection_accept_working_days: number(
+                "objection_accept_working_days",
+                d.objection_accept_working_days,
+                1,
+            )?,
+            objection_answer_working_days: number(
+                "objection_answer_working_days",
+                d.objection_answer_working_days,
+                1,
+            )?,
         })
     }
 }
 
 fn bad(variable: &str, detail: String) -> Error {
-    Error::InvalidConfig { variable: variable.to_owned(), detail }
+    Error::InvalidConfig {
+        variable: variable.to_owned(),
+        detail,
+    }
 }
 
 #[cfg(test)]
@@ -96,7 +125,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn from(pairs: &[(&str, &str)]) -> Result<RuleConfig, Error> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         RuleConfig::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -105,7 +137,14 @@ mod tests {
         assert_eq!(from(&[]).unwrap(), RuleConfig::default());
         let d = RuleConfig::default();
         assert!(!d.include_simplified_procedure && !d.show_repaired_records);
-        assert_eq!((d.report_validity_days, d.apply_limit_per_day, d.verify_rate_limit_per_minute), (30, 10, 120));
+        assert_eq!(
+            (
+                d.report_validity_days,
+                d.apply_limit_per_day,
+                d.verify_rate_limit_per_minute
+            ),
+            (30, 10, 120)
+        );
     }
 
     #[test]

@@ -79,7 +79,9 @@ impl Error {
             Error::NotFound(_) => 404,
             Error::MethodNotAllowed { .. } => 405,
             Error::Conflict(_) => 409,
-            Error::PayloadTooLarge { .. } | Error::FileTooLarge { .. } | Error::TooManyItems { .. } => 413,
+            Error::PayloadTooLarge { .. }
+            | Error::FileTooLarge { .. }
+            | Error::TooManyItems { .. } => 413,
             Error::UnsupportedMediaType(_) | Error::NotAPdf => 415,
             Error::RateLimited { .. } | Error::TooManyApplications { .. } => 429,
             Error::InvalidConfig { .. } | Error::Internal(_) => 500,
@@ -134,9 +136,10 @@ impl Error {
     /// Seconds for the `Retry-After` header, for 429 answers.
     pub fn retry_after(&self) -> Option<u64> {
         match self {
-            Error::RateLimited { retry_after_secs } | Error::TooManyApplications { retry_after_secs, .. } => {
-                Some(*retry_after_secs)
-            }
+            Error::RateLimited { retry_after_secs }
+            | Error::TooManyApplications {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
             _ => None,
         }
     }
@@ -145,10 +148,21 @@ impl Error {
     /// record's `authority_uscc`.
     pub fn at_field(self, name: &str) -> Self {
         match self {
-            Error::InvalidUscc { reason, .. } => Error::InvalidUscc { field: name.to_owned(), reason },
-            Error::UnknownDomain { code, .. } => Error::UnknownDomain { field: name.to_owned(), code },
-            Error::MissingField { .. } => Error::MissingField { field: name.to_owned() },
-            Error::InvalidField { detail, .. } => Error::InvalidField { field: name.to_owned(), detail },
+            Error::InvalidUscc { reason, .. } => Error::InvalidUscc {
+                field: name.to_owned(),
+                reason,
+            },
+            Error::UnknownDomain { code, .. } => Error::UnknownDomain {
+                field: name.to_owned(),
+                code,
+            },
+            Error::MissingField { .. } => Error::MissingField {
+                field: name.to_owned(),
+            },
+            Error::InvalidField { detail, .. } => Error::InvalidField {
+                field: name.to_owned(),
+                detail,
+            },
             other => other,
         }
     }
@@ -209,7 +223,10 @@ mod tests {
 
     #[test]
     fn problem_body_matches_the_contract_example() {
-        let e = Error::InvalidUscc { field: "uscc".into(), reason: "统一社会信用代码校验位错误".into() };
+        let e = Error::InvalidUscc {
+            field: "uscc".into(),
+            reason: "统一社会信用代码校验位错误".into(),
+        };
         assert_eq!(
             e.to_problem(),
             json!({"type":"about:blank","title":"Bad Request","status":400,"code":"INVALID_USCC",
@@ -219,7 +236,9 @@ mod tests {
 
     #[test]
     fn rate_limits_carry_retry_after() {
-        let e = Error::RateLimited { retry_after_secs: 12 };
+        let e = Error::RateLimited {
+            retry_after_secs: 12,
+        };
         assert_eq!(e.status(), 429);
         assert_eq!(e.retry_after(), Some(12));
         assert_eq!(e.to_problem()["retry_after"], 12);

@@ -34,7 +34,9 @@ impl FromStr for WanYuan {
             && !t.starts_with('.')
             && !t.ends_with('.');
         if !well_formed {
-            return Err(format!("金额应为以万元为单位的非负十进制数（如 1.5），收到“{s}”"));
+            return Err(format!(
+                "金额应为以万元为单位的非负十进制数（如 1.5），收到“{s}”"
+            ));
         }
         Decimal::from_str_exact(t)
             .map(WanYuan)
@@ -68,13 +70,29 @@ mod tests {
     #[test]
     fn keeps_exact_decimals_and_large_amounts() {
         assert_eq!("0.05".parse::<WanYuan>().unwrap().to_string(), "0.05");
-        assert_eq!("123456789012.3456".parse::<WanYuan>().unwrap().to_string(), "123456789012.3456");
-        assert_eq!("1.50".parse::<WanYuan>().unwrap().display_with_unit(), "1.5万元");
+        assert_eq!(
+            "123456789012.3456".parse::<WanYuan>().unwrap().to_string(),
+            "123456789012.3456"
+        );
+        assert_eq!(
+            "1.50".parse::<WanYuan>().unwrap().display_with_unit(),
+            "1.5万元"
+        );
     }
 
     #[test]
     fn rejects_malformed_and_negative_amounts() {
-        for bad in ["", "-1", "1e3", "1,000", "abc", "1.", ".5", "1.2.3", "99999999999999999999999999999999"] {
+        for bad in [
+            "",
+            "-1",
+            "1e3",
+            "1,000",
+            "abc",
+            "1.",
+            ".5",
+            "1.2.3",
+            "99999999999999999999999999999999",
+        ] {
             assert!(bad.parse::<WanYuan>().is_err(), "{bad}");
         }
     }

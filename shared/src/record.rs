@@ -48,7 +48,13 @@ impl RecordKind {
     }
 
     fn parse(s: &str) -> Option<RecordKind> {
-        [RecordKind::Penalty, RecordKind::DishonestList, RecordKind::AbnormalList].into_iter().find(|k| k.as_str() == s)
+        [
+            RecordKind::Penalty,
+            RecordKind::DishonestList,
+            RecordKind::AbnormalList,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 
@@ -121,29 +127,76 @@ pub enum PenaltyCategory {
 
 const PENALTY_CATEGORIES: [(PenaltyCategory, &str, &str); 14] = [
     (PenaltyCategory::Warning, "warning", "警告"),
-    (PenaltyCategory::PublicCriticism, "public_criticism", "通报批评"),
+    (
+        PenaltyCategory::PublicCriticism,
+        "public_criticism",
+        "通报批评",
+    ),
     (PenaltyCategory::Fine, "fine", "罚款"),
-    (PenaltyCategory::ConfiscateIllegalGains, "confiscate_illegal_gains", "没收违法所得"),
-    (PenaltyCategory::ConfiscateIllegalProperty, "confiscate_illegal_property", "没收非法财物"),
-    (PenaltyCategory::SuspendLicense, "suspend_license", "暂扣许可证件"),
-    (PenaltyCategory::LowerQualification, "lower_qualification", "降低资质等级"),
-    (PenaltyCategory::RevokeLicense, "revoke_license", "吊销许可证件"),
-    (PenaltyCategory::RestrictBusiness, "restrict_business", "限制开展生产经营活动"),
-    (PenaltyCategory::SuspendProduction, "suspend_production", "责令停产停业"),
+    (
+        PenaltyCategory::ConfiscateIllegalGains,
+        "confiscate_illegal_gains",
+        "没收违法所得",
+    ),
+    (
+        PenaltyCategory::ConfiscateIllegalProperty,
+        "confiscate_illegal_property",
+        "没收非法财物",
+    ),
+    (
+        PenaltyCategory::SuspendLicense,
+        "suspend_license",
+        "暂扣许可证件",
+    ),
+    (
+        PenaltyCategory::LowerQualification,
+        "lower_qualification",
+        "降低资质等级",
+    ),
+    (
+        PenaltyCategory::RevokeLicense,
+        "revoke_license",
+        "吊销许可证件",
+    ),
+    (
+        PenaltyCategory::RestrictBusiness,
+        "restrict_business",
+        "限制开展生产经营活动",
+    ),
+    (
+        PenaltyCategory::SuspendProduction,
+        "suspend_production",
+        "责令停产停业",
+    ),
     (PenaltyCategory::OrderClosure, "order_closure", "责令关闭"),
-    (PenaltyCategory::RestrictEmployment, "restrict_employment", "限制从业"),
-    (PenaltyCategory::AdministrativeDetention, "administrative_detention", "行政拘留"),
+    (
+        PenaltyCategory::RestrictEmployment,
+        "restrict_employment",
+        "限制从业",
+    ),
+    (
+        PenaltyCategory::AdministrativeDetention,
+        "administrative_detention",
+        "行政拘留",
+    ),
     (PenaltyCategory::Other, "other", "其他"),
 ];
 
 impl PenaltyCategory {
     pub fn label(self) -> &'static str {
-        PENALTY_CATEGORIES.iter().find(|(c, _, _)| *c == self).map(|(_, _, l)| *l).unwrap_or("其他")
+        PENALTY_CATEGORIES
+            .iter()
+            .find(|(c, _, _)| *c == self)
+            .map(|(_, _, l)| *l)
+            .unwrap_or("其他")
     }
 
     fn parse(s: &str) -> Option<PenaltyCategory> {
         let s = s.trim();
-        PENALTY_CATEGORIES.iter().find(|(_, code, label)| *code == s || *label == s).map(|(c, _, _)| *c)
+        PENALTY_CATEGORIES
+            .iter()
+            .find(|(_, code, label)| *code == s || *label == s)
+            .map(|(c, _, _)| *c)
     }
 }
 
@@ -215,10 +268,16 @@ impl RecordId {
 impl std::str::FromStr for RecordId {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Error> {
-        if s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        if s.len() == 32
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
             Ok(RecordId(s.to_owned()))
         } else {
-            Err(Error::InvalidField { field: "id".into(), detail: "记录编号应为 32 位小写十六进制字符".into() })
+            Err(Error::InvalidField {
+                field: "id".into(),
+                detail: "记录编号应为 32 位小写十六进制字符".into(),
+            })
         }
     }
 }
@@ -269,7 +328,11 @@ impl Record {
     pub fn id(&self) -> RecordId {
         let c = self.common();
         let mut h = Sha256::new();
-        for part in [c.domain.as_str(), self.kind().as_str(), c.document_no.as_str()] {
+        for part in [
+            c.domain.as_str(),
+            self.kind().as_str(),
+            c.document_no.as_str(),
+        ] {
             h.update((part.len() as u64).to_be_bytes());
             h.update(part.as_bytes());
         }
@@ -286,13 +349,17 @@ impl Record {
         let kind_text = f.text("kind")?;
         let kind = RecordKind::parse(&kind_text).ok_or_else(|| Error::InvalidField {
             field: "kind".into(),
-            detail: format!("“{kind_text}”不是记录类型，应为 penalty、dishonest_list 或 abnormal_list"),
+            detail: format!(
+                "“{kind_text}”不是记录类型，应为 penalty、dishonest_list 或 abnormal_list"
+            ),
         })?;
         let common = f.common(kind)?;
         match kind {
             RecordKind::Penalty => f.penalty(common).map(Record::Penalty),
             RecordKind::DishonestList => f.list_entry(common, None).map(Record::DishonestList),
-            RecordKind::AbnormalList => f.list_entry(common, Some("经营异常名录")).map(Record::AbnormalList),
+            RecordKind::AbnormalList => f
+                .list_entry(common, Some("经营异常名录"))
+                .map(Record::AbnormalList),
         }
     }
 
@@ -339,7 +406,10 @@ impl Record {
                 }
                 out.push(("认定部门", c.authority.clone()));
                 out.push(("列入日期", date(l.listed_on)));
-                out.push(("移出日期", l.removed_on.map(date).unwrap_or_else(|| "未移出".into())));
+                out.push((
+                    "移出日期",
+                    l.removed_on.map(date).unwrap_or_else(|| "未移出".into()),
+                ));
                 if let Some(r) = &l.removal_reason {
                     out.push(("移出原因", r.clone()));
                 }
@@ -422,11 +492,15 @@ impl Fields<'_> {
     }
 
     fn text(&self, name: &str) -> Result<String, Error> {
-        self.opt_text(name)?.ok_or_else(|| Error::MissingField { field: name.to_owned() })
+        self.opt_text(name)?.ok_or_else(|| Error::MissingField {
+            field: name.to_owned(),
+        })
     }
 
     fn uscc(&self, name: &str) -> Result<CreditCode, Error> {
-        self.text(name)?.parse().map_err(|e: crate::uscc::UsccError| e.for_field(name))
+        self.text(name)?
+            .parse()
+            .map_err(|e: crate::uscc::UsccError| e.for_field(name))
     }
 
     fn opt_date(&self, name: &str) -> Result<Option<NaiveDate>, Error> {
@@ -441,7 +515,9 @@ impl Fields<'_> {
     }
 
     fn date(&self, name: &str) -> Result<NaiveDate, Error> {
-        self.opt_date(name)?.ok_or_else(|| Error::MissingField { field: name.to_owned() })
+        self.opt_date(name)?.ok_or_else(|| Error::MissingField {
+            field: name.to_owned(),
+        })
     }
 
     fn money(&self, name: &str) -> Result<Option<WanYuan>, Error> {
@@ -450,9 +526,16 @@ impl Fields<'_> {
             Some(Value::String(s)) if s.trim().is_empty() => return Ok(None),
             Some(Value::String(s)) => s.clone(),
             Some(Value::Number(n)) => n.to_string(),
-            Some(_) => return Err(invalid(name, "金额应为十进制数字字符串，如 \"1.5\"（单位：万元）".into())),
+            Some(_) => {
+                return Err(invalid(
+                    name,
+                    "金额应为十进制数字字符串，如 \"1.5\"（单位：万元）".into(),
+                ));
+            }
         };
-        text.parse::<WanYuan>().map(Some).map_err(|d| invalid(name, d))
+        text.parse::<WanYuan>()
+            .map(Some)
+            .map_err(|d| invalid(name, d))
     }
 
     fn bool_or_false(&self, name: &str) -> Result<bool, Error> {
@@ -467,11 +550,18 @@ impl Fields<'_> {
         let domain = self.text("domain")?;
         let data_domain = catalog()
             .data_domain(&domain)
-            .ok_or_else(|| Error::UnknownDomain { field: "domain".into(), code: domain.clone() })?;
+            .ok_or_else(|| Error::UnknownDomain {
+                field: "domain".into(),
+                code: domain.clone(),
+            })?;
         if !data_domain.scope.contains(&kind) {
             return Err(invalid(
                 "kind",
-                format!("{}领域不归集{}（数据范围见目录）", data_domain.name, kind.label()),
+                format!(
+                    "{}领域不归集{}（数据范围见目录）",
+                    data_domain.name,
+                    kind.label()
+                ),
             ));
         }
         Ok(Common {
@@ -489,37 +579,65 @@ impl Fields<'_> {
 
     fn penalty(&self, common: Common) -> Result<Penalty, Error> {
         let categories = match self.present("penalty_categories") {
-            None => return Err(Error::MissingField { field: "penalty_categories".into() }),
+            None => {
+                return Err(Error::MissingField {
+                    field: "penalty_categories".into(),
+                });
+            }
             Some(Value::Array(items)) if !items.is_empty() => items
                 .iter()
                 .map(|v| {
                     v.as_str().and_then(PenaltyCategory::parse).ok_or_else(|| {
-                        invalid("penalty_categories", format!("{v} 不是行政处罚法第九条规定的处罚种类"))
+                        invalid(
+                            "penalty_categories",
+                            format!("{v} 不是行政处罚法第九条规定的处罚种类"),
+                        )
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?,
-            Some(_) => return Err(invalid("penalty_categories", "应为非空数组，如 [\"罚款\"]".into())),
+            Some(_) => {
+                return Err(invalid(
+                    "penalty_categories",
+                    "应为非空数组，如 [\"罚款\"]".into(),
+                ));
+            }
         };
         let procedure = match self.text("procedure")?.as_str() {
             "general" => Procedure::General,
             "simplified" => Procedure::Simplified,
-            other => return Err(invalid("procedure", format!("“{other}”应为 general（普通程序）或 simplified（简易程序）"))),
+            other => {
+                return Err(invalid(
+                    "procedure",
+                    format!("“{other}”应为 general（普通程序）或 simplified（简易程序）"),
+                ));
+            }
         };
         let severity = match self.opt_text("severity")?.as_deref() {
             None => None,
             Some("minor") => Some(Severity::Minor),
             Some("general") => Some(Severity::General),
             Some("serious") => Some(Severity::Serious),
-            Some(other) => return Err(invalid("severity", format!("“{other}”应为 minor、general 或 serious"))),
+            Some(other) => {
+                return Err(invalid(
+                    "severity",
+                    format!("“{other}”应为 minor、general 或 serious"),
+                ));
+            }
         };
         let decided_on = self.date("decided_on")?;
         let penalty_valid_until = self.date("penalty_valid_until")?;
         if penalty_valid_until < decided_on {
-            return Err(invalid("penalty_valid_until", "处罚有效期不能早于处罚决定日期".into()));
+            return Err(invalid(
+                "penalty_valid_until",
+                "处罚有效期不能早于处罚决定日期".into(),
+            ));
         }
         let publicity_until = self.opt_date("publicity_until")?;
         if publicity_until.is_some_and(|p| p < decided_on) {
-            return Err(invalid("publicity_until", "公示截止期不能早于处罚决定日期".into()));
+            return Err(invalid(
+                "publicity_until",
+                "公示截止期不能早于处罚决定日期".into(),
+            ));
         }
         Ok(Penalty {
             common,
@@ -546,7 +664,11 @@ impl Fields<'_> {
         let list_name = match (self.opt_text("list_name")?, default_list) {
             (Some(n), _) => n,
             (None, Some(d)) => d.to_owned(),
-            (None, None) => return Err(Error::MissingField { field: "list_name".into() }),
+            (None, None) => {
+                return Err(Error::MissingField {
+                    field: "list_name".into(),
+                });
+            }
         };
         let listed_on = self.date("listed_on")?;
         let removed_on = self.opt_date("removed_on")?;
@@ -567,7 +689,10 @@ impl Fields<'_> {
 }
 
 fn invalid(field: &str, detail: String) -> Error {
-    Error::InvalidField { field: field.to_owned(), detail }
+    Error::InvalidField {
+        field: field.to_owned(),
+        detail,
+    }
 }
 
 /// Sample records for tests across the crate.
@@ -614,7 +739,9 @@ mod tests {
     #[test]
     fn parses_a_penalty_and_round_trips_through_serde() {
         let r = Record::from_json(&penalty("永税罚〔2026〕1号", "2026-03-01")).unwrap();
-        let Record::Penalty(p) = &r else { panic!("not a penalty") };
+        let Record::Penalty(p) = &r else {
+            panic!("not a penalty")
+        };
         assert_eq!(p.penalty_categories, [PenaltyCategory::Fine]);
         assert_eq!(p.fine_wan_yuan.unwrap().to_string(), "0.2");
         let v = serde_json::to_value(&r).unwrap();
@@ -640,7 +767,12 @@ mod tests {
         changed["facts"] = json!("另一事实");
         let b = Record::from_json(&changed).unwrap();
         assert_eq!(a.id(), b.id());
-        assert_ne!(a.id(), Record::from_json(&penalty("A-2", "2026-03-01")).unwrap().id());
+        assert_ne!(
+            a.id(),
+            Record::from_json(&penalty("A-2", "2026-03-01"))
+                .unwrap()
+                .id()
+        );
         assert_eq!(a.id().as_str().len(), 32);
     }
 
@@ -651,14 +783,33 @@ mod tests {
     #[test]
     fn required_fields_are_named() {
         for field in [
-            "kind", "domain", "document_no", "entity_name", "uscc", "authority", "authority_uscc", "source_unit",
-            "source_unit_uscc", "entity_category", "violation_type", "facts", "legal_basis", "penalty_categories",
-            "penalty_content", "decided_on", "penalty_valid_until", "procedure",
+            "kind",
+            "domain",
+            "document_no",
+            "entity_name",
+            "uscc",
+            "authority",
+            "authority_uscc",
+            "source_unit",
+            "source_unit_uscc",
+            "entity_category",
+            "violation_type",
+            "facts",
+            "legal_basis",
+            "penalty_categories",
+            "penalty_content",
+            "decided_on",
+            "penalty_valid_until",
+            "procedure",
         ] {
             let mut v = penalty("X", "2026-01-01");
             v.as_object_mut().unwrap().remove(field);
             let e = error_of(v);
-            assert_eq!((e.code(), e.field()), ("MISSING_FIELD", Some(field)), "{field}");
+            assert_eq!(
+                (e.code(), e.field()),
+                ("MISSING_FIELD", Some(field)),
+                "{field}"
+            );
         }
         let mut blank = penalty("X", "2026-01-01");
         blank["facts"] = json!("   ");
@@ -668,20 +819,60 @@ mod tests {
     #[test]
     fn invalid_values_are_rejected_naming_the_field() {
         let cases: Vec<(&str, Value, &str, &str)> = vec![
-            ("authority_uscc", json!("91350200776049653B"), "INVALID_USCC", "authority_uscc"),
+            (
+                "authority_uscc",
+                json!("91350200776049653B"),
+                "INVALID_USCC",
+                "authority_uscc",
+            ),
             ("uscc", json!("123"), "INVALID_USCC", "uscc"),
             ("domain", json!("nope"), "UNKNOWN_DOMAIN", "domain"),
             ("kind", json!("fine"), "INVALID_FIELD", "kind"),
-            ("decided_on", json!("2026/01/01"), "INVALID_FIELD", "decided_on"),
-            ("fine_wan_yuan", json!("-3"), "INVALID_FIELD", "fine_wan_yuan"),
-            ("penalty_categories", json!(["打板子"]), "INVALID_FIELD", "penalty_categories"),
-            ("penalty_categories", json!([]), "INVALID_FIELD", "penalty_categories"),
+            (
+                "decided_on",
+                json!("2026/01/01"),
+                "INVALID_FIELD",
+                "decided_on",
+            ),
+            (
+                "fine_wan_yuan",
+                json!("-3"),
+                "INVALID_FIELD",
+                "fine_wan_yuan",
+            ),
+            (
+                "penalty_categories",
+                json!(["打板子"]),
+                "INVALID_FIELD",
+                "penalty_categories",
+            ),
+            (
+                "penalty_categories",
+                json!([]),
+                "INVALID_FIELD",
+                "penalty_categories",
+            ),
             ("procedure", json!("fast"), "INVALID_FIELD", "procedure"),
             ("severity", json!("huge"), "INVALID_FIELD", "severity"),
-            ("not_penalized", json!("yes"), "INVALID_FIELD", "not_penalized"),
+            (
+                "not_penalized",
+                json!("yes"),
+                "INVALID_FIELD",
+                "not_penalized",
+            ),
             ("facts", json!(42), "INVALID_FIELD", "facts"),
-            ("facts", json!("字".repeat(MAX_TEXT_CHARS + 1)), "INVALID_FIELD", "facts"),
-            ("penalty_valid_until", json!("2020-01-01"), "INVALID_FIELD", "penalty_valid_until"),
+            (
+                "facts",
+                json!("字".repeat(MAX_TEXT_CHARS + 1)),
+                "INVALID_FIELD",
+                "facts",
+            ),
+            (
+                "penalty_valid_until",
+                json!("2020-01-01"),
+                "INVALID_FIELD",
+                "penalty_valid_until",
+            ),
         ];
         for (field, value, code, named) in cases {
             let mut v = penalty("X", "2026-01-01");
@@ -711,7 +902,9 @@ mod tests {
         let mut v = penalty("X", "2026-01-01");
         v["fine_wan_yuan"] = json!("98765432109876.54321");
         v["confiscated_wan_yuan"] = json!(12.5);
-        let Record::Penalty(p) = Record::from_json(&v).unwrap() else { panic!() };
+        let Record::Penalty(p) = Record::from_json(&v).unwrap() else {
+            panic!()
+        };
         assert_eq!(p.fine_wan_yuan.unwrap().to_string(), "98765432109876.54321");
         assert_eq!(p.confiscated_wan_yuan.unwrap().to_string(), "12.5");
     }

@@ -1,1 +1,415 @@
-//! TODO
+//! Reports: the application, the immutable snapshot a report is, the
+//! verification answers, and the formatted view the PDF prints.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::auth::Principal;
+use crate::catalog::{DomainSelection, catalog};
+use crate::codes::{ReportNo, VerificationCode, hex};
+use crate::error::Error;
+use crate::pdf::{DomainSection, RecordSection, ReportDocument};
+use crate::rules::Finding;
+use crate::uscc::CreditCode;
+use crate::window::{ReportMonths, Window, china, chinese_date};
+
+/// The issuing authority printed on every report.
+pub const ISSUER: &str = "永昌县发展和改革局";
+
+/// A validated `POST /api/v1/reports` request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplyRequest {
+    pub uscc: CreditCode,
+    /// The entity's name when the caller knows it (token claim `name`);
+    /// otherwise taken from its newest record, else the credit code.
+    pub entity_name: Option<String>,
+    pub months: ReportMonths,
+    pub domains: DomainSelection,
+    /// A purpose code of the catalog.
+    pub purpose: String,
+}
+
+impl ApplyRequest {
+    /// Parses the body `{"months", "domains", "purpose", "uscc" (staff only)}`
+    /// for `principal`: an entity applies for itself, staff for the named
+    /// entity; other roles are refused.
+    pub fn from_json(body: &Value, principal: &Principal) -> Result<ApplyRequest, Error> {
+        let obj = body
+            .as_object()
+            .ok_or_else(|| Error::InvalidJson("请求体应为 JSON 对象".into()))?;
+        let requested = match obj.get("uscc").filter(|v| !v.is_null()) {
+            None => None,
+            Some(Value::String(s)) => {
+                Some(s.parse::<CreditCode>().map_err(|e| e.for_field("uscc"))?)
+            }
+            Some(_) => {
+                return Err(Error::InvalidField {
+                    field: "uscc".into(),
+                    detail: "应为字符串".into(),
+                });
+            }
+        };
+        let uscc = principal.applicant(requested)?;
+        let months =
+            ReportMonths::try_from(obj.get("months").ok_or_else(|| Error::MissingField {
+                field: "months".into(),
+            })?)?;
+        let domains =
+            DomainSelection::try_from(obj.get("domains").ok_or_else(|| Error::MissingField {
+                field: "domains".into(),
+            })?)?;
+        catalog().select(&domains)?;
+        let purpose = match obj.get("purpose") {
+            None | Some(Value::Null) => {
+                return Err(Error::MissingField {
+                    field: "purpose".into(),
+                });
+            }
+            Some(Value::String(p)) => catalog().require_purpose(p.trim())?.code.clone(),
+            Some(other) => return Err(Error::UnknownPurpose(other.to_string())),
+        };
+        let entity_name = match principal {
+            Principal::Entity { name, .. } => name.clone(),
+            _ => None,
+        };
+        Ok(ApplyRequest {
+            uscc,
+            entity_name,
+            months,
+            domains,
+            purpose,
+        })
+    }
+}
+
+/// The rule switches a report was built under, kept with the snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppliedRules {
+    pub include_simplified_procedure: bool,
+    pub show_repaired_records: bool,
+    pub end_publicity_at_expiry: bool,
+}
+
+/// An issued report: an immutable snapshot. Serializes as the
+/// `POST /api/v1/reports` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub report_no: ReportNo,
+    pub verification_code: VerificationCode,
+    pub entity_name: String,
+    pub uscc: CreditCode,
+    pub months: ReportMonths,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    /// Report-domain codes, in catalog order.
+    pub domains: Vec<String>,
+    /// Purpose code.
+    pub purpose: String,
+    pub issued_at: DateTime<FixedOffset>,
+    pub valid_until: DateTime<FixedOffset>,
+    pub clean: bool,
+    pub findings: Vec<Finding>,
+    /// Who applied: the principal's audit name.
+    pub issued_by: String,
+    pub rules: AppliedRules,
+    /// Hex SHA-256 of this JSON with `snapshot_digest` empty.
+    pub snapshot_digest: String,
+}
+
+impl Report {
+    pub fn window(&self) -> Window {
+        Window {
+            months: self.months,
+            start: self.period_start,
+            end: self.period_end,
+        }
+    }
+
+    pub fn record_count(&self) -> usize {
+        self.findings.iter().map(|f| f.records.len()).sum()
+    }
+
+    /// The digest over everything but the digest itself.
+    pub fn compute_digest(&self) -> String {
+        let mut unsealed = self.clone();
+        unsealed.snapshot_digest = String::new();
+        let bytes = serde_json::to_vec(&unsealed).unwrap_or_default();
+        hex(&Sha256::digest(bytes))
+    }
+
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        now > self.valid_until
+    }
+
+    pub fn summary(&self) -> ReportSummary {
+        ReportSummary {
+            report_no: self.report_no.clone(),
+            entity_name: self.entity_name.clone(),
+            uscc: self.uscc.clone(),
+            months: self.months,
+            period_start: self.period_start,
+            period_end: self.period_end,
+            domains: self.domains.clone(),
+            purpose: self.purpose.clone(),
+            issued_at: self.issued_at,
+            valid_until: self.valid_until,
+            clean: self.clean,
+            record_count: self.record_count(),
+        }
+    }
+}
+
+/// What a verifier learns about an identified report (api.md `report`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportSummary {
+    pub report_no: ReportNo,
+    pub entity_name: String,
+    pub uscc: CreditCode,
+    pub months: ReportMonths,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub domains: Vec<String>,
+    pub purpose: String,
+    pub issued_at: DateTime<FixedOffset>,
+    pub valid_until: DateTime<FixedOffset>,
+    pub clean: bool,
+    pub record_count: usize,
+}
+
+/// A revocation, stored beside the immutable snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revocation {
+    pub revoked_at: DateTime<FixedOffset>,
+    pub reason: String,
+}
+
+/// The recorded fingerprint of a report's PDF.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PdfFingerprint {
+    /// Lower-case hex SHA-256 of the exact bytes.
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// A verification outcome; serializes as `"outcome": "VALID"` etc., with
+/// `revoked_at` and `reason` for REVOKED.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Outcome {
+    Valid,
+    Expired,
+    Revoked {
+        revoked_at: DateTime<FixedOffset>,
+        reason: String,
+    },
+    /// `appended_update`: the original's bytes are a prefix of the upload
+    /// (an incremental update was appended after issue).
+    Tampered {
+        appended_update: bool,
+    },
+    NotFound,
+    Unrecognized,
+}
+
+impl Outcome {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Outcome::Valid => "VALID",
+            Outcome::Expired => "EXPIRED",
+            Outcome::Revoked { .. } => "REVOKED",
+            Outcome::Tampered { .. } => "TAMPERED",
+            Outcome::NotFound => "NOT_FOUND",
+            Outcome::Unrecognized => "UNRECOGNIZED",
+        }
+    }
+}
+
+/// A determinate verification answer (HTTP 200).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verification {
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// Chinese, telling the verifier what to do next.
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<ReportSummary>,
+}
+
+impl Verification {
+    pub fn new(outcome: Outcome, report: Option<ReportSummary>) -> Verification {
+        let message = message_for(&outcome, report.as_ref());
+        Verification {
+            outcome,
+            message,
+            report,
+        }
+    }
+
+    /// Classifies an authentic report (found by its code or by the exact
+    /// bytes of its PDF): REVOKED before EXPIRED before VALID.
+    pub fn of_authentic(
+        report: &Report,
+        revocation: Option<Revocation>,
+        now: DateTime<Utc>,
+    ) -> Verification {
+        let outcome = match revocation {
+            Some(r) => Outcome::Revoked {
+                revoked_at: r.revoked_at,
+                reason: r.reason,
+            },
+            None if report.is_expired(now) => Outcome::Expired,
+            None => Outcome::Valid,
+        };
+        Verification::new(outcome, Some(report.summary()))
+    }
+
+    /// Marks a TAMPERED answer as an appended incremental update, with the
+    /// message saying so.
+    pub fn mark_appended_update(&mut self) {
+        if let Outcome::Tampered { appended_update } = &mut self.outcome {
+            *appended_update = true;
+            self.message = message_for(&self.outcome, self.report.as_ref());
+        }
+    }
+}
+
+/// What was checked of an uploaded file (api.md `file`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileFacts {
+    pub sha256: String,
+    pub size: u64,
+    pub matches_original: bool,
+}
+
+/// The answer to `POST /api/v1/verify/file`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileVerification {
+    #[serde(flatten)]
+    pub verification: Verification,
+    pub file: FileFacts,
+    /// The report the file names when only its (public) number matched: its
+    /// summary is then withheld, as the number alone proves nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claimed_report_no: Option<ReportNo>,
+}
+
+/// What an uploaded PDF says it is (found by the inspector in Info, XMP or
+/// page text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileClaim {
+    ReportNo(ReportNo),
+    Code(VerificationCode),
+}
+
+fn datetime(t: &DateTime<FixedOffset>) -> String {
+    t.with_timezone(&china())
+        .format("%Y年%m月%d日 %H:%M")
+        .to_string()
+}
+
+fn message_for(outcome: &Outcome, report: Option<&ReportSummary>) -> String {
+    let no = report
+        .map(|r| format!("（报告编号 {}）", r.report_no))
+        .unwrap_or_default();
+    match outcome {
+        Outcome::Valid => format!(
+            "核验通过：该报告{no}由本平台出具，内容与原件一致，在有效期内（至{}）。请核对报告上的主体名称、统一社会信用代码与所办事项一致后采信。",
+            report.map(|r| datetime(&r.valid_until)).unwrap_or_default()
+        ),
+        Outcome::Expired => format!(
+            "该报告{no}真实，但已于{}超过有效期，不能再替代无违法违规记录证明。请联系申请主体重新申请专用信用报告。",
+            report.map(|r| datetime(&r.valid_until)).unwrap_or_default()
+        ),
+        Outcome::Revoked { revoked_at, reason } => format!(
+            "该报告{no}真实，但已于{}被撤销，原因：{reason}。报告所载信息已不再准确，请勿采信，请联系申请主体重新申请专用信用报告。",
+            datetime(revoked_at)
+        ),
+        Outcome::Tampered { appended_update: false } => format!(
+            "该文件声称是本平台出具的报告{no}，但与原件不一致，内容可能已被篡改。请勿采信，请向申请主体索取原件，或以报告封面右上方的核验码核验。"
+        ),
+        Outcome::Tampered { appended_update: true } => format!(
+            "该文件声称是本平台出具的报告{no}，原件之后被追加了修改（PDF 增量更新），显示的内容可能已被篡改。请勿采信，请向申请主体索取原件，或以报告封面右上方的核验码核验。"
+        ),
+        Outcome::NotFound => "没有与该核验码对应的报告。请核对核验码（区分大小写，不含 0、O、1、l 等易混淆字符）后重试，或上传报告 PDF 原件进行文件比对；仍无法核验的，请勿采信。".into(),
+        Outcome::Unrecognized => "该 PDF 不是本平台出具的专用信用报告，无法核验。请向申请主体索取本平台出具的报告电子版原件，或以报告封面右上方的核验码核验。".into(),
+    }
+}
+
+/// The formatted view the PDF renders. `public_base_url` without a
+/// trailing slash, e.g. `http://127.0.0.1:3000`.
+pub fn report_document(report: &Report, public_base_url: &str) -> ReportDocument {
+    let cat = catalog();
+    let purpose = cat.purpose(&report.purpose);
+    let window = report.window();
+    let valid_days = (report.valid_until - report.issued_at).num_days();
+    let base = public_base_url.trim_end_matches('/');
+    let mut notes = vec![
+        "本报告依据《永昌县推行以专用信用报告替代无违法违规记录证明暨企业上市合法合规信息核查实施方案》（永发改字〔2024〕62号）出具，可替代所选领域的无违法违规记录证明。".to_owned(),
+        format!("报告期间为{}，信用信息自2021年1月1日起归集。", window.describe()),
+        if report.rules.include_simplified_procedure {
+            "依据简易程序作出的行政处罚列入本报告；依法不予行政处罚的，不列入违法记录。".to_owned()
+        } else {
+            "依据简易程序作出的行政处罚和依法不予行政处罚的，不列入违法记录。".to_owned()
+        },
+        if report.rules.show_repaired_records {
+            "已完成信用修复的记录标注“已修复”；标注“异议处理中”的记录正在异议处理中。".to_owned()
+        } else {
+            "已完成信用修复的记录不在本报告中展示；标注“异议处理中”的记录正在异议处理中。".to_owned()
+        },
+    ];
+    let without_data: Vec<&str> = report
+        .domains
+        .iter()
+        .filter_map(|d| cat.report_domain(d))
+        .filter(|d| d.data_domains.is_empty())
+        .map(|d| d.name.as_str())
+        .collect();
+    if !without_data.is_empty() {
+        notes.push(format!(
+            "{}领域尚未列入数据归集责任清单（附件1），本报告在该领域无可查询的记录。",
+            without_data.join("、")
+        ));
+    }
+    notes.push(format!(
+        "本报告自出具之日起{valid_days}日内有效（至{}）。可扫描二维码或登录 {base} 输入封面右上方的核验码（区分大小写）核验真伪，也可上传本报告电子版原件进行文件比对。",
+        chinese_date(report.valid_until.date_naive())
+    ));
+    ReportDocument {
+        report_no: report.report_no.to_string(),
+        verification_code: report.verification_code.to_string(),
+        title: "专用信用报告".into(),
+        edition: purpose.map(|p| p.edition()).unwrap_or("通用版").into(),
+        entity_name: report.entity_name.clone(),
+        uscc: report.uscc.to_string(),
+        period: window.describe(),
+        purpose: purpose
+            .map(|p| p.label())
+            .unwrap_or_else(|| report.purpose.clone()),
+        issued_on: chinese_date(report.issued_at.date_naive()),
+        valid_until: chinese_date(report.valid_until.date_naive()),
+        issuer: ISSUER.into(),
+        verify_url: format!("{base}/?code={}", report.verification_code),
+        snapshot_digest: report.snapshot_digest.clone(),
+        notes,
+        domains: report
+            .findings
+            .iter()
+            .map(|f| DomainSection {
+                name: f.name.clone(),
+                unit: f.unit.clone(),
+                records: f
+                    .records
+                    .iter()
+                    .map(|r| RecordSection {
+                        kind: r.record.kind().label().into(),
+                        document_no: r.record.common().document_no.clone(),
+                        status_label: r.status_label.clone(),
+                        fields: r.record.print_fields(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}

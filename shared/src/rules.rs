@@ -26,6 +26,7 @@ pub struct FoundRecord {
     /// The record's version when the report was built: a later change
     /// revokes the report.
     pub version: u64,
+    #[serde(flatten)]
     pub record: Record,
 }
 
@@ -50,15 +51,23 @@ pub fn counts(stored: &StoredRecord, window: &Window, config: &RuleConfig) -> bo
             window.contains(p.decided_on)
                 && (p.procedure == Procedure::General || config.include_simplified_procedure)
                 && !p.not_penalized
-                && !(config.end_publicity_at_expiry && p.publicity_until.is_some_and(|u| u < window.end))
+                && !(config.end_publicity_at_expiry
+                    && p.publicity_until.is_some_and(|u| u < window.end))
         }
-        Record::DishonestList(l) | Record::AbnormalList(l) => window.overlaps_listing(l.listed_on, l.removed_on),
+        Record::DishonestList(l) | Record::AbnormalList(l) => {
+            window.overlaps_listing(l.listed_on, l.removed_on)
+        }
     }
 }
 
 /// The findings for the chosen domains, in the given order. Records inside
 /// a domain are sorted newest first, then by id, so a snapshot is stable.
-pub fn findings(records: &[StoredRecord], domains: &[&ReportDomain], window: &Window, config: &RuleConfig) -> Vec<Finding> {
+pub fn findings(
+    records: &[StoredRecord],
+    domains: &[&ReportDomain],
+    window: &Window,
+    config: &RuleConfig,
+) -> Vec<Finding> {
     domains
         .iter()
         .map(|domain| {
@@ -74,8 +83,17 @@ pub fn findings(records: &[StoredRecord], domains: &[&ReportDomain], window: &Wi
                     record: s.record.clone(),
                 })
                 .collect();
-            found.sort_by(|a, b| event_date(&b.record).cmp(&event_date(&a.record)).then_with(|| a.id.cmp(&b.id)));
-            Finding { domain: domain.code.clone(), name: domain.name.clone(), unit: domain.unit.clone(), records: found }
+            found.sort_by(|a, b| {
+                event_date(&b.record)
+                    .cmp(&event_date(&a.record))
+                    .then_with(|| a.id.cmp(&b.id))
+            });
+            Finding {
+                domain: domain.code.clone(),
+                name: domain.name.clone(),
+                unit: domain.unit.clone(),
+                records: found,
+            }
         })
         .collect()
 }
@@ -107,7 +125,10 @@ mod tests {
 
     fn stored(v: Value, status: RecordStatus) -> StoredRecord {
         let record = Record::from_json(&v).unwrap();
-        let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap().fixed_offset();
+        let at = Utc
+            .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+            .unwrap()
+            .fixed_offset();
         StoredRecord {
             id: record.id(),
             status,
@@ -142,10 +163,22 @@ mod tests {
     #[test]
     fn penalty_window_edges() {
         let w = window();
-        assert!(!counts(&penalty_with("2025-11-29", json!({})), &w, &cfg()), "day before");
-        assert!(counts(&penalty_with("2025-11-30", json!({})), &w, &cfg()), "first day");
-        assert!(counts(&penalty_with("2026-11-29", json!({})), &w, &cfg()), "last day");
-        assert!(!counts(&penalty_with("2026-11-30", json!({})), &w, &cfg()), "after issue");
+        assert!(
+            !counts(&penalty_with("2025-11-29", json!({})), &w, &cfg()),
+            "day before"
+        );
+        assert!(
+            counts(&penalty_with("2025-11-30", json!({})), &w, &cfg()),
+            "first day"
+        );
+        assert!(
+            counts(&penalty_with("2026-11-29", json!({})), &w, &cfg()),
+            "last day"
+        );
+        assert!(
+            !counts(&penalty_with("2026-11-30", json!({})), &w, &cfg()),
+            "after issue"
+        );
     }
 
     #[test]
@@ -159,7 +192,10 @@ mod tests {
     fn simplified_procedure_is_excluded_unless_switched_on() {
         let p = penalty_with("2026-05-01", json!({"procedure": "simplified"}));
         assert!(!counts(&p, &window(), &cfg()));
-        let national = RuleConfig { include_simplified_procedure: true, ..cfg() };
+        let national = RuleConfig {
+            include_simplified_procedure: true,
+            ..cfg()
+        };
         assert!(counts(&p, &window(), &national));
     }
 
@@ -167,19 +203,38 @@ mod tests {
     fn not_penalized_never_counts() {
         let p = penalty_with("2026-05-01", json!({"not_penalized": true}));
         assert!(!counts(&p, &window(), &cfg()));
-        assert!(!counts(&p, &window(), &RuleConfig { include_simplified_procedure: true, ..cfg() }));
+        assert!(!counts(
+            &p,
+            &window(),
+            &RuleConfig {
+                include_simplified_procedure: true,
+                ..cfg()
+            }
+        ));
     }
 
     #[test]
     fn withdrawn_never_counts_repaired_only_under_the_switch() {
         let mut p = penalty_with("2026-05-01", json!({}));
         p.status = RecordStatus::Withdrawn;
-        assert!(!counts(&p, &window(), &RuleConfig { show_repaired_records: true, ..cfg() }));
+        assert!(!counts(
+            &p,
+            &window(),
+            &RuleConfig {
+                show_repaired_records: true,
+                ..cfg()
+            }
+        ));
         p.status = RecordStatus::Repaired;
         assert!(!counts(&p, &window(), &cfg()));
-        let show = RuleConfig { show_repaired_records: true, ..cfg() };
+        let show = RuleConfig {
+            show_repaired_records: true,
+            ..cfg()
+        };
         assert!(counts(&p, &window(), &show));
-        let domains = catalog().select(&crate::catalog::DomainSelection::Codes(vec!["tax".into()])).unwrap();
+        let domains = catalog()
+            .select(&crate::catalog::DomainSelection::Codes(vec!["tax".into()]))
+            .unwrap();
         let f = findings(&[p], &domains, &window(), &show);
         assert_eq!(f[0].records[0].status_label.as_deref(), Some("已修复"));
     }
@@ -188,7 +243,9 @@ mod tests {
     fn under_objection_counts_with_its_label() {
         let mut p = penalty_with("2026-05-01", json!({}));
         p.status = RecordStatus::UnderObjection;
-        let domains = catalog().select(&crate::catalog::DomainSelection::Codes(vec!["tax".into()])).unwrap();
+        let domains = catalog()
+            .select(&crate::catalog::DomainSelection::Codes(vec!["tax".into()]))
+            .unwrap();
         let f = findings(&[p], &domains, &window(), &cfg());
         assert_eq!(f[0].records[0].status_label.as_deref(), Some("异议处理中"));
         assert!(!clean(&f));
@@ -198,7 +255,14 @@ mod tests {
     fn publicity_ends_at_its_end_date() {
         let ended = penalty_with("2026-01-10", json!({"publicity_until": "2026-04-10"}));
         assert!(!counts(&ended, &window(), &cfg()));
-        assert!(counts(&ended, &window(), &RuleConfig { end_publicity_at_expiry: false, ..cfg() }));
+        assert!(counts(
+            &ended,
+            &window(),
+            &RuleConfig {
+                end_publicity_at_expiry: false,
+                ..cfg()
+            }
+        ));
         let running = penalty_with("2026-01-10", json!({"publicity_until": "2026-11-29"}));
         assert!(counts(&running, &window(), &cfg()));
     }
@@ -206,28 +270,59 @@ mod tests {
     #[test]
     fn list_entries_count_when_listed_at_any_time_in_the_window() {
         let w = window();
-        let l = |listed: &str, removed: Option<&str>| stored(samples::listing("L", listed, removed), RecordStatus::Active);
-        assert!(counts(&l("2023-01-01", None), &w, &cfg()), "listed before, still listed");
-        assert!(counts(&l("2023-01-01", Some("2026-02-01")), &w, &cfg()), "listed before, removed during");
-        assert!(counts(&l("2023-01-01", Some("2025-11-30")), &w, &cfg()), "removed on the first day");
-        assert!(!counts(&l("2023-01-01", Some("2025-11-29")), &w, &cfg()), "removed the day before");
-        assert!(counts(&l("2026-11-29", None), &w, &cfg()), "listed on the last day");
+        let l = |listed: &str, removed: Option<&str>| {
+            stored(samples::listing("L", listed, removed), RecordStatus::Active)
+        };
+        assert!(
+            counts(&l("2023-01-01", None), &w, &cfg()),
+            "listed before, still listed"
+        );
+        assert!(
+            counts(&l("2023-01-01", Some("2026-02-01")), &w, &cfg()),
+            "listed before, removed during"
+        );
+        assert!(
+            counts(&l("2023-01-01", Some("2025-11-30")), &w, &cfg()),
+            "removed on the first day"
+        );
+        assert!(
+            !counts(&l("2023-01-01", Some("2025-11-29")), &w, &cfg()),
+            "removed the day before"
+        );
+        assert!(
+            counts(&l("2026-11-29", None), &w, &cfg()),
+            "listed on the last day"
+        );
         assert!(!counts(&l("2026-11-30", None), &w, &cfg()), "listed after");
     }
 
     #[test]
     fn findings_put_records_under_their_report_domain_only() {
         let tax = penalty_with("2026-05-01", json!({}));
-        let listing = stored(samples::listing("L", "2026-02-01", None), RecordStatus::Active);
-        let excluded = penalty_with("2026-06-01", json!({"document_no": "S", "procedure": "simplified"}));
+        let listing = stored(
+            samples::listing("L", "2026-02-01", None),
+            RecordStatus::Active,
+        );
+        let excluded = penalty_with(
+            "2026-06-01",
+            json!({"document_no": "S", "procedure": "simplified"}),
+        );
         let records = [tax, listing, excluded];
-        let domains = catalog().select(&crate::catalog::DomainSelection::All).unwrap();
+        let domains = catalog()
+            .select(&crate::catalog::DomainSelection::All)
+            .unwrap();
         let f = findings(&records, &domains, &window(), &cfg());
-        let with_records: Vec<(&str, usize)> =
-            f.iter().filter(|f| !f.records.is_empty()).map(|f| (f.domain.as_str(), f.records.len())).collect();
+        let with_records: Vec<(&str, usize)> = f
+            .iter()
+            .filter(|f| !f.records.is_empty())
+            .map(|f| (f.domain.as_str(), f.records.len()))
+            .collect();
         assert_eq!(with_records, [("market_regulation", 1), ("tax", 1)]);
         let only_others = catalog()
-            .select(&crate::catalog::DomainSelection::Codes(vec!["education".into(), "finance".into()]))
+            .select(&crate::catalog::DomainSelection::Codes(vec![
+                "education".into(),
+                "finance".into(),
+            ]))
             .unwrap();
         assert!(clean(&findings(&records, &only_others, &window(), &cfg())));
     }

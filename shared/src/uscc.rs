@@ -13,7 +13,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 
 pub const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 /// A credit code that passed every check. Always upper case.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -36,7 +38,10 @@ pub enum UsccError {
 impl UsccError {
     /// The API error naming the request field that held the bad code.
     pub fn for_field(self, field: &str) -> Error {
-        Error::InvalidUscc { field: field.to_owned(), reason: self.to_string() }
+        Error::InvalidUscc {
+            field: field.to_owned(),
+            reason: self.to_string(),
+        }
     }
 }
 
@@ -64,10 +69,16 @@ fn validate_body(upper: &[u8]) -> Result<(), UsccError> {
     for (i, &c) in upper.iter().enumerate() {
         let position = i + 1;
         if value_of(c).is_none() {
-            return Err(UsccError::Character { position, found: c as char });
+            return Err(UsccError::Character {
+                position,
+                found: c as char,
+            });
         }
         if (3..=8).contains(&position) && !c.is_ascii_digit() {
-            return Err(UsccError::Region { position, found: c as char });
+            return Err(UsccError::Region {
+                position,
+                found: c as char,
+            });
         }
     }
     Ok(())
@@ -101,7 +112,10 @@ impl FromStr for CreditCode {
             return Err(UsccError::Length(count));
         }
         if let Some((i, c)) = s.chars().enumerate().find(|(_, c)| !c.is_ascii()) {
-            return Err(UsccError::Character { position: i + 1, found: c });
+            return Err(UsccError::Character {
+                position: i + 1,
+                found: c,
+            });
         }
         let upper = s.to_ascii_uppercase();
         let bytes = upper.as_bytes();
@@ -137,7 +151,11 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const REAL: [&str; 3] = ["91350200776049653A", "91440101MA5CJQ4N59", "9135021359498494XQ"];
+    const REAL: [&str; 3] = [
+        "91350200776049653A",
+        "91440101MA5CJQ4N59",
+        "9135021359498494XQ",
+    ];
 
     #[test]
     fn accepts_real_codes() {
@@ -148,12 +166,18 @@ mod tests {
 
     #[test]
     fn upper_cases_lower_case_input() {
-        assert_eq!("91440101ma5cjq4n59".parse::<CreditCode>().unwrap().as_str(), "91440101MA5CJQ4N59");
+        assert_eq!(
+            "91440101ma5cjq4n59".parse::<CreditCode>().unwrap().as_str(),
+            "91440101MA5CJQ4N59"
+        );
     }
 
     #[test]
     fn rejects_every_single_character_corruption() {
-        let replacements: Vec<char> = (0x21u8..0x7f).map(char::from).chain(['中', ' ', 'Ｏ']).collect();
+        let replacements: Vec<char> = (0x21u8..0x7f)
+            .map(char::from)
+            .chain(['中', ' ', 'Ｏ'])
+            .collect();
         for code in REAL {
             for pos in 0..18 {
                 let original = code.as_bytes()[pos] as char;
@@ -166,7 +190,10 @@ mod tests {
                         .enumerate()
                         .map(|(i, c)| if i == pos { r } else { c })
                         .collect();
-                    assert!(corrupted.parse::<CreditCode>().is_err(), "accepted {corrupted}");
+                    assert!(
+                        corrupted.parse::<CreditCode>().is_err(),
+                        "accepted {corrupted}"
+                    );
                 }
             }
         }
@@ -174,14 +201,32 @@ mod tests {
 
     #[test]
     fn reasons_name_the_problem() {
-        assert_eq!("9135020077604965".parse::<CreditCode>(), Err(UsccError::Length(16)));
-        assert_eq!("91350200776049653B".parse::<CreditCode>(), Err(UsccError::CheckCharacter));
+        assert_eq!(
+            "9135020077604965".parse::<CreditCode>(),
+            Err(UsccError::Length(16))
+        );
+        assert_eq!(
+            "91350200776049653B".parse::<CreditCode>(),
+            Err(UsccError::CheckCharacter)
+        );
         assert_eq!(
             "913502O0776049653A".parse::<CreditCode>(),
-            Err(UsccError::Character { position: 7, found: 'O' })
+            Err(UsccError::Character {
+                position: 7,
+                found: 'O'
+            })
         );
-        assert_eq!("91A50200776049653A".parse::<CreditCode>(), Err(UsccError::Region { position: 3, found: 'A' }));
-        let e = "".parse::<CreditCode>().unwrap_err().for_field("authority_uscc");
+        assert_eq!(
+            "91A50200776049653A".parse::<CreditCode>(),
+            Err(UsccError::Region {
+                position: 3,
+                found: 'A'
+            })
+        );
+        let e = ""
+            .parse::<CreditCode>()
+            .unwrap_err()
+            .for_field("authority_uscc");
         assert_eq!(e.field(), Some("authority_uscc"));
         assert_eq!(e.code(), "INVALID_USCC");
     }
@@ -190,7 +235,10 @@ mod tests {
     fn serde_rejects_invalid_codes() {
         assert!(serde_json::from_str::<CreditCode>("\"91350200776049653B\"").is_err());
         let ok: CreditCode = serde_json::from_str("\"91350200776049653a\"").unwrap();
-        assert_eq!(serde_json::to_string(&ok).unwrap(), "\"91350200776049653A\"");
+        assert_eq!(
+            serde_json::to_string(&ok).unwrap(),
+            "\"91350200776049653A\""
+        );
     }
 
     fn alphabet_char() -> impl Strategy<Value = char> {

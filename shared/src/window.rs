@@ -26,7 +26,8 @@ pub const DATA_START: NaiveDate = match NaiveDate::from_ymd_opt(2021, 1, 1) {
 
 /// UTC+08:00.
 pub fn china() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"))
+    FixedOffset::east_opt(8 * 3600)
+        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"))
 }
 
 /// `now` as China Standard Time, whole seconds (what the service prints).
@@ -104,7 +105,11 @@ pub struct Window {
 impl Window {
     pub fn ending_on(months: ReportMonths, issue_date: NaiveDate) -> Window {
         let start = unclipped_start(months, issue_date).max(DATA_START);
-        Window { months, start, end: issue_date.max(start) }
+        Window {
+            months,
+            start,
+            end: issue_date.max(start),
+        }
     }
 
     pub fn contains(&self, day: NaiveDate) -> bool {
@@ -124,8 +129,18 @@ impl Window {
 
     /// "2025年11月30日至2026年11月29日（近12个月）"
     pub fn describe(&self) -> String {
-        let clip = if self.clipped() { "，数据自2021年1月1日起归集" } else { "" };
-        format!("{}至{}（近{}个月{}）", chinese_date(self.start), chinese_date(self.end), self.months, clip)
+        let clip = if self.clipped() {
+            "，数据自2021年1月1日起归集"
+        } else {
+            ""
+        };
+        format!(
+            "{}至{}（近{}个月{}）",
+            chinese_date(self.start),
+            chinese_date(self.end),
+            self.months,
+            clip
+        )
     }
 }
 
@@ -166,14 +181,23 @@ mod tests {
 
     #[test]
     fn month_ends_clamp() {
-        assert_eq!(Window::ending_on(m(12), d("2026-03-31")).start, d("2025-04-01"));
-        assert_eq!(Window::ending_on(m(24), d("2026-02-28")).start, d("2024-02-29"));
+        assert_eq!(
+            Window::ending_on(m(12), d("2026-03-31")).start,
+            d("2025-04-01")
+        );
+        assert_eq!(
+            Window::ending_on(m(24), d("2026-02-28")).start,
+            d("2024-02-29")
+        );
     }
 
     #[test]
     fn only_12_24_36_months() {
         for n in [0, 1, 6, 13, 48] {
-            assert_eq!(ReportMonths::try_from(n).unwrap_err().code(), "INVALID_MONTHS");
+            assert_eq!(
+                ReportMonths::try_from(n).unwrap_err().code(),
+                "INVALID_MONTHS"
+            );
         }
         assert!(ReportMonths::try_from(&serde_json::json!("12")).is_err());
         assert!(ReportMonths::try_from(&serde_json::json!(24)).is_ok());

@@ -1,0 +1,745 @@
+use std::sync::Mutex;
+
+use chrono::TimeZone;
+use serde_json::{Value, json};
+
+use super::*;
+use crate::auth::Principal;
+use crate::catalog::DomainSelection;
+use crate::kv::{MemoryStore, StoreError};
+use crate::record::samples::{self, ENTITY, OTHER_ENTITY};
+use crate::report::report_document;
+use crate::window::ReportMonths;
+
+fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+    // 10:00 in China.
+    Utc.with_ymd_and_hms(y, m, d, 2, 0, 0).unwrap()
+}
+
+fn now() -> DateTime<Utc> {
+    at(2026, 11, 29)
+}
+
+fn uscc(s: &str) -> CreditCode {
+    s.parse().unwrap()
+}
+
+fn rec(v: Value) -> Record {
+    Record::from_json(&v).unwrap()
+}
+
+fn apply(domains: DomainSelection) -> ApplyRequest {
+    ApplyRequest {
+        uscc: uscc(ENTITY),
+        entity_name: None,
+        months: ReportMonths::try_from(12).unwrap(),
+        domains,
+        purpose: "bidding".into(),
+    }
+}
+
+fn all() -> ApplyRequest {
+    apply(DomainSelection::All)
+}
+
+/// Records every key read, to prove a report touches one entity only.
+struct Spy<'a> {
+    inner: &'a MemoryStore,
+    reads: Mutex<Vec<String>>,
+}
+
+impl KeyValue for Spy<'_> {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.reads.lock().unwrap().push(key.into());
+        self.inner.get(key)
+    }
+    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        self.reads.lock().unwrap().extend(keys.iter().cloned());
+        self.inner.get_many(keys)
+    }
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.inner.set(key, value)
+    }
+    fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.inner.delete(key)
+    }
+    fn exists(&self, key: &str) -> Result<bool, StoreError> {
+        self.reads.lock().unwrap().push(key.into());
+        self.inner.exists(key)
+    }
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
+        self.reads.lock().unwrap().push(key.into());
+        self.inner.increment(key, delta)
+    }
+    fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: &[u8],
+    ) -> Result<bool, StoreError> {
+        self.reads.lock().unwrap().push(key.into());
+        self.inner.compare_and_swap(key, expected, new)
+    }
+}
+
+#[test]
+fn upsert_creates_then_replays_unchanged_then_updates() {
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    let first = store
+        .upsert_record(
+            rec(samples::penalty("P1", "2026-05-01")),
+            "department:d:县税务局",
+            now(),
+        )
+        .unwrap();
+    assert_eq!(first.change, Change::Created);
+    let replay = store
+        .upsert_record(rec(samples::penalty("P1", "2026-05-01")), "x", now())
+        .unwrap();
+    assert_eq!((replay.change, &replay.id), (Change::Unchanged, &first.id));
+    let mut changed = samples::penalty("P1", "2026-05-01");
+    changed["facts"] = json!("更正后的违法事实");
+    let update = store.upsert_record(rec(changed), "x", now()).unwrap();
+    assert_eq!(update.change, Change::Updated);
+    let stored = store.get_record(&first.id).unwrap().unwrap();
+    assert_eq!(stored.version, 2);
+    assert_eq!(stored.created_by, "department:d:县税务局");
+    assert_eq!(store.records_of(&uscc(ENTITY)).unwrap().len(), 1);
+    assert!(store.records_of(&uscc(OTHER_ENTITY)).unwrap().is_empty());
+}
+
+#[test]
+fn stored_records_serialize_flat_and_back() {
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    let id = store
+        .upsert_record(rec(samples::penalty("P1", "2026-05-01")), "x", now())
+        .unwrap()
+        .id;
+    let stored = store.get_record(&id).unwrap().unwrap();
+    let v = serde_json::to_value(&stored).unwrap();
+    assert_eq!(v["id"], id.as_str());
+    assert_eq!(v["status"], "active");
+    assert_eq!(v["kind"], "penalty");
+    assert_eq!(v["document_no"], "P1");
+    assert_eq!(v["created_at"], "2026-11-29T10:00:00+08:00");
+    assert_eq!(serde_json::from_value::<StoredRecord>(v).unwrap(), stored);
+}
+
+#[test]
+fn a_record_moved_to_another_entity_follows_it() {
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    store
+        .upsert_record(rec(samples::penalty("P1", "2026-05-01")), "x", now())
+        .unwrap();
+    let mut moved = samples::penalty("P1", "2026-05-01");
+    moved["uscc"] = json!(OTHER_ENTITY);
+    store.upsert_record(rec(moved), "x", now()).unwrap();
+    assert!(store.records_of(&uscc(ENTITY)).unwrap().is_empty());
+    assert_eq!(store.records_of(&uscc(OTHER_ENTITY)).unwrap().len(), 1);
+}
+
+#[test]
+fn thirty_two_writers_for_one_entity_lose_nothing() {
+    let kv = MemoryStore::new();
+    std::thread::scope(|s| {
+        for t in 0..32 {
+            let kv = &kv;
+            s.spawn(move || {
+                let store = Store::new(kv);
+                for i in 0..20 {
+                    let doc = format!("T{t}-{i}");
+                    store
+                        .upsert_record(rec(samples::penalty(&doc, "2026-05-01")), "x", now())
+                        .unwrap();
+                    // Every thread also races on one shared record.
+                    store
+                        .upsert_record(rec(samples::penalty("SHARED", "2026-05-01")), "x", now())
+                        .unwrap();
+                }
+            });
+        }
+    });
+    let records = Store::new(&kv).records_of(&uscc(ENTITY)).unwrap();
+    assert_eq!(records.len(), 32 * 20 + 1);
+    for t in 0..32 {
+        for i in 0..20 {
+            let doc = format!("T{t}-{i}");
+            assert!(
+                records.iter().any(|r| r.record.common().document_no == doc),
+                "{doc} lost"
+            );
+        }
+    }
+    assert_eq!(
+        kv.keys_with_prefix(&format!("ent/{ENTITY}/rec/")).len(),
+        32 * 20 + 1 + 1
+    );
+}
+
+#[test]
+fn concurrent_creates_of_one_record_yield_one_created() {
+    let kv = MemoryStore::new();
+    let changes = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..16 {
+            let (kv, changes) = (&kv, &changes);
+            s.spawn(move || {
+                let up = Store::new(kv)
+                    .upsert_record(rec(samples::penalty("ONE", "2026-05-01")), "x", now())
+                    .unwrap();
+                changes.lock().unwrap().push(up.change);
+            });
+        }
+    });
+    let changes = changes.into_inner().unwrap();
+    assert_eq!(changes.iter().filter(|c| **c == Change::Created).count(), 1);
+    assert_eq!(
+        changes.iter().filter(|c| **c == Change::Unchanged).count(),
+        15
+    );
+}
+
+#[test]
+fn a_report_reads_only_its_entitys_keys() {
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    for i in 0..50 {
+        let mut other = samples::penalty(&format!("O{i}"), "2026-05-01");
+        other["uscc"] = json!(OTHER_ENTITY);
+        store.upsert_record(rec(other), "x", now()).unwrap();
+    }
+    store
+        .upsert_record(rec(samples::penalty("MINE", "2026-05-01")), "x", now())
+        .unwrap();
+    let spy = Spy {
+        inner: &kv,
+        reads: Mutex::new(vec![]),
+    };
+    let report = Store::new(&spy)
+        .issue_report(&all(), "entity:e", now(), &RuleConfig::default())
+        .unwrap();
+    assert_eq!(report.record_count(), 1);
+    let mine_id = rec(samples::penalty("MINE", "2026-05-01")).id();
+    for key in spy.reads.into_inner().unwrap() {
+        let allowed = key.starts_with(&format!("ent/{ENTITY}/"))
+            || key.starts_with(&format!("rec/{mine_id}"))
+            || key.starts_with("seq/report/")
+            || key.starts_with("rpt/")
+            || key.starts_with("code/");
+        assert!(allowed, "report read {key}");
+    }
+}
+
+#[test]
+fn clean_and_dirty_reports() {
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    let cfg = RuleConfig::default();
+    // Only excluded records: simplified, not penalized, outside the window.
+    let mut simplified = samples::penalty("S", "2026-05-01");
+    simplified["procedure"] = json!("simplified");
+    let mut waived = samples::penalty("W", "2026-05-01");
+    waived["not_penalized"] = json!(true);
+    for v in [simplified, waived, samples::penalty("OLD", "2025-11-29")] {
+        store.upsert_record(rec(v), "x", now()).unwrap();
+    }
+    let report = store.issue_report(&all(), "entity:e", now(), &cfg).unwrap();
+    assert!(report.clean);
+    assert_eq!(report.report_no.as_str(), "YC20261129-000001");
+    assert_eq!(report.findings.len(), 46);
+    assert_eq!(report.entity_name, "永昌县示例商贸有限公司");
+    assert_eq!(
+        (
+            report.period_start.to_string(),
+            report.period_end.to_string()
+        ),
+        ("2025-11-30".into(), "2026-11-29".into())
+    );
+    assert_eq!(report.valid_until.to_rfc3339(), "2026-12-29T10:00:00+08:00");
+    assert_eq!(report.snapshot_digest, report.compute_digest());
+
+    store
+        .upsert_record(rec(samples::penalty("COUNTS", "2026-05-01")), "x", now())
+        .unwrap();
+    let dirty = store.issue_report(&all(), "entity:e", now(), &cfg).unwrap();
+    assert_eq!(dirty.report_no.as_str(), "YC20261129-000002");
+    assert!(!dirty.clean);
+    let tax = dirty.findings.iter().find(|f| f.domain == "tax").unwrap();
+    assert_eq!(tax.records.len(), 1);
+    assert_eq!(dirty.record_count(), 1);
+    let elsewhere = store
+        .issue_report(
+            &apply(DomainSelection::Codes(vec!["education".into()])),
+            "e",
+            now(),
+            &cfg,
+        )
+        .unwrap();
+    assert!(elsewhere.clean);
+    assert_eq!(store.get_report(&dirty.report_no).unwrap().unwrap(), dirty);
+    assert_eq!(store.reports_of(&uscc(ENTITY)).unwrap().len(), 3);
+    let national = RuleConfig {
+        include_simplified_procedure: true,
+        ..cfg
+    };
+    assert_eq!(
+        store
+            .issue_report(&all(), "e", now(), &national)
+            .unwrap()
+            .record_count(),
+        2
+    );
+}
+
+#[test]
+fn applications_are_limited_per_entity_per_day() {
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    let cfg = RuleConfig {
+        apply_limit_per_day: 2,
+        ..RuleConfig::default()
+    };
+    store.issue_report(&all(), "e", now(), &cfg).unwrap();
+    store.issue_report(&all(), "e", now(), &cfg).unwrap();
+    let e = store.issue_report(&all(), "e", now(), &cfg).unwrap_err();
+    assert_eq!((e.status(), e.code()), (429, "TOO_MANY_APPLICATIONS"));
+    // 10:00 China time: 14 hours to midnight.
+    assert_eq!(e.retry_after(), Some(14 * 3600));
+    let other = ApplyRequest {
+        uscc: uscc(OTHER_ENTITY),
+        ..all()
+    };
+    assert!(store.issue_report(&other, "e", now(), &cfg).is_ok());
+    assert!(
+        store
+            .issue_report(&all(), "e", at(2026, 11, 30), &cfg)
+            .is_ok()
+    );
+}
+
+#[test]
+fn verification_by_code_valid_expired_not_found() {
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    let report = store
+        .issue_report(&all(), "e", now(), &RuleConfig::default())
+        .unwrap();
+    let v = store.verify_code(&report.verification_code, now()).unwrap();
+    assert_eq!(v.outcome, Outcome::Valid);
+    assert_eq!(v.report.as_ref().unwrap().report_no, report.report_no);
+    let body = serde_json::to_value(&v).unwrap();
+    assert_eq!(body["outcome"], "VALID");
+    assert_eq!(body["report"]["record_count"], 0);
+    assert_eq!(body["report"]["months"], 12);
+    // The last second of validity, then one past it.
+    let last = report.valid_until.with_timezone(&Utc);
+    assert_eq!(
+        store
+            .verify_code(&report.verification_code, last)
+            .unwrap()
+            .outcome,
+        Outcome::Valid
+    );
+    let after = last + Duration::seconds(1);
+    assert_eq!(
+        store
+            .verify_code(&report.verification_code, after)
+            .unwrap()
+            .outcome,
+        Outcome::Expired
+    );
+    let swapped: String = report
+        .verification_code
+        .as_str()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_uppercase() {
+                c.to_ascii_lowercase()
+            } else {
+                c.to_ascii_uppercase()
+            }
+        })
+        .collect();
+    if let Ok(wrong_case) = swapped.parse::<VerificationCode>() {
+        assert_eq!(
+            store.verify_code(&wrong_case, now()).unwrap().outcome,
+            Outcome::NotFound
+        );
+    }
+    let unknown = VerificationCode::generate().unwrap();
+    let nf = store.verify_code(&unknown, now()).unwrap();
+    assert_eq!((nf.outcome, nf.report), (Outcome::NotFound, None));
+    let zero = RuleConfig {
+        report_validity_days: 0,
+        ..RuleConfig::default()
+    };
+    let instant = store.issue_report(&all(), "e", now(), &zero).unwrap();
+    let later = now() + Duration::seconds(1);
+    assert_eq!(
+        store
+            .verify_code(&instant.verification_code, later)
+            .unwrap()
+            .outcome,
+        Outcome::Expired
+    );
+}
+
+#[test]
+fn repair_withdrawal_and_correction_revoke_reports_that_showed_the_record() {
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    let cfg = RuleConfig::default();
+    let shown = store
+        .upsert_record(rec(samples::penalty("P1", "2026-05-01")), "x", now())
+        .unwrap()
+        .id;
+    let unrelated = store
+        .upsert_record(rec(samples::penalty("P2", "2026-06-01")), "x", now())
+        .unwrap()
+        .id;
+    let tax_only = store
+        .issue_report(
+            &apply(DomainSelection::Codes(vec!["tax".into()])),
+            "e",
+            now(),
+            &cfg,
+        )
+        .unwrap();
+    let education = store
+        .issue_report(
+            &apply(DomainSelection::Codes(vec!["education".into()])),
+            "e",
+            now(),
+            &cfg,
+        )
+        .unwrap();
+    let old = store
+        .issue_report(&all(), "e", at(2026, 9, 1), &cfg)
+        .unwrap();
+    assert_eq!(old.record_count(), 2);
+
+    // An objection does not revoke; the new report shows the label.
+    store
+        .set_record_status(
+            &shown,
+            RecordStatus::UnderObjection,
+            "主体提出异议",
+            "e",
+            now(),
+        )
+        .unwrap();
+    assert_eq!(
+        store
+            .verify_code(&tax_only.verification_code, now())
+            .unwrap()
+            .outcome,
+        Outcome::Valid
+    );
+    let during = store.issue_report(&all(), "e", now(), &cfg).unwrap();
+    let labels: Vec<_> = during
+        .findings
+        .iter()
+        .flat_map(|f| &f.records)
+        .filter_map(|r| r.status_label.clone())
+        .collect();
+    assert_eq!(labels, ["异议处理中"]);
+
+    let later = now() + Duration::hours(1);
+    let changed = store
+        .set_record_status(
+            &shown,
+            RecordStatus::Repaired,
+            "已履行处罚并提交信用承诺",
+            "department:d",
+            later,
+        )
+        .unwrap();
+    assert_eq!(
+        changed.revoked,
+        vec![tax_only.report_no.clone(), during.report_no.clone()]
+    );
+    let v = store
+        .verify_code(&tax_only.verification_code, later)
+        .unwrap();
+    let Outcome::Revoked { reason, revoked_at } = &v.outcome else {
+        panic!("{v:?}")
+    };
+    assert!(reason.contains("信用修复"));
+    assert_eq!(revoked_at.to_rfc3339(), "2026-11-29T11:00:00+08:00");
+    assert!(v.message.contains("被撤销"));
+    assert_eq!(
+        store
+            .verify_code(&education.verification_code, later)
+            .unwrap()
+            .outcome,
+        Outcome::Valid
+    );
+    // The September report had expired by then: it stays EXPIRED.
+    assert_eq!(
+        store
+            .verify_code(&old.verification_code, later)
+            .unwrap()
+            .outcome,
+        Outcome::Expired
+    );
+    let fresh = store.issue_report(&all(), "e", later, &cfg).unwrap();
+    assert_eq!(fresh.record_count(), 1);
+
+    // Correcting the other record revokes the fresh report.
+    let mut corrected = samples::penalty("P2", "2026-06-01");
+    corrected["penalty_content"] = json!("罚款0.1万元");
+    let up = store
+        .upsert_record(rec(corrected), "department:d", later)
+        .unwrap();
+    assert_eq!(up.revoked, vec![fresh.report_no.clone()]);
+    let next = store.issue_report(&all(), "e", later, &cfg).unwrap();
+    let withdrawn = store
+        .withdraw_record(&unrelated, "复议撤销", "department:d", later)
+        .unwrap();
+    assert_eq!(withdrawn.revoked, vec![next.report_no.clone()]);
+    assert_eq!(
+        store
+            .issue_report(&all(), "e", later, &cfg)
+            .unwrap()
+            .record_count(),
+        0
+    );
+    assert_eq!(
+        store
+            .withdraw_record(&unrelated, " ", "d", later)
+            .unwrap_err()
+            .code(),
+        "MISSING_FIELD"
+    );
+}
+
+#[test]
+fn file_verification_outcomes() {
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    let report = store
+        .issue_report(&all(), "e", now(), &RuleConfig::default())
+        .unwrap();
+    let sha = "ab".repeat(32);
+    assert_eq!(
+        store
+            .record_pdf(&report.report_no, &sha.to_uppercase(), 60_000)
+            .unwrap()
+            .sha256,
+        sha
+    );
+    // A second, different fingerprint does not replace the first.
+    assert_eq!(
+        store
+            .record_pdf(&report.report_no, &"cd".repeat(32), 1)
+            .unwrap()
+            .sha256,
+        sha
+    );
+    assert_eq!(
+        store.find_by_sha256(&sha).unwrap(),
+        Some(report.report_no.clone())
+    );
+
+    let original = store.verify_file(&sha, 60_000, &[], now()).unwrap();
+    assert_eq!(original.verification.outcome, Outcome::Valid);
+    assert!(original.file.matches_original);
+
+    let other_sha = "ef".repeat(32);
+    let by_code = store
+        .verify_file(
+            &other_sha,
+            61_000,
+            &[FileClaim::Code(report.verification_code.clone())],
+            now(),
+        )
+        .unwrap();
+    assert_eq!(
+        by_code.verification.outcome,
+        Outcome::Tampered {
+            appended_update: false
+        }
+    );
+    assert_eq!(
+        by_code.verification.report.as_ref().unwrap().report_no,
+        report.report_no
+    );
+    assert!(!by_code.file.matches_original);
+    let mut appended = by_code.clone();
+    appended.verification.mark_appended_update();
+    assert!(appended.verification.message.contains("增量更新"));
+
+    let by_number = store
+        .verify_file(
+            &other_sha,
+            61_000,
+            &[FileClaim::ReportNo(report.report_no.clone())],
+            now(),
+        )
+        .unwrap();
+    assert_eq!(by_number.verification.outcome.code(), "TAMPERED");
+    assert_eq!(by_number.verification.report, None);
+    assert_eq!(by_number.claimed_report_no, Some(report.report_no.clone()));
+
+    let stranger = store
+        .verify_file(
+            &other_sha,
+            10,
+            &[FileClaim::ReportNo("YC20260101-000009".parse().unwrap())],
+            now(),
+        )
+        .unwrap();
+    assert_eq!(stranger.verification.outcome, Outcome::Unrecognized);
+    let body = serde_json::to_value(&stranger).unwrap();
+    assert_eq!(body["outcome"], "UNRECOGNIZED");
+    assert_eq!(body["file"]["sha256"], other_sha);
+    assert!(store.verify_file("xyz", 1, &[], now()).is_err());
+}
+
+#[test]
+fn every_outcome_has_its_own_message() {
+    let outcomes = [
+        Outcome::Valid,
+        Outcome::Expired,
+        Outcome::Revoked {
+            revoked_at: crate::window::in_china(now()),
+            reason: "测试".into(),
+        },
+        Outcome::Tampered {
+            appended_update: false,
+        },
+        Outcome::Tampered {
+            appended_update: true,
+        },
+        Outcome::NotFound,
+        Outcome::Unrecognized,
+    ];
+    let messages: std::collections::HashSet<String> = outcomes
+        .iter()
+        .map(|o| Verification::new(o.clone(), None).message)
+        .collect();
+    assert_eq!(messages.len(), outcomes.len());
+}
+
+#[test]
+fn the_document_is_formatted_for_print() {
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    store
+        .upsert_record(rec(samples::penalty("P1", "2026-05-01")), "x", now())
+        .unwrap();
+    let req = ApplyRequest {
+        purpose: "listing".into(),
+        ..apply(DomainSelection::Codes(vec![
+            "tax".into(),
+            "commerce".into(),
+        ]))
+    };
+    let report = store
+        .issue_report(&req, "e", now(), &RuleConfig::default())
+        .unwrap();
+    let doc = report_document(&report, "https://credit.example.cn/");
+    assert_eq!(
+        doc.verify_url,
+        format!(
+            "https://credit.example.cn/?code={}",
+            report.verification_code
+        )
+    );
+    assert_eq!(doc.edition, "上市版");
+    assert_eq!(doc.purpose, "金融市场应用·企业上市");
+    assert_eq!(doc.period, "2025年11月30日至2026年11月29日（近12个月）");
+    assert_eq!(
+        (doc.issued_on.as_str(), doc.valid_until.as_str()),
+        ("2026年11月29日", "2026年12月29日")
+    );
+    assert_eq!(
+        doc.domains
+            .iter()
+            .map(|d| d.name.as_str())
+            .collect::<Vec<_>>(),
+        ["商务", "税务"]
+    );
+    let tax = &doc.domains[1];
+    assert_eq!(tax.records[0].kind, "行政处罚");
+    assert!(
+        tax.records[0]
+            .fields
+            .contains(&("罚款金额".to_string(), "0.2万元".to_string()))
+    );
+    assert!(
+        doc.notes
+            .iter()
+            .any(|n| n.contains("商务领域尚未列入数据归集责任清单"))
+    );
+    assert_eq!(doc.snapshot_digest, report.snapshot_digest);
+}
+
+#[test]
+fn apply_requests_parse_for_each_principal() {
+    let entity = Principal::Entity {
+        sub: "e".into(),
+        uscc: uscc(ENTITY),
+        name: Some("甲公司".into()),
+    };
+    let req = ApplyRequest::from_json(
+        &json!({"months": 24, "domains": "all", "purpose": "bidding"}),
+        &entity,
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            req.uscc.as_str(),
+            req.months.get(),
+            req.entity_name.as_deref()
+        ),
+        (ENTITY, 24, Some("甲公司"))
+    );
+    let staff = Principal::Staff {
+        sub: "s".into(),
+        unit: None,
+    };
+    let body =
+        json!({"months": 12, "domains": ["tax"], "purpose": "listing", "uscc": OTHER_ENTITY});
+    assert_eq!(
+        ApplyRequest::from_json(&body, &staff)
+            .unwrap()
+            .uscc
+            .as_str(),
+        OTHER_ENTITY
+    );
+    let cases = [
+        (
+            json!({"months": 6, "domains": "all", "purpose": "bidding"}),
+            "INVALID_MONTHS",
+        ),
+        (
+            json!({"months": 12, "domains": ["nope"], "purpose": "bidding"}),
+            "UNKNOWN_DOMAIN",
+        ),
+        (
+            json!({"months": 12, "domains": "all", "purpose": "nope"}),
+            "UNKNOWN_PURPOSE",
+        ),
+        (json!({"months": 12, "domains": "all"}), "MISSING_FIELD"),
+        (
+            json!({"months": 12, "domains": "all", "purpose": "bidding", "uscc": "bad"}),
+            "INVALID_USCC",
+        ),
+        (
+            json!({"months": 12, "domains": "all", "purpose": "bidding", "uscc": OTHER_ENTITY}),
+            "FORBIDDEN",
+        ),
+        (json!([]), "INVALID_JSON"),
+    ];
+    for (body, code) in cases {
+        assert_eq!(
+            ApplyRequest::from_json(&body, &entity).unwrap_err().code(),
+            code,
+            "{body}"
+        );
+    }
+}
