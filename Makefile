@@ -8,16 +8,17 @@ STATE_DIR ?= .spin
 WASM_TARGET := wasm32-wasip2
 COMPONENTS := request generate verify-code verify-file records catalog disputes web
 TEST_COMPONENTS := probe
-APT_PACKAGES := poppler-utils qpdf redis-server wrk
+APT_PACKAGES := poppler-utils qpdf redis-server wrk chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST := target/release/credit-host
 DEV := target/release/credit-dev
 
-.PHONY: setup components host build run test token bench fuzz clean
+.PHONY: setup components host build run test token bench fuzz clean browser-test
 
 ## setup: the wasm target and the Debian packages the build and tests use
 setup: target/.setup-done
-target/.setup-done:
+# Re-run when this file changes, so a package added to APT_PACKAGES reaches existing checkouts.
+target/.setup-done: Makefile
 	rustup target add $(WASM_TARGET)
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -53,6 +54,23 @@ test: build
 token:
 	@cargo build -q --release -p credit-dev
 	@$(DEV) token --role "$(ROLE)" $(if $(USCC),--uscc "$(USCC)") $(if $(UNIT),--unit "$(UNIT)")
+
+## browser-test: the pages in Debian's headless Chromium against a host already running at BASE_URL
+## (start it with `make run` in another shell). Screenshots go to target/browser-screenshots/.
+BASE_URL ?= http://127.0.0.1:$(PORT)
+# Entities without demo records, so the applicant's report is clean and the CSV row is new.
+BROWSER_ENTITY_USCC ?= 91620321MA72BR0W1E
+BROWSER_DEPARTMENT_UNIT ?= 县税务局
+browser-test: setup tests/browser/node_modules/.package-lock.json
+	cd tests/browser && node --test csv.test.mjs
+	@[ -n "$$ENTITY_TOKEN" ] && [ -n "$$DEPARTMENT_TOKEN" ] || cargo build -q --release -p credit-dev
+	ENTITY_TOKEN="$${ENTITY_TOKEN:-$$($(DEV) token --role entity --uscc $(BROWSER_ENTITY_USCC) | tail -n1)}" \
+	DEPARTMENT_TOKEN="$${DEPARTMENT_TOKEN:-$$($(DEV) token --role department --unit $(BROWSER_DEPARTMENT_UNIT) | tail -n1)}" \
+	BASE_URL=$(BASE_URL) SCREENSHOT_DIR=$(CURDIR)/target/browser-screenshots node tests/browser/e2e.mjs
+
+# playwright-core only: it drives /usr/bin/chromium and never downloads a browser.
+tests/browser/node_modules/.package-lock.json: tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
 
 clean:
 	cargo clean

@@ -19,7 +19,7 @@ const BASE_URL = (process.env.BASE_URL || 'http://127.0.0.1:3000').replace(/\/$/
 const { ENTITY_TOKEN, DEPARTMENT_TOKEN } = process.env;
 const SHOTS = path.resolve(process.env.SCREENSHOT_DIR || 'target/browser-screenshots');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const CSV_USCC = process.env.CSV_USCC || '9135021359498494XQ';
+const CSV_USCC = process.env.CSV_USCC || '91620321MA72BR0W2H';
 const MAX_PDF_BYTES = 5 * 1024 * 1024;
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
@@ -112,7 +112,7 @@ async function main() {
     executablePath: CHROMIUM,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+      '--disable-component-update', '--disable-sync', '--lang=zh-CN'],
     viewport: DESKTOP,
     acceptDownloads: true,
     locale: 'zh-CN',
@@ -224,8 +224,8 @@ async function main() {
       const csv = [
         '行政相对人名称,统一社会信用代码,行政处罚决定书文号,违法行为类型,违法事实,处罚依据,处罚类别,处罚内容,罚款金额（万元）,处罚决定日期,处罚机关,处罚机关统一社会信用代码,数据来源单位,数据来源单位统一社会信用代码,行政相对人类别',
         `浏览器测试有限公司,${CSV_USCC},测试罚〔${run}〕1号,未按期申报,"逾期申报，
-经责令后改正",《中华人民共和国税收征收管理法》第六十二条,警告；罚款,罚款人民币伍佰元,0.05,${today(-30)},永昌县测试局,11620321MB1234567X,永昌县测试局,11620321MB1234567X,法人及非法人组织`,
-        `校验位错误有限公司,91350200776049653B,测试罚〔${run}〕2号,未按期申报,逾期申报,《中华人民共和国税收征收管理法》第六十二条,罚款,罚款人民币伍佰元,0.05,${today(-30)},永昌县测试局,11620321MB1234567X,永昌县测试局,11620321MB1234567X,法人及非法人组织`,
+经责令后改正",《中华人民共和国税收征收管理法》第六十二条,警告；罚款,罚款人民币伍佰元,0.05,${today(-30)},永昌县测试局,11620321MB0123456L,永昌县测试局,11620321MB0123456L,法人及非法人组织`,
+        `校验位错误有限公司,91350200776049653B,测试罚〔${run}〕2号,未按期申报,逾期申报,《中华人民共和国税收征收管理法》第六十二条,罚款,罚款人民币伍佰元,0.05,${today(-30)},永昌县测试局,11620321MB0123456L,永昌县测试局,11620321MB0123456L,法人及非法人组织`,
       ].join('\r\n');
       await page.fill('#batch-text', csv);
       await page.click('#batch-submit');

@@ -2,6 +2,8 @@
 import { api, catalog, dateTime, el, facts, getToken, isValidUscc, notice, problemNotice, saveBlob, setupSignIn, show } from './common.js';
 
 const KIND_NAMES = { penalty: '行政处罚', dishonest_list: '严重失信主体名单', abnormal_list: '经营异常名录' };
+const DISPUTE_STATUS_NAMES = { open: '处理中', pending: '待受理', accepted: '已受理', upheld: '异议成立', granted: '已修复',
+  rejected: '未通过', dismissed: '不予受理', closed: '已办结' };
 const SEVERITY_NAMES = { minor: '轻微', general: '一般', serious: '严重' };
 
 /** Record fields worth showing to the applicant, in reading order. */
@@ -113,6 +115,7 @@ function renderReport(report) {
       ['报告期间', report.period_start && `${report.period_start} 至 ${report.period_end}`],
       ['出具时间', dateTime(report.issued_at)],
       ['有效期至', dateTime(report.valid_until)],
+      ['核验', report.verification_code && el('a', { href: `/?code=${encodeURIComponent(report.verification_code)}` }, '在核验页查看本报告')],
     ]));
   const status = el('div', { 'aria-live': 'polite' });
   if (report.clean) {
@@ -158,7 +161,7 @@ async function sendDispute(event) {
   button.disabled = false;
   if (!answer.ok) return show(out, problemNotice(answer.problem));
   const data = answer.data && typeof answer.data === 'object' ? answer.data : {};
-  const text = `${objection ? '异议' : '信用修复申请'}已提交${data.id ? `，编号 ${data.id}` : ''}${data.status ? `，状态：${data.status}` : ''}${data.message ? `。${data.message}` : '。'}`;
+  const text = `${objection ? '异议' : '信用修复申请'}已提交${data.id ? `，编号 ${data.id}` : ''}${data.status ? `，状态：${DISPUTE_STATUS_NAMES[data.status] || data.status}` : ''}${data.message ? `。${data.message}` : '。'}`;
   show(dispute.status, notice('success', text));
   document.getElementById('dispute-dialog').close();
 }

@@ -53,10 +53,10 @@ function renderResults(items, results, format) {
       : (result?.id !== undefined ? el('span', { class: 'muted' }, `记录编号 ${result.id}`) : '');
     return el('tr', { class: rejected ? 'rejected' : '', 'data-line': line, 'data-status': status },
       el('th', { scope: 'row' }, where),
-      el('td', { class: 'mono' }, record?.document_no || ''),
-      el('td', {}, record?.entity_name || ''),
-      el('td', {}, el('span', { class: `badge ${rejected ? 'rejected' : status}` }, RESULT_NAMES[status] || '无结果')),
-      el('td', {}, explanation));
+      el('td', { class: 'mono', 'data-label': '文书号' }, record?.document_no || ''),
+      el('td', { 'data-label': '主体名称' }, record?.entity_name || ''),
+      el('td', { 'data-label': '结果' }, el('span', { class: `badge ${rejected ? 'rejected' : status}` }, RESULT_NAMES[status] || '无结果')),
+      el('td', { 'data-label': '说明' }, explanation));
   });
   show(body, ...rows);
   const rejectedLines = rows.filter((r) => r.classList.contains('rejected')).map((r) => r.firstChild.textContent);
