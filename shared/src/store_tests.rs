@@ -743,3 +743,46 @@ fn apply_requests_parse_for_each_principal() {
         );
     }
 }
+
+#[test]
+fn keys_stay_short_and_reports_serialize_as_the_contract() {
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    let id = store
+        .upsert_record(
+            rec(samples::penalty("永税罚〔2026〕1号", "2026-05-01")),
+            "x",
+            now(),
+        )
+        .unwrap()
+        .id;
+    let report = store
+        .issue_report(&all(), "e", now(), &RuleConfig::default())
+        .unwrap();
+    store
+        .record_pdf(&report.report_no, &"ab".repeat(32), 1)
+        .unwrap();
+    store.withdraw_record(&id, "撤销", "d", now()).unwrap();
+    assert!(kv.keys_with_prefix("").iter().all(|k| k.len() <= 250));
+    let v = serde_json::to_value(&report).unwrap();
+    for field in [
+        "report_no",
+        "verification_code",
+        "issued_at",
+        "valid_until",
+        "period_start",
+        "period_end",
+        "clean",
+    ] {
+        assert!(!v[field].is_null(), "{field}");
+    }
+    let tax = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["domain"] == "tax")
+        .unwrap();
+    assert_eq!(tax["records"][0]["id"], id.as_str());
+    assert_eq!(tax["records"][0]["document_no"], "永税罚〔2026〕1号");
+    assert_eq!(serde_json::from_value::<Report>(v).unwrap(), report);
+}
