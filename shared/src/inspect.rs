@@ -1,1 +1,317 @@
-//! TODO
+//! What an uploaded PDF claims to be, read defensively.
+//!
+//! File verification compares hashes first; this module only names the
+//! report a non-matching file pretends to be, so the answer can say which
+//! report was tampered with. Uploads may be hostile: every read here is
+//! bounded (input size, object count, decompressed bytes, nesting depth via
+//! lopdf's parser) and every failure degrades to "no claim", never a panic.
+
+use lopdf::{Document, LoadOptions, decode_text_string};
+use sha2::{Digest, Sha256};
+
+use crate::pdf::{CODE_LABEL, INFO_CODE, INFO_DIGEST, INFO_REPORT_NO, REPORT_NO_LABEL};
+
+/// Larger inputs are not parsed (uploads are capped at 5 MiB before this).
+pub const MAX_INPUT_BYTES: usize = 6 * 1024 * 1024;
+/// Files with more indirect objects than this are not parsed; a report has
+/// a few per page.
+const MAX_OBJECTS: usize = 20_000;
+/// Total bytes that object and cross-reference streams may inflate to while
+/// loading, shared among all streams in the file.
+const LOAD_INFLATE_BUDGET: usize = 2 * 1024 * 1024;
+/// Bound for the XMP packet, the first page's content and its font maps.
+const READ_INFLATE_LIMIT: usize = 1024 * 1024;
+const MAX_CLAIM_CHARS: usize = 128;
+/// How far after a printed label its value may start.
+const LABEL_GAP_CHARS: usize = 16;
+
+/// The identity a PDF claims, from its metadata or its visible text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Claims {
+    pub report_no: Option<String>,
+    pub verification_code: Option<String>,
+    pub snapshot_digest: Option<String>,
+    /// Two sources (Info, XMP, page text) name different values for the same
+    /// field: a sign of editing.
+    pub conflicting: bool,
+}
+
+impl Claims {
+    pub fn is_empty(&self) -> bool {
+        self.report_no.is_none()
+            && self.verification_code.is_none()
+            && self.snapshot_digest.is_none()
+    }
+}
+
+/// Reads the Info dictionary, then the XMP packet, then the report number and
+/// verification code printed on the first page. A file that cannot be parsed
+/// within the limits claims nothing.
+pub fn claims(bytes: &[u8]) -> Claims {
+    let Some(doc) = load(bytes) else {
+        return Claims::default();
+    };
+    let sources = [from_info(&doc), from_xmp(&doc), from_first_page(&doc)];
+    merge(&sources)
+}
+
+/// True when `upload` begins with exactly the original file (same size and
+/// SHA-256 as recorded) and goes on after it: an incremental update was
+/// appended after issue, the classic way to alter a signed-looking PDF.
+pub fn extends_original(upload: &[u8], original_size: u64, original_sha256_hex: &str) -> bool {
+    let Ok(size) = usize::try_from(original_size) else {
+        return false;
+    };
+    if upload.len() <= size {
+        return false;
+    }
+    let digest = Sha256::digest(&upload[..size]);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    hex.eq_ignore_ascii_case(original_sha256_hex.trim())
+}
+
+fn load(bytes: &[u8]) -> Option<Document> {
+    if bytes.len() > MAX_INPUT_BYTES || !bytes.starts_with(b"%PDF-") {
+        return None;
+    }
+    // Each indirect object is written "N G obj ... endobj": two matches.
+    if count(bytes, b"obj") > 2 * MAX_OBJECTS + 2 {
+        return None;
+    }
+    // Every stream carries the keyword "stream" (twice, with "endstream"), so
+    // this split keeps the total inflated at load within the budget.
+    let streams = count(bytes, b"stream").max(1);
+    let options = LoadOptions {
+        max_decompressed_size: Some(LOAD_INFLATE_BUDGET / streams),
+        ..LoadOptions::default()
+    };
+    let doc = Document::load_mem_with_options(bytes, options).ok()?;
+    (doc.objects.len() <= MAX_OBJECTS).then_some(doc)
+}
+
+fn count(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .filter(|w| *w == needle)
+        .count()
+}
+
+fn from_info(doc: &Document) -> Claims {
+    let Some(info) = doc
+        .trailer
+        .get(b"Info")
+        .ok()
+        .and_then(|o| doc.dereference(o).ok())
+        .and_then(|(_, o)| o.as_dict().ok())
+    else {
+        return Claims::default();
+    };
+    let field = |key: &str| {
+        info.get(key.as_bytes())
+            .ok()
+            .and_then(|o| doc.dereference(o).ok())
+            .and_then(|(_, o)| decode_text_string(o).ok())
+            .and_then(|s| sanitize(&s))
+    };
+    Claims {
+        report_no: field(INFO_REPORT_NO),
+        verification_code: field(INFO_CODE),
+        snapshot_digest: field(INFO_DIGEST),
+        conflicting: false,
+    }
+}
+
+fn from_xmp(doc: &Document) -> Claims {
+    let packet = doc
+        .catalog()
+        .ok()
+        .and_then(|c| c.get(b"Metadata").ok())
+        .and_then(|o| doc.dereference(o).ok())
+        .and_then(|(_, o)| o.as_stream().ok())
+        .and_then(|s| s.get_plain_content_with_limit(READ_INFLATE_LIMIT).ok());
+    let Some(packet) = packet else {
+        return Claims::default();
+    };
+    let text = String::from_utf8_lossy(&packet);
+    Claims {
+        report_no: xmp_property(&text, INFO_REPORT_NO),
+        verification_code: xmp_property(&text, INFO_CODE),
+        snapshot_digest: xmp_property(&text, INFO_DIGEST),
+        conflicting: false,
+    }
+}
+
+/// A property in element form (`<p:Name>value</p:Name>`) or attribute form
+/// (`p:Name="value"`), whatever the prefix.
+fn xmp_property(xml: &str, name: &str) -> Option<String> {
+    let element = format!(":{name}>");
+    let attribute = format!(":{name}=\"");
+    let value = if let Some(start) = xml.find(&element) {
+        let rest = &xml[start + element.len()..];
+        &rest[..rest.find('<')?]
+    } else {
+        let start = xml.find(&attribute)?;
+        let rest = &xml[start + attribute.len()..];
+        &rest[..rest.find('"')?]
+    };
+    sanitize(&unescape(value))
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+fn from_first_page(doc: &Document) -> Claims {
+    // Chunks that fail to decode (an odd font) do not hide the others.
+    let text: String = doc
+        .extract_text_chunks_with_limit(&[1], READ_INFLATE_LIMIT)
+        .into_iter()
+        .flatten()
+        .collect();
+    Claims {
+        report_no: printed_after(&text, REPORT_NO_LABEL),
+        verification_code: printed_after(&text, CODE_LABEL),
+        snapshot_digest: None,
+        conflicting: false,
+    }
+}
+
+/// The first value printed after `label`: a run of ASCII letters, digits,
+/// hyphens and inner spaces on one line, within a few characters of it.
+fn printed_after(text: &str, label: &str) -> Option<String> {
+    text.match_indices(label).find_map(|(at, _)| {
+        let rest = &text[at + label.len()..];
+        let start = rest
+            .char_indices()
+            .take(LABEL_GAP_CHARS)
+            .find(|(_, c)| c.is_ascii_alphanumeric())
+            .map(|(i, _)| i)?;
+        let value: String = rest[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == ' ')
+            .take(MAX_CLAIM_CHARS + 1)
+            .collect();
+        sanitize(&value)
+    })
+}
+
+/// A claimed value worth reporting: non-empty, short, no control characters.
+fn sanitize(value: &str) -> Option<String> {
+    let value = value.trim();
+    let ok = !value.is_empty()
+        && value.chars().count() <= MAX_CLAIM_CHARS
+        && !value.chars().any(char::is_control);
+    ok.then(|| value.to_owned())
+}
+
+/// The first source that has each field wins; disagreement is flagged.
+/// Codes are compared as verifiers type them: without spaces and hyphens.
+fn merge(sources: &[Claims]) -> Claims {
+    fn pick(
+        values: impl Iterator<Item = Option<String>>,
+        key: fn(&str) -> String,
+        conflicting: &mut bool,
+    ) -> Option<String> {
+        let values: Vec<String> = values.flatten().collect();
+        let first = values.first()?;
+        *conflicting |= values.iter().any(|v| key(v) != key(first));
+        Some(first.clone())
+    }
+    let exact = |s: &str| s.to_owned();
+    let code_key = |s: &str| s.chars().filter(|c| *c != ' ' && *c != '-').collect();
+    let mut conflicting = false;
+    Claims {
+        report_no: pick(
+            sources.iter().map(|s| s.report_no.clone()),
+            exact,
+            &mut conflicting,
+        ),
+        verification_code: pick(
+            sources.iter().map(|s| s.verification_code.clone()),
+            code_key,
+            &mut conflicting,
+        ),
+        snapshot_digest: pick(
+            sources.iter().map(|s| s.snapshot_digest.clone()),
+            exact,
+            &mut conflicting,
+        ),
+        conflicting,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printed_value_is_found_after_its_label() {
+        let text = "报告编号：YC-20261129-000123\n验证码（区分大小写）\nK7mQ-2xWp-9RtZ\n";
+        assert_eq!(
+            printed_after(text, REPORT_NO_LABEL).as_deref(),
+            Some("YC-20261129-000123")
+        );
+        assert_eq!(
+            printed_after(text, CODE_LABEL).as_deref(),
+            Some("K7mQ-2xWp-9RtZ")
+        );
+        assert_eq!(printed_after("验证码：", CODE_LABEL), None);
+    }
+
+    #[test]
+    fn xmp_properties_read_in_element_and_attribute_form() {
+        assert_eq!(
+            xmp_property("<r:ReportNo>A&amp;B</r:ReportNo>", "ReportNo").as_deref(),
+            Some("A&B")
+        );
+        assert_eq!(
+            xmp_property("<d r:ReportNo=\"YC-1\"/>", "ReportNo").as_deref(),
+            Some("YC-1")
+        );
+        assert_eq!(xmp_property("<r:ReportNo>", "ReportNo"), None);
+    }
+
+    #[test]
+    fn disagreeing_sources_are_flagged_but_hyphenation_is_not_a_conflict() {
+        let a = Claims {
+            verification_code: Some("K7mQ-2xWp".into()),
+            ..Default::default()
+        };
+        let b = Claims {
+            verification_code: Some("K7mQ 2xWp".into()),
+            ..Default::default()
+        };
+        let c = Claims {
+            report_no: Some("YC-1".into()),
+            ..Default::default()
+        };
+        let d = Claims {
+            report_no: Some("YC-2".into()),
+            ..Default::default()
+        };
+        assert!(!merge(&[a.clone(), b]).conflicting);
+        let merged = merge(&[a, c, d]);
+        assert!(merged.conflicting);
+        assert_eq!(merged.report_no.as_deref(), Some("YC-1"));
+    }
+
+    #[test]
+    fn original_prefix_is_detected_only_when_something_follows_it() {
+        let original = b"%PDF-1.7 original".to_vec();
+        let hex: String = Sha256::digest(&original)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let mut appended = original.clone();
+        appended.extend_from_slice(b"\nupdate");
+        assert!(extends_original(&appended, original.len() as u64, &hex));
+        assert!(!extends_original(&original, original.len() as u64, &hex));
+        appended[3] ^= 1;
+        assert!(!extends_original(&appended, original.len() as u64, &hex));
+        assert!(!extends_original(&appended, u64::MAX, &hex));
+    }
+}

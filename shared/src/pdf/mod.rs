@@ -6,6 +6,42 @@
 
 use serde::{Deserialize, Serialize};
 
+mod font;
+mod layout;
+pub mod sample;
+mod write;
+
+/// Info dictionary keys (and XMP property names) naming the report a file claims to be.
+pub const INFO_REPORT_NO: &str = "ReportNo";
+pub const INFO_CODE: &str = "VerificationCode";
+pub const INFO_DIGEST: &str = "SnapshotDigest";
+/// Namespace of the report properties in the XMP packet.
+pub const XMP_NAMESPACE: &str = "urn:x-credit-report:1.0#";
+pub const XMP_PREFIX: &str = "report";
+/// Printed before the report number and the verification code, on the cover
+/// and in every footer; [`crate::inspect`] finds the visible values after them.
+pub const REPORT_NO_LABEL: &str = "报告编号";
+pub const CODE_LABEL: &str = "验证码";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    #[error("embedded font unusable: {0}")]
+    Font(String),
+    #[error("verification link does not fit a QR code: {0}")]
+    QrCode(String),
+    #[error("writing the PDF failed: {0}")]
+    Write(String),
+}
+
+/// Renders the official report: A4, Chinese text in an embedded subset of
+/// WenQuanYi Micro Hei, and the same bytes for the same document on every
+/// platform.
+pub fn render(document: &ReportDocument) -> Result<Vec<u8>, RenderError> {
+    let fonts = font::Fonts::load()?;
+    let pages = layout::lay_out(document, &fonts)?;
+    write::assemble(document, &pages, &fonts)
+}
+
 /// Everything printed on a report, already formatted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportDocument {
