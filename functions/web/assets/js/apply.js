@@ -37,9 +37,11 @@ async function loadCatalog() {
     return;
   }
   show(list, ...(cat.report_domains || []).map((d) => el('label', {},
-    el('input', { type: 'checkbox', name: 'domain', value: d.code, checked: true, onchange: updateCount }),
+    el('input', { type: 'checkbox', name: 'domain', value: d.code, checked: true, 'data-unit': d.unit, onchange: updateCount }),
     el('span', {}, d.name, d.unit && el('small', {}, d.unit)))));
   updateCount();
+  const units = [...new Set((cat.report_domains || []).map((d) => d.unit).filter(Boolean))].sort((a, b) => a.localeCompare(b, 'zh-CN'));
+  document.getElementById('domains-unit').append(...units.map((u) => el('option', { value: u }, u)));
   const groups = new Map();
   for (const p of cat.purposes || []) {
     const key = p.group || '其他';
@@ -221,6 +223,13 @@ function init() {
   });
   document.getElementById('domains-all').addEventListener('click', () => { selectedDomainBoxes().forEach((b) => { b.checked = true; }); updateCount(); });
   document.getElementById('domains-none').addEventListener('click', () => { selectedDomainBoxes().forEach((b) => { b.checked = false; }); updateCount(); });
+  document.getElementById('domains-unit').addEventListener('change', (event) => {
+    const unit = event.target.value;
+    if (!unit) return;
+    selectedDomainBoxes().filter((b) => b.dataset.unit === unit).forEach((b) => { b.checked = true; });
+    updateCount();
+    event.target.value = '';
+  });
   form.addEventListener('submit', submit);
   document.getElementById('dispute-form').addEventListener('submit', sendDispute);
   document.getElementById('dispute-cancel').addEventListener('click', () => document.getElementById('dispute-dialog').close());
