@@ -646,6 +646,33 @@ impl<'a, K: KeyValue + ?Sized> Store<'a, K> {
     }
 }
 
+/// Counts `cost` attempts by `client` in the current minute under `scope`
+/// (e.g. "verify") at `rl/{scope}/{client}/{yyyymmddHHMM}`, and answers
+/// `RATE_LIMITED` with the seconds left in the minute once `limit` is
+/// passed. Atomic `increment` only; old minutes' counters are never read
+/// again (a backend with expiry may drop them).
+pub fn check_rate_limit(
+    kv: &(impl KeyValue + ?Sized),
+    scope: &str,
+    client: &str,
+    cost: u32,
+    limit: u32,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let client: String = client
+        .chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(64)
+        .collect();
+    let key = format!("rl/{scope}/{client}/{}", now.format("%Y%m%d%H%M"));
+    let count = kv.increment(&key, i64::from(cost.max(1)))?;
+    if count > i64::from(limit) {
+        let retry_after_secs = 60 - u64::from(now.timestamp().rem_euclid(60) as u32);
+        return Err(Error::RateLimited { retry_after_secs });
+    }
+    Ok(())
+}
+
 fn normalize_sha256(hex: &str) -> Result<String, Error> {
     let lower = hex.trim().to_ascii_lowercase();
     if lower.len() == 64 && lower.bytes().all(|b| b.is_ascii_hexdigit()) {

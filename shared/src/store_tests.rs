@@ -786,3 +786,16 @@ fn keys_stay_short_and_reports_serialize_as_the_contract() {
     assert_eq!(tax["records"][0]["document_no"], "永税罚〔2026〕1号");
     assert_eq!(serde_json::from_value::<Report>(v).unwrap(), report);
 }
+
+#[test]
+fn rate_limits_count_per_client_per_minute() {
+    let kv = MemoryStore::new();
+    let t = Utc.with_ymd_and_hms(2026, 11, 29, 2, 0, 45).unwrap();
+    for _ in 0..3 {
+        check_rate_limit(&kv, "verify", "10.1.1.1", 1, 5, t).unwrap();
+    }
+    let e = check_rate_limit(&kv, "verify", "10.1.1.1", 3, 5, t).unwrap_err();
+    assert_eq!((e.code(), e.retry_after()), ("RATE_LIMITED", Some(15)));
+    check_rate_limit(&kv, "verify", "10.2.2.2", 5, 5, t).unwrap();
+    check_rate_limit(&kv, "verify", "10.1.1.1", 1, 5, t + Duration::seconds(15)).unwrap();
+}
