@@ -101,7 +101,7 @@ pub fn serve(method: &str, path: &str, if_none_match: Option<&str>) -> Reply {
 fn find(path: &str) -> Option<&'static Asset> {
     let lookup = |p: &str| ASSETS.iter().find(|a| a.path == p);
     match path {
-        "" | "/" => lookup("/index.html"),
+        "/" => lookup("/index.html"),
         _ => lookup(path).or_else(|| {
             // Extensionless page addresses (/apply, /desk) are friendlier to type and to print.
             let page = format!("{}.html", path.trim_end_matches('/'));
@@ -125,9 +125,14 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
         Method::Head => "HEAD",
         _ => "OTHER",
     };
+    // spin-sdk gives an empty path when the URI does not parse; the raw URI then still names it.
+    let path = match req.path() {
+        "" => req.uri().split(['?', '#']).next().unwrap_or_default(),
+        path => path,
+    };
     let reply = serve(
         method,
-        req.path(),
+        path,
         req.header("if-none-match").and_then(|v| v.as_str()),
     );
     let mut response = Response::builder();
