@@ -22,6 +22,9 @@ const LOAD_INFLATE_BUDGET: usize = 2 * 1024 * 1024;
 /// Bound for the XMP packet, the first page's content and its font maps.
 const READ_INFLATE_LIMIT: usize = 1024 * 1024;
 const MAX_CLAIM_CHARS: usize = 128;
+/// Deepest array/dictionary nesting accepted. lopdf stops at 100, but its
+/// parser recurses through several frames per level; a report needs 4.
+const MAX_NESTING: usize = 32;
 /// How far after a printed label its value may start.
 const LABEL_GAP_CHARS: usize = 16;
 
@@ -34,6 +37,11 @@ pub struct Claims {
     /// Two sources (Info, XMP, page text) name different values for the same
     /// field: a sign of editing.
     pub conflicting: bool,
+    /// Every distinct report number named, in source order (the first is
+    /// `report_no`): when sources disagree, look each one up.
+    pub all_report_nos: Vec<String>,
+    /// Every distinct verification code named, in source order.
+    pub all_codes: Vec<String>,
 }
 
 impl Claims {
@@ -78,6 +86,9 @@ fn load(bytes: &[u8]) -> Option<Document> {
     if count(bytes, b"obj") > 2 * MAX_OBJECTS + 2 {
         return None;
     }
+    if nested_deeper_than(bytes, MAX_NESTING) {
+        return None;
+    }
     // Every stream carries the keyword "stream" (twice, with "endstream"), so
     // this split keeps the total inflated at load within the budget.
     let streams = count(bytes, b"stream").max(1);
@@ -87,6 +98,78 @@ fn load(bytes: &[u8]) -> Option<Document> {
     };
     let doc = Document::load_mem_with_options(bytes, options).ok()?;
     (doc.objects.len() <= MAX_OBJECTS).then_some(doc)
+}
+
+/// Scans the file's syntax outside streams, strings and comments for array
+/// and dictionary nesting deeper than `limit`.
+fn nested_deeper_than(bytes: &[u8], limit: usize) -> bool {
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        let next = bytes.get(i + 1).copied();
+        match bytes[i] {
+            b'%' => {
+                i += bytes[i..]
+                    .iter()
+                    .position(|b| *b == b'\n' || *b == b'\r')
+                    .unwrap_or(bytes.len() - i)
+            }
+            b'(' => i += literal_string_len(&bytes[i..]),
+            b'<' if next == Some(b'<') => {
+                depth += 1;
+                i += 1;
+            }
+            b'<' => {
+                i += bytes[i..]
+                    .iter()
+                    .position(|b| *b == b'>')
+                    .unwrap_or(bytes.len() - i)
+            }
+            b'>' if next == Some(b'>') => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            b'[' => depth += 1,
+            b']' => depth = depth.saturating_sub(1),
+            b's' if bytes[i..].starts_with(b"stream")
+                && (i == 0 || !bytes[i - 1].is_ascii_alphabetic()) =>
+            {
+                i += find(&bytes[i..], b"endstream").unwrap_or(bytes.len() - i);
+            }
+            _ => {}
+        }
+        if depth > limit {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Length of the literal string at the start of `bytes`, up to its last byte:
+/// balanced parentheses, backslash escapes.
+fn literal_string_len(bytes: &[u8]) -> usize {
+    let mut open = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 1,
+            b'(' => open += 1,
+            b')' => {
+                open -= 1;
+                if open == 0 {
+                    return i;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    bytes.len().saturating_sub(1)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 fn count(haystack: &[u8], needle: &[u8]) -> usize {
@@ -117,7 +200,7 @@ fn from_info(doc: &Document) -> Claims {
         report_no: field(INFO_REPORT_NO),
         verification_code: field(INFO_CODE),
         snapshot_digest: field(INFO_DIGEST),
-        conflicting: false,
+        ..Claims::default()
     }
 }
 
@@ -137,7 +220,7 @@ fn from_xmp(doc: &Document) -> Claims {
         report_no: xmp_property(&text, INFO_REPORT_NO),
         verification_code: xmp_property(&text, INFO_CODE),
         snapshot_digest: xmp_property(&text, INFO_DIGEST),
-        conflicting: false,
+        ..Claims::default()
     }
 }
 
@@ -176,7 +259,7 @@ fn from_first_page(doc: &Document) -> Claims {
         report_no: printed_after(&text, REPORT_NO_LABEL),
         verification_code: printed_after(&text, CODE_LABEL),
         snapshot_digest: None,
-        conflicting: false,
+        ..Claims::default()
     }
 }
 
@@ -211,36 +294,33 @@ fn sanitize(value: &str) -> Option<String> {
 /// The first source that has each field wins; disagreement is flagged.
 /// Codes are compared as verifiers type them: without spaces and hyphens.
 fn merge(sources: &[Claims]) -> Claims {
-    fn pick(
+    fn distinct(
         values: impl Iterator<Item = Option<String>>,
         key: fn(&str) -> String,
-        conflicting: &mut bool,
-    ) -> Option<String> {
-        let values: Vec<String> = values.flatten().collect();
-        let first = values.first()?;
-        *conflicting |= values.iter().any(|v| key(v) != key(first));
-        Some(first.clone())
+    ) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for value in values.flatten() {
+            if !out.iter().any(|seen| key(seen) == key(&value)) {
+                out.push(value);
+            }
+        }
+        out
     }
     let exact = |s: &str| s.to_owned();
     let code_key = |s: &str| s.chars().filter(|c| *c != ' ' && *c != '-').collect();
-    let mut conflicting = false;
+    let all_report_nos = distinct(sources.iter().map(|s| s.report_no.clone()), exact);
+    let all_codes = distinct(
+        sources.iter().map(|s| s.verification_code.clone()),
+        code_key,
+    );
+    let digests = distinct(sources.iter().map(|s| s.snapshot_digest.clone()), exact);
     Claims {
-        report_no: pick(
-            sources.iter().map(|s| s.report_no.clone()),
-            exact,
-            &mut conflicting,
-        ),
-        verification_code: pick(
-            sources.iter().map(|s| s.verification_code.clone()),
-            code_key,
-            &mut conflicting,
-        ),
-        snapshot_digest: pick(
-            sources.iter().map(|s| s.snapshot_digest.clone()),
-            exact,
-            &mut conflicting,
-        ),
-        conflicting,
+        report_no: all_report_nos.first().cloned(),
+        verification_code: all_codes.first().cloned(),
+        snapshot_digest: digests.first().cloned(),
+        conflicting: all_report_nos.len() > 1 || all_codes.len() > 1 || digests.len() > 1,
+        all_report_nos,
+        all_codes,
     }
 }
 
@@ -297,6 +377,7 @@ mod tests {
         let merged = merge(&[a, c, d]);
         assert!(merged.conflicting);
         assert_eq!(merged.report_no.as_deref(), Some("YC-1"));
+        assert_eq!(merged.all_report_nos, ["YC-1", "YC-2"]);
     }
 
     #[test]

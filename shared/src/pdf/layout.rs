@@ -530,6 +530,12 @@ fn wrap_indented(
     width: f32,
     indent: f32,
 ) -> Vec<String> {
+    // Tabs read as spaces; other control characters have no glyph.
+    let text: String = text
+        .chars()
+        .map(|c| if c == '\t' { ' ' } else { c })
+        .filter(|c| *c == '\n' || !c.is_control())
+        .collect();
     let mut lines = Vec::new();
     for paragraph in text.split('\n') {
         let mut line = String::new();
@@ -626,4 +632,61 @@ fn is_closing_punctuation(token: &str) -> bool {
             None
         )
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fonts() -> Fonts {
+        Fonts::load().expect("embedded font parses")
+    }
+
+    #[test]
+    fn chinese_wraps_between_any_characters_within_the_width() {
+        let fonts = fonts();
+        let text =
+            "经查，当事人未按照规定采取有效措施防治扬尘污染，物料堆场未进行覆盖，运输车辆未密闭。"
+                .repeat(3);
+        let lines = wrap(&fonts, FontId::Sans, 10.0, &text, 100.0);
+        assert!(lines.len() > 5);
+        assert_eq!(lines.concat(), text);
+        for line in &lines[..lines.len() - 1] {
+            let width = fonts.width(FontId::Sans, line, 10.0);
+            let hanging = line.ends_with(['，', '。']);
+            assert!(width <= 100.0 || hanging, "{line:?} is {width} wide");
+            assert!(
+                !line.starts_with(['，', '。']),
+                "{line:?} starts with closing punctuation"
+            );
+        }
+    }
+
+    #[test]
+    fn latin_breaks_at_spaces_and_splits_only_overlong_words() {
+        let fonts = fonts();
+        let lines = wrap(
+            &fonts,
+            FontId::Sans,
+            10.0,
+            "inspection report attached as Annex A",
+            80.0,
+        );
+        assert!(lines.len() > 1);
+        assert_eq!(lines.join(" "), "inspection report attached as Annex A");
+        let url = "https://credit.example.invalid/verify?code=Kd7m-Q2eW-h9Rt-ZbH4";
+        let lines = wrap(&fonts, FontId::Sans, 10.0, url, 80.0);
+        assert!(lines.len() > 1);
+        assert_eq!(lines.concat(), url);
+    }
+
+    #[test]
+    fn hard_breaks_and_control_characters_are_handled() {
+        let fonts = fonts();
+        assert_eq!(
+            wrap(&fonts, FontId::Sans, 10.0, "甲\n乙\r\t丙\u{7}", 300.0),
+            ["甲", "乙 丙"]
+        );
+        assert_eq!(wrap(&fonts, FontId::Sans, 10.0, "", 300.0), [""]);
+    }
 }
