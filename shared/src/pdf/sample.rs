@@ -124,7 +124,7 @@ fn sample_record(n: usize, domain: &str) -> RecordSection {
     RecordSection {
         kind: "行政处罚".to_owned(),
         document_no,
-        status_label: (n % 3 == 0).then(|| "异议处理中".to_owned()),
+        status_label: n.is_multiple_of(3).then(|| "异议处理中".to_owned()),
         fields: fields
             .into_iter()
             .map(|(label, value)| (label.to_owned(), value))
