@@ -230,3 +230,27 @@ fn claimed_values_are_bounded_and_printable() {
     assert_eq!(claimed.verification_code, None);
     assert_eq!(claimed.snapshot_digest.as_deref(), Some("ok"));
 }
+
+#[test]
+fn visible_cover_text_names_the_report_when_metadata_is_stripped() {
+    let document = sample_document(0);
+    let mut bytes = render(&document).unwrap();
+    // Same-length renames keep the cross-reference offsets valid.
+    for (from, to) in [(&b"/Info"[..], &b"/Nnfo"[..]), (b"/Metadata", b"/Netadata")] {
+        let at = bytes
+            .windows(from.len())
+            .rposition(|w| w == from)
+            .expect("key present");
+        bytes[at..at + to.len()].copy_from_slice(to);
+    }
+    let claimed = bounded_claims(bytes);
+    assert_eq!(
+        claimed.report_no.as_deref(),
+        Some(document.report_no.as_str())
+    );
+    assert_eq!(
+        claimed.verification_code.as_deref(),
+        Some(document.verification_code.as_str())
+    );
+    assert_eq!(claimed.snapshot_digest, None);
+}
