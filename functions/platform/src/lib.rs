@@ -31,6 +31,21 @@ pub fn variable(name: &str) -> Option<String> {
     spin_sdk::variables::get(name).ok()
 }
 
+/// A whole-number variable of at least `min`: `default` when unset or empty,
+/// `INVALID_CONFIG` when malformed. Reads only this one variable.
+pub fn number_variable(name: &str, default: u32, min: u32) -> Result<u32, Error> {
+    let Some(value) = variable(name).filter(|v| !v.trim().is_empty()) else {
+        return Ok(default);
+    };
+    match value.trim().parse::<u32>() {
+        Ok(n) if n >= min => Ok(n),
+        _ => Err(Error::InvalidConfig {
+            variable: name.to_owned(),
+            detail: format!("“{value}”应为不小于 {min} 的整数"),
+        }),
+    }
+}
+
 /// The rules and limits from the Spin variables this component declared.
 pub fn rules() -> Result<RuleConfig, Error> {
     RuleConfig::from_lookup(variable)
@@ -63,6 +78,9 @@ pub fn problem(error: &Error) -> Response {
     if let Some(seconds) = error.retry_after() {
         builder.header("retry-after", seconds.to_string());
     }
+    if let Error::MethodNotAllowed { allowed } = error {
+        builder.header("allow", allowed.as_str());
+    }
     builder.body(error.to_problem().to_string()).build()
 }
 
@@ -92,6 +110,26 @@ pub fn content_type(req: &Request) -> Option<String> {
     })
 }
 
+/// The body, or `PAYLOAD_TOO_LARGE` when it is longer than `limit` bytes.
+pub fn body_within(req: &Request, limit: usize) -> Result<&[u8], Error> {
+    let body = req.body();
+    if body.len() > limit {
+        return Err(Error::PayloadTooLarge {
+            limit: limit as u64,
+        });
+    }
+    Ok(body)
+}
+
+/// The route the request matched, without a trailing `/...`, e.g.
+/// `/api/v1/records` for `/api/v1/records/...`: lets a component serving
+/// several routes dispatch without parsing the URI.
+pub fn component_route(req: &Request) -> String {
+    header(req, "spin-component-route")
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// A JSON body of the expected shape; wrong media type → 415, bad JSON → 400.
 pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Error> {
     match content_type(req).as_deref() {
@@ -107,7 +145,13 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Error> {
 
 /// The caller's address as the host reports it (`spin-client-addr`), without the port.
 pub fn client_addr(req: &Request) -> String {
-    let addr = header(req, "spin-client-addr").unwrap_or("unknown");
+    client_ip(header(req, "spin-client-addr"))
+}
+
+/// The address part of a `spin-client-addr` value (for handlers that take
+/// the streaming request type).
+pub fn client_ip(spin_client_addr: Option<&str>) -> String {
+    let addr = spin_client_addr.unwrap_or("unknown");
     match addr.parse::<std::net::SocketAddr>() {
         Ok(socket) => socket.ip().to_string(),
         Err(_) => addr.to_owned(),
@@ -133,5 +177,8 @@ pub fn query(req: &Request) -> Vec<(String, String)> {
 }
 
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
-    query(req).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    query(req)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
 }
