@@ -1,1 +1,232 @@
-fn main() {}
+//! credit-host: a local Spin-compatible HTTP host for the credit report components.
+//!
+//! Reads a Spin manifest (v2), compiles each component once, and serves every request with a
+//! fresh instance under a body cap, a memory limit and an epoch deadline.
+
+mod kv;
+mod manifest;
+mod router;
+mod server;
+mod spin_api;
+mod state;
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use sha2::{Digest, Sha256};
+use tokio::net::TcpListener;
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+
+use crate::kv::{Backend, RedisKv, SqliteKv};
+use crate::manifest::StoreBackend;
+use crate::server::{Limits, LoadedComponent};
+use crate::spin_api::ComponentScope;
+use crate::state::RequestState;
+
+/// How often the epoch advances: the granularity of deadlines and of guest yields.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+/// Instances alive at once (pooling allocator slots).
+const MAX_CONCURRENT_INSTANCES: u32 = 256;
+
+#[derive(Parser, Debug)]
+#[command(version, about = "Local Spin-compatible host for the credit report components")]
+struct Cli {
+    /// The Spin manifest (v2); component sources are relative to its directory.
+    #[arg(long, default_value = "spin.toml")]
+    manifest: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    listen: SocketAddr,
+    /// Folder for the key-value store (sqlite_key_value.db), as Spin's `.spin/`.
+    #[arg(long, default_value = ".spin")]
+    state_dir: PathBuf,
+    /// A Spin runtime-config file selecting key-value backends (`type = "spin"` or `"redis"`).
+    #[arg(long)]
+    runtime_config_file: Option<PathBuf>,
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "CREDIT_HOST_MAX_BODY_BYTES", default_value_t = 8 * 1024 * 1024)]
+    max_body_bytes: usize,
+    /// Linear-memory limit of one instance, in MiB.
+    #[arg(long, env = "CREDIT_HOST_MEMORY_MIB", default_value_t = 64)]
+    memory_mib: usize,
+    /// Time one request may run before its instance is stopped with a 500, in milliseconds.
+    #[arg(long, env = "CREDIT_HOST_DEADLINE_MS", default_value_t = 10_000)]
+    deadline_ms: u64,
+    /// Folder for compiled components, reused across starts (default: <tmp>/credit-host-cache).
+    #[arg(long, env = "CREDIT_HOST_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let env: HashMap<String, String> = std::env::vars().collect();
+    let app_config = manifest::load(&cli.manifest, &env)?;
+    let backends = open_backends(cli.runtime_config_file.as_deref(), &cli.state_dir).await?;
+
+    let memory_bytes = cli.memory_mib * 1024 * 1024;
+    let engine = engine(memory_bytes)?;
+    let mut linker = Linker::<RequestState>::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(anyhow::Error::from)?;
+    spin_api::add_to_linker(&mut linker).map_err(anyhow::Error::from)?;
+
+    let cache_dir = cli.cache_dir.clone().unwrap_or_else(|| std::env::temp_dir().join("credit-host-cache"));
+    let mut components = Vec::new();
+    for c in &app_config.components {
+        let mut stores = HashMap::new();
+        for label in &c.key_value_stores {
+            let backend = backends.get(label).with_context(|| {
+                format!("component {}: key-value store {label:?} is not configured (runtime config)", c.id)
+            })?;
+            stores.insert(label.clone(), backend.clone());
+        }
+        let component = compile(&engine, &c.source, &cache_dir).with_context(|| format!("component {}", c.id))?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("component {}: it imports something this host does not provide", c.id))?;
+        let pre = ProxyPre::new(pre)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("component {}: not a wasi:http/incoming-handler component", c.id))?;
+        let scope = Arc::new(ComponentScope { stores, variables: c.variables.clone() });
+        components.push(LoadedComponent { id: c.id.clone(), pre, scope });
+    }
+    let router = router::Router::build(&app_config.routes, |id| components.iter().position(|c| c.id == id))?;
+
+    let ticker = engine.weak();
+    std::thread::spawn(move || {
+        while let Some(engine) = ticker.upgrade() {
+            engine.increment_epoch();
+            drop(engine);
+            std::thread::sleep(EPOCH_TICK);
+        }
+    });
+
+    let app = Arc::new(server::App {
+        engine,
+        components,
+        router,
+        limits: Limits {
+            max_body_bytes: cli.max_body_bytes,
+            memory_bytes,
+            deadline: Duration::from_millis(cli.deadline_ms),
+        },
+    });
+    serve(app, cli.listen).await
+}
+
+fn engine(memory_bytes: usize) -> Result<Engine> {
+    let mut pooling = PoolingAllocationConfig::default();
+    pooling
+        .total_component_instances(MAX_CONCURRENT_INSTANCES)
+        .total_stacks(MAX_CONCURRENT_INSTANCES)
+        .total_core_instances(MAX_CONCURRENT_INSTANCES * 8)
+        .total_memories(MAX_CONCURRENT_INSTANCES * 2)
+        .total_tables(MAX_CONCURRENT_INSTANCES * 4)
+        .max_memory_size(memory_bytes);
+    let mut config = Config::new();
+    config
+        .epoch_interruption(true)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+    Engine::new(&config).map_err(anyhow::Error::from)
+}
+
+/// Compiles a component, or loads the artifact a previous start compiled from the same bytes.
+fn compile(engine: &Engine, source: &Path, cache_dir: &Path) -> Result<Component> {
+    let wasm = std::fs::read(source).with_context(|| format!("reading {}", source.display()))?;
+    let mut compat = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut compat);
+    let digest = Sha256::new().chain_update(&wasm).chain_update(compat.finish().to_le_bytes()).finalize();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let cached = cache_dir.join(format!("{hex}.cwasm"));
+    if cached.exists() {
+        // SAFETY: the file was written by `Component::serialize` of this same engine
+        // configuration (the name covers the compatibility hash) into our own cache folder.
+        if let Ok(component) = unsafe { Component::deserialize_file(engine, &cached) } {
+            return Ok(component);
+        }
+    }
+    let component = Component::new(engine, &wasm)
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("compiling {}", source.display()))?;
+    // The cache only saves time: failing to write it is not an error.
+    if let Ok(bytes) = component.serialize() {
+        let tmp = cache_dir.join(format!("{hex}.{}.tmp", std::process::id()));
+        if std::fs::create_dir_all(cache_dir).is_ok() && std::fs::write(&tmp, bytes).is_ok() {
+            let _ = std::fs::rename(&tmp, &cached);
+        }
+    }
+    Ok(component)
+}
+
+/// One backend per store label; labels sharing a SQLite file share its connection.
+async fn open_backends(runtime_config: Option<&Path>, state_dir: &Path) -> Result<HashMap<String, Arc<Backend>>> {
+    let mut by_location: HashMap<StoreBackend, Arc<Backend>> = HashMap::new();
+    let mut backends = HashMap::new();
+    for (label, location) in manifest::load_stores(runtime_config, state_dir)? {
+        let backend = match by_location.get(&location) {
+            Some(b) => b.clone(),
+            None => {
+                let b = Arc::new(match &location {
+                    StoreBackend::Sqlite(path) => Backend::Sqlite(SqliteKv::open(path)?),
+                    StoreBackend::Redis(url) => Backend::Redis(RedisKv::connect(url).await?),
+                });
+                by_location.insert(location.clone(), b.clone());
+                b
+            }
+        };
+        backends.insert(label, backend);
+    }
+    Ok(backends)
+}
+
+async fn serve(app: Arc<server::App>, listen: SocketAddr) -> Result<()> {
+    let listener = TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+    let local = listener.local_addr()?;
+    let graceful = GracefulShutdown::new();
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    eprintln!("credit-host: {} components, listening on http://{local}", app.components.len());
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, client) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => { eprintln!("credit-host: accept failed: {e}"); continue; }
+                };
+                // Without it keep-alive responses stall on Nagle + delayed ACK (~40 ms).
+                let _ = stream.set_nodelay(true);
+                let app = app.clone();
+                let service = hyper::service::service_fn(move |req| app.clone().handle(req, client));
+                let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                });
+            }
+            _ = tokio::signal::ctrl_c() => break,
+            _ = sigterm.recv() => break,
+        }
+    }
+    eprintln!("credit-host: shutting down");
+    drop(listener);
+    if tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await.is_err() {
+        eprintln!("credit-host: requests still running after 5 s, stopping anyway");
+    }
+    Ok(())
+}
