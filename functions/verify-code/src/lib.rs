@@ -1,13 +1,136 @@
-//! Public verification by code: POST /api/v1/verify/code and /api/v1/verify/batch.
+//! Public verification by code: POST /api/v1/verify/code {"code"} and
+//! POST /api/v1/verify/batch {"codes": [...]} (at most 100, answered in order).
+//!
+//! The hot path of the service. Store operations per single verification:
+//! one rate-limit increment, the code lookup, the report, its revocation
+//! status, and the audit entry (increment + write). A batch pays the rate
+//! limit and the audit once.
 
-use spin_sdk::http::{IntoResponse, Request, Response};
+use chrono::{DateTime, Utc};
+use credit_core::audit::{self, AuditEntry};
+use credit_core::codes::VerificationCode;
+use credit_core::error::Error;
+use credit_core::kv::KeyValue;
+use credit_core::report::Verification;
+use credit_core::store::{Store, check_rate_limit};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
 
+const MAX_BATCH: usize = 100;
+const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 120;
+
+#[derive(Deserialize)]
+struct CodeRequest {
+    #[serde(default)]
+    code: Value,
+}
+
+#[derive(Deserialize)]
+struct BatchRequest {
+    codes: Vec<Value>,
+}
+
 #[http_component]
-fn handle(_req: Request) -> anyhow::Result<impl IntoResponse> {
-    Ok(Response::builder()
-        .status(501)
-        .header("content-type", "application/problem+json")
-        .body(r#"{"type":"about:blank","title":"Not Implemented","status":501,"code":"NOT_IMPLEMENTED","detail":"该功能尚未开放"}"#)
-        .build())
+fn handle(req: Request) -> Response {
+    platform::respond(|| {
+        if *req.method() != Method::Post {
+            return Err(Error::MethodNotAllowed {
+                allowed: "POST".into(),
+            });
+        }
+        if req.path().ends_with("/batch") {
+            verify_batch(&req)
+        } else {
+            verify_one(&req)
+        }
+    })
+}
+
+fn verify_one(req: &Request) -> Result<Response, Error> {
+    let now = platform::now();
+    let client = platform::client_addr(req);
+    let kv = platform::store()?;
+    check_rate_limit(&kv, "verify", &client, 1, rate_limit()?, now)?;
+    let body: CodeRequest = platform::json_body(req)?;
+    let code = parse_code(&body.code)?;
+    let verification = Store::new(&kv).verify_code(&code, now)?;
+    let mut entry =
+        AuditEntry::new(None, "verify.code", verification.outcome.code(), now).client(&client);
+    if let Some(report) = &verification.report {
+        entry = entry.target(&report.report_no);
+    }
+    audit::append(&kv, &entry)?;
+    Ok(platform::json(200, &verification))
+}
+
+fn verify_batch(req: &Request) -> Result<Response, Error> {
+    let now = platform::now();
+    let client = platform::client_addr(req);
+    let body: BatchRequest = platform::json_body(req)?;
+    if body.codes.len() > MAX_BATCH {
+        return Err(Error::TooManyItems { limit: MAX_BATCH });
+    }
+    if body.codes.is_empty() {
+        return Err(Error::InvalidField {
+            field: "codes".into(),
+            detail: "至少提交 1 个核验码".into(),
+        });
+    }
+    let kv = platform::store()?;
+    // Every code counts, so a batch is no way around the limit.
+    let cost = u32::try_from(body.codes.len()).unwrap_or(u32::MAX);
+    check_rate_limit(&kv, "verify", &client, cost, rate_limit()?, now)?;
+    let store = Store::new(&kv);
+    let mut results = Vec::with_capacity(body.codes.len());
+    let mut audited = Vec::with_capacity(body.codes.len());
+    for raw in &body.codes {
+        match verify_item(&store, raw, now) {
+            Ok(verification) => {
+                audited.push(json!({
+                    "outcome": verification.outcome.code(),
+                    "report": verification.report.as_ref().map(|r| r.report_no.as_str()),
+                }));
+                results.push(serde_json::to_value(&verification).unwrap_or(Value::Null));
+            }
+            // The store failing is not the item's fault: fail the batch.
+            Err(error) if error.status() >= 500 => return Err(error),
+            Err(error) => {
+                audited.push(json!({ "outcome": error.code() }));
+                results.push(json!({ "problem": error.to_problem() }));
+            }
+        }
+    }
+    let entry = AuditEntry::new(None, "verify.batch", &format!("{} codes", results.len()), now)
+        .client(&client)
+        .details(json!({ "results": audited }));
+    audit::append(&kv, &entry)?;
+    Ok(platform::json(200, &json!({ "results": results })))
+}
+
+fn verify_item(
+    store: &Store<'_, impl KeyValue>,
+    raw: &Value,
+    now: DateTime<Utc>,
+) -> Result<Verification, Error> {
+    store.verify_code(&parse_code(raw)?, now)
+}
+
+fn parse_code(raw: &Value) -> Result<VerificationCode, Error> {
+    match raw {
+        Value::String(s) => s.parse(),
+        Value::Null => Err(Error::MissingField {
+            field: "code".into(),
+        }),
+        _ => Err(Error::InvalidCode("核验码应为字符串".into())),
+    }
+}
+
+fn rate_limit() -> Result<u32, Error> {
+    platform::number_variable(
+        "verify_rate_limit_per_minute",
+        DEFAULT_RATE_LIMIT_PER_MINUTE,
+        1,
+    )
 }

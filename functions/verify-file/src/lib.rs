@@ -1,13 +1,187 @@
-//! Public verification by PDF comparison: POST /api/v1/verify/file.
+//! Public verification by PDF comparison: POST /api/v1/verify/file, with the
+//! PDF as the raw body or as multipart/form-data field `file`.
+//!
+//! The body is streamed: a declared length over the limit is refused before
+//! reading, and reading stops at the limit or at a missing `%PDF-` header.
+//! The upload is hashed and, if it is not an original, inspected within
+//! bounds; it is never stored.
 
-use spin_sdk::http::{IntoResponse, Request, Response};
+mod classify;
+
+use credit_core::audit::{self, AuditEntry};
+use credit_core::error::Error;
+use credit_core::store::check_rate_limit;
+use futures::{Stream, StreamExt};
+use serde_json::json;
+use spin_sdk::http::{IncomingRequest, Method, Response};
 use spin_sdk::http_component;
 
+/// 5 MiB (api.md).
+const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
+/// Room for multipart boundaries, part headers and small extra fields.
+const MULTIPART_OVERHEAD: usize = 64 * 1024;
+const PDF_HEADER: &[u8] = b"%PDF-";
+const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 120;
+
 #[http_component]
-fn handle(_req: Request) -> anyhow::Result<impl IntoResponse> {
-    Ok(Response::builder()
-        .status(501)
-        .header("content-type", "application/problem+json")
-        .body(r#"{"type":"about:blank","title":"Not Implemented","status":501,"code":"NOT_IMPLEMENTED","detail":"该功能尚未开放"}"#)
-        .build())
+async fn handle(req: IncomingRequest) -> Response {
+    verify(req)
+        .await
+        .unwrap_or_else(|error| platform::problem(&error))
+}
+
+async fn verify(req: IncomingRequest) -> Result<Response, Error> {
+    if req.method() != Method::Post {
+        return Err(Error::MethodNotAllowed {
+            allowed: "POST".into(),
+        });
+    }
+    let now = platform::now();
+    let client = platform::client_ip(header(&req, "spin-client-addr").as_deref());
+    let kv = platform::store()?;
+    check_rate_limit(&kv, "verify", &client, 1, rate_limit()?, now)?;
+
+    let content_type = header(&req, "content-type").unwrap_or_default();
+    let declared: Option<usize> = header(&req, "content-length").and_then(|v| v.trim().parse().ok());
+    let boundary = multer::parse_boundary(&content_type).ok();
+    let allowed = MAX_FILE_BYTES + if boundary.is_some() { MULTIPART_OVERHEAD } else { 0 };
+    if declared.is_some_and(|len| len > allowed) {
+        return Err(too_large());
+    }
+    let body = req.into_body_stream().map(|chunk| {
+        chunk.map_err(|e| std::io::Error::other(e.to_debug_string()))
+    });
+    let bytes = match boundary {
+        Some(boundary) => read_multipart_file(body, boundary).await?,
+        None => read_pdf(body).await?,
+    };
+
+    let answer = classify::verify_upload(&kv, &bytes, now)?;
+    let target = answer
+        .verification
+        .report
+        .as_ref()
+        .map(|r| r.report_no.clone())
+        .or_else(|| answer.claimed_report_no.clone());
+    let mut entry = AuditEntry::new(None, "verify.file", answer.verification.outcome.code(), now)
+        .client(&client)
+        .details(json!({ "sha256": answer.file.sha256, "size": answer.file.size }));
+    if let Some(no) = target {
+        entry = entry.target(no);
+    }
+    audit::append(&kv, &entry)?;
+    Ok(platform::json(200, &answer))
+}
+
+fn too_large() -> Error {
+    Error::FileTooLarge {
+        limit: MAX_FILE_BYTES as u64,
+    }
+}
+
+/// Accumulates PDF bytes, refusing as soon as the header is wrong or the
+/// file passes the limit.
+#[derive(Default)]
+struct PdfBuffer {
+    bytes: Vec<u8>,
+}
+
+impl PdfBuffer {
+    fn push(&mut self, chunk: &[u8]) -> Result<(), Error> {
+        if self.bytes.len() + chunk.len() > MAX_FILE_BYTES {
+            return Err(too_large());
+        }
+        let checked = self.bytes.len() >= PDF_HEADER.len();
+        self.bytes.extend_from_slice(chunk);
+        if !checked && !header_may_follow(&self.bytes) {
+            return Err(Error::NotAPdf);
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Vec<u8>, Error> {
+        if self.bytes.starts_with(PDF_HEADER) {
+            Ok(self.bytes)
+        } else {
+            Err(Error::NotAPdf)
+        }
+    }
+}
+
+/// Whether `start` is `%PDF-` or a beginning of it.
+fn header_may_follow(start: &[u8]) -> bool {
+    let n = start.len().min(PDF_HEADER.len());
+    start[..n] == PDF_HEADER[..n]
+}
+
+async fn read_pdf(
+    mut body: impl Stream<Item = Result<Vec<u8>, std::io::Error>> + Unpin,
+) -> Result<Vec<u8>, Error> {
+    let mut pdf = PdfBuffer::default();
+    while let Some(chunk) = body.next().await {
+        pdf.push(&chunk.map_err(read_failed)?)?;
+    }
+    pdf.finish()
+}
+
+async fn read_multipart_file(
+    body: impl Stream<Item = Result<Vec<u8>, std::io::Error>> + Send + 'static,
+    boundary: String,
+) -> Result<Vec<u8>, Error> {
+    let constraints = multer::Constraints::new().size_limit(
+        multer::SizeLimit::new().whole_stream((MAX_FILE_BYTES + MULTIPART_OVERHEAD) as u64),
+    );
+    let mut multipart = multer::Multipart::with_constraints(body, boundary, constraints);
+    while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
+        if field.name() != Some("file") {
+            // Other form fields are read past (bounded by the stream limit).
+            while field.chunk().await.map_err(multipart_error)?.is_some() {}
+            continue;
+        }
+        let mut pdf = PdfBuffer::default();
+        while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+            pdf.push(&chunk)?;
+        }
+        return pdf.finish();
+    }
+    Err(Error::MissingField {
+        field: "file".into(),
+    })
+}
+
+fn multipart_error(error: multer::Error) -> Error {
+    match error {
+        multer::Error::StreamSizeExceeded { .. } | multer::Error::FieldSizeExceeded { .. } => {
+            too_large()
+        }
+        multer::Error::StreamReadFailed(e) => read_failed(e),
+        other => Error::InvalidField {
+            field: "file".into(),
+            detail: format!("multipart/form-data 格式不正确：{other}"),
+        },
+    }
+}
+
+fn read_failed(error: impl std::fmt::Display) -> Error {
+    Error::InvalidField {
+        field: "file".into(),
+        detail: format!("读取上传内容失败：{error}"),
+    }
+}
+
+fn header(req: &IncomingRequest, name: &str) -> Option<String> {
+    req.headers()
+        .get(&name.to_owned())
+        .into_iter()
+        .next()
+        .map(|v| String::from_utf8_lossy(&v).into_owned())
+}
+
+
+fn rate_limit() -> Result<u32, Error> {
+    platform::number_variable(
+        "verify_rate_limit_per_minute",
+        DEFAULT_RATE_LIMIT_PER_MINUTE,
+        1,
+    )
 }
