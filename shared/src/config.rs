@@ -24,9 +24,10 @@ pub struct RuleConfig {
     pub verify_rate_limit_per_minute: u32,
     /// `public_base_url`: base of the verification link. Default http://127.0.0.1:3000.
     pub public_base_url: String,
-    /// `objection_accept_working_days`. Default 2.
+    /// `objection_accept_working_days`. Default 2. 0 means "at once": a
+    /// case not accepted on filing is overdue.
     pub objection_accept_working_days: u32,
-    /// `objection_answer_working_days`. Default 10.
+    /// `objection_answer_working_days`. Default 10; 0 as above.
     pub objection_answer_working_days: u32,
 }
 
@@ -101,12 +102,12 @@ impl RuleConfig {
             objection_accept_working_days: number(
                 "objection_accept_working_days",
                 d.objection_accept_working_days,
-                1,
+                0,
             )?,
             objection_answer_working_days: number(
                 "objection_answer_working_days",
                 d.objection_answer_working_days,
-                1,
+                0,
             )?,
         })
     }

@@ -46,6 +46,11 @@ pub enum Error {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("该处罚的最短公示期（自处罚决定日期起 {min_months} 个月）尚未届满，可于 {available_on} 起申请信用修复")]
+    RepairNotYetAllowed {
+        min_months: u32,
+        available_on: chrono::NaiveDate,
+    },
     #[error("请求过于频繁，请 {retry_after_secs} 秒后再试")]
     RateLimited { retry_after_secs: u64 },
     #[error("该主体今日申请报告已达 {limit} 次上限，请明日再申请")]
@@ -78,7 +83,7 @@ impl Error {
             Error::Forbidden(_) => 403,
             Error::NotFound(_) => 404,
             Error::MethodNotAllowed { .. } => 405,
-            Error::Conflict(_) => 409,
+            Error::Conflict(_) | Error::RepairNotYetAllowed { .. } => 409,
             Error::PayloadTooLarge { .. }
             | Error::FileTooLarge { .. }
             | Error::TooManyItems { .. } => 413,
@@ -110,6 +115,7 @@ impl Error {
             Error::Forbidden(_) => "FORBIDDEN",
             Error::NotFound(_) => "NOT_FOUND",
             Error::Conflict(_) => "CONFLICT",
+            Error::RepairNotYetAllowed { .. } => "REPAIR_NOT_YET_ALLOWED",
             Error::RateLimited { .. } => "RATE_LIMITED",
             Error::TooManyApplications { .. } => "TOO_MANY_APPLICATIONS",
             Error::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
@@ -182,6 +188,12 @@ impl Error {
         }
         if let Some(secs) = self.retry_after() {
             body.insert("retry_after".into(), json!(secs));
+        }
+        if let Error::RepairNotYetAllowed { available_on, .. } = self {
+            body.insert(
+                "available_on".into(),
+                json!(available_on.format("%Y-%m-%d").to_string()),
+            );
         }
         Value::Object(body)
     }

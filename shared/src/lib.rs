@@ -9,6 +9,7 @@ pub mod auth;
 pub mod catalog;
 pub mod codes;
 pub mod config;
+pub mod dispute;
 pub mod error;
 pub mod inspect;
 pub mod kv;
