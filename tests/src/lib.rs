@@ -1,1 +1,469 @@
-//! Helpers shared by the integration tests.
+//! Harness for the integration tests: starts the real `credit-host` binary on a free port with
+//! a manifest, talks HTTP to it, and stops it on drop.
+//!
+//! ```no_run
+//! use integration_tests::{HostOptions, TestHost};
+//! let host = TestHost::start(HostOptions::product());
+//! let reply = host.get("/api/v1/catalog");
+//! assert_eq!(reply.status, 200, "{}", reply.text());
+//! ```
+//!
+//! Locations: the workspace's `target/` holds the host (`release/credit-host`) and the
+//! components (`wasm32-wasip2/component/*.wasm`). `CREDIT_TARGET_DIR` points both at another
+//! cargo target dir; `CREDIT_HOST_BIN` points at another host binary.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+use ureq::http;
+
+/// How long a host may take to compile its components and start listening.
+const START_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The workspace root (parent of `tests/`).
+pub fn workspace_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+/// The cargo target dir holding the built host and components.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CREDIT_TARGET_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => workspace_dir().join("target"),
+    }
+}
+
+/// The built components: `<target>/wasm32-wasip2/component/*.wasm`.
+pub fn component_dir() -> PathBuf {
+    target_dir().join("wasm32-wasip2").join("component")
+}
+
+fn host_binary() -> PathBuf {
+    match std::env::var_os("CREDIT_HOST_BIN") {
+        Some(bin) => PathBuf::from(bin),
+        None => target_dir().join("release").join("credit-host"),
+    }
+}
+
+/// How to start a host.
+#[derive(Debug, Clone)]
+pub struct HostOptions {
+    /// The Spin manifest to serve.
+    pub manifest: PathBuf,
+    /// The host's `--state-dir`; `None` gives a fresh temporary folder, removed on drop.
+    pub state_dir: Option<PathBuf>,
+    /// Extra environment for the host, e.g. `SPIN_VARIABLE_JWT_SECRET`.
+    pub env: Vec<(String, String)>,
+    /// A Spin runtime-config file (`--runtime-config-file`).
+    pub runtime_config: Option<PathBuf>,
+    /// Per-request deadline; the host's default (10 s) when `None`.
+    pub deadline: Option<Duration>,
+    /// Request body cap in bytes; the host's default (8 MiB) when `None`.
+    pub max_body_bytes: Option<usize>,
+}
+
+impl HostOptions {
+    pub fn new(manifest: impl Into<PathBuf>) -> Self {
+        Self {
+            manifest: manifest.into(),
+            state_dir: None,
+            env: Vec::new(),
+            runtime_config: None,
+            deadline: None,
+            max_body_bytes: None,
+        }
+    }
+
+    /// The product: `<workspace>/spin.toml`.
+    pub fn product() -> Self {
+        Self::new(workspace_dir().join("spin.toml"))
+    }
+
+    /// The host-test probe: `tests/probe/spin.toml`.
+    pub fn probe() -> Self {
+        Self::new(workspace_dir().join("tests/probe/spin.toml"))
+    }
+
+    pub fn env(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((name.into(), value.into()));
+        self
+    }
+
+    /// Sets a Spin variable as `SPIN_VARIABLE_<NAME>` does.
+    pub fn variable(self, name: &str, value: impl Into<String>) -> Self {
+        self.env(format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase()), value)
+    }
+
+    pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.state_dir = Some(dir.into());
+        self
+    }
+
+    pub fn runtime_config(mut self, file: impl Into<PathBuf>) -> Self {
+        self.runtime_config = Some(file.into());
+        self
+    }
+
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = Some(bytes);
+        self
+    }
+}
+
+/// An HTTP answer.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    /// Lowercase names, in arrival order.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// The first value of a header (name compared case-insensitively).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The body as text (lossy UTF-8).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON; panics with the body when it is not JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}), status {}: {}", self.status, self.text()))
+    }
+}
+
+/// Host output captured so far, and whether it said it is listening.
+#[derive(Default)]
+struct Output {
+    text: String,
+    listening: bool,
+    exited: bool,
+}
+
+/// A running `credit-host`. Stopped on drop.
+pub struct TestHost {
+    options: HostOptions,
+    child: Option<Child>,
+    port: u16,
+    output: Arc<(Mutex<Output>, Condvar)>,
+    state_dir: PathBuf,
+    /// Owns the temporary state folder and the resolved manifest.
+    _scratch: TempDir,
+    resolved_manifest: PathBuf,
+    agent: ureq::Agent,
+}
+
+impl TestHost {
+    /// Starts a host and waits until it listens. Panics with the host's output if it cannot.
+    pub fn start(options: HostOptions) -> TestHost {
+        Self::try_start(options).unwrap_or_else(|log| panic!("credit-host did not start:\n{log}"))
+    }
+
+    /// Like [`TestHost::start`], but a host that exits before listening gives its output.
+    pub fn try_start(options: HostOptions) -> Result<TestHost, String> {
+        let scratch = tempfile::tempdir().expect("creating a temporary folder");
+        let state_dir = options.state_dir.clone().unwrap_or_else(|| scratch.path().join("state"));
+        let resolved_manifest = scratch.path().join("spin.toml");
+        resolve_manifest(&options.manifest, &resolved_manifest);
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        let mut host = TestHost {
+            options,
+            child: None,
+            port: 0,
+            output: Arc::default(),
+            state_dir,
+            _scratch: scratch,
+            resolved_manifest,
+            agent,
+        };
+        host.spawn()?;
+        Ok(host)
+    }
+
+    fn spawn(&mut self) -> Result<(), String> {
+        let bin = host_binary();
+        assert!(
+            bin.exists(),
+            "host binary {} not found: run `cargo build --release -p credit-host` (or `make host`), \
+             or set CREDIT_HOST_BIN / CREDIT_TARGET_DIR",
+            bin.display()
+        );
+        // A port taken between the probe and the host's bind makes the start fail: retry then.
+        for _attempt in 0..3 {
+            self.port = free_port();
+            let mut cmd = Command::new(&bin);
+            cmd.arg("--manifest")
+                .arg(&self.resolved_manifest)
+                .arg("--listen")
+                .arg(format!("127.0.0.1:{}", self.port))
+                .arg("--state-dir")
+                .arg(&self.state_dir)
+                .envs(self.options.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                .stdin(Stdio::null())
+                .stdout(Stdio::inherit())
+                .stderr(Stdio::piped());
+            if let Some(rc) = &self.options.runtime_config {
+                cmd.arg("--runtime-config-file").arg(rc);
+            }
+            if let Some(deadline) = self.options.deadline {
+                cmd.arg("--deadline-ms").arg(deadline.as_millis().to_string());
+            }
+            if let Some(bytes) = self.options.max_body_bytes {
+                cmd.arg("--max-body-bytes").arg(bytes.to_string());
+            }
+            let mut child = cmd.spawn().unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()));
+            let output: Arc<(Mutex<Output>, Condvar)> = Arc::default();
+            let stderr = child.stderr.take().expect("stderr is piped");
+            let sink = output.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines() {
+                    let Ok(line) = line else { break };
+                    eprintln!("[host] {line}");
+                    let (lock, ready) = &*sink;
+                    let mut out = lock.lock().unwrap();
+                    out.listening |= line.contains("listening on http://");
+                    out.text.push_str(&line);
+                    out.text.push('\n');
+                    ready.notify_all();
+                }
+                let (lock, ready) = &*sink;
+                lock.lock().unwrap().exited = true;
+                ready.notify_all();
+            });
+            self.output = output;
+            self.child = Some(child);
+            match self.wait_until_listening() {
+                Ok(()) => return Ok(()),
+                Err(log) if log.contains("Address already in use") => self.stop(),
+                Err(log) => {
+                    self.stop();
+                    return Err(log);
+                }
+            }
+        }
+        Err("credit-host could not bind a free port in 3 attempts".to_owned())
+    }
+
+    fn wait_until_listening(&self) -> Result<(), String> {
+        let (lock, ready) = &*self.output;
+        let started = Instant::now();
+        let mut out = lock.lock().unwrap();
+        while !out.listening {
+            if out.exited {
+                return Err(out.text.clone());
+            }
+            let left = START_TIMEOUT.checked_sub(started.elapsed()).ok_or_else(|| {
+                format!("not listening after {:?}:\n{}", START_TIMEOUT, out.text)
+            })?;
+            out = ready.wait_timeout(out, left).unwrap().0;
+        }
+        Ok(())
+    }
+
+    /// Stops the host (SIGTERM, then SIGKILL after 10 s) and starts it again with the same
+    /// options and state folder.
+    pub fn restart(&mut self) {
+        self.stop();
+        if let Err(log) = self.spawn() {
+            panic!("credit-host did not restart:\n{log}");
+        }
+    }
+
+    fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else { return };
+        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// Everything the host wrote to stderr since its last (re)start.
+    pub fn log(&self) -> String {
+        self.output.0.lock().unwrap().text.clone()
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state_dir(&self) -> &Path {
+        &self.state_dir
+    }
+
+    /// `http://127.0.0.1:<port><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub fn get(&self, path: &str) -> Reply {
+        self.request("GET", path, &[], &[])
+    }
+
+    /// GET with a bearer token.
+    pub fn get_auth(&self, path: &str, bearer: &str) -> Reply {
+        self.request("GET", path, &[("authorization", &format!("Bearer {bearer}"))], &[])
+    }
+
+    pub fn post_json(&self, path: &str, json: &serde_json::Value, bearer: Option<&str>) -> Reply {
+        self.send_json("POST", path, json, bearer)
+    }
+
+    pub fn put_json(&self, path: &str, json: &serde_json::Value, bearer: Option<&str>) -> Reply {
+        self.send_json("PUT", path, json, bearer)
+    }
+
+    /// POST of a raw body with its content type.
+    pub fn post(&self, path: &str, content_type: &str, body: &[u8]) -> Reply {
+        self.request("POST", path, &[("content-type", content_type)], body)
+    }
+
+    /// PUT of a raw body with its content type.
+    pub fn put(&self, path: &str, content_type: &str, body: &[u8]) -> Reply {
+        self.request("PUT", path, &[("content-type", content_type)], body)
+    }
+
+    pub fn delete(&self, path: &str, bearer: Option<&str>) -> Reply {
+        let auth = bearer.map(|b| format!("Bearer {b}"));
+        let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("authorization", a.as_str())).collect();
+        self.request("DELETE", path, &headers, &[])
+    }
+
+    fn send_json(&self, method: &str, path: &str, json: &serde_json::Value, bearer: Option<&str>) -> Reply {
+        let auth = bearer.map(|b| format!("Bearer {b}"));
+        let mut headers = vec![("content-type", "application/json")];
+        headers.extend(auth.iter().map(|a| ("authorization", a.as_str())));
+        self.request(method, path, &headers, json.to_string().as_bytes())
+    }
+
+    /// Any request. Panics on transport errors (not on HTTP error statuses).
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        let mut builder = http::Request::builder().method(method).uri(self.url(path));
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let request = builder.body(body.to_vec()).expect("valid request");
+        let mut response = self
+            .agent
+            .run(request)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}\nhost log:\n{}", self.log()));
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024 * 1024)
+            .read_to_vec()
+            .unwrap_or_else(|e| panic!("{method} {path}: reading body: {e}"));
+        Reply { status, headers, body }
+    }
+}
+
+impl Drop for TestHost {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("binding a free port").port()
+}
+
+/// Writes `manifest` to `out` with every component source made absolute; sources under a
+/// `target/` folder are redirected to [`target_dir`].
+fn resolve_manifest(manifest: &Path, out: &Path) {
+    let text = std::fs::read_to_string(manifest).unwrap_or_else(|e| panic!("reading {}: {e}", manifest.display()));
+    let mut doc: toml::Table = toml::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", manifest.display()));
+    let base = manifest.parent().expect("manifest has a folder");
+    if let Some(components) = doc.get_mut("component").and_then(|c| c.as_table_mut()) {
+        for (_, component) in components.iter_mut() {
+            let Some(source) = component.get_mut("source") else { continue };
+            let Some(path) = source.as_str() else { continue };
+            let resolved = match path.split_once("target/") {
+                Some((_, inside)) => target_dir().join(inside),
+                None => base.join(path),
+            };
+            *source = toml::Value::String(resolved.to_string_lossy().into_owned());
+        }
+    }
+    std::fs::write(out, toml::to_string(&doc).expect("manifest serializes")).expect("writing resolved manifest");
+}
+
+/// A `redis-server` on a free port for the duration of a test, without persistence.
+pub struct RedisServer {
+    child: Child,
+    port: u16,
+    dir: TempDir,
+}
+
+impl RedisServer {
+    /// Starts `redis-server` (Debian package `redis-server`); panics clearly when it is missing.
+    pub fn start() -> RedisServer {
+        let dir = tempfile::tempdir().expect("creating a temporary folder");
+        let port = free_port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start redis-server ({e}): install the Debian package redis-server (`make setup`)")
+            });
+        let server = RedisServer { child, port, dir };
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(10), "redis-server did not listen on port {port}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        server
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// A Spin runtime-config file putting the `default` store in this server.
+    pub fn runtime_config(&self) -> PathBuf {
+        let path = self.dir.path().join("runtime-config.toml");
+        let text = format!("[key_value_store.default]\ntype = \"redis\"\nurl = \"{}\"\n", self.url());
+        std::fs::write(&path, text).expect("writing runtime config");
+        path
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
