@@ -269,78 +269,96 @@ fn authority_uscc(serial: u32) -> String {
         .to_string()
 }
 
-#[allow(clippy::too_many_arguments)]
-fn penalty(
-    e: &Entity,
-    domain: &str,
-    unit: &str,
-    authority: &str,
-    document_no: &str,
-    decided_on: &str,
-    violation: &str,
-    facts: &str,
-    basis: &str,
-    fine: &str,
-) -> Value {
+/// What a department penalizes, for the demo penalties it issues.
+struct Violation {
+    domain: &'static str,
+    unit: &'static str,
+    authority: &'static str,
+    kind: &'static str,
+    facts: &'static str,
+    basis: &'static str,
+    fine_wan_yuan: &'static str,
+}
+
+const LATE_TAX_RETURN: Violation = Violation {
+    domain: "tax",
+    unit: TAX,
+    authority: "国家税务总局永昌县税务局",
+    kind: "未按期办理纳税申报",
+    facts: "当事人未按照规定期限办理增值税纳税申报",
+    basis: "《中华人民共和国税收征收管理法》第六十二条",
+    fine_wan_yuan: "0.2",
+};
+
+const SUBSTANDARD_PRODUCT: Violation = Violation {
+    domain: "market_regulation",
+    unit: MARKET,
+    authority: "永昌县市场监督管理局",
+    kind: "产品质量违法",
+    facts: "当事人销售的产品经抽检不合格",
+    basis: "《中华人民共和国产品质量法》第四十九条",
+    fine_wan_yuan: "1.5",
+};
+
+const AIR_POLLUTION: Violation = Violation {
+    domain: "ecology_environment",
+    unit: ENVIRONMENT,
+    authority: "白银市生态环境局永昌分局",
+    kind: "超标排放大气污染物",
+    facts: "当事人废气排放口颗粒物浓度超过排放标准",
+    basis: "《中华人民共和国大气污染防治法》第九十九条",
+    fine_wan_yuan: "20",
+};
+
+fn penalty(e: &Entity, v: &Violation, document_no: &str, decided_on: &str) -> Value {
     json!({
-        "kind": "penalty", "domain": domain, "document_no": document_no,
+        "kind": "penalty", "domain": v.domain, "document_no": document_no,
         "entity_name": e.name, "uscc": e.uscc,
-        "authority": authority, "authority_uscc": authority_uscc(1),
-        "source_unit": unit, "source_unit_uscc": authority_uscc(1),
+        "authority": v.authority, "authority_uscc": authority_uscc(1),
+        "source_unit": v.unit, "source_unit_uscc": authority_uscc(1),
         "entity_category": "法人及非法人组织", "legal_representative": "王建国",
-        "violation_type": violation, "facts": facts, "legal_basis": basis,
-        "penalty_categories": ["罚款"], "penalty_content": format!("罚款{fine}万元"),
-        "fine_wan_yuan": fine, "decided_on": decided_on, "penalty_valid_until": "2030-12-31",
+        "violation_type": v.kind, "facts": v.facts, "legal_basis": v.basis,
+        "penalty_categories": ["罚款"], "penalty_content": format!("罚款{}万元", v.fine_wan_yuan),
+        "fine_wan_yuan": v.fine_wan_yuan, "decided_on": decided_on, "penalty_valid_until": "2030-12-31",
         "procedure": "general", "not_penalized": false, "severity": "general"
     })
 }
 
-fn tax_penalty(e: &Entity, document_no: &str, decided_on: &str) -> Value {
-    penalty(
-        e,
-        "tax",
-        TAX,
-        "国家税务总局永昌县税务局",
-        document_no,
-        decided_on,
-        "未按期办理纳税申报",
-        "当事人未按照规定期限办理增值税纳税申报",
-        "《中华人民共和国税收征收管理法》第六十二条",
-        "0.2",
-    )
+/// A list a department keeps, for the demo listings.
+struct List {
+    kind: &'static str,
+    domain: &'static str,
+    unit: &'static str,
+    name: &'static str,
 }
 
-fn market_penalty(e: &Entity, document_no: &str, decided_on: &str) -> Value {
-    penalty(
-        e,
-        "market_regulation",
-        MARKET,
-        "永昌县市场监督管理局",
-        document_no,
-        decided_on,
-        "产品质量违法",
-        "当事人销售的产品经抽检不合格",
-        "《中华人民共和国产品质量法》第四十九条",
-        "1.5",
-    )
-}
+const ABNORMAL_OPERATION: List = List {
+    kind: "abnormal_list",
+    domain: "market_regulation",
+    unit: MARKET,
+    name: "经营异常名录",
+};
+
+const ENVIRONMENTAL_BLACKLIST: List = List {
+    kind: "dishonest_list",
+    domain: "ecology_environment",
+    unit: ENVIRONMENT,
+    name: "环境违法企业黑名单",
+};
 
 fn listing(
     e: &Entity,
-    kind: &str,
-    domain: &str,
-    unit: &str,
-    list_name: &str,
+    list: &List,
     document_no: &str,
     listed_on: &str,
     removed_on: Option<&str>,
 ) -> Value {
     json!({
-        "kind": kind, "domain": domain, "document_no": document_no,
+        "kind": list.kind, "domain": list.domain, "document_no": document_no,
         "entity_name": e.name, "uscc": e.uscc,
-        "authority": unit, "authority_uscc": authority_uscc(2),
-        "source_unit": unit, "source_unit_uscc": authority_uscc(2),
-        "list_name": list_name,
+        "authority": list.unit, "authority_uscc": authority_uscc(2),
+        "source_unit": list.unit, "source_unit_uscc": authority_uscc(2),
+        "list_name": list.name,
         "reason": "未按规定履行法定义务", "basis": "相关管理办法",
         "listed_on": listed_on, "removed_on": removed_on
     })
@@ -352,21 +370,45 @@ fn seed(client: &Client, tokens: &Tokens, demo: &[Entity; 4]) -> Result<(), Stri
     let market = tokens.department(MARKET)?;
     let environment = tokens.department(ENVIRONMENT)?;
 
-    let mut simplified = tax_penalty(excluded, "永税简罚〔示例〕1号", &days_ago(45));
+    let mut simplified = penalty(
+        excluded,
+        &LATE_TAX_RETURN,
+        "永税简罚〔示例〕1号",
+        &days_ago(45),
+    );
     simplified["procedure"] = json!("simplified");
-    let withdrawn = tax_penalty(excluded, "永税罚〔示例〕3号", &days_ago(60));
     let tax_ids = client.put_records(
         &tax,
         &[
             simplified,
-            tax_penalty(excluded, "永税罚〔示例〕2号", &months_ago(40)),
-            withdrawn,
-            tax_penalty(counting, "永税罚〔示例〕4号", &days_ago(90)),
+            penalty(
+                excluded,
+                &LATE_TAX_RETURN,
+                "永税罚〔示例〕2号",
+                &months_ago(40),
+            ),
+            penalty(
+                excluded,
+                &LATE_TAX_RETURN,
+                "永税罚〔示例〕3号",
+                &days_ago(60),
+            ),
+            penalty(
+                counting,
+                &LATE_TAX_RETURN,
+                "永税罚〔示例〕4号",
+                &days_ago(90),
+            ),
         ],
     )?;
     client.withdraw(&tax, &tax_ids[2], "经行政复议撤销原处罚决定")?;
 
-    let mut not_penalized = market_penalty(excluded, "永市监不罚〔示例〕1号", &days_ago(30));
+    let mut not_penalized = penalty(
+        excluded,
+        &SUBSTANDARD_PRODUCT,
+        "永市监不罚〔示例〕1号",
+        &days_ago(30),
+    );
     not_penalized["not_penalized"] = json!(true);
     not_penalized["penalty_categories"] = json!(["其他"]);
     not_penalized["penalty_content"] = json!("依法不予行政处罚");
@@ -377,39 +419,32 @@ fn seed(client: &Client, tokens: &Tokens, demo: &[Entity; 4]) -> Result<(), Stri
             not_penalized,
             listing(
                 excluded,
-                "abnormal_list",
-                "market_regulation",
-                MARKET,
-                "经营异常名录",
+                &ABNORMAL_OPERATION,
                 "永市监异〔示例〕1号",
                 &months_ago(48),
                 Some(&months_ago(40)),
             ),
             listing(
                 counting,
-                "abnormal_list",
-                "market_regulation",
-                MARKET,
-                "经营异常名录",
+                &ABNORMAL_OPERATION,
                 "永市监异〔示例〕2号",
                 &days_ago(120),
                 None,
             ),
-            market_penalty(environmental, "永市监罚〔示例〕3号", &months_ago(20)),
+            penalty(
+                environmental,
+                &SUBSTANDARD_PRODUCT,
+                "永市监罚〔示例〕3号",
+                &months_ago(20),
+            ),
         ],
     )?;
 
     let mut serious = penalty(
         environmental,
-        "ecology_environment",
-        ENVIRONMENT,
-        "白银市生态环境局永昌分局",
+        &AIR_POLLUTION,
         "永环罚〔示例〕1号",
         &days_ago(150),
-        "超标排放大气污染物",
-        "当事人废气排放口颗粒物浓度超过排放标准",
-        "《中华人民共和国大气污染防治法》第九十九条",
-        "20",
     );
     serious["severity"] = json!("serious");
     client.put_records(
@@ -418,10 +453,7 @@ fn seed(client: &Client, tokens: &Tokens, demo: &[Entity; 4]) -> Result<(), Stri
             serious,
             listing(
                 environmental,
-                "dishonest_list",
-                "ecology_environment",
-                ENVIRONMENT,
-                "环境违法企业黑名单",
+                &ENVIRONMENTAL_BLACKLIST,
                 "永环黑〔示例〕1号",
                 &days_ago(100),
                 None,
