@@ -38,6 +38,8 @@ use crate::state::RequestState;
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// Instances alive at once (pooling allocator slots).
 const MAX_CONCURRENT_INSTANCES: u32 = 256;
+/// Bytes of each pooled memory, table and stack kept mapped between instances.
+const KEEP_RESIDENT: usize = 1024 * 1024;
 
 #[derive(Parser, Debug)]
 #[command(version, about = "Local Spin-compatible host for the credit report components")]
@@ -139,7 +141,11 @@ fn engine(memory_bytes: usize) -> Result<Engine> {
         .total_core_instances(MAX_CONCURRENT_INSTANCES * 8)
         .total_memories(MAX_CONCURRENT_INSTANCES * 2)
         .total_tables(MAX_CONCURRENT_INSTANCES * 4)
-        .max_memory_size(memory_bytes);
+        .max_memory_size(memory_bytes)
+        // Reset reused slots with memset instead of madvise: saves page faults on every request.
+        .linear_memory_keep_resident(KEEP_RESIDENT)
+        .table_keep_resident(KEEP_RESIDENT)
+        .async_stack_keep_resident(KEEP_RESIDENT);
     let mut config = Config::new();
     config
         .epoch_interruption(true)
