@@ -39,7 +39,9 @@ fn admin() -> String {
 
 /// A valid credit code, distinct per `series` (one per test) and `n`.
 fn code(series: u32, n: u32) -> String {
-    CreditCode::with_check_character(&format!("91620321MA{series:02}{n:05}")).unwrap().to_string()
+    CreditCode::with_check_character(&format!("91620321MA{series:02}{n:05}"))
+        .unwrap()
+        .to_string()
 }
 
 /// A credit code whose check character is wrong.
@@ -50,11 +52,15 @@ fn bad_check_character() -> String {
 }
 
 fn authority_uscc() -> String {
-    CreditCode::with_check_character("11620321MB0123456").unwrap().to_string()
+    CreditCode::with_check_character("11620321MB0123456")
+        .unwrap()
+        .to_string()
 }
 
 fn today() -> NaiveDate {
-    Utc::now().with_timezone(&FixedOffset::east_opt(8 * 3600).unwrap()).date_naive()
+    Utc::now()
+        .with_timezone(&FixedOffset::east_opt(8 * 3600).unwrap())
+        .date_naive()
 }
 
 fn days_ago(n: u64) -> String {
@@ -62,7 +68,10 @@ fn days_ago(n: u64) -> String {
 }
 
 fn months_ago(n: u32) -> String {
-    today().checked_sub_months(Months::new(n)).unwrap().to_string()
+    today()
+        .checked_sub_months(Months::new(n))
+        .unwrap()
+        .to_string()
 }
 
 /// The unit answering for each data domain the tests use.
@@ -90,7 +99,12 @@ fn penalty(uscc: &str, domain: &str, document_no: &str, decided_on: &str) -> Val
     })
 }
 
-fn abnormal_listing(uscc: &str, document_no: &str, listed_on: &str, removed_on: Option<&str>) -> Value {
+fn abnormal_listing(
+    uscc: &str,
+    document_no: &str,
+    listed_on: &str,
+    removed_on: Option<&str>,
+) -> Value {
     json!({
         "kind": "abnormal_list", "domain": "market_regulation", "document_no": document_no,
         "entity_name": "永昌县测试商贸有限公司", "uscc": uscc,
@@ -114,7 +128,13 @@ fn store_all(host: &TestHost, bearer: &str, items: &[Value]) -> Vec<String> {
         .unwrap()
         .iter()
         .map(|r| {
-            assert!(matches!(r["status"].as_str(), Some("created" | "updated" | "unchanged")), "{r}");
+            assert!(
+                matches!(
+                    r["status"].as_str(),
+                    Some("created" | "updated" | "unchanged")
+                ),
+                "{r}"
+            );
             r["id"].as_str().unwrap().to_owned()
         })
         .collect()
@@ -132,11 +152,19 @@ fn records_of(host: &TestHost, uscc: &str) -> Vec<Value> {
 
 fn assert_problem(reply: &Reply, status: u16, code: &str) -> Value {
     assert_eq!(reply.status, status, "{}", reply.text());
-    assert_eq!(reply.header("content-type"), Some("application/problem+json"), "{}", reply.text());
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/problem+json"),
+        "{}",
+        reply.text()
+    );
     let body = reply.json();
     assert_eq!(body["code"], code, "{body}");
     assert_eq!(body["status"], status);
-    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{body}");
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{body}"
+    );
     body
 }
 
@@ -146,7 +174,11 @@ fn findings_by_domain(report: &Value) -> Vec<(String, Vec<String>)> {
         .unwrap()
         .iter()
         .map(|f| {
-            let docs = f["records"].as_array().unwrap().iter().map(|r| r["document_no"].as_str().unwrap().to_owned());
+            let docs = f["records"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["document_no"].as_str().unwrap().to_owned());
             (f["domain"].as_str().unwrap().to_owned(), docs.collect())
         })
         .collect()
@@ -162,15 +194,29 @@ fn an_entity_with_only_excluded_records_gets_a_clean_report() {
     not_penalized["not_penalized"] = json!(true);
     let too_old = penalty(&uscc, "tax", "永税罚〔2024〕3号", &months_ago(13));
     let withdrawn = penalty(&uscc, "tax", "永税罚〔2026〕4号", &days_ago(10));
-    let ids = store_all(&host, &department("县税务局"), &[simplified, not_penalized, too_old, withdrawn]);
-    let removed_before_window =
-        abnormal_listing(&uscc, "永市监异〔2023〕5号", &months_ago(30), Some(&months_ago(20)));
+    let ids = store_all(
+        &host,
+        &department("县税务局"),
+        &[simplified, not_penalized, too_old, withdrawn],
+    );
+    let removed_before_window = abnormal_listing(
+        &uscc,
+        "永市监异〔2023〕5号",
+        &months_ago(30),
+        Some(&months_ago(20)),
+    );
     store_all(&host, &department("县市场监管局"), &[removed_before_window]);
 
     let delete = host.request(
         "DELETE",
         &format!("/api/v1/records/{}", ids[3]),
-        &[("authorization", &format!("Bearer {}", department("县税务局"))), ("content-type", "application/json")],
+        &[
+            (
+                "authorization",
+                &format!("Bearer {}", department("县税务局")),
+            ),
+            ("content-type", "application/json"),
+        ],
         r#"{"reason":"复议撤销"}"#.as_bytes(),
     );
     assert_eq!(delete.status, 200, "{}", delete.text());
@@ -182,11 +228,19 @@ fn an_entity_with_only_excluded_records_gets_a_clean_report() {
     assert_eq!(withdrawn_listed["status"], "withdrawn");
     assert_eq!(withdrawn_listed["status_reason"], "复议撤销");
 
-    let reply = apply(&host, &entity(&uscc), json!({"months": 12, "domains": "all", "purpose": "bidding"}));
+    let reply = apply(
+        &host,
+        &entity(&uscc),
+        json!({"months": 12, "domains": "all", "purpose": "bidding"}),
+    );
     assert_eq!(reply.status, 201, "{}", reply.text());
     let report = reply.json();
     assert_eq!(report["clean"], true, "{report}");
-    assert!(findings_by_domain(&report).iter().all(|(_, docs)| docs.is_empty()));
+    assert!(
+        findings_by_domain(&report)
+            .iter()
+            .all(|(_, docs)| docs.is_empty())
+    );
     assert_eq!(report["uscc"], uscc.as_str());
 }
 
@@ -195,11 +249,20 @@ fn a_counting_record_shows_under_its_domain_only_and_within_the_window() {
     let host = TestHost::start(HostOptions::product());
     let uscc = code(2, 1);
     let other = code(2, 2);
-    store_all(&host, &department("县税务局"), &[penalty(&uscc, "tax", "永税罚〔2026〕11号", &days_ago(40))]);
+    store_all(
+        &host,
+        &department("县税务局"),
+        &[penalty(&uscc, "tax", "永税罚〔2026〕11号", &days_ago(40))],
+    );
     let market_ids = store_all(
         &host,
         &department("县市场监管局"),
-        &[penalty(&uscc, "market_regulation", "永市监罚〔2025〕12号", &months_ago(20))],
+        &[penalty(
+            &uscc,
+            "market_regulation",
+            "永市监罚〔2025〕12号",
+            &months_ago(20),
+        )],
     );
 
     let reply = apply(
@@ -210,7 +273,10 @@ fn a_counting_record_shows_under_its_domain_only_and_within_the_window() {
     assert_eq!(reply.status, 201, "{}", reply.text());
     let report = reply.json();
     let report_no = report["report_no"].as_str().unwrap().to_owned();
-    assert_eq!(reply.header("location"), Some(format!("/api/v1/reports/{report_no}").as_str()));
+    assert_eq!(
+        reply.header("location"),
+        Some(format!("/api/v1/reports/{report_no}").as_str())
+    );
     assert_eq!(report["clean"], false);
     assert_eq!(
         findings_by_domain(&report),
@@ -220,16 +286,29 @@ fn a_counting_record_shows_under_its_domain_only_and_within_the_window() {
             ("tax".to_owned(), vec!["永税罚〔2026〕11号".to_owned()]),
         ]
     );
-    for key in ["verification_code", "issued_at", "valid_until", "period_start", "period_end"] {
+    for key in [
+        "verification_code",
+        "issued_at",
+        "valid_until",
+        "period_start",
+        "period_end",
+    ] {
         assert!(report[key].is_string(), "{key} in {report}");
     }
 
     // The 20-month-old penalty counts in a 24-month report; the tax domain, not chosen, is absent.
-    let wider = apply(&host, &entity(&uscc), json!({"months": 24, "domains": ["market_regulation"], "purpose": "listing"}));
+    let wider = apply(
+        &host,
+        &entity(&uscc),
+        json!({"months": 24, "domains": ["market_regulation"], "purpose": "listing"}),
+    );
     assert_eq!(wider.status, 201, "{}", wider.text());
     assert_eq!(
         findings_by_domain(&wider.json()),
-        vec![("market_regulation".to_owned(), vec!["永市监罚〔2025〕12号".to_owned()])]
+        vec![(
+            "market_regulation".to_owned(),
+            vec!["永市监罚〔2025〕12号".to_owned()]
+        )]
     );
 
     // Reading a report: its owner and staff; not another entity, not a department.
@@ -240,23 +319,62 @@ fn a_counting_record_shows_under_its_domain_only_and_within_the_window() {
     assert_eq!(own.json()["revocation"], Value::Null);
     assert_eq!(host.get_auth(&path, &staff("clerk-1")).status, 200);
     assert_problem(&host.get_auth(&path, &entity(&other)), 403, "FORBIDDEN");
-    assert_problem(&host.get_auth(&path, &department("县税务局")), 403, "FORBIDDEN");
-    assert_problem(&host.get_auth("/api/v1/reports/not-a-number", &entity(&uscc)), 400, "INVALID_REPORT_NO");
-    assert_problem(&host.get_auth("/api/v1/reports/YC20200101-999999", &entity(&uscc)), 404, "NOT_FOUND");
+    assert_problem(
+        &host.get_auth(&path, &department("县税务局")),
+        403,
+        "FORBIDDEN",
+    );
+    assert_problem(
+        &host.get_auth("/api/v1/reports/not-a-number", &entity(&uscc)),
+        400,
+        "INVALID_REPORT_NO",
+    );
+    assert_problem(
+        &host.get_auth("/api/v1/reports/YC20200101-999999", &entity(&uscc)),
+        404,
+        "NOT_FOUND",
+    );
     let listing = host.get_auth("/api/v1/reports", &entity(&uscc));
     assert_eq!(listing.status, 200, "{}", listing.text());
     assert_eq!(listing.json()["count"], 2);
 
     // Withdrawing a shown record revokes the wider report; only the owning department or admin may.
-    let withdraw_path = format!("/api/v1/records/{}?reason=%E5%A4%8D%E8%AE%AE%E6%92%A4%E9%94%80", market_ids[0]);
-    assert_problem(&host.delete(&withdraw_path, Some(&department("县税务局"))), 403, "FORBIDDEN");
-    assert_problem(&host.delete(&format!("/api/v1/records/{}", market_ids[0]), Some(&admin())), 400, "MISSING_FIELD");
+    let withdraw_path = format!(
+        "/api/v1/records/{}?reason=%E5%A4%8D%E8%AE%AE%E6%92%A4%E9%94%80",
+        market_ids[0]
+    );
+    assert_problem(
+        &host.delete(&withdraw_path, Some(&department("县税务局"))),
+        403,
+        "FORBIDDEN",
+    );
+    assert_problem(
+        &host.delete(
+            &format!("/api/v1/records/{}", market_ids[0]),
+            Some(&admin()),
+        ),
+        400,
+        "MISSING_FIELD",
+    );
     let withdrawn = host.delete(&withdraw_path, Some(&department("县市场监管局")));
     assert_eq!(withdrawn.status, 200, "{}", withdrawn.text());
     let revoked = withdrawn.json()["revoked_reports"].clone();
     assert_eq!(revoked, json!([wider.json()["report_no"]]));
-    let after = host.get_auth(&format!("/api/v1/reports/{}", wider.json()["report_no"].as_str().unwrap()), &entity(&uscc));
-    assert!(after.json()["revocation"]["reason"].as_str().unwrap().contains("复议撤销"), "{}", after.text());
+    let after = host.get_auth(
+        &format!(
+            "/api/v1/reports/{}",
+            wider.json()["report_no"].as_str().unwrap()
+        ),
+        &entity(&uscc),
+    );
+    assert!(
+        after.json()["revocation"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("复议撤销"),
+        "{}",
+        after.text()
+    );
 }
 
 #[test]
@@ -265,19 +383,39 @@ fn a_staff_application_is_audited_with_both_identities() {
     let uscc = code(3, 1);
     let clerk = staff("clerk-7");
     assert_problem(
-        &apply(&host, &clerk, json!({"months": 12, "domains": "all", "purpose": "bidding"})),
+        &apply(
+            &host,
+            &clerk,
+            json!({"months": 12, "domains": "all", "purpose": "bidding"}),
+        ),
         400,
         "MISSING_FIELD",
     );
-    let reply = apply(&host, &clerk, json!({"months": 36, "domains": "all", "purpose": "bidding", "uscc": uscc}));
+    let reply = apply(
+        &host,
+        &clerk,
+        json!({"months": 36, "domains": "all", "purpose": "bidding", "uscc": uscc}),
+    );
     assert_eq!(reply.status, 201, "{}", reply.text());
     let report_no = reply.json()["report_no"].as_str().unwrap().to_owned();
     assert_eq!(reply.json()["uscc"], uscc.as_str());
 
     let day = today().to_string();
-    assert_problem(&host.get_auth(&format!("/api/v1/audit?date={day}"), &clerk), 403, "FORBIDDEN");
-    assert_problem(&host.get(&format!("/api/v1/audit?date={day}")), 401, "UNAUTHENTICATED");
-    assert_problem(&host.get_auth("/api/v1/audit?date=2026-13-01", &admin()), 400, "INVALID_FIELD");
+    assert_problem(
+        &host.get_auth(&format!("/api/v1/audit?date={day}"), &clerk),
+        403,
+        "FORBIDDEN",
+    );
+    assert_problem(
+        &host.get(&format!("/api/v1/audit?date={day}")),
+        401,
+        "UNAUTHENTICATED",
+    );
+    assert_problem(
+        &host.get_auth("/api/v1/audit?date=2026-13-01", &admin()),
+        400,
+        "INVALID_FIELD",
+    );
     let audit = host.get_auth(&format!("/api/v1/audit?date={day}"), &admin());
     assert_eq!(audit.status, 200, "{}", audit.text());
     let entries = audit.json()["entries"].as_array().unwrap().clone();
@@ -302,7 +440,12 @@ fn mixed_batch(series: u32) -> (Vec<Value>, Vec<(usize, &'static str, &'static s
     let mut invalid = Vec::new();
     for i in 0..1000 {
         let uscc = &entities[i % entities.len()];
-        let mut item = penalty(uscc, "tax", &format!("永税罚〔2026〕B{i}号"), &days_ago((i % 300) as u64 + 1));
+        let mut item = penalty(
+            uscc,
+            "tax",
+            &format!("永税罚〔2026〕B{i}号"),
+            &days_ago((i % 300) as u64 + 1),
+        );
         if i % 7 == 3 {
             let (field, code) = match (i / 7) % 5 {
                 0 => {
@@ -365,25 +508,48 @@ fn a_thousand_item_batch_stores_exactly_the_valid_items_and_a_replay_changes_not
             }
         }
     }
-    let stored: usize = batch_entities(4).iter().map(|u| records_of(&host, u).len()).sum();
+    let stored: usize = batch_entities(4)
+        .iter()
+        .map(|u| records_of(&host, u).len())
+        .sum();
     assert_eq!(stored, valid);
 
     // The same batch again: every valid item unchanged, nothing new stored.
-    let valid_items: Vec<Value> =
-        items.iter().enumerate().filter(|(i, _)| !invalid.iter().any(|(at, _, _)| at == i)).map(|(_, v)| v.clone()).collect();
+    let valid_items: Vec<Value> = items
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !invalid.iter().any(|(at, _, _)| at == i))
+        .map(|(_, v)| v.clone())
+        .collect();
     let replay = put_records(&host, &tax, &valid_items);
     assert_eq!(replay.status, 200, "{}", replay.text());
     let replay = replay.json();
-    assert!(replay["results"].as_array().unwrap().iter().all(|r| r["status"] == "unchanged"), "{}", replay["summary"]);
+    assert!(
+        replay["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == "unchanged"),
+        "{}",
+        replay["summary"]
+    );
     assert_eq!(replay["summary"]["unchanged"], valid);
-    let stored: usize = batch_entities(4).iter().map(|u| records_of(&host, u).len()).sum();
+    let stored: usize = batch_entities(4)
+        .iter()
+        .map(|u| records_of(&host, u).len())
+        .sum();
     assert_eq!(stored, valid);
 
     // A correction of one item is an update.
     let mut corrected = valid_items[0].clone();
     corrected["facts"] = json!("经复核更正的违法事实");
     let reply = put_records(&host, &tax, &[corrected]);
-    assert_eq!(reply.json()["results"][0]["status"], "updated", "{}", reply.text());
+    assert_eq!(
+        reply.json()["results"][0]["status"],
+        "updated",
+        "{}",
+        reply.text()
+    );
 
     // Over 1000 items: refused whole.
     let mut too_many = valid_items.clone();
@@ -407,14 +573,28 @@ fn ndjson_batches_reject_bad_lines_only() {
         "/api/v1/records",
         &[
             ("content-type", "application/x-ndjson"),
-            ("authorization", &format!("Bearer {}", department("县税务局"))),
+            (
+                "authorization",
+                &format!("Bearer {}", department("县税务局")),
+            ),
         ],
         lines.join("\n").as_bytes(),
     );
     assert_eq!(reply.status, 200, "{}", reply.text());
-    let statuses: Vec<Value> = reply.json()["results"].as_array().unwrap().iter().map(|r| r["status"].clone()).collect();
-    assert_eq!(statuses, [json!("created"), json!("rejected"), json!("created")]);
-    assert_eq!(reply.json()["results"][1]["problem"]["code"], "INVALID_JSON");
+    let statuses: Vec<Value> = reply.json()["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].clone())
+        .collect();
+    assert_eq!(
+        statuses,
+        [json!("created"), json!("rejected"), json!("created")]
+    );
+    assert_eq!(
+        reply.json()["results"][1]["problem"]["code"],
+        "INVALID_JSON"
+    );
     assert_eq!(records_of(&host, &uscc).len(), 2);
 }
 
@@ -430,7 +610,9 @@ fn eight_parallel_clients_with_overlapping_batches_lose_nothing() {
                 let (host, uscc, tax) = (&host, &uscc, &tax);
                 s.spawn(move || {
                     let items: Vec<Value> = (50 * c..50 * c + 100)
-                        .map(|d| penalty(uscc, "tax", &format!("永税罚〔2026〕P{d}号"), &days_ago(5)))
+                        .map(|d| {
+                            penalty(uscc, "tax", &format!("永税罚〔2026〕P{d}号"), &days_ago(5))
+                        })
                         .collect();
                     let reply = put_records(host, tax, &items);
                     assert_eq!(reply.status, 200, "{}", reply.text());
@@ -446,7 +628,10 @@ fn eight_parallel_clients_with_overlapping_batches_lose_nothing() {
     assert_eq!(created, distinct, "each document created exactly once");
     let listed = records_of(&host, &uscc);
     assert_eq!(listed.len(), distinct);
-    let mut docs: Vec<&str> = listed.iter().map(|r| r["document_no"].as_str().unwrap()).collect();
+    let mut docs: Vec<&str> = listed
+        .iter()
+        .map(|r| r["document_no"].as_str().unwrap())
+        .collect();
     docs.sort();
     docs.dedup();
     assert_eq!(docs.len(), distinct);
@@ -459,7 +644,10 @@ fn bad_requests_are_problem_json() {
     let other = code(7, 2);
     let tax = department("县税务局");
     let with = |bearer: &str, content_type: &'static str| -> Vec<(&'static str, String)> {
-        vec![("authorization", format!("Bearer {bearer}")), ("content-type", content_type.to_owned())]
+        vec![
+            ("authorization", format!("Bearer {bearer}")),
+            ("content-type", content_type.to_owned()),
+        ]
     };
     let send = |method: &str, path: &str, headers: Vec<(&'static str, String)>, body: &[u8]| {
         let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
@@ -467,23 +655,97 @@ fn bad_requests_are_problem_json() {
     };
 
     // Records.
-    assert_problem(&send("PUT", "/api/v1/records", with(&tax, "application/json"), b"[{"), 400, "INVALID_JSON");
-    assert_problem(&send("PUT", "/api/v1/records", with(&tax, "application/json"), b"{}"), 400, "INVALID_JSON");
-    assert_problem(&send("PUT", "/api/v1/records", with(&tax, "text/csv"), b"a,b"), 415, "UNSUPPORTED_MEDIA_TYPE");
+    assert_problem(
+        &send(
+            "PUT",
+            "/api/v1/records",
+            with(&tax, "application/json"),
+            b"[{",
+        ),
+        400,
+        "INVALID_JSON",
+    );
+    assert_problem(
+        &send(
+            "PUT",
+            "/api/v1/records",
+            with(&tax, "application/json"),
+            b"{}",
+        ),
+        400,
+        "INVALID_JSON",
+    );
+    assert_problem(
+        &send("PUT", "/api/v1/records", with(&tax, "text/csv"), b"a,b"),
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+    );
     let huge = vec![b' '; 4 * 1024 * 1024 + 1];
-    assert_problem(&send("PUT", "/api/v1/records", with(&tax, "application/json"), &huge), 413, "PAYLOAD_TOO_LARGE");
-    assert_problem(&host.put_json("/api/v1/records", &json!([]), None), 401, "UNAUTHENTICATED");
-    assert_problem(&host.put_json("/api/v1/records", &json!([]), Some("not-a-token")), 401, "UNAUTHENTICATED");
-    assert_problem(&host.put_json("/api/v1/records", &json!([]), Some(&entity(&uscc))), 403, "FORBIDDEN");
-    assert_problem(&host.put_json("/api/v1/records", &json!([]), Some(&staff("clerk"))), 403, "FORBIDDEN");
-    let bad_code = assert_problem(&host.get_auth(&format!("/api/v1/records?uscc={}", bad_check_character()), &tax), 400, "INVALID_USCC");
+    assert_problem(
+        &send(
+            "PUT",
+            "/api/v1/records",
+            with(&tax, "application/json"),
+            &huge,
+        ),
+        413,
+        "PAYLOAD_TOO_LARGE",
+    );
+    assert_problem(
+        &host.put_json("/api/v1/records", &json!([]), None),
+        401,
+        "UNAUTHENTICATED",
+    );
+    assert_problem(
+        &host.put_json("/api/v1/records", &json!([]), Some("not-a-token")),
+        401,
+        "UNAUTHENTICATED",
+    );
+    assert_problem(
+        &host.put_json("/api/v1/records", &json!([]), Some(&entity(&uscc))),
+        403,
+        "FORBIDDEN",
+    );
+    assert_problem(
+        &host.put_json("/api/v1/records", &json!([]), Some(&staff("clerk"))),
+        403,
+        "FORBIDDEN",
+    );
+    let bad_code = assert_problem(
+        &host.get_auth(
+            &format!("/api/v1/records?uscc={}", bad_check_character()),
+            &tax,
+        ),
+        400,
+        "INVALID_USCC",
+    );
     assert_eq!(bad_code["field"], "uscc");
-    assert_problem(&host.get_auth(&format!("/api/v1/records?uscc={other}"), &entity(&uscc)), 403, "FORBIDDEN");
+    assert_problem(
+        &host.get_auth(&format!("/api/v1/records?uscc={other}"), &entity(&uscc)),
+        403,
+        "FORBIDDEN",
+    );
     assert_eq!(host.get_auth("/api/v1/records", &entity(&uscc)).status, 200);
-    assert_problem(&host.get_auth("/api/v1/records", &tax), 400, "MISSING_FIELD");
-    assert_problem(&host.get_auth("/api/v1/records/xyz", &tax), 400, "INVALID_FIELD");
-    assert_problem(&host.get_auth(&format!("/api/v1/records/{}", "0".repeat(32)), &tax), 404, "NOT_FOUND");
-    let wrong_method = assert_problem(&host.post_json("/api/v1/records", &json!([]), Some(&tax)), 405, "METHOD_NOT_ALLOWED");
+    assert_problem(
+        &host.get_auth("/api/v1/records", &tax),
+        400,
+        "MISSING_FIELD",
+    );
+    assert_problem(
+        &host.get_auth("/api/v1/records/xyz", &tax),
+        400,
+        "INVALID_FIELD",
+    );
+    assert_problem(
+        &host.get_auth(&format!("/api/v1/records/{}", "0".repeat(32)), &tax),
+        404,
+        "NOT_FOUND",
+    );
+    let wrong_method = assert_problem(
+        &host.post_json("/api/v1/records", &json!([]), Some(&tax)),
+        405,
+        "METHOD_NOT_ALLOWED",
+    );
     assert!(wrong_method["detail"].as_str().unwrap().contains("PUT"));
     let reply = host.post_json("/api/v1/records", &json!([]), Some(&tax));
     assert_eq!(reply.header("allow"), Some("GET, PUT"));
@@ -491,25 +753,80 @@ fn bad_requests_are_problem_json() {
     // Reports.
     let me = entity(&uscc);
     let ok = json!({"months": 12, "domains": "all", "purpose": "bidding"});
-    assert_problem(&send("POST", "/api/v1/reports", with(&me, "application/json"), b"{\"months\":"), 400, "INVALID_JSON");
-    assert_problem(&send("POST", "/api/v1/reports", with(&me, "text/plain"), ok.to_string().as_bytes()), 415, "UNSUPPORTED_MEDIA_TYPE");
+    assert_problem(
+        &send(
+            "POST",
+            "/api/v1/reports",
+            with(&me, "application/json"),
+            b"{\"months\":",
+        ),
+        400,
+        "INVALID_JSON",
+    );
+    assert_problem(
+        &send(
+            "POST",
+            "/api/v1/reports",
+            with(&me, "text/plain"),
+            ok.to_string().as_bytes(),
+        ),
+        415,
+        "UNSUPPORTED_MEDIA_TYPE",
+    );
     let huge = vec![b' '; 64 * 1024 + 1];
-    assert_problem(&send("POST", "/api/v1/reports", with(&me, "application/json"), &huge), 413, "PAYLOAD_TOO_LARGE");
+    assert_problem(
+        &send(
+            "POST",
+            "/api/v1/reports",
+            with(&me, "application/json"),
+            &huge,
+        ),
+        413,
+        "PAYLOAD_TOO_LARGE",
+    );
     let unknown_domain = assert_problem(
-        &apply(&host, &me, json!({"months": 12, "domains": ["tax", "astrology"], "purpose": "bidding"})),
+        &apply(
+            &host,
+            &me,
+            json!({"months": 12, "domains": ["tax", "astrology"], "purpose": "bidding"}),
+        ),
         400,
         "UNKNOWN_DOMAIN",
     );
     assert_eq!(unknown_domain["field"], "domains");
-    assert_problem(&apply(&host, &me, json!({"months": 12, "domains": "all", "purpose": "fortune"})), 400, "UNKNOWN_PURPOSE");
-    assert_problem(&apply(&host, &me, json!({"months": 13, "domains": "all", "purpose": "bidding"})), 400, "INVALID_MONTHS");
+    assert_problem(
+        &apply(
+            &host,
+            &me,
+            json!({"months": 12, "domains": "all", "purpose": "fortune"}),
+        ),
+        400,
+        "UNKNOWN_PURPOSE",
+    );
+    assert_problem(
+        &apply(
+            &host,
+            &me,
+            json!({"months": 13, "domains": "all", "purpose": "bidding"}),
+        ),
+        400,
+        "INVALID_MONTHS",
+    );
     let bad_uscc = assert_problem(
-        &apply(&host, &staff("clerk"), json!({"months": 12, "domains": "all", "purpose": "bidding", "uscc": bad_check_character()})),
+        &apply(
+            &host,
+            &staff("clerk"),
+            json!({"months": 12, "domains": "all", "purpose": "bidding", "uscc": bad_check_character()}),
+        ),
         400,
         "INVALID_USCC",
     );
     assert_eq!(bad_uscc["field"], "uscc");
-    assert_problem(&host.post_json("/api/v1/reports", &ok, None), 401, "UNAUTHENTICATED");
+    assert_problem(
+        &host.post_json("/api/v1/reports", &ok, None),
+        401,
+        "UNAUTHENTICATED",
+    );
     assert_problem(&apply(&host, &tax, ok.clone()), 403, "FORBIDDEN");
     assert_problem(&apply(&host, &admin(), ok.clone()), 403, "FORBIDDEN");
     let mut for_other = ok.clone();
@@ -517,7 +834,10 @@ fn bad_requests_are_problem_json() {
     assert_problem(&apply(&host, &me, for_other), 403, "FORBIDDEN");
     let theirs = apply(&host, &entity(&other), ok.clone());
     assert_eq!(theirs.status, 201, "{}", theirs.text());
-    let theirs = format!("/api/v1/reports/{}", theirs.json()["report_no"].as_str().unwrap());
+    let theirs = format!(
+        "/api/v1/reports/{}",
+        theirs.json()["report_no"].as_str().unwrap()
+    );
     assert_problem(&host.get_auth(&theirs, &me), 403, "FORBIDDEN");
     assert_problem(&host.get(&theirs), 401, "UNAUTHENTICATED");
     let reply = host.delete(&theirs, Some(&me));
@@ -541,6 +861,10 @@ fn applications_beyond_the_daily_limit_are_429_with_retry_after() {
     // Staff on the entity's behalf count against the same limit; other entities do not.
     let mut on_behalf = body.clone();
     on_behalf["uscc"] = json!(uscc);
-    assert_problem(&apply(&host, &staff("clerk"), on_behalf), 429, "TOO_MANY_APPLICATIONS");
+    assert_problem(
+        &apply(&host, &staff("clerk"), on_behalf),
+        429,
+        "TOO_MANY_APPLICATIONS",
+    );
     assert_eq!(apply(&host, &entity(&code(8, 2)), body).status, 201);
 }
