@@ -72,5 +72,12 @@ browser-test: setup tests/browser/node_modules/.package-lock.json
 tests/browser/node_modules/.package-lock.json: tests/browser/package.json tests/browser/package-lock.json
 	cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
 
+## fuzz: mutate real report PDFs through file verification for FUZZ_SECONDS (default 60);
+## fails on a panic, a hang or a forged file verifying as authentic (docs/fuzzing.md)
+FUZZ_SECONDS ?= 60
+fuzz:
+	cargo build --release -p credit-fuzz
+	$${CARGO_TARGET_DIR:-target}/release/fuzz-verify-file $(FUZZ_SECONDS) $(FUZZ_SEED)
+
 clean:
 	cargo clean
