@@ -121,12 +121,12 @@ fn serve(req: &Request, now: DateTime<Utc>, trail: &mut Trail) -> Result<Respons
         Endpoint::Case(_) | Endpoint::Evidence(_) => "GET",
         Endpoint::Act(..) => "POST",
     };
-    let method_fits = match (&endpoint, &method) {
-        (Endpoint::Collection, Method::Get | Method::Post) => true,
-        (Endpoint::Case(_) | Endpoint::Evidence(_), Method::Get) => true,
-        (Endpoint::Act(..), Method::Post) => true,
-        _ => false,
-    };
+    let method_fits = matches!(
+        (&endpoint, &method),
+        (Endpoint::Collection, Method::Get | Method::Post)
+            | (Endpoint::Case(_) | Endpoint::Evidence(_), Method::Get)
+            | (Endpoint::Act(..), Method::Post)
+    );
     if !method_fits {
         return Err(Error::MethodNotAllowed {
             allowed: allowed.into(),
