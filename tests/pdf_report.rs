@@ -32,7 +32,11 @@ fn pdftotext(pdf: &Path) -> String {
         .arg("-")
         .output()
         .expect("pdftotext (poppler-utils, `make setup`)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).expect("UTF-8 text")
 }
 
@@ -46,11 +50,21 @@ fn assert_report_text(pdf: &[u8], report: &Value, dir: &Path) {
     let text = squeezed(&pdftotext(&path));
     let code = report["verification_code"].as_str().unwrap();
     let grouped_or_plain = text.contains(code)
-        || text.contains(&code.as_bytes().chunks(4).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join("-"));
+        || text.contains(
+            &code
+                .as_bytes()
+                .chunks(4)
+                .map(|c| std::str::from_utf8(c).unwrap())
+                .collect::<Vec<_>>()
+                .join("-"),
+        );
     assert!(grouped_or_plain, "verification code missing from:\n{text}");
     for field in ["report_no", "uscc"] {
         let value = report[field].as_str().unwrap();
-        assert!(text.contains(value), "{field} {value} missing from:\n{text}");
+        assert!(
+            text.contains(value),
+            "{field} {value} missing from:\n{text}"
+        );
     }
     let findings = report["findings"].as_array().unwrap();
     assert!(!findings.is_empty());
@@ -69,8 +83,16 @@ fn assert_report_text(pdf: &[u8], report: &Value, dir: &Path) {
         .arg(dir.join("page"))
         .output()
         .expect("pdftoppm");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stderr).trim().is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).trim().is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// The report JSON the API returns, as the core's snapshot type.
@@ -119,12 +141,19 @@ fn a_clean_and_a_many_record_report_print_everything_and_download_identically() 
     assert!(again.body == first, "second download differs");
     for (report, pdf) in [(&clean, &first), (&busy, &busy_pdf)] {
         let native = render(&report_document(&snapshot(&host, report), PUBLIC_BASE_URL)).unwrap();
-        assert!(&native == pdf, "wasm and native renderings differ for {}", report["report_no"]);
+        assert!(
+            &native == pdf,
+            "wasm and native renderings differ for {}",
+            report["report_no"]
+        );
     }
 
     let disposition = again.header("content-disposition").unwrap();
     assert!(disposition.starts_with("attachment;"), "{disposition}");
-    assert!(disposition.contains(&format!("filename=\"credit-report-{no}.pdf\"")), "{disposition}");
+    assert!(
+        disposition.contains(&format!("filename=\"credit-report-{no}.pdf\"")),
+        "{disposition}"
+    );
     // 专用信用报告 in UTF-8, percent-encoded (RFC 5987).
     assert!(
         disposition.contains(&format!(
@@ -141,12 +170,28 @@ fn only_the_owner_and_staff_may_download() {
     let report = issue_report(&host, &uscc);
     let no = report["report_no"].as_str().unwrap();
 
-    assert_problem(&host.get(&format!("/api/v1/reports/{no}/pdf")), 401, "UNAUTHENTICATED");
+    assert_problem(
+        &host.get(&format!("/api/v1/reports/{no}/pdf")),
+        401,
+        "UNAUTHENTICATED",
+    );
     assert_problem(&download(&host, no, "not-a-token"), 401, "UNAUTHENTICATED");
-    assert_problem(&download(&host, no, &entity(&credit_code(42, 2))), 403, "FORBIDDEN");
+    assert_problem(
+        &download(&host, no, &entity(&credit_code(42, 2))),
+        403,
+        "FORBIDDEN",
+    );
     assert_problem(&download(&host, no, &tax_department()), 403, "FORBIDDEN");
-    assert_problem(&download(&host, "YC20261129-999999", &staff()), 404, "NOT_FOUND");
-    assert_problem(&download(&host, "not-a-number", &staff()), 400, "INVALID_REPORT_NO");
+    assert_problem(
+        &download(&host, "YC20261129-999999", &staff()),
+        404,
+        "NOT_FOUND",
+    );
+    assert_problem(
+        &download(&host, "not-a-number", &staff()),
+        400,
+        "INVALID_REPORT_NO",
+    );
     assert_eq!(download(&host, no, &entity(&uscc)).status, 200);
     let post = host.request(
         "POST",
@@ -163,19 +208,48 @@ fn a_two_hundred_record_report_is_a_valid_multi_page_pdf() {
     let uscc = credit_code(43, 1);
     put_tax_records(&host, &records(&uscc, "B", 200));
     let report = issue_report(&host, &uscc);
-    assert_eq!(report["findings"].as_array().unwrap().iter().map(|f| f["records"].as_array().unwrap().len()).sum::<usize>(), 200);
+    assert_eq!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["records"].as_array().unwrap().len())
+            .sum::<usize>(),
+        200
+    );
     let pdf = pdf_of(&host, &report);
     let dir = tempfile::tempdir().unwrap();
     let path = write_temp(dir.path(), "200.pdf", &pdf);
-    let check = Command::new("qpdf").arg("--check").arg(&path).output().expect("qpdf");
+    let check = Command::new("qpdf")
+        .arg("--check")
+        .arg(&path)
+        .output()
+        .expect("qpdf");
     let stdout = String::from_utf8_lossy(&check.stdout);
-    assert!(check.status.success(), "qpdf --check failed:\n{stdout}\n{}", String::from_utf8_lossy(&check.stderr));
-    assert!(stdout.contains("No syntax or stream encoding errors"), "{stdout}");
-    let pages = Command::new("qpdf").arg("--show-npages").arg(&path).output().unwrap();
-    let pages: usize = String::from_utf8_lossy(&pages.stdout).trim().parse().unwrap();
+    assert!(
+        check.status.success(),
+        "qpdf --check failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert!(
+        stdout.contains("No syntax or stream encoding errors"),
+        "{stdout}"
+    );
+    let pages = Command::new("qpdf")
+        .arg("--show-npages")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let pages: usize = String::from_utf8_lossy(&pages.stdout)
+        .trim()
+        .parse()
+        .unwrap();
     assert!(pages > 20, "200 records on only {pages} pages");
     let text = squeezed(&pdftotext(&path));
     for i in [1, 100, 200] {
-        assert!(text.contains(&format!("永税B罚〔2026〕{i}号")), "record {i} missing");
+        assert!(
+            text.contains(&format!("永税B罚〔2026〕{i}号")),
+            "record {i} missing"
+        );
     }
 }

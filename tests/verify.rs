@@ -11,8 +11,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use credit_core::codes::{CODE_ALPHABET, VerificationCode};
-use flate2::{Compress, Compression, FlushCompress, Status};
 use flate2::write::ZlibEncoder;
+use flate2::{Compress, Compression, FlushCompress, Status};
 use integration_tests::{HostOptions, Reply, TestHost};
 use lopdf::{Dictionary, IncrementalDocument, Object, Stream};
 use serde_json::{Value, json};
@@ -58,7 +58,9 @@ fn expect_outcome(reply: &Reply, outcome: &str) -> Value {
     let body = reply.json();
     assert_eq!(body["outcome"], outcome, "{body}");
     assert!(
-        body["message"].as_str().is_some_and(|m| m.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))),
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))),
         "a Chinese message: {body}"
     );
     body
@@ -67,15 +69,23 @@ fn expect_outcome(reply: &Reply, outcome: &str) -> Value {
 /// TAMPERED, naming `report_no` (by its summary, or as the claimed number).
 fn expect_tampered(reply: &Reply, report_no: &str, original: &[u8]) -> Value {
     let body = expect_outcome(reply, "TAMPERED");
-    let named = body["report"]["report_no"].as_str().or(body["claimed_report_no"].as_str());
+    let named = body["report"]["report_no"]
+        .as_str()
+        .or(body["claimed_report_no"].as_str());
     assert_eq!(named, Some(report_no), "{body}");
     assert_eq!(body["file"]["matches_original"], false, "{body}");
-    assert_ne!(body["file"]["sha256"].as_str(), Some(sha256(original).as_str()));
+    assert_ne!(
+        body["file"]["sha256"].as_str(),
+        Some(sha256(original).as_str())
+    );
     body
 }
 
 fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The code with one letter's case swapped, still well-formed.
@@ -84,16 +94,28 @@ fn wrong_case(code: &str) -> String {
     let at = chars
         .iter()
         .position(|c| {
-            let swapped = if c.is_ascii_uppercase() { c.to_ascii_lowercase() } else { c.to_ascii_uppercase() };
+            let swapped = if c.is_ascii_uppercase() {
+                c.to_ascii_lowercase()
+            } else {
+                c.to_ascii_uppercase()
+            };
             c.is_ascii_alphabetic() && CODE_ALPHABET.contains(&(swapped as u8))
         })
         .expect("a letter whose other case is also a code character");
-    chars[at] = if chars[at].is_ascii_uppercase() { chars[at].to_ascii_lowercase() } else { chars[at].to_ascii_uppercase() };
+    chars[at] = if chars[at].is_ascii_uppercase() {
+        chars[at].to_ascii_lowercase()
+    } else {
+        chars[at].to_ascii_uppercase()
+    };
     chars.into_iter().collect()
 }
 
 fn grouped(code: &str) -> String {
-    let groups: Vec<String> = code.as_bytes().chunks(4).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+    let groups: Vec<String> = code
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
     format!(" {} ", groups.join("- "))
 }
 
@@ -109,7 +131,10 @@ fn withdraw(host: &TestHost, record_id: &str, reason: &str) {
     let reply = host.request(
         "DELETE",
         &format!("/api/v1/records/{record_id}"),
-        &[("authorization", &format!("Bearer {}", tax_department())), ("content-type", "application/json")],
+        &[
+            ("authorization", &format!("Bearer {}", tax_department())),
+            ("content-type", "application/json"),
+        ],
         json!({ "reason": reason }).to_string().as_bytes(),
     );
     assert_eq!(reply.status, 200, "{}", reply.text());
@@ -131,32 +156,77 @@ const WITHDRAWAL_REASON: &str = "行政复议决定撤销该处罚决定";
 
 fn issue_all(series: u32, state: &std::path::Path) -> (TestHost, Reports) {
     let (expired, expired_pdf) = {
-        let host = TestHost::start(product().variable("report_validity_days", "0").state_dir(state));
+        let host = TestHost::start(
+            product()
+                .variable("report_validity_days", "0")
+                .state_dir(state),
+        );
         let report = issue_report(&host, &credit_code(series, 1));
         let pdf = pdf_of(&host, &report);
         (report, pdf)
     };
     let host = TestHost::start(product().state_dir(state));
     let valid_uscc = credit_code(series, 2);
-    put_tax_records(&host, &[tax_penalty(&valid_uscc, &format!("永税{series}罚〔2026〕1号"), "逾期未申报")]);
+    put_tax_records(
+        &host,
+        &[tax_penalty(
+            &valid_uscc,
+            &format!("永税{series}罚〔2026〕1号"),
+            "逾期未申报",
+        )],
+    );
     let valid = issue_report(&host, &valid_uscc);
     assert_eq!(valid["clean"], false);
     let valid_pdf = pdf_of(&host, &valid);
 
     let revoked_uscc = credit_code(series, 3);
-    let ids = put_tax_records(&host, &[tax_penalty(&revoked_uscc, &format!("永税{series}罚〔2026〕2号"), "逾期未申报")]);
+    let ids = put_tax_records(
+        &host,
+        &[tax_penalty(
+            &revoked_uscc,
+            &format!("永税{series}罚〔2026〕2号"),
+            "逾期未申报",
+        )],
+    );
     let revoked = issue_report(&host, &revoked_uscc);
     let revoked_pdf = pdf_of(&host, &revoked);
     withdraw(&host, &ids[0], WITHDRAWAL_REASON);
-    (host, Reports { expired, expired_pdf, valid, valid_pdf, revoked, revoked_pdf })
+    (
+        host,
+        Reports {
+            expired,
+            expired_pdf,
+            valid,
+            valid_pdf,
+            revoked,
+            revoked_pdf,
+        },
+    )
 }
 
 fn assert_summary(body: &Value, report: &Value) {
     let summary = &body["report"];
-    for field in ["report_no", "entity_name", "uscc", "months", "period_start", "period_end", "domains", "purpose", "issued_at", "valid_until", "clean"] {
+    for field in [
+        "report_no",
+        "entity_name",
+        "uscc",
+        "months",
+        "period_start",
+        "period_end",
+        "domains",
+        "purpose",
+        "issued_at",
+        "valid_until",
+        "clean",
+    ] {
         assert_eq!(summary[field], report[field], "{field}: {body}");
     }
-    let records: usize = report["findings"].as_array().unwrap().iter().map(|f| f["records"].as_array().unwrap().len()).sum();
+    let records: usize = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["records"].as_array().unwrap().len())
+        .sum();
     assert_eq!(summary["record_count"], records, "{body}");
 }
 
@@ -167,27 +237,58 @@ fn codes_answer_every_outcome_alone_and_in_a_batch() {
 
     let valid = expect_outcome(&verify_code(&host, &code_of(&reports.valid)), "VALID");
     assert_summary(&valid, &reports.valid);
-    expect_outcome(&verify_code(&host, &grouped(&code_of(&reports.valid))), "VALID");
+    expect_outcome(
+        &verify_code(&host, &grouped(&code_of(&reports.valid))),
+        "VALID",
+    );
 
     let expired = expect_outcome(&verify_code(&host, &code_of(&reports.expired)), "EXPIRED");
     assert_summary(&expired, &reports.expired);
 
     let revoked = expect_outcome(&verify_code(&host, &code_of(&reports.revoked)), "REVOKED");
     assert_summary(&revoked, &reports.revoked);
-    assert!(revoked["reason"].as_str().unwrap().contains(WITHDRAWAL_REASON), "{revoked}");
-    assert!(revoked["revoked_at"].as_str().is_some_and(|t| t.ends_with("+08:00")), "{revoked}");
-    assert!(revoked["message"].as_str().unwrap().contains(WITHDRAWAL_REASON), "{revoked}");
+    assert!(
+        revoked["reason"]
+            .as_str()
+            .unwrap()
+            .contains(WITHDRAWAL_REASON),
+        "{revoked}"
+    );
+    assert!(
+        revoked["revoked_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with("+08:00")),
+        "{revoked}"
+    );
+    assert!(
+        revoked["message"]
+            .as_str()
+            .unwrap()
+            .contains(WITHDRAWAL_REASON),
+        "{revoked}"
+    );
 
     let unknown = VerificationCode::generate().unwrap().to_string();
     let not_found = expect_outcome(&verify_code(&host, &unknown), "NOT_FOUND");
     assert!(not_found.get("report").is_none(), "{not_found}");
-    expect_outcome(&verify_code(&host, &wrong_case(&code_of(&reports.valid))), "NOT_FOUND");
+    expect_outcome(
+        &verify_code(&host, &wrong_case(&code_of(&reports.valid))),
+        "NOT_FOUND",
+    );
 
     let malformed = assert_problem(&verify_code(&host, "ABC-123"), 400, "INVALID_CODE");
     assert_eq!(malformed["field"], "code");
     assert_problem(&verify_code(&host, "AbdEfgh23456789O"), 400, "INVALID_CODE");
-    assert_problem(&host.post_json("/api/v1/verify/code", &json!({}), None), 400, "MISSING_FIELD");
-    assert_problem(&host.post("/api/v1/verify/code", "application/json", b"{"), 400, "INVALID_JSON");
+    assert_problem(
+        &host.post_json("/api/v1/verify/code", &json!({}), None),
+        400,
+        "MISSING_FIELD",
+    );
+    assert_problem(
+        &host.post("/api/v1/verify/code", "application/json", b"{"),
+        400,
+        "INVALID_JSON",
+    );
     assert_problem(&host.get("/api/v1/verify/code"), 405, "METHOD_NOT_ALLOWED");
 
     // A hundred codes mixing every answer, in order; a malformed code is a
@@ -208,17 +309,31 @@ fn codes_answer_every_outcome_alone_and_in_a_batch() {
     assert_eq!(results.len(), 100);
     for (i, (result, (_, expected))) in results.iter().zip(&batch).enumerate() {
         if *expected == "INVALID_CODE" {
-            assert_eq!(result["problem"]["code"], "INVALID_CODE", "item {i}: {result}");
+            assert_eq!(
+                result["problem"]["code"], "INVALID_CODE",
+                "item {i}: {result}"
+            );
             assert_eq!(result["problem"]["status"], 400, "item {i}: {result}");
         } else {
             assert_eq!(result["outcome"], *expected, "item {i}: {result}");
         }
     }
-    assert_eq!(results[2]["report"]["report_no"], reports.revoked["report_no"]);
+    assert_eq!(
+        results[2]["report"]["report_no"],
+        reports.revoked["report_no"]
+    );
 
     let too_many: Vec<&str> = std::iter::repeat_n(unknown.as_str(), 101).collect();
-    assert_problem(&host.post_json("/api/v1/verify/batch", &json!({ "codes": too_many }), None), 413, "TOO_MANY_ITEMS");
-    assert_problem(&host.post_json("/api/v1/verify/batch", &json!({ "codes": [] }), None), 400, "INVALID_FIELD");
+    assert_problem(
+        &host.post_json("/api/v1/verify/batch", &json!({ "codes": too_many }), None),
+        413,
+        "TOO_MANY_ITEMS",
+    );
+    assert_problem(
+        &host.post_json("/api/v1/verify/batch", &json!({ "codes": [] }), None),
+        400,
+        "INVALID_FIELD",
+    );
 
     // Audited with outcome, report and client, never the code itself.
     let admin = token(credit_core::auth::Role::Admin, "root", None, None);
@@ -231,9 +346,18 @@ fn codes_answer_every_outcome_alone_and_in_a_batch() {
         .expect("a verify.code entry for the revoked report");
     assert_eq!(revoked_entry["target"], reports.revoked["report_no"]);
     assert_eq!(revoked_entry["client"], "127.0.0.1");
-    let batch_entry = entries.iter().find(|e| e["action"] == "verify.batch").expect("a verify.batch entry");
-    assert_eq!(batch_entry["details"]["results"].as_array().unwrap().len(), 100);
-    assert!(!audit.text().contains(&code_of(&reports.valid)), "the audit log holds no verification code");
+    let batch_entry = entries
+        .iter()
+        .find(|e| e["action"] == "verify.batch")
+        .expect("a verify.batch entry");
+    assert_eq!(
+        batch_entry["details"]["results"].as_array().unwrap().len(),
+        100
+    );
+    assert!(
+        !audit.text().contains(&code_of(&reports.valid)),
+        "the audit log holds no verification code"
+    );
 }
 
 /// Flips one byte inside the compressed content stream of the first page.
@@ -265,13 +389,30 @@ fn append_update(pdf: &[u8]) -> Vec<u8> {
         ("Subtype", Object::Name(b"Type1".to_vec())),
         ("BaseFont", Object::Name(b"Helvetica".to_vec())),
     ]));
-    let resources = doc.get_or_create_resources(page).unwrap().as_dict_mut().unwrap();
-    let mut fonts = resources.get(b"Font").and_then(Object::as_dict).cloned().unwrap_or_default();
+    let resources = doc
+        .get_or_create_resources(page)
+        .unwrap()
+        .as_dict_mut()
+        .unwrap();
+    let mut fonts = resources
+        .get(b"Font")
+        .and_then(Object::as_dict)
+        .cloned()
+        .unwrap_or_default();
     fonts.set("Forged", Object::Reference(font));
     resources.set("Font", fonts);
-    let overlay = b"q 1 1 1 rg 40 560 515 200 re f Q BT /Forged 28 Tf 60 700 Td (NO RECORDS - VALID) Tj ET".to_vec();
-    let overlay_id = doc.new_document.add_object(Stream::new(Dictionary::new(), overlay));
-    let page_dict = doc.new_document.get_object_mut(page).unwrap().as_dict_mut().unwrap();
+    let overlay =
+        b"q 1 1 1 rg 40 560 515 200 re f Q BT /Forged 28 Tf 60 700 Td (NO RECORDS - VALID) Tj ET"
+            .to_vec();
+    let overlay_id = doc
+        .new_document
+        .add_object(Stream::new(Dictionary::new(), overlay));
+    let page_dict = doc
+        .new_document
+        .get_object_mut(page)
+        .unwrap()
+        .as_dict_mut()
+        .unwrap();
     let mut contents = match page_dict.get(b"Contents").unwrap() {
         Object::Array(items) => items.clone(),
         other => vec![other.clone()],
@@ -280,7 +421,10 @@ fn append_update(pdf: &[u8]) -> Vec<u8> {
     page_dict.set("Contents", contents);
     let mut out = Vec::new();
     doc.save_to(&mut out).unwrap();
-    assert!(out.starts_with(pdf), "an incremental update keeps the original bytes");
+    assert!(
+        out.starts_with(pdf),
+        "an incremental update keeps the original bytes"
+    );
     out
 }
 
@@ -288,16 +432,28 @@ fn qpdf(args: &[&str], input: &[u8]) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let (inp, out) = (dir.path().join("in.pdf"), dir.path().join("out.pdf"));
     std::fs::write(&inp, input).unwrap();
-    let status = Command::new("qpdf").args(args).arg(&inp).arg(&out).status().expect("qpdf (`make setup`)");
+    let status = Command::new("qpdf")
+        .args(args)
+        .arg(&inp)
+        .arg(&out)
+        .status()
+        .expect("qpdf (`make setup`)");
     // 3: warnings only.
-    assert!(matches!(status.code(), Some(0 | 3)), "qpdf {args:?}: {status}");
+    assert!(
+        matches!(status.code(), Some(0 | 3)),
+        "qpdf {args:?}: {status}"
+    );
     std::fs::read(out).unwrap()
 }
 
 fn foreign_pdf() -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("empty.pdf");
-    let status = Command::new("qpdf").arg("--empty").arg(&out).status().expect("qpdf");
+    let status = Command::new("qpdf")
+        .arg("--empty")
+        .arg(&out)
+        .status()
+        .expect("qpdf");
     assert!(status.success());
     std::fs::read(out).unwrap()
 }
@@ -308,16 +464,21 @@ fn handmade_pdf(objects: &[Vec<u8>], trailer_extra: &str) -> Vec<u8> {
     let mut offsets = Vec::new();
     for (i, body) in objects.iter().enumerate() {
         offsets.push(out.len());
-        write!(out, "{} 0 obj\n", i + 1).unwrap();
+        writeln!(out, "{} 0 obj", i + 1).unwrap();
         out.extend_from_slice(body);
         out.extend_from_slice(b"\nendobj\n");
     }
     let xref = out.len();
     write!(out, "xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).unwrap();
     for offset in offsets {
-        write!(out, "{offset:010} 00000 n \n").unwrap();
+        writeln!(out, "{offset:010} 00000 n ").unwrap();
     }
-    write!(out, "trailer\n<< /Size {} /Root 1 0 R {trailer_extra} >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).unwrap();
+    write!(
+        out,
+        "trailer\n<< /Size {} /Root 1 0 R {trailer_extra} >>\nstartxref\n{xref}\n%%EOF\n",
+        objects.len() + 1
+    )
+    .unwrap();
     out
 }
 
@@ -346,16 +507,24 @@ fn zlib_zeros(mebibytes: u64) -> Vec<u8> {
         loop {
             let before_in = compress.total_in();
             out.reserve(1 << 16);
-            let status = compress.compress_vec(&input[consumed..], &mut out, flush).unwrap();
+            let status = compress
+                .compress_vec(&input[consumed..], &mut out, flush)
+                .unwrap();
             consumed += (compress.total_in() - before_in) as usize;
-            if consumed == input.len() && (status == Status::StreamEnd || out.len() < out.capacity()) {
+            if consumed == input.len()
+                && (status == Status::StreamEnd || out.len() < out.capacity())
+            {
                 return out;
             }
         }
     };
     let first = segment(&chunk, FlushCompress::Sync);
     let steady = segment(&chunk, FlushCompress::Sync);
-    assert_eq!(segment(&chunk, FlushCompress::Sync), steady, "zeros compress alike after a sync flush");
+    assert_eq!(
+        segment(&chunk, FlushCompress::Sync),
+        steady,
+        "zeros compress alike after a sync flush"
+    );
     let end = segment(&[], FlushCompress::Finish);
     let mut out = vec![0x78, 0xda];
     out.extend_from_slice(&first);
@@ -379,7 +548,10 @@ fn zip_bomb(report_no: &str) -> Vec<u8> {
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>".to_vec(),
         stream_object("/Filter [/FlateDecode /FlateDecode]", &bomb),
-        stream_object("/Type /Metadata /Subtype /XML /Filter [/FlateDecode /FlateDecode]", &bomb),
+        stream_object(
+            "/Type /Metadata /Subtype /XML /Filter [/FlateDecode /FlateDecode]",
+            &bomb,
+        ),
         format!("<< /ReportNo ({report_no}) >>").into_bytes(),
     ];
     handmade_pdf(&objects, "/Info 6 0 R")
@@ -387,10 +559,22 @@ fn zip_bomb(report_no: &str) -> Vec<u8> {
 
 fn deeply_nested() -> Vec<u8> {
     let depth = 200_000;
-    let catalog = format!("<< /Type /Catalog /Pages 2 0 R /X {}{} >>", "[".repeat(depth), "]".repeat(depth));
-    let dicts = format!("<< /A {}1{} >>", "<< /A ".repeat(depth), " >>".repeat(depth));
+    let catalog = format!(
+        "<< /Type /Catalog /Pages 2 0 R /X {}{} >>",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    let dicts = format!(
+        "<< /A {}1{} >>",
+        "<< /A ".repeat(depth),
+        " >>".repeat(depth)
+    );
     handmade_pdf(
-        &[catalog.into_bytes(), b"<< /Type /Pages /Kids [] /Count 0 >>".to_vec(), dicts.into_bytes()],
+        &[
+            catalog.into_bytes(),
+            b"<< /Type /Pages /Kids [] /Count 0 >>".to_vec(),
+            dicts.into_bytes(),
+        ],
         "/Info 3 0 R",
     )
 }
@@ -404,11 +588,27 @@ fn files_are_compared_byte_for_byte_and_forgeries_named() {
     // The original, raw and as a form upload.
     let body = expect_outcome(&verify_file(&host, &reports.valid_pdf), "VALID");
     assert_summary(&body, &reports.valid);
-    assert_eq!(body["file"], json!({"sha256": sha256(&reports.valid_pdf), "size": reports.valid_pdf.len(), "matches_original": true}));
-    expect_outcome(&verify_upload(&host, "专用信用报告.pdf", "application/pdf", &reports.valid_pdf), "VALID");
+    assert_eq!(
+        body["file"],
+        json!({"sha256": sha256(&reports.valid_pdf), "size": reports.valid_pdf.len(), "matches_original": true})
+    );
+    expect_outcome(
+        &verify_upload(
+            &host,
+            "专用信用报告.pdf",
+            "application/pdf",
+            &reports.valid_pdf,
+        ),
+        "VALID",
+    );
     expect_outcome(&verify_file(&host, &reports.expired_pdf), "EXPIRED");
     let revoked = expect_outcome(&verify_file(&host, &reports.revoked_pdf), "REVOKED");
-    assert!(revoked["reason"].as_str().unwrap().contains(WITHDRAWAL_REASON));
+    assert!(
+        revoked["reason"]
+            .as_str()
+            .unwrap()
+            .contains(WITHDRAWAL_REASON)
+    );
 
     // Forgeries of the valid report.
     let flipped = flip_content_byte(&reports.valid_pdf);
@@ -418,13 +618,20 @@ fn files_are_compared_byte_for_byte_and_forgeries_named() {
     let updated = append_update(&reports.valid_pdf);
     let body = expect_tampered(&verify_file(&host, &updated), &valid_no, &reports.valid_pdf);
     assert_eq!(body["appended_update"], true, "{body}");
-    assert!(body["message"].as_str().unwrap().contains("增量更新"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("增量更新"),
+        "{body}"
+    );
 
     let resaved = qpdf(&["--object-streams=generate"], &reports.valid_pdf);
     expect_tampered(&verify_file(&host, &resaved), &valid_no, &reports.valid_pdf);
 
     let truncated = &reports.valid_pdf[..reports.valid_pdf.len() - 300];
-    expect_tampered(&verify_file(&host, truncated), &valid_no, &reports.valid_pdf);
+    expect_tampered(
+        &verify_file(&host, truncated),
+        &valid_no,
+        &reports.valid_pdf,
+    );
     let halved = &reports.valid_pdf[..reports.valid_pdf.len() / 2];
     let body = verify_file(&host, halved);
     assert_eq!(body.status, 200, "{}", body.text());
@@ -434,26 +641,48 @@ fn files_are_compared_byte_for_byte_and_forgeries_named() {
     let body = expect_outcome(&verify_file(&host, &foreign), "UNRECOGNIZED");
     assert!(body.get("report").is_none(), "{body}");
     assert_eq!(body["file"]["size"], foreign.len());
-    expect_outcome(&verify_file(&host, b"%PDF-1.7\nnot really a PDF at all"), "UNRECOGNIZED");
+    expect_outcome(
+        &verify_file(&host, b"%PDF-1.7\nnot really a PDF at all"),
+        "UNRECOGNIZED",
+    );
 
     // Not a PDF: 415 whatever the name or declared type.
-    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89".repeat(100);
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89"
+        .repeat(100);
     assert_problem(&verify_file(&host, &png), 415, "NOT_A_PDF");
-    assert_problem(&verify_upload(&host, "report.pdf", "application/pdf", &png), 415, "NOT_A_PDF");
+    assert_problem(
+        &verify_upload(&host, "report.pdf", "application/pdf", &png),
+        415,
+        "NOT_A_PDF",
+    );
     assert_problem(&verify_file(&host, b""), 415, "NOT_A_PDF");
     let (ct, no_file) = multipart("x.pdf", "application/pdf", b"");
-    let no_file = String::from_utf8(no_file).unwrap().replace("name=\"file\"", "name=\"other\"");
-    assert_problem(&host.post("/api/v1/verify/file", &ct, no_file.as_bytes()), 400, "MISSING_FIELD");
+    let no_file = String::from_utf8(no_file)
+        .unwrap()
+        .replace("name=\"file\"", "name=\"other\"");
+    assert_problem(
+        &host.post("/api/v1/verify/file", &ct, no_file.as_bytes()),
+        400,
+        "MISSING_FIELD",
+    );
 
     // Too large: refused by its declared length, by what a multipart part
     // holds, and exactly at the limit.
     let mut six_mb = reports.valid_pdf.clone();
     six_mb.resize(6_000_000, b' ');
     assert_problem(&verify_file(&host, &six_mb), 413, "FILE_TOO_LARGE");
-    assert_problem(&verify_upload(&host, "big.pdf", "application/pdf", &six_mb), 413, "FILE_TOO_LARGE");
+    assert_problem(
+        &verify_upload(&host, "big.pdf", "application/pdf", &six_mb),
+        413,
+        "FILE_TOO_LARGE",
+    );
     let mut at_limit = reports.valid_pdf.clone();
     at_limit.resize(MAX_FILE, b' ');
-    expect_tampered(&verify_file(&host, &at_limit), &valid_no, &reports.valid_pdf);
+    expect_tampered(
+        &verify_file(&host, &at_limit),
+        &valid_no,
+        &reports.valid_pdf,
+    );
     at_limit.push(b' ');
     assert_problem(&verify_file(&host, &at_limit), 413, "FILE_TOO_LARGE");
 
@@ -462,7 +691,10 @@ fn files_are_compared_byte_for_byte_and_forgeries_named() {
     let bomb = zip_bomb(&valid_no);
     assert!(bomb.len() < MAX_FILE, "bomb is {} bytes", bomb.len());
     let body = expect_tampered(&verify_file(&host, &bomb), &valid_no, &reports.valid_pdf);
-    assert!(body.get("report").is_none(), "a bare report number discloses no summary: {body}");
+    assert!(
+        body.get("report").is_none(),
+        "a bare report number discloses no summary: {body}"
+    );
     eprintln!("zip bomb built and answered in {:?}", started.elapsed());
     expect_outcome(&verify_file(&host, &deeply_nested()), "UNRECOGNIZED");
     expect_outcome(&verify_file(&host, &reports.valid_pdf), "VALID");
@@ -485,7 +717,9 @@ fn files_are_compared_byte_for_byte_and_forgeries_named() {
 /// as `declared` bytes, then reads the answer: it must come without the rest.
 fn answer_before_body(host: &TestHost, declared: usize, body_bytes: &[u8]) -> (u16, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", host.port())).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     write!(
         stream,
         "POST /api/v1/verify/file HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/pdf\r\nContent-Length: {declared}\r\n\r\n"
@@ -495,14 +729,20 @@ fn answer_before_body(host: &TestHost, declared: usize, body_bytes: &[u8]) -> (u
     let mut answer = Vec::new();
     let mut buf = [0u8; 4096];
     while find(&answer, b"\r\n\r\n").is_none_or(|end| !answer[end..].contains(&b'}')) {
-        let n = stream.read(&mut buf).expect("an answer before the body was sent");
+        let n = stream
+            .read(&mut buf)
+            .expect("an answer before the body was sent");
         if n == 0 {
             break;
         }
         answer.extend_from_slice(&buf[..n]);
     }
     let text = String::from_utf8_lossy(&answer).into_owned();
-    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     (status, text)
 }
 
@@ -522,7 +762,8 @@ fn oversized_and_non_pdf_bodies_are_refused_without_reading_them() {
 
 #[test]
 fn too_many_attempts_from_one_address_are_rate_limited() {
-    let host = TestHost::start(HostOptions::product().variable("verify_rate_limit_per_minute", "5"));
+    let host =
+        TestHost::start(HostOptions::product().variable("verify_rate_limit_per_minute", "5"));
     // The counter is per minute: start early in one, so the attempts below share it.
     let second = chrono::Timelike::second(&chrono::Utc::now());
     if second > 45 {
@@ -542,10 +783,18 @@ fn too_many_attempts_from_one_address_are_rate_limited() {
     };
     assert!(passed >= 5, "refused after only {passed}");
     let body = assert_problem(&limited, 429, "RATE_LIMITED");
-    let retry: u64 = limited.header("retry-after").expect("Retry-After").parse().unwrap();
+    let retry: u64 = limited
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&retry), "{retry}");
     assert_eq!(body["retry_after"], retry);
     // Files and batches count against the same limit.
     assert_problem(&verify_file(&host, &foreign_pdf()), 429, "RATE_LIMITED");
-    assert_problem(&host.post_json("/api/v1/verify/batch", &json!({ "codes": [unknown] }), None), 429, "RATE_LIMITED");
+    assert_problem(
+        &host.post_json("/api/v1/verify/batch", &json!({ "codes": [unknown] }), None),
+        429,
+        "RATE_LIMITED",
+    );
 }

@@ -39,11 +39,47 @@ const MAX_INPUT: usize = 5 * 1024 * 1024;
 /// Tokens a PDF parser treats specially: splicing them in reaches deeper code
 /// than random bytes do.
 const TOKENS: &[&[u8]] = &[
-    b"<<", b">>", b"[", b"]", b"(", b")", b"\\", b"<", b">", b"/", b" obj", b"endobj", b"stream\n",
-    b"\nendstream", b" R", b"xref\n", b"trailer", b"startxref\n", b"%%EOF", b"/FlateDecode",
-    b"/Filter", b"/Length 99999999", b"/Length -1", b"/Type /ObjStm", b"/Prev 0", b"/Info",
-    b"/Root", b"/Metadata", b"/ReportNo", b"/VerificationCode", b"0 0 R", b"4294967295",
-    b"-2147483648", b"1e308", b"\xfe\xff", b"BT", b"ET", b"Tj", b"TJ", b"/Kids [", b"<FEFF",
+    b"<<",
+    b">>",
+    b"[",
+    b"]",
+    b"(",
+    b")",
+    b"\\",
+    b"<",
+    b">",
+    b"/",
+    b" obj",
+    b"endobj",
+    b"stream\n",
+    b"\nendstream",
+    b" R",
+    b"xref\n",
+    b"trailer",
+    b"startxref\n",
+    b"%%EOF",
+    b"/FlateDecode",
+    b"/Filter",
+    b"/Length 99999999",
+    b"/Length -1",
+    b"/Type /ObjStm",
+    b"/Prev 0",
+    b"/Info",
+    b"/Root",
+    b"/Metadata",
+    b"/ReportNo",
+    b"/VerificationCode",
+    b"0 0 R",
+    b"4294967295",
+    b"-2147483648",
+    b"1e308",
+    b"\xfe\xff",
+    b"BT",
+    b"ET",
+    b"Tj",
+    b"TJ",
+    b"/Kids [",
+    b"<FEFF",
 ];
 
 struct Rng(u64);
@@ -69,17 +105,32 @@ fn issued(kv: &MemoryStore, now: DateTime<Utc>) -> Vec<Vec<u8>> {
     let purpose = catalog().purposes[0].code.clone();
     let mut seeds = Vec::new();
     for (n, records) in [(1u32, 0usize), (2, 12), (3, 3)] {
-        let uscc: CreditCode = CreditCode::with_check_character(&format!("91620321MF000{n:04}")).unwrap();
+        let uscc: CreditCode =
+            CreditCode::with_check_character(&format!("91620321MF000{n:04}")).unwrap();
         for i in 0..records {
-            let record = Record::from_json(&penalty(&uscc.to_string(), i, now)).expect("a valid sample record");
+            let record = Record::from_json(&penalty(&uscc.to_string(), i, now))
+                .expect("a valid sample record");
             store.upsert_record(record, "fuzz", now).unwrap();
         }
-        let principal = Principal::Entity { sub: format!("fuzz-{n}"), uscc: uscc.clone(), name: Some("永昌县模糊测试有限公司".into()) };
-        let request = ApplyRequest::from_json(&json!({"months": 12, "domains": "all", "purpose": purpose}), &principal).unwrap();
+        let principal = Principal::Entity {
+            sub: format!("fuzz-{n}"),
+            uscc: uscc.clone(),
+            name: Some("永昌县模糊测试有限公司".into()),
+        };
+        let request = ApplyRequest::from_json(
+            &json!({"months": 12, "domains": "all", "purpose": purpose}),
+            &principal,
+        )
+        .unwrap();
         let report = store.issue_report(&request, "fuzz", now, &config).unwrap();
         let pdf = render(&report_document(&report, "http://127.0.0.1:3000")).unwrap();
-        let sha: String = Sha256::digest(&pdf).iter().map(|b| format!("{b:02x}")).collect();
-        store.record_pdf(&report.report_no, &sha, pdf.len() as u64).unwrap();
+        let sha: String = Sha256::digest(&pdf)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        store
+            .record_pdf(&report.report_no, &sha, pdf.len() as u64)
+            .unwrap();
         if n == 3 {
             store.revoke(&report.report_no, "fuzz", now).unwrap();
         }
@@ -90,7 +141,9 @@ fn issued(kv: &MemoryStore, now: DateTime<Utc>) -> Vec<Vec<u8>> {
 }
 
 fn penalty(uscc: &str, i: usize, now: DateTime<Utc>) -> serde_json::Value {
-    let decided = (now - chrono::Duration::days(30 + i as i64)).date_naive().to_string();
+    let decided = (now - chrono::Duration::days(30 + i as i64))
+        .date_naive()
+        .to_string();
     json!({
         "kind": "penalty", "domain": "tax", "document_no": format!("永税模罚〔2026〕{i}号"),
         "entity_name": "永昌县模糊测试有限公司", "uscc": uscc,
@@ -107,7 +160,10 @@ fn penalty(uscc: &str, i: usize, now: DateTime<Utc>) -> serde_json::Value {
 
 /// The check character completing a 17-character credit code.
 fn check(first17: &str) -> String {
-    CreditCode::with_check_character(first17).unwrap().to_string()[17..].to_owned()
+    CreditCode::with_check_character(first17)
+        .unwrap()
+        .to_string()[17..]
+        .to_owned()
 }
 
 fn mutate(rng: &mut Rng, seeds: &[Vec<u8>], input: &mut Vec<u8>) {
@@ -160,8 +216,12 @@ fn mutate(rng: &mut Rng, seeds: &[Vec<u8>], input: &mut Vec<u8>) {
             }
             _ => {
                 // A number where a number is: lengths, offsets, object ids.
-                if let Some(at) = (0..16).map(|_| rng.below(len.max(1))).find(|&i| input.get(i).is_some_and(u8::is_ascii_digit)) {
-                    let value = [0u64, 1, 9, 255, 65535, 1 << 31, u64::MAX][rng.below(7)].to_string();
+                if let Some(at) = (0..16)
+                    .map(|_| rng.below(len.max(1)))
+                    .find(|&i| input.get(i).is_some_and(u8::is_ascii_digit))
+                {
+                    let value =
+                        [0u64, 1, 9, 255, 65535, 1 << 31, u64::MAX][rng.below(7)].to_string();
                     input.splice(at..at + 1, value.bytes());
                 }
             }
@@ -180,7 +240,10 @@ fn save(name: &str, input: &[u8]) -> PathBuf {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let seconds: u64 = args.next().map(|s| s.parse().expect("SECONDS")).unwrap_or(60);
+    let seconds: u64 = args
+        .next()
+        .map(|s| s.parse().expect("SECONDS"))
+        .unwrap_or(60);
     let seed: u64 = args
         .next()
         .map(|s| s.parse().expect("SEED"))
@@ -198,12 +261,16 @@ fn main() {
             let seeds = issued(&kv, now);
             seeds_tx.send(seeds).unwrap();
             for input in inputs {
-                let result = catch_unwind(AssertUnwindSafe(|| classify::verify_upload(&kv, &input, now)));
+                let result = catch_unwind(AssertUnwindSafe(|| {
+                    classify::verify_upload(&kv, &input, now)
+                }));
                 let verdict = match result {
                     Err(_) => Err("panic".to_owned()),
                     Ok(Err(error)) => Err(format!("error {}: {error:?}", error.code())),
                     Ok(Ok(answer)) => match answer.verification.outcome {
-                        Outcome::Valid | Outcome::Expired | Outcome::Revoked { .. } if !answer.file.matches_original => {
+                        Outcome::Valid | Outcome::Expired | Outcome::Revoked { .. }
+                            if !answer.file.matches_original =>
+                        {
                             Err("authentic outcome without matching bytes".to_owned())
                         }
                         _ => Ok(()),
@@ -230,12 +297,18 @@ fn main() {
             Ok(Ok(())) => {}
             Ok(Err(why)) => {
                 let path = save(&format!("failure-{seed}-{runs}.pdf"), &input);
-                eprintln!("FAILED after {runs} runs: {why}; input saved to {}", path.display());
+                eprintln!(
+                    "FAILED after {runs} runs: {why}; input saved to {}",
+                    path.display()
+                );
                 std::process::exit(1);
             }
             Err(_) => {
                 let path = save(&format!("hang-{seed}-{runs}.pdf"), &input);
-                eprintln!("HANG (> {HANG:?}) after {runs} runs; input saved to {}", path.display());
+                eprintln!(
+                    "HANG (> {HANG:?}) after {runs} runs; input saved to {}",
+                    path.display()
+                );
                 std::process::exit(1);
             }
         }

@@ -43,7 +43,9 @@ pub fn credit_code(series: u32, n: u32) -> String {
 }
 
 fn authority_uscc() -> String {
-    CreditCode::with_check_character("11620321MB0123456").unwrap().to_string()
+    CreditCode::with_check_character("11620321MB0123456")
+        .unwrap()
+        .to_string()
 }
 
 pub fn days_ago(n: u64) -> String {
@@ -79,7 +81,10 @@ pub fn put_tax_records(host: &TestHost, items: &[Value]) -> Vec<String> {
         .iter()
         .map(|r| {
             assert!(
-                matches!(r["status"].as_str(), Some("created" | "updated" | "unchanged")),
+                matches!(
+                    r["status"].as_str(),
+                    Some("created" | "updated" | "unchanged")
+                ),
                 "{r}"
             );
             r["id"].as_str().unwrap().to_owned()
@@ -128,6 +133,9 @@ pub fn assert_problem(reply: &Reply, status: u16, code: &str) -> Value {
     );
     let body = reply.json();
     assert_eq!(body["code"], code, "{body}");
-    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{body}");
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{body}"
+    );
     body
 }

@@ -102,9 +102,14 @@ fn verify_batch(req: &Request) -> Result<Response, Error> {
             }
         }
     }
-    let entry = AuditEntry::new(None, "verify.batch", &format!("{} codes", results.len()), now)
-        .client(&client)
-        .details(json!({ "results": audited }));
+    let entry = AuditEntry::new(
+        None,
+        "verify.batch",
+        &format!("{} codes", results.len()),
+        now,
+    )
+    .client(&client)
+    .details(json!({ "results": audited }));
     audit::append(&kv, &entry)?;
     Ok(platform::json(200, &json!({ "results": results })))
 }

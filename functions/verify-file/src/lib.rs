@@ -42,15 +42,21 @@ async fn verify(req: IncomingRequest) -> Result<Response, Error> {
     check_rate_limit(&kv, "verify", &client, 1, rate_limit()?, now)?;
 
     let content_type = header(&req, "content-type").unwrap_or_default();
-    let declared: Option<usize> = header(&req, "content-length").and_then(|v| v.trim().parse().ok());
+    let declared: Option<usize> =
+        header(&req, "content-length").and_then(|v| v.trim().parse().ok());
     let boundary = multer::parse_boundary(&content_type).ok();
-    let allowed = MAX_FILE_BYTES + if boundary.is_some() { MULTIPART_OVERHEAD } else { 0 };
+    let allowed = MAX_FILE_BYTES
+        + if boundary.is_some() {
+            MULTIPART_OVERHEAD
+        } else {
+            0
+        };
     if declared.is_some_and(|len| len > allowed) {
         return Err(too_large());
     }
-    let body = req.into_body_stream().map(|chunk| {
-        chunk.map_err(|e| std::io::Error::other(e.to_debug_string()))
-    });
+    let body = req
+        .into_body_stream()
+        .map(|chunk| chunk.map_err(|e| std::io::Error::other(e.to_debug_string())));
     let bytes = match boundary {
         Some(boundary) => read_multipart_file(body, boundary).await?,
         None => read_pdf(body).await?,
@@ -171,12 +177,11 @@ fn read_failed(error: impl std::fmt::Display) -> Error {
 
 fn header(req: &IncomingRequest, name: &str) -> Option<String> {
     req.headers()
-        .get(&name.to_owned())
+        .get(name)
         .into_iter()
         .next()
         .map(|v| String::from_utf8_lossy(&v).into_owned())
 }
-
 
 fn rate_limit() -> Result<u32, Error> {
     platform::number_variable(
