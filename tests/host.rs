@@ -15,7 +15,9 @@ fn probe() -> TestHost {
 /// A manifest written for one test, serving the probe wasm.
 fn manifest_with(dir: &tempfile::TempDir, body: &str) -> PathBuf {
     let path = dir.path().join("spin.toml");
-    let text = format!("spin_manifest_version = 2\n[application]\nname = \"t\"\nversion = \"0.1.0\"\n{body}");
+    let text = format!(
+        "spin_manifest_version = 2\n[application]\nname = \"t\"\nversion = \"0.1.0\"\n{body}"
+    );
     std::fs::write(&path, text).unwrap();
     path
 }
@@ -44,20 +46,45 @@ fn routes_go_to_the_most_specific_component_with_spin_headers() {
     assert_eq!(h["spin-raw-component-route"], "/probe/...");
     assert_eq!(h["spin-component-route"], "/probe");
     assert_eq!(h["spin-base-path"], "/");
-    assert!(h["spin-client-addr"].as_str().unwrap().starts_with("127.0.0.1:"), "{h}");
+    assert!(
+        h["spin-client-addr"]
+            .as_str()
+            .unwrap()
+            .starts_with("127.0.0.1:"),
+        "{h}"
+    );
 
     let base = ok_json(host.get("/probe"));
-    assert_eq!((base["component"].as_str(), base["headers"]["spin-path-info"].as_str()), (Some("probe"), Some("")));
+    assert_eq!(
+        (
+            base["component"].as_str(),
+            base["headers"]["spin-path-info"].as_str()
+        ),
+        (Some("probe"), Some(""))
+    );
 
     let param = ok_json(host.get("/probe/items/42/detail"));
     assert_eq!(param["component"], "param");
     assert_eq!(param["headers"]["spin-path-match-item-id"], "42");
-    assert_eq!(param["headers"]["spin-matched-route"], "/probe/items/:item_id/detail");
+    assert_eq!(
+        param["headers"]["spin-matched-route"],
+        "/probe/items/:item_id/detail"
+    );
 
-    assert_eq!(ok_json(host.get("/probe/items/42/other"))["component"], "probe");
-    assert_eq!(ok_json(host.get("/elsewhere/deep"))["component"], "fallback");
+    assert_eq!(
+        ok_json(host.get("/probe/items/42/other"))["component"],
+        "probe"
+    );
+    assert_eq!(
+        ok_json(host.get("/elsewhere/deep"))["component"],
+        "fallback"
+    );
     assert_eq!(ok_json(host.get("/"))["component"], "fallback");
-    assert!(host.log().contains("GET /probe/exact exact 200"), "{}", host.log());
+    assert!(
+        host.log().contains("GET /probe/exact exact 200"),
+        "{}",
+        host.log()
+    );
 }
 
 #[test]
@@ -72,7 +99,10 @@ fn a_path_without_route_is_404_problem_json() {
     assert_eq!(host.get("/only").status, 200);
     let missing = host.get("/only/not");
     assert_eq!(missing.status, 404);
-    assert_eq!(missing.header("content-type"), Some("application/problem+json"));
+    assert_eq!(
+        missing.header("content-type"),
+        Some("application/problem+json")
+    );
     assert_eq!(missing.json()["code"], "ROUTE_NOT_FOUND");
 }
 
@@ -86,25 +116,54 @@ fn every_request_gets_a_fresh_instance() {
 
 /// Get, set, exists, keys, delete and the batch interface: the same for every backend.
 fn exercise_key_value(host: &TestHost) {
-    assert_eq!(ok_json(host.get("/probe/x?op=kv-get&key=k1"))["value"], Value::Null);
+    assert_eq!(
+        ok_json(host.get("/probe/x?op=kv-get&key=k1"))["value"],
+        Value::Null
+    );
     ok_json(host.put("/probe/x?op=kv-set&key=k1", "text/plain", b"one"));
     ok_json(host.put("/probe/x?op=kv-set&key=k2", "text/plain", b"two"));
-    assert_eq!(ok_json(host.get("/probe/x?op=kv-get&key=k1"))["value"], "one");
-    assert_eq!(ok_json(host.get("/probe/x?op=kv-exists&key=k2"))["exists"], true);
+    assert_eq!(
+        ok_json(host.get("/probe/x?op=kv-get&key=k1"))["value"],
+        "one"
+    );
+    assert_eq!(
+        ok_json(host.get("/probe/x?op=kv-exists&key=k2"))["exists"],
+        true
+    );
     let keys = ok_json(host.get("/probe/x?op=kv-keys"));
-    let keys: BTreeSet<&str> = keys["keys"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    let keys: BTreeSet<&str> = keys["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
     assert!(keys.contains("k1") && keys.contains("k2"), "{keys:?}");
     ok_json(host.delete("/probe/x?op=kv-delete&key=k1", None));
-    assert_eq!(ok_json(host.get("/probe/x?op=kv-get&key=k1"))["value"], Value::Null);
-    assert_eq!(ok_json(host.get("/probe/x?op=kv-exists&key=k1"))["exists"], false);
+    assert_eq!(
+        ok_json(host.get("/probe/x?op=kv-get&key=k1"))["value"],
+        Value::Null
+    );
+    assert_eq!(
+        ok_json(host.get("/probe/x?op=kv-exists&key=k1"))["exists"],
+        false
+    );
 
     let batch = ok_json(host.get("/probe/x?op=batch&keys=b1,b2,b3"));
-    assert_eq!(batch["after_set"], json!({ "b1": "v-b1", "b2": "v-b2", "b3": "v-b3" }));
+    assert_eq!(
+        batch["after_set"],
+        json!({ "b1": "v-b1", "b2": "v-b2", "b3": "v-b3" })
+    );
     let after_delete = batch["after_delete"].as_object().unwrap();
     assert!(after_delete.values().all(Value::is_null), "{batch}");
 
-    assert_eq!(ok_json(host.get("/probe/x?op=incr&key=c&delta=5"))["value"], 5);
-    assert_eq!(ok_json(host.get("/probe/x?op=incr&key=c&delta=-2"))["value"], 3);
+    assert_eq!(
+        ok_json(host.get("/probe/x?op=incr&key=c&delta=5"))["value"],
+        5
+    );
+    assert_eq!(
+        ok_json(host.get("/probe/x?op=incr&key=c&delta=-2"))["value"],
+        3
+    );
 }
 
 /// 16 threads at once; returns every value the operation answered.
@@ -112,10 +171,17 @@ fn hammer(host: &TestHost, path: &str, per_writer: usize) -> Vec<i64> {
     std::thread::scope(|s| {
         let writers: Vec<_> = (0..16)
             .map(|_| {
-                s.spawn(|| (0..per_writer).map(|_| ok_json(host.get(path))["value"].as_i64().unwrap()).collect::<Vec<_>>())
+                s.spawn(|| {
+                    (0..per_writer)
+                        .map(|_| ok_json(host.get(path))["value"].as_i64().unwrap())
+                        .collect::<Vec<_>>()
+                })
             })
             .collect();
-        writers.into_iter().flat_map(|w| w.join().unwrap()).collect()
+        writers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
     })
 }
 
@@ -123,12 +189,23 @@ fn hammer(host: &TestHost, path: &str, per_writer: usize) -> Vec<i64> {
 fn exercise_atomics(host: &TestHost) {
     let mut seen = hammer(host, "/probe/x?op=incr&key=hits", 20);
     seen.sort_unstable();
-    assert_eq!(seen, (1..=320).collect::<Vec<i64>>(), "every increment returns a distinct value");
+    assert_eq!(
+        seen,
+        (1..=320).collect::<Vec<i64>>(),
+        "every increment returns a distinct value"
+    );
 
     let mut seen = hammer(host, "/probe/x?op=cas-incr&key=json-counter", 10);
     seen.sort_unstable();
-    assert_eq!(seen, (1..=160).collect::<Vec<i64>>(), "every swap saw the value before it");
-    assert_eq!(ok_json(host.get("/probe/x?op=kv-get&key=json-counter"))["value"], r#"{"n":160}"#);
+    assert_eq!(
+        seen,
+        (1..=160).collect::<Vec<i64>>(),
+        "every swap saw the value before it"
+    );
+    assert_eq!(
+        ok_json(host.get("/probe/x?op=kv-get&key=json-counter"))["value"],
+        r#"{"n":160}"#
+    );
 }
 
 #[test]
@@ -145,19 +222,37 @@ fn atomics_lose_no_update_under_16_writers_on_sqlite() {
 fn key_value_data_survives_a_restart_in_spins_sqlite_file() {
     let mut host = probe();
     ok_json(host.put("/probe/x?op=kv-set&key=kept", "text/plain", b"still here"));
-    assert_eq!(ok_json(host.get("/probe/x?op=incr&key=n&delta=7"))["value"], 7);
+    assert_eq!(
+        ok_json(host.get("/probe/x?op=incr&key=n&delta=7"))["value"],
+        7
+    );
     host.restart();
-    assert_eq!(ok_json(host.get("/probe/x?op=kv-get&key=kept"))["value"], "still here");
-    assert_eq!(ok_json(host.get("/probe/x?op=incr&key=n&delta=1"))["value"], 8);
+    assert_eq!(
+        ok_json(host.get("/probe/x?op=kv-get&key=kept"))["value"],
+        "still here"
+    );
+    assert_eq!(
+        ok_json(host.get("/probe/x?op=incr&key=n&delta=1"))["value"],
+        8
+    );
 
     // The file is Spin's: same path, table, store column and little-endian counters.
     let db = rusqlite::Connection::open(host.state_dir().join("sqlite_key_value.db")).unwrap();
     let value: Vec<u8> = db
-        .query_row("SELECT value FROM spin_key_value WHERE store = 'default' AND key = 'kept'", [], |r| r.get(0))
+        .query_row(
+            "SELECT value FROM spin_key_value WHERE store = 'default' AND key = 'kept'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(value, b"still here");
-    let counter: Vec<u8> =
-        db.query_row("SELECT value FROM spin_key_value WHERE store = 'default' AND key = 'n'", [], |r| r.get(0)).unwrap();
+    let counter: Vec<u8> = db
+        .query_row(
+            "SELECT value FROM spin_key_value WHERE store = 'default' AND key = 'n'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
     assert_eq!(counter, 8i64.to_le_bytes());
 }
 
@@ -165,11 +260,20 @@ fn key_value_data_survives_a_restart_in_spins_sqlite_file() {
 fn a_store_the_component_did_not_declare_is_refused() {
     let host = probe();
     let undeclared = ok_json(host.get("/probe/x?op=open-store&label=secret"));
-    assert_eq!(undeclared, json!({ "spin": "Error::AccessDenied", "wasi": "Error::AccessDenied" }));
+    assert_eq!(
+        undeclared,
+        json!({ "spin": "Error::AccessDenied", "wasi": "Error::AccessDenied" })
+    );
     // `param` declares no store at all.
     let none = ok_json(host.get("/probe/items/1/detail?op=open-store&label=default"));
-    assert_eq!(none, json!({ "spin": "Error::AccessDenied", "wasi": "Error::AccessDenied" }));
-    assert_eq!(ok_json(host.get("/probe/x?op=open-store&label=default"))["spin"], "ok");
+    assert_eq!(
+        none,
+        json!({ "spin": "Error::AccessDenied", "wasi": "Error::AccessDenied" })
+    );
+    assert_eq!(
+        ok_json(host.get("/probe/x?op=open-store&label=default"))["spin"],
+        "ok"
+    );
 }
 
 #[test]
@@ -185,13 +289,20 @@ fn a_runaway_component_gets_a_500_at_the_deadline_while_others_are_served() {
         while !runaway.is_finished() {
             let started = Instant::now();
             assert_eq!(ok_json(host.get("/probe/x?op=echo"))["component"], "probe");
-            assert!(started.elapsed() < Duration::from_secs(1), "served in {:?}", started.elapsed());
+            assert!(
+                started.elapsed() < Duration::from_secs(1),
+                "served in {:?}",
+                started.elapsed()
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         let (reply, took) = runaway.join().unwrap();
         assert_eq!(reply.status, 500, "{}", reply.text());
         assert_eq!(reply.json()["code"], "DEADLINE_EXCEEDED");
-        assert!(took >= deadline && took < deadline + Duration::from_secs(2), "took {took:?}");
+        assert!(
+            took >= deadline && took < deadline + Duration::from_secs(2),
+            "took {took:?}"
+        );
     });
     assert!(host.log().contains("deadline"), "{}", host.log());
     assert_eq!(ok_json(host.get("/probe/x?op=count"))["count"], 1);
@@ -200,10 +311,19 @@ fn a_runaway_component_gets_a_500_at_the_deadline_while_others_are_served() {
 #[test]
 fn memory_and_body_are_bounded() {
     let host = TestHost::start(HostOptions::probe().max_body_bytes(1024));
-    assert_eq!(ok_json(host.get("/probe/x?op=alloc&mib=16"))["allocated"], true);
-    assert_eq!(ok_json(host.get("/probe/x?op=alloc&mib=200"))["allocated"], false);
+    assert_eq!(
+        ok_json(host.get("/probe/x?op=alloc&mib=16"))["allocated"],
+        true
+    );
+    assert_eq!(
+        ok_json(host.get("/probe/x?op=alloc&mib=200"))["allocated"],
+        false
+    );
 
-    assert_eq!(ok_json(host.post("/probe/x?op=body", "application/octet-stream", &[7; 1024]))["len"], 1024);
+    assert_eq!(
+        ok_json(host.post("/probe/x?op=body", "application/octet-stream", &[7; 1024]))["len"],
+        1024
+    );
     let too_big = host.post("/probe/x?op=body", "application/octet-stream", &[7; 1025]);
     assert_eq!(too_big.status, 413);
     assert_eq!(too_big.json()["code"], "PAYLOAD_TOO_LARGE");
@@ -212,14 +332,26 @@ fn memory_and_body_are_bounded() {
 #[test]
 fn variables_come_from_the_manifest_and_the_environment() {
     let host = probe();
-    assert_eq!(ok_json(host.get("/probe/x?op=var&name=greeting"))["value"], "hello, blue!");
-    assert_eq!(ok_json(host.get("/probe/x?op=var&name=component_name"))["value"], "probe");
+    assert_eq!(
+        ok_json(host.get("/probe/x?op=var&name=greeting"))["value"],
+        "hello, blue!"
+    );
+    assert_eq!(
+        ok_json(host.get("/probe/x?op=var&name=component_name"))["value"],
+        "probe"
+    );
     let undeclared = ok_json(host.get("/probe/x?op=var&name=colour"));
-    assert!(undeclared["error"].as_str().unwrap().contains("Undefined"), "{undeclared}");
+    assert!(
+        undeclared["error"].as_str().unwrap().contains("Undefined"),
+        "{undeclared}"
+    );
     drop(host);
 
     let host = TestHost::start(HostOptions::probe().variable("colour", "red"));
-    assert_eq!(ok_json(host.get("/probe/x?op=var&name=greeting"))["value"], "hello, red!");
+    assert_eq!(
+        ok_json(host.get("/probe/x?op=var&name=greeting"))["value"],
+        "hello, red!"
+    );
 }
 
 #[test]
@@ -232,7 +364,9 @@ fn a_required_variable_without_value_stops_the_start() {
          [component.p]\nsource = \"target/wasm32-wasip2/component/probe.wasm\"\n\
          [component.p.variables]\ncomponent_name = \"{{ api_key }}\"\n",
     );
-    let log = TestHost::try_start(HostOptions::new(&manifest)).err().expect("the host must refuse to start");
+    let log = TestHost::try_start(HostOptions::new(&manifest))
+        .err()
+        .expect("the host must refuse to start");
     assert!(log.contains("SPIN_VARIABLE_API_KEY"), "{log}");
 
     let host = TestHost::start(HostOptions::new(&manifest).variable("api_key", "k-1"));
@@ -247,7 +381,10 @@ fn key_value_and_atomics_on_redis() {
     exercise_atomics(&host);
     ok_json(host.put("/probe/x?op=kv-set&key=kept", "text/plain", b"in redis"));
     host.restart();
-    assert_eq!(ok_json(host.get("/probe/x?op=kv-get&key=kept"))["value"], "in redis");
+    assert_eq!(
+        ok_json(host.get("/probe/x?op=kv-get&key=kept"))["value"],
+        "in redis"
+    );
     assert!(
         !host.state_dir().join("sqlite_key_value.db").exists(),
         "the default store must not fall back to SQLite"

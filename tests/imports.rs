@@ -13,10 +13,18 @@ fn interfaces(wasm: &[u8]) -> (Vec<String>, Vec<String>) {
             Payload::Version { .. } => depth += 1,
             Payload::End(_) => depth -= 1,
             Payload::ComponentImportSection(section) if depth == 1 => {
-                imports.extend(section.into_iter().map(|i| i.expect("import").name.name.to_owned()));
+                imports.extend(
+                    section
+                        .into_iter()
+                        .map(|i| i.expect("import").name.name.to_owned()),
+                );
             }
             Payload::ComponentExportSection(section) if depth == 1 => {
-                exports.extend(section.into_iter().map(|e| e.expect("export").name.name.to_owned()));
+                exports.extend(
+                    section
+                        .into_iter()
+                        .map(|e| e.expect("export").name.name.to_owned()),
+                );
             }
             _ => {}
         }
@@ -30,21 +38,44 @@ fn spin3_provides(import: &str) -> bool {
         Some((path, version)) => (path, Some(version)),
         None => (import, None),
     };
-    let Some((package, interface)) = path.split_once('/') else { return false };
+    let Some((package, interface)) = path.split_once('/') else {
+        return false;
+    };
     match (package, version) {
-        ("wasi:cli" | "wasi:clocks" | "wasi:filesystem" | "wasi:io" | "wasi:random" | "wasi:sockets" | "wasi:http", Some(v)) => {
-            v.starts_with("0.2.")
+        (
+            "wasi:cli" | "wasi:clocks" | "wasi:filesystem" | "wasi:io" | "wasi:random"
+            | "wasi:sockets" | "wasi:http",
+            Some(v),
+        ) => v.starts_with("0.2."),
+        ("wasi:keyvalue", Some("0.2.0-draft2")) => {
+            matches!(interface, "store" | "atomics" | "batch")
         }
-        ("wasi:keyvalue", Some("0.2.0-draft2")) => matches!(interface, "store" | "atomics" | "batch"),
         ("wasi:config", Some("0.2.0-draft-2024-09-27")) => interface == "store",
         ("fermyon:spin", Some("2.0.0")) => matches!(
             interface,
-            "key-value" | "variables" | "llm" | "redis" | "mqtt" | "postgres" | "mysql" | "sqlite" | "rdbms-types"
+            "key-value"
+                | "variables"
+                | "llm"
+                | "redis"
+                | "mqtt"
+                | "postgres"
+                | "mysql"
+                | "sqlite"
+                | "rdbms-types"
         ),
         ("fermyon:spin", None) => matches!(
             interface,
-            "config" | "http" | "http-types" | "key-value" | "llm" | "mysql" | "postgres" | "rdbms-types" | "redis"
-                | "redis-types" | "sqlite"
+            "config"
+                | "http"
+                | "http-types"
+                | "key-value"
+                | "llm"
+                | "mysql"
+                | "postgres"
+                | "rdbms-types"
+                | "redis"
+                | "redis-types"
+                | "sqlite"
         ),
         ("spin:postgres", Some("3.0.0" | "4.0.0")) => interface == "postgres",
         ("spin:sqlite", Some("3.0.0")) => interface == "sqlite",
@@ -56,7 +87,12 @@ fn spin3_provides(import: &str) -> bool {
 fn components_import_only_what_spin_3_provides() {
     let dir = component_dir();
     let mut components: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}; build the components first (make components)", dir.display()))
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; build the components first (make components)",
+                dir.display()
+            )
+        })
         .map(|entry| entry.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
         .collect();
@@ -73,10 +109,17 @@ fn components_import_only_what_spin_3_provides() {
         let (imports, exports) = interfaces(&wasm);
         let name = path.file_name().unwrap().to_string_lossy();
         for import in imports.iter().filter(|i| !spin3_provides(i)) {
-            problems.push(format!("{name} imports {import}, which Spin 3.x does not provide"));
+            problems.push(format!(
+                "{name} imports {import}, which Spin 3.x does not provide"
+            ));
         }
-        if !exports.iter().any(|e| e.starts_with("wasi:http/incoming-handler@0.2.")) {
-            problems.push(format!("{name} exports no wasi:http/incoming-handler@0.2.x (exports: {exports:?})"));
+        if !exports
+            .iter()
+            .any(|e| e.starts_with("wasi:http/incoming-handler@0.2."))
+        {
+            problems.push(format!(
+                "{name} exports no wasi:http/incoming-handler@0.2.x (exports: {exports:?})"
+            ));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));

@@ -126,12 +126,16 @@ impl SqliteKv {
             [],
         )?;
         conn.set_prepared_statement_cache_capacity(32);
-        Ok(Self { conn: Mutex::new(conn) })
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite inconsistent: keep serving.
-        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn get(&self, store: &str, key: &str) -> Result<Option<Vec<u8>>, KvError> {
@@ -152,22 +156,23 @@ impl SqliteKv {
         let mut stmt = conn
             .prepare_cached("SELECT key FROM spin_key_value WHERE store = ?1 ORDER BY key")
             .map_err(other)?;
-        let rows = stmt.query_map(params![store], |row| row.get(0)).map_err(other)?;
+        let rows = stmt
+            .query_map(params![store], |row| row.get(0))
+            .map_err(other)?;
         rows.collect::<Result<_, _>>().map_err(other)
     }
 
     fn increment(&self, store: &str, key: &str, delta: i64) -> Result<i64, KvError> {
         let mut conn = self.lock();
         let tx = conn.transaction().map_err(other)?;
-        let current = match read(&tx, store, key).map_err(other)? {
-            None => 0,
-            // Spin's SQLite backend stores counters as little-endian i64.
-            Some(bytes) => i64::from_le_bytes(
-                bytes
-                    .try_into()
-                    .map_err(|_| format!("value of {key:?} is not an 8-byte little-endian integer"))?,
-            ),
-        };
+        let current =
+            match read(&tx, store, key).map_err(other)? {
+                None => 0,
+                // Spin's SQLite backend stores counters as little-endian i64.
+                Some(bytes) => i64::from_le_bytes(bytes.try_into().map_err(|_| {
+                    format!("value of {key:?} is not an 8-byte little-endian integer")
+                })?),
+            };
         let next = current
             .checked_add(delta)
             .ok_or_else(|| format!("incrementing {key:?} overflows"))?;
@@ -191,12 +196,19 @@ impl SqliteKv {
         if read(&tx, store, key).map_err(other)?.as_deref() != expected {
             return Ok(false);
         }
-        tx.prepare_cached(UPSERT).map_err(other)?.execute(params![store, key, new]).map_err(other)?;
+        tx.prepare_cached(UPSERT)
+            .map_err(other)?
+            .execute(params![store, key, new])
+            .map_err(other)?;
         tx.commit().map_err(other)?;
         Ok(true)
     }
 
-    fn get_many(&self, store: &str, keys: Vec<String>) -> Result<Vec<(String, Option<Vec<u8>>)>, KvError> {
+    fn get_many(
+        &self,
+        store: &str,
+        keys: Vec<String>,
+    ) -> Result<Vec<(String, Option<Vec<u8>>)>, KvError> {
         let conn = self.lock();
         keys.into_iter()
             .map(|key| {
@@ -232,7 +244,9 @@ impl SqliteKv {
 }
 
 fn read(conn: &Connection, store: &str, key: &str) -> rusqlite::Result<Option<Vec<u8>>> {
-    conn.prepare_cached(SELECT)?.query_row(params![store, key], |row| row.get(0)).optional()
+    conn.prepare_cached(SELECT)?
+        .query_row(params![store, key], |row| row.get(0))
+        .optional()
 }
 
 /// Redis as Spin's provider uses it: one Redis database per store label, keys used as they are.
@@ -243,7 +257,8 @@ pub struct RedisKv {
 
 impl RedisKv {
     pub async fn connect(url: &str) -> Result<Self> {
-        let client = redis::Client::open(url).with_context(|| format!("invalid Redis URL {url}"))?;
+        let client =
+            redis::Client::open(url).with_context(|| format!("invalid Redis URL {url}"))?;
         let conn = redis::aio::ConnectionManager::new(client)
             .await
             .with_context(|| format!("connecting to Redis at {url}"))?;
@@ -256,26 +271,51 @@ impl RedisKv {
               end
               return 0",
         );
-        Ok(Self { conn, compare_and_swap })
+        Ok(Self {
+            conn,
+            compare_and_swap,
+        })
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
-        redis::cmd("GET").arg(key).query_async(&mut self.conn.clone()).await.map_err(other)
+        redis::cmd("GET")
+            .arg(key)
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(other)
     }
 
     async fn exists(&self, key: &str) -> Result<bool, KvError> {
-        redis::cmd("EXISTS").arg(key).query_async(&mut self.conn.clone()).await.map_err(other)
+        redis::cmd("EXISTS")
+            .arg(key)
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(other)
     }
 
     async fn keys(&self) -> Result<Vec<String>, KvError> {
-        redis::cmd("KEYS").arg("*").query_async(&mut self.conn.clone()).await.map_err(other)
+        redis::cmd("KEYS")
+            .arg("*")
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(other)
     }
 
     async fn increment(&self, key: &str, delta: i64) -> Result<i64, KvError> {
-        redis::cmd("INCRBY").arg(key).arg(delta).query_async(&mut self.conn.clone()).await.map_err(other)
+        redis::cmd("INCRBY")
+            .arg(key)
+            .arg(delta)
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(other)
     }
 
-    async fn compare_and_swap(&self, key: &str, expected: Option<&[u8]>, new: &[u8]) -> Result<bool, KvError> {
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: &[u8],
+    ) -> Result<bool, KvError> {
         let swapped: i64 = self
             .compare_and_swap
             .key(key)
@@ -292,8 +332,11 @@ impl RedisKv {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let values: Vec<Option<Vec<u8>>> =
-            redis::cmd("MGET").arg(&keys).query_async(&mut self.conn.clone()).await.map_err(other)?;
+        let values: Vec<Option<Vec<u8>>> = redis::cmd("MGET")
+            .arg(&keys)
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(other)?;
         Ok(keys.into_iter().zip(values).collect())
     }
 
@@ -312,8 +355,11 @@ impl RedisKv {
         if keys.is_empty() {
             return Ok(());
         }
-        let _deleted: i64 =
-            redis::cmd("DEL").arg(keys).query_async(&mut self.conn.clone()).await.map_err(other)?;
+        let _deleted: i64 = redis::cmd("DEL")
+            .arg(keys)
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(other)?;
         Ok(())
     }
 }

@@ -42,7 +42,10 @@ const MAX_CONCURRENT_INSTANCES: u32 = 256;
 const KEEP_RESIDENT: usize = 1024 * 1024;
 
 #[derive(Parser, Debug)]
-#[command(version, about = "Local Spin-compatible host for the credit report components")]
+#[command(
+    version,
+    about = "Local Spin-compatible host for the credit report components"
+)]
 struct Cli {
     /// The Spin manifest (v2); component sources are relative to its directory.
     #[arg(long, default_value = "spin.toml")]
@@ -72,7 +75,9 @@ struct Cli {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(run(cli))
 }
 
@@ -85,31 +90,58 @@ async fn run(cli: Cli) -> Result<()> {
     let engine = engine(memory_bytes)?;
     let mut linker = Linker::<RequestState>::new(&engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from)?;
-    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(anyhow::Error::from)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
+        .map_err(anyhow::Error::from)?;
     spin_api::add_to_linker(&mut linker).map_err(anyhow::Error::from)?;
 
-    let cache_dir = cli.cache_dir.clone().unwrap_or_else(|| std::env::temp_dir().join("credit-host-cache"));
+    let cache_dir = cli
+        .cache_dir
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join("credit-host-cache"));
     let mut components = Vec::new();
     for c in &app_config.components {
         let mut stores = HashMap::new();
         for label in &c.key_value_stores {
             let backend = backends.get(label).with_context(|| {
-                format!("component {}: key-value store {label:?} is not configured (runtime config)", c.id)
+                format!(
+                    "component {}: key-value store {label:?} is not configured (runtime config)",
+                    c.id
+                )
             })?;
             stores.insert(label.clone(), backend.clone());
         }
-        let component = compile(&engine, &c.source, &cache_dir).with_context(|| format!("component {}", c.id))?;
+        let component = compile(&engine, &c.source, &cache_dir)
+            .with_context(|| format!("component {}", c.id))?;
         let pre = linker
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)
-            .with_context(|| format!("component {}: it imports something this host does not provide", c.id))?;
+            .with_context(|| {
+                format!(
+                    "component {}: it imports something this host does not provide",
+                    c.id
+                )
+            })?;
         let pre = ProxyPre::new(pre)
             .map_err(anyhow::Error::from)
-            .with_context(|| format!("component {}: not a wasi:http/incoming-handler component", c.id))?;
-        let scope = Arc::new(ComponentScope { stores, variables: c.variables.clone() });
-        components.push(LoadedComponent { id: c.id.clone(), pre, scope });
+            .with_context(|| {
+                format!(
+                    "component {}: not a wasi:http/incoming-handler component",
+                    c.id
+                )
+            })?;
+        let scope = Arc::new(ComponentScope {
+            stores,
+            variables: c.variables.clone(),
+        });
+        components.push(LoadedComponent {
+            id: c.id.clone(),
+            pre,
+            scope,
+        });
     }
-    let router = router::Router::build(&app_config.routes, |id| components.iter().position(|c| c.id == id))?;
+    let router = router::Router::build(&app_config.routes, |id| {
+        components.iter().position(|c| c.id == id)
+    })?;
 
     let ticker = engine.weak();
     std::thread::spawn(move || {
@@ -158,7 +190,10 @@ fn compile(engine: &Engine, source: &Path, cache_dir: &Path) -> Result<Component
     let wasm = std::fs::read(source).with_context(|| format!("reading {}", source.display()))?;
     let mut compat = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut compat);
-    let digest = Sha256::new().chain_update(&wasm).chain_update(compat.finish().to_le_bytes()).finalize();
+    let digest = Sha256::new()
+        .chain_update(&wasm)
+        .chain_update(compat.finish().to_le_bytes())
+        .finalize();
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     let cached = cache_dir.join(format!("{hex}.cwasm"));
     if cached.exists() {
@@ -182,7 +217,10 @@ fn compile(engine: &Engine, source: &Path, cache_dir: &Path) -> Result<Component
 }
 
 /// One backend per store label; labels sharing a SQLite file share its connection.
-async fn open_backends(runtime_config: Option<&Path>, state_dir: &Path) -> Result<HashMap<String, Arc<Backend>>> {
+async fn open_backends(
+    runtime_config: Option<&Path>,
+    state_dir: &Path,
+) -> Result<HashMap<String, Arc<Backend>>> {
     let mut by_location: HashMap<StoreBackend, Arc<Backend>> = HashMap::new();
     let mut backends = HashMap::new();
     for (label, location) in manifest::load_stores(runtime_config, state_dir)? {
@@ -203,11 +241,16 @@ async fn open_backends(runtime_config: Option<&Path>, state_dir: &Path) -> Resul
 }
 
 async fn serve(app: Arc<server::App>, listen: SocketAddr) -> Result<()> {
-    let listener = TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
     let local = listener.local_addr()?;
     let graceful = GracefulShutdown::new();
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    eprintln!("credit-host: {} components, listening on http://{local}", app.components.len());
+    eprintln!(
+        "credit-host: {} components, listening on http://{local}",
+        app.components.len()
+    );
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -231,7 +274,10 @@ async fn serve(app: Arc<server::App>, listen: SocketAddr) -> Result<()> {
     }
     eprintln!("credit-host: shutting down");
     drop(listener);
-    if tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(5), graceful.shutdown())
+        .await
+        .is_err()
+    {
         eprintln!("credit-host: requests still running after 5 s, stopping anyway");
     }
     Ok(())

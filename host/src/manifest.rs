@@ -77,8 +77,8 @@ pub struct App {
 
 /// Loads the manifest, resolving variables against `env` (the process environment in production).
 pub fn load(path: &Path, env: &HashMap<String, String>) -> Result<App> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading manifest {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading manifest {}", path.display()))?;
     let raw: RawManifest =
         toml::from_str(&text).with_context(|| format!("parsing manifest {}", path.display()))?;
     if raw.spin_manifest_version != 2 {
@@ -108,13 +108,22 @@ pub fn load(path: &Path, env: &HashMap<String, String>) -> Result<App> {
     let mut routes = Vec::new();
     for t in raw.trigger.http {
         if !raw.component.contains_key(&t.component) {
-            bail!("trigger route refers to unknown component {:?}", t.component);
+            bail!(
+                "trigger route refers to unknown component {:?}",
+                t.component
+            );
         }
         match t.route {
-            RawRoute::Path(route) => routes.push(HttpRoute { route, component: t.component }),
+            RawRoute::Path(route) => routes.push(HttpRoute {
+                route,
+                component: t.component,
+            }),
             RawRoute::Private { private: true } => {}
             RawRoute::Private { private: false } => {
-                bail!("component {}: route must be a string or {{ private = true }}", t.component)
+                bail!(
+                    "component {}: route must be a string or {{ private = true }}",
+                    t.component
+                )
             }
         }
     }
@@ -137,7 +146,10 @@ fn resolve_app_variables(
             Some(value) => {
                 resolved.insert(name.clone(), value.clone());
             }
-            None => missing.push(format!("{name} (set SPIN_VARIABLE_{})", name.to_ascii_uppercase())),
+            None => missing.push(format!(
+                "{name} (set SPIN_VARIABLE_{})",
+                name.to_ascii_uppercase()
+            )),
         }
     }
     if !missing.is_empty() {
@@ -152,7 +164,9 @@ pub fn validate_variable_name(name: &str) -> Result<()> {
     let valid = chars.next().is_some_and(|c| c.is_ascii_lowercase())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if !valid {
-        bail!("invalid variable name {name:?}: use lowercase letters, digits and '_', starting with a letter");
+        bail!(
+            "invalid variable name {name:?}: use lowercase letters, digits and '_', starting with a letter"
+        );
     }
     Ok(())
 }
@@ -164,7 +178,9 @@ fn expand_template(template: &str, vars: &HashMap<String, String>) -> Result<Str
     while let Some(start) = rest.find("{{") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
-        let end = after.find("}}").with_context(|| format!("unclosed '{{{{' in {template:?}"))?;
+        let end = after
+            .find("}}")
+            .with_context(|| format!("unclosed '{{{{' in {template:?}"))?;
         let name = after[..end].trim();
         let value = vars
             .get(name)
@@ -203,14 +219,17 @@ pub fn load_stores(
     state_dir: &Path,
 ) -> Result<HashMap<String, StoreBackend>> {
     let default_db = state_dir.join("sqlite_key_value.db");
-    let mut stores = HashMap::from([("default".to_owned(), StoreBackend::Sqlite(default_db.clone()))]);
+    let mut stores = HashMap::from([(
+        "default".to_owned(),
+        StoreBackend::Sqlite(default_db.clone()),
+    )]);
     let Some(path) = runtime_config else {
         return Ok(stores);
     };
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading runtime config {}", path.display()))?;
-    let raw: RawRuntimeConfig =
-        toml::from_str(&text).with_context(|| format!("parsing runtime config {}", path.display()))?;
+    let raw: RawRuntimeConfig = toml::from_str(&text)
+        .with_context(|| format!("parsing runtime config {}", path.display()))?;
     let base = path.parent().unwrap_or(Path::new("."));
     for (label, store) in raw.key_value_store {
         let backend = match store {

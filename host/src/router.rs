@@ -29,18 +29,32 @@ pub struct RouteMatch<'a> {
 
 impl Router {
     /// `component_index` maps a component id to its index.
-    pub fn build(routes: &[HttpRoute], component_index: impl Fn(&str) -> Option<usize>) -> Result<Self> {
+    pub fn build(
+        routes: &[HttpRoute],
+        component_index: impl Fn(&str) -> Option<usize>,
+    ) -> Result<Self> {
         let mut inner = routefinder::Router::new();
         for r in routes {
-            let component = component_index(&r.component)
-                .ok_or_else(|| anyhow!("route {} refers to unknown component {}", r.route, r.component))?;
+            let component = component_index(&r.component).ok_or_else(|| {
+                anyhow!(
+                    "route {} refers to unknown component {}",
+                    r.route,
+                    r.component
+                )
+            })?;
             let normalized = normalize(&r.route);
             let spec = match normalized.strip_suffix("/...") {
                 Some(prefix) => format!("{prefix}/*"),
                 None => normalized,
             };
             inner
-                .add(spec.as_str(), Handler { component, raw_route: r.route.clone() })
+                .add(
+                    spec.as_str(),
+                    Handler {
+                        component,
+                        raw_route: r.route.clone(),
+                    },
+                )
                 .map_err(|e| anyhow!("invalid route {}: {e}", r.route))?;
         }
         Ok(Self { inner })
@@ -61,7 +75,10 @@ impl Router {
         Some(RouteMatch {
             component: handler.component,
             raw_route: &handler.raw_route,
-            params: captures.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
+            params: captures
+                .iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
             path_info,
         })
     }
@@ -69,7 +86,11 @@ impl Router {
 
 /// Absolute, without one trailing slash (as Spin sanitizes routes).
 fn normalize(route: &str) -> String {
-    let absolute = if route.starts_with('/') { route.to_owned() } else { format!("/{route}") };
+    let absolute = if route.starts_with('/') {
+        route.to_owned()
+    } else {
+        format!("/{route}")
+    };
     match absolute.strip_suffix('/') {
         Some(stripped) => stripped.to_owned(),
         None => absolute,
@@ -78,20 +99,41 @@ fn normalize(route: &str) -> String {
 
 impl RouteMatch<'_> {
     /// Spin's request headers for this match, lowercase names.
-    pub fn spin_headers(&self, scheme: &str, host: &str, path_and_query: &str, client: SocketAddr) -> Vec<(String, String)> {
-        let component_route = self.raw_route.strip_suffix("/...").unwrap_or(self.raw_route);
+    pub fn spin_headers(
+        &self,
+        scheme: &str,
+        host: &str,
+        path_and_query: &str,
+        client: SocketAddr,
+    ) -> Vec<(String, String)> {
+        let component_route = self
+            .raw_route
+            .strip_suffix("/...")
+            .unwrap_or(self.raw_route);
         let mut headers = vec![
             ("spin-path-info".to_owned(), self.path_info.clone()),
-            ("spin-full-url".to_owned(), format!("{scheme}://{host}{path_and_query}")),
+            (
+                "spin-full-url".to_owned(),
+                format!("{scheme}://{host}{path_and_query}"),
+            ),
             ("spin-matched-route".to_owned(), self.raw_route.to_owned()),
             ("spin-base-path".to_owned(), "/".to_owned()),
-            ("spin-raw-component-route".to_owned(), self.raw_route.to_owned()),
-            ("spin-component-route".to_owned(), component_route.to_owned()),
+            (
+                "spin-raw-component-route".to_owned(),
+                self.raw_route.to_owned(),
+            ),
+            (
+                "spin-component-route".to_owned(),
+                component_route.to_owned(),
+            ),
             ("spin-client-addr".to_owned(), client.to_string()),
         ];
         for (name, value) in &self.params {
             // Spin derives the header from SPIN_PATH_MATCH_<NAME>: `_` becomes `-`.
-            let header = format!("spin-path-match-{}", name.to_ascii_lowercase().replace('_', "-"));
+            let header = format!(
+                "spin-path-match-{}",
+                name.to_ascii_lowercase().replace('_', "-")
+            );
             headers.push((header, value.clone()));
         }
         headers
@@ -105,7 +147,10 @@ mod tests {
     fn router(routes: &[(&str, usize)]) -> Router {
         let routes: Vec<HttpRoute> = routes
             .iter()
-            .map(|(r, c)| HttpRoute { route: (*r).to_owned(), component: c.to_string() })
+            .map(|(r, c)| HttpRoute {
+                route: (*r).to_owned(),
+                component: c.to_string(),
+            })
             .collect();
         Router::build(&routes, |id| id.parse().ok()).unwrap()
     }
@@ -137,7 +182,12 @@ mod tests {
     fn headers_follow_spin() {
         let r = router(&[("/foo/:user_id/...", 0)]);
         let m = r.route("/foo/42/bar/").unwrap();
-        let h = m.spin_headers("http", "h:1", "/foo/42/bar/?q=1", "127.0.0.1:9".parse().unwrap());
+        let h = m.spin_headers(
+            "http",
+            "h:1",
+            "/foo/42/bar/?q=1",
+            "127.0.0.1:9".parse().unwrap(),
+        );
         let get = |n: &str| h.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
         assert_eq!(get("spin-path-info"), Some("/bar/"));
         assert_eq!(get("spin-full-url"), Some("http://h:1/foo/42/bar/?q=1"));

@@ -76,17 +76,35 @@ impl App {
             };
         };
         let component = &self.components[route.component];
-        let outcome = |response, note: Option<String>| Outcome { component: component.id.clone(), response, note };
+        let outcome = |response, note: Option<String>| Outcome {
+            component: component.id.clone(),
+            response,
+            note,
+        };
 
         let (mut parts, body) = req.into_parts();
-        let body = match Limited::new(body, self.limits.max_body_bytes).collect().await {
+        let body = match Limited::new(body, self.limits.max_body_bytes)
+            .collect()
+            .await
+        {
             Ok(collected) => collected.to_bytes(),
             Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-                let response = problem(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "请求体过大");
-                return outcome(response, Some(format!("body over {} bytes", self.limits.max_body_bytes)));
+                let response = problem(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "PAYLOAD_TOO_LARGE",
+                    "请求体过大",
+                );
+                return outcome(
+                    response,
+                    Some(format!("body over {} bytes", self.limits.max_body_bytes)),
+                );
             }
             Err(e) => {
-                let response = problem(StatusCode::BAD_REQUEST, "BAD_REQUEST_BODY", "请求体读取失败");
+                let response = problem(
+                    StatusCode::BAD_REQUEST,
+                    "BAD_REQUEST_BODY",
+                    "请求体读取失败",
+                );
                 return outcome(response, Some(format!("reading body: {e}")));
             }
         };
@@ -98,31 +116,55 @@ impl App {
             .unwrap_or("localhost")
             .to_owned();
         if !parts.headers.contains_key(http::header::HOST) {
-            parts.headers.insert(http::header::HOST, HeaderValue::from_static("localhost"));
+            parts
+                .headers
+                .insert(http::header::HOST, HeaderValue::from_static("localhost"));
         }
-        let path_and_query = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let path_and_query = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
         for (name, value) in route.spin_headers("http", &host, path_and_query, client) {
-            if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            if let (Ok(name), Ok(value)) =
+                (HeaderName::try_from(name), HeaderValue::try_from(value))
+            {
                 parts.headers.insert(name, value);
             }
         }
-        let body = Full::new(body).map_err(|never: Infallible| -> wasmtime_wasi_http::Error { match never {} });
+        let body = Full::new(body)
+            .map_err(|never: Infallible| -> wasmtime_wasi_http::Error { match never {} });
         let req = Request::from_parts(parts, body);
 
         match self.run(component, req).await {
             Ok(response) => outcome(response, None),
             Err(RunError::Deadline) => outcome(
-                problem(StatusCode::INTERNAL_SERVER_ERROR, "DEADLINE_EXCEEDED", "请求处理超时"),
-                Some(format!("stopped after the {} ms deadline", self.limits.deadline.as_millis())),
+                problem(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "DEADLINE_EXCEEDED",
+                    "请求处理超时",
+                ),
+                Some(format!(
+                    "stopped after the {} ms deadline",
+                    self.limits.deadline.as_millis()
+                )),
             ),
             Err(RunError::Failed(e)) => outcome(
-                problem(StatusCode::INTERNAL_SERVER_ERROR, "COMPONENT_FAILED", "服务内部错误"),
+                problem(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "COMPONENT_FAILED",
+                    "服务内部错误",
+                ),
                 Some(format!("{e:#}")),
             ),
         }
     }
 
-    async fn run<B>(&self, component: &LoadedComponent, req: Request<B>) -> Result<Response<HyperOutgoingBody>, RunError>
+    async fn run<B>(
+        &self,
+        component: &LoadedComponent,
+        req: Request<B>,
+    ) -> Result<Response<HyperOutgoingBody>, RunError>
     where
         B: hyper::body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<wasmtime_wasi_http::Error>,
@@ -131,7 +173,9 @@ impl App {
             table: ResourceTable::new(),
             wasi: WasiCtx::builder().inherit_stdout().inherit_stderr().build(),
             http: WasiHttpCtx::new(),
-            limits: StoreLimitsBuilder::new().memory_size(self.limits.memory_bytes).build(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(self.limits.memory_bytes)
+                .build(),
             scope: component.scope.clone(),
         };
         let mut store = Store::new(&self.engine, state);
@@ -151,24 +195,39 @@ impl App {
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let (req, out) = {
             let mut http = store.data_mut().http();
-            let req = http.new_incoming_request(Scheme::Http, req).map_err(RunError::failed)?;
-            let out = http.new_response_outparam(sender).map_err(RunError::failed)?;
+            let req = http
+                .new_incoming_request(Scheme::Http, req)
+                .map_err(RunError::failed)?;
+            let out = http
+                .new_response_outparam(sender)
+                .map_err(RunError::failed)?;
             (req, out)
         };
         let pre = component.pre.clone();
         let task = tokio::task::spawn(async move {
             let proxy = pre.instantiate_async(&mut store).await?;
-            proxy.wasi_http_incoming_handler().call_handle(&mut store, req, out).await
+            proxy
+                .wasi_http_incoming_handler()
+                .call_handle(&mut store, req, out)
+                .await
         });
 
         match receiver.await {
             Ok(Ok(response)) => Ok(response),
-            Ok(Err(code)) => Err(RunError::Failed(anyhow::anyhow!("component answered with error {code:?}"))),
+            Ok(Err(code)) => Err(RunError::Failed(anyhow::anyhow!(
+                "component answered with error {code:?}"
+            ))),
             Err(_) => match task.await {
-                Ok(Ok(())) => Err(RunError::Failed(anyhow::anyhow!("component never set a response"))),
-                Ok(Err(e)) if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) => Err(RunError::Deadline),
+                Ok(Ok(())) => Err(RunError::Failed(anyhow::anyhow!(
+                    "component never set a response"
+                ))),
+                Ok(Err(e)) if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) => {
+                    Err(RunError::Deadline)
+                }
                 Ok(Err(e)) => Err(RunError::failed(e)),
-                Err(join) => Err(RunError::Failed(anyhow::anyhow!("request task failed: {join}"))),
+                Err(join) => Err(RunError::Failed(anyhow::anyhow!(
+                    "request task failed: {join}"
+                ))),
             },
         }
     }
@@ -195,11 +254,14 @@ fn problem(status: StatusCode, code: &str, detail: &str) -> Response<HyperOutgoi
         "detail": detail,
     })
     .to_string();
-    let body = Full::new(Bytes::from(body)).map_err(|never: Infallible| match never {}).boxed_unsync();
+    let body = Full::new(Bytes::from(body))
+        .map_err(|never: Infallible| match never {})
+        .boxed_unsync();
     let mut response = Response::new(body);
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
     response
 }

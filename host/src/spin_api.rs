@@ -71,29 +71,61 @@ impl key_value::HostStore for RequestState {
         Ok(Ok(self.table.push(SpinStore { label, backend })?))
     }
 
-    async fn get(&mut self, this: Resource<SpinStore>, key: String) -> Ret<Option<Vec<u8>>, key_value::Error> {
+    async fn get(
+        &mut self,
+        this: Resource<SpinStore>,
+        key: String,
+    ) -> Ret<Option<Vec<u8>>, key_value::Error> {
         let s = self.table.get(&this)?;
-        Ok(s.backend.get(&s.label, &key).await.map_err(key_value::Error::Other))
+        Ok(s.backend
+            .get(&s.label, &key)
+            .await
+            .map_err(key_value::Error::Other))
     }
 
-    async fn set(&mut self, this: Resource<SpinStore>, key: String, value: Vec<u8>) -> Ret<(), key_value::Error> {
+    async fn set(
+        &mut self,
+        this: Resource<SpinStore>,
+        key: String,
+        value: Vec<u8>,
+    ) -> Ret<(), key_value::Error> {
         let s = self.table.get(&this)?;
-        Ok(s.backend.set(&s.label, &key, &value).await.map_err(key_value::Error::Other))
+        Ok(s.backend
+            .set(&s.label, &key, &value)
+            .await
+            .map_err(key_value::Error::Other))
     }
 
-    async fn delete(&mut self, this: Resource<SpinStore>, key: String) -> Ret<(), key_value::Error> {
+    async fn delete(
+        &mut self,
+        this: Resource<SpinStore>,
+        key: String,
+    ) -> Ret<(), key_value::Error> {
         let s = self.table.get(&this)?;
-        Ok(s.backend.delete(&s.label, &key).await.map_err(key_value::Error::Other))
+        Ok(s.backend
+            .delete(&s.label, &key)
+            .await
+            .map_err(key_value::Error::Other))
     }
 
-    async fn exists(&mut self, this: Resource<SpinStore>, key: String) -> Ret<bool, key_value::Error> {
+    async fn exists(
+        &mut self,
+        this: Resource<SpinStore>,
+        key: String,
+    ) -> Ret<bool, key_value::Error> {
         let s = self.table.get(&this)?;
-        Ok(s.backend.exists(&s.label, &key).await.map_err(key_value::Error::Other))
+        Ok(s.backend
+            .exists(&s.label, &key)
+            .await
+            .map_err(key_value::Error::Other))
     }
 
     async fn get_keys(&mut self, this: Resource<SpinStore>) -> Ret<Vec<String>, key_value::Error> {
         let s = self.table.get(&this)?;
-        Ok(s.backend.keys(&s.label).await.map_err(key_value::Error::Other))
+        Ok(s.backend
+            .keys(&s.label)
+            .await
+            .map_err(key_value::Error::Other))
     }
 
     async fn drop(&mut self, this: Resource<SpinStore>) -> wasmtime::Result<()> {
@@ -107,7 +139,12 @@ impl variables::Host for RequestState {
         if crate::manifest::validate_variable_name(&name).is_err() {
             return Ok(Err(variables::Error::InvalidName(name)));
         }
-        Ok(self.scope.variables.get(&name).cloned().ok_or(variables::Error::Undefined(name)))
+        Ok(self
+            .scope
+            .variables
+            .get(&name)
+            .cloned()
+            .ok_or(variables::Error::Undefined(name)))
     }
 }
 
@@ -121,24 +158,45 @@ impl store::Host for RequestState {
 }
 
 impl store::HostBucket for RequestState {
-    async fn get(&mut self, this: Resource<Bucket>, key: String) -> Ret<Option<Vec<u8>>, store::Error> {
+    async fn get(
+        &mut self,
+        this: Resource<Bucket>,
+        key: String,
+    ) -> Ret<Option<Vec<u8>>, store::Error> {
         let b = self.table.get(&this)?;
-        Ok(b.backend.get(&b.label, &key).await.map_err(store::Error::Other))
+        Ok(b.backend
+            .get(&b.label, &key)
+            .await
+            .map_err(store::Error::Other))
     }
 
-    async fn set(&mut self, this: Resource<Bucket>, key: String, value: Vec<u8>) -> Ret<(), store::Error> {
+    async fn set(
+        &mut self,
+        this: Resource<Bucket>,
+        key: String,
+        value: Vec<u8>,
+    ) -> Ret<(), store::Error> {
         let b = self.table.get(&this)?;
-        Ok(b.backend.set(&b.label, &key, &value).await.map_err(store::Error::Other))
+        Ok(b.backend
+            .set(&b.label, &key, &value)
+            .await
+            .map_err(store::Error::Other))
     }
 
     async fn delete(&mut self, this: Resource<Bucket>, key: String) -> Ret<(), store::Error> {
         let b = self.table.get(&this)?;
-        Ok(b.backend.delete(&b.label, &key).await.map_err(store::Error::Other))
+        Ok(b.backend
+            .delete(&b.label, &key)
+            .await
+            .map_err(store::Error::Other))
     }
 
     async fn exists(&mut self, this: Resource<Bucket>, key: String) -> Ret<bool, store::Error> {
         let b = self.table.get(&this)?;
-        Ok(b.backend.exists(&b.label, &key).await.map_err(store::Error::Other))
+        Ok(b.backend
+            .exists(&b.label, &key)
+            .await
+            .map_err(store::Error::Other))
     }
 
     async fn list_keys(
@@ -148,7 +206,9 @@ impl store::HostBucket for RequestState {
     ) -> Ret<store::KeyResponse, store::Error> {
         // Every key in one page, as Spin does; a cursor is never handed out.
         if cursor.is_some() {
-            return Ok(Err(store::Error::Other("cursors are not supported".to_owned())));
+            return Ok(Err(store::Error::Other(
+                "cursors are not supported".to_owned(),
+            )));
         }
         let b = self.table.get(&this)?;
         Ok(b.backend
@@ -165,14 +225,26 @@ impl store::HostBucket for RequestState {
 }
 
 impl atomics::Host for RequestState {
-    async fn increment(&mut self, bucket: Resource<Bucket>, key: String, delta: i64) -> Ret<i64, store::Error> {
+    async fn increment(
+        &mut self,
+        bucket: Resource<Bucket>,
+        key: String,
+        delta: i64,
+    ) -> Ret<i64, store::Error> {
         let b = self.table.get(&bucket)?;
-        Ok(b.backend.increment(&b.label, &key, delta).await.map_err(store::Error::Other))
+        Ok(b.backend
+            .increment(&b.label, &key, delta)
+            .await
+            .map_err(store::Error::Other))
     }
 
     async fn swap(&mut self, cas: Resource<Cas>, value: Vec<u8>) -> Ret<(), atomics::CasError> {
         let c = self.table.delete(cas)?;
-        match c.backend.compare_and_swap(&c.label, &c.key, c.observed.as_deref(), &value).await {
+        match c
+            .backend
+            .compare_and_swap(&c.label, &c.key, c.observed.as_deref(), &value)
+            .await
+        {
             Ok(true) => Ok(Ok(())),
             Ok(false) => Ok(Err(atomics::CasError::CasFailed(self.table.push(c)?))),
             Err(e) => Ok(Err(atomics::CasError::StoreError(store::Error::Other(e)))),
@@ -181,14 +253,23 @@ impl atomics::Host for RequestState {
 }
 
 impl atomics::HostCas for RequestState {
-    async fn new(&mut self, bucket: Resource<Bucket>, key: String) -> Ret<Resource<Cas>, store::Error> {
+    async fn new(
+        &mut self,
+        bucket: Resource<Bucket>,
+        key: String,
+    ) -> Ret<Resource<Cas>, store::Error> {
         let b = self.table.get(&bucket)?;
         let (label, backend) = (b.label.clone(), b.backend.clone());
         let observed = match backend.get(&label, &key).await {
             Ok(v) => v,
             Err(e) => return Ok(Err(store::Error::Other(e))),
         };
-        Ok(Ok(self.table.push(Cas { label, key, backend, observed })?))
+        Ok(Ok(self.table.push(Cas {
+            label,
+            key,
+            backend,
+            observed,
+        })?))
     }
 
     async fn current(&mut self, this: Resource<Cas>) -> Ret<Option<Vec<u8>>, store::Error> {
@@ -214,17 +295,37 @@ impl batch::Host for RequestState {
         keys: Vec<String>,
     ) -> Ret<Vec<(String, Option<Vec<u8>>)>, store::Error> {
         let b = self.table.get(&bucket)?;
-        Ok(b.backend.get_many(&b.label, keys).await.map_err(store::Error::Other))
+        Ok(b.backend
+            .get_many(&b.label, keys)
+            .await
+            .map_err(store::Error::Other))
     }
 
-    async fn set_many(&mut self, bucket: Resource<Bucket>, key_values: Vec<(String, Vec<u8>)>) -> Ret<(), store::Error> {
+    async fn set_many(
+        &mut self,
+        bucket: Resource<Bucket>,
+        key_values: Vec<(String, Vec<u8>)>,
+    ) -> Ret<(), store::Error> {
         let b = self.table.get(&bucket)?;
-        let entries: Vec<(&str, &[u8])> = key_values.iter().map(|(k, v)| (k.as_str(), v.as_slice())).collect();
-        Ok(b.backend.set_many(&b.label, &entries).await.map_err(store::Error::Other))
+        let entries: Vec<(&str, &[u8])> = key_values
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_slice()))
+            .collect();
+        Ok(b.backend
+            .set_many(&b.label, &entries)
+            .await
+            .map_err(store::Error::Other))
     }
 
-    async fn delete_many(&mut self, bucket: Resource<Bucket>, keys: Vec<String>) -> Ret<(), store::Error> {
+    async fn delete_many(
+        &mut self,
+        bucket: Resource<Bucket>,
+        keys: Vec<String>,
+    ) -> Ret<(), store::Error> {
         let b = self.table.get(&bucket)?;
-        Ok(b.backend.delete_many(&b.label, &keys).await.map_err(store::Error::Other))
+        Ok(b.backend
+            .delete_many(&b.label, &keys)
+            .await
+            .map_err(store::Error::Other))
     }
 }

@@ -27,7 +27,10 @@ const START_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The workspace root (parent of `tests/`).
 pub fn workspace_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
 }
 
 /// The cargo target dir holding the built host and components.
@@ -96,7 +99,10 @@ impl HostOptions {
 
     /// Sets a Spin variable as `SPIN_VARIABLE_<NAME>` does.
     pub fn variable(self, name: &str, value: impl Into<String>) -> Self {
-        self.env(format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase()), value)
+        self.env(
+            format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase()),
+            value,
+        )
     }
 
     pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
@@ -132,7 +138,10 @@ pub struct Reply {
 impl Reply {
     /// The first value of a header (name compared case-insensitively).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// The body as text (lossy UTF-8).
@@ -142,8 +151,13 @@ impl Reply {
 
     /// The body as JSON; panics with the body when it is not JSON.
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("body is not JSON ({e}), status {}: {}", self.status, self.text()))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}), status {}: {}",
+                self.status,
+                self.text()
+            )
+        })
     }
 }
 
@@ -177,7 +191,10 @@ impl TestHost {
     /// Like [`TestHost::start`], but a host that exits before listening gives its output.
     pub fn try_start(options: HostOptions) -> Result<TestHost, String> {
         let scratch = tempfile::tempdir().expect("creating a temporary folder");
-        let state_dir = options.state_dir.clone().unwrap_or_else(|| scratch.path().join("state"));
+        let state_dir = options
+            .state_dir
+            .clone()
+            .unwrap_or_else(|| scratch.path().join("state"));
         let resolved_manifest = scratch.path().join("spin.toml");
         resolve_manifest(&options.manifest, &resolved_manifest);
         let agent = ureq::Agent::config_builder()
@@ -217,7 +234,12 @@ impl TestHost {
                 .arg(format!("127.0.0.1:{}", self.port))
                 .arg("--state-dir")
                 .arg(&self.state_dir)
-                .envs(self.options.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                .envs(
+                    self.options
+                        .env
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str())),
+                )
                 .stdin(Stdio::null())
                 .stdout(Stdio::inherit())
                 .stderr(Stdio::piped());
@@ -225,12 +247,15 @@ impl TestHost {
                 cmd.arg("--runtime-config-file").arg(rc);
             }
             if let Some(deadline) = self.options.deadline {
-                cmd.arg("--deadline-ms").arg(deadline.as_millis().to_string());
+                cmd.arg("--deadline-ms")
+                    .arg(deadline.as_millis().to_string());
             }
             if let Some(bytes) = self.options.max_body_bytes {
                 cmd.arg("--max-body-bytes").arg(bytes.to_string());
             }
-            let mut child = cmd.spawn().unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()));
+            let mut child = cmd
+                .spawn()
+                .unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()));
             let output: Arc<(Mutex<Output>, Condvar)> = Arc::default();
             let stderr = child.stderr.take().expect("stderr is piped");
             let sink = output.clone();
@@ -271,9 +296,9 @@ impl TestHost {
             if out.exited {
                 return Err(out.text.clone());
             }
-            let left = START_TIMEOUT.checked_sub(started.elapsed()).ok_or_else(|| {
-                format!("not listening after {:?}:\n{}", START_TIMEOUT, out.text)
-            })?;
+            let left = START_TIMEOUT
+                .checked_sub(started.elapsed())
+                .ok_or_else(|| format!("not listening after {:?}:\n{}", START_TIMEOUT, out.text))?;
             out = ready.wait_timeout(out, left).unwrap().0;
         }
         Ok(())
@@ -289,8 +314,13 @@ impl TestHost {
     }
 
     fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else { return };
-        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = child.try_wait() {
@@ -326,7 +356,12 @@ impl TestHost {
 
     /// GET with a bearer token.
     pub fn get_auth(&self, path: &str, bearer: &str) -> Reply {
-        self.request("GET", path, &[("authorization", &format!("Bearer {bearer}"))], &[])
+        self.request(
+            "GET",
+            path,
+            &[("authorization", &format!("Bearer {bearer}"))],
+            &[],
+        )
     }
 
     pub fn post_json(&self, path: &str, json: &serde_json::Value, bearer: Option<&str>) -> Reply {
@@ -349,11 +384,18 @@ impl TestHost {
 
     pub fn delete(&self, path: &str, bearer: Option<&str>) -> Reply {
         let auth = bearer.map(|b| format!("Bearer {b}"));
-        let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("authorization", a.as_str())).collect();
+        let headers: Vec<(&str, &str)> =
+            auth.iter().map(|a| ("authorization", a.as_str())).collect();
         self.request("DELETE", path, &headers, &[])
     }
 
-    fn send_json(&self, method: &str, path: &str, json: &serde_json::Value, bearer: Option<&str>) -> Reply {
+    fn send_json(
+        &self,
+        method: &str,
+        path: &str,
+        json: &serde_json::Value,
+        bearer: Option<&str>,
+    ) -> Reply {
         let auth = bearer.map(|b| format!("Bearer {b}"));
         let mut headers = vec![("content-type", "application/json")];
         headers.extend(auth.iter().map(|a| ("authorization", a.as_str())));
@@ -361,7 +403,13 @@ impl TestHost {
     }
 
     /// Any request. Panics on transport errors (not on HTTP error statuses).
-    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Reply {
         let mut builder = http::Request::builder().method(method).uri(self.url(path));
         for (name, value) in headers {
             builder = builder.header(*name, *value);
@@ -375,7 +423,12 @@ impl TestHost {
         let headers = response
             .headers()
             .iter()
-            .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let body = response
             .body_mut()
@@ -383,7 +436,11 @@ impl TestHost {
             .limit(64 * 1024 * 1024)
             .read_to_vec()
             .unwrap_or_else(|e| panic!("{method} {path}: reading body: {e}"));
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 }
 
@@ -394,19 +451,28 @@ impl Drop for TestHost {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("binding a free port").port()
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("binding a free port")
+        .port()
 }
 
 /// Writes `manifest` to `out` with every component source made absolute; sources under a
 /// `target/` folder are redirected to [`target_dir`].
 fn resolve_manifest(manifest: &Path, out: &Path) {
-    let text = std::fs::read_to_string(manifest).unwrap_or_else(|e| panic!("reading {}: {e}", manifest.display()));
-    let mut doc: toml::Table = toml::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", manifest.display()));
+    let text = std::fs::read_to_string(manifest)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", manifest.display()));
+    let mut doc: toml::Table =
+        toml::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", manifest.display()));
     let base = manifest.parent().expect("manifest has a folder");
     if let Some(components) = doc.get_mut("component").and_then(|c| c.as_table_mut()) {
         for (_, component) in components.iter_mut() {
-            let Some(source) = component.get_mut("source") else { continue };
-            let Some(path) = source.as_str() else { continue };
+            let Some(source) = component.get_mut("source") else {
+                continue;
+            };
+            let Some(path) = source.as_str() else {
+                continue;
+            };
             let resolved = match path.split_once("target/") {
                 Some((_, inside)) => target_dir().join(inside),
                 None => base.join(path),
@@ -414,7 +480,8 @@ fn resolve_manifest(manifest: &Path, out: &Path) {
             *source = toml::Value::String(resolved.to_string_lossy().into_owned());
         }
     }
-    std::fs::write(out, toml::to_string(&doc).expect("manifest serializes")).expect("writing resolved manifest");
+    std::fs::write(out, toml::to_string(&doc).expect("manifest serializes"))
+        .expect("writing resolved manifest");
 }
 
 /// A `redis-server` on a free port for the duration of a test, without persistence.
@@ -442,7 +509,10 @@ impl RedisServer {
         let server = RedisServer { child, port, dir };
         let started = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(10), "redis-server did not listen on port {port}");
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "redis-server did not listen on port {port}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         server
@@ -455,7 +525,10 @@ impl RedisServer {
     /// A Spin runtime-config file putting the `default` store in this server.
     pub fn runtime_config(&self) -> PathBuf {
         let path = self.dir.path().join("runtime-config.toml");
-        let text = format!("[key_value_store.default]\ntype = \"redis\"\nurl = \"{}\"\n", self.url());
+        let text = format!(
+            "[key_value_store.default]\ntype = \"redis\"\nurl = \"{}\"\n",
+            self.url()
+        );
         std::fs::write(&path, text).expect("writing runtime config");
         path
     }

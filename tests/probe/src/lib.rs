@@ -23,13 +23,21 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
         "kv-set" => Store::open_default()
             .and_then(|s| s.set(&param("key"), req.body()))
             .map(|()| json!({ "ok": true })),
-        "kv-get" => Store::open_default().and_then(|s| s.get(&param("key"))).map(|v| match v {
-            Some(bytes) => json!({ "value": String::from_utf8_lossy(&bytes) }),
-            None => json!({ "value": null }),
-        }),
-        "kv-delete" => Store::open_default().and_then(|s| s.delete(&param("key"))).map(|()| json!({ "ok": true })),
-        "kv-exists" => Store::open_default().and_then(|s| s.exists(&param("key"))).map(|e| json!({ "exists": e })),
-        "kv-keys" => Store::open_default().and_then(|s| s.get_keys()).map(|k| json!({ "keys": k })),
+        "kv-get" => Store::open_default()
+            .and_then(|s| s.get(&param("key")))
+            .map(|v| match v {
+                Some(bytes) => json!({ "value": String::from_utf8_lossy(&bytes) }),
+                None => json!({ "value": null }),
+            }),
+        "kv-delete" => Store::open_default()
+            .and_then(|s| s.delete(&param("key")))
+            .map(|()| json!({ "ok": true })),
+        "kv-exists" => Store::open_default()
+            .and_then(|s| s.exists(&param("key")))
+            .map(|e| json!({ "exists": e })),
+        "kv-keys" => Store::open_default()
+            .and_then(|s| s.get_keys())
+            .map(|k| json!({ "keys": k })),
         "incr" => return wasi_increment(&param("key"), param("delta").parse().unwrap_or(1)),
         "cas-incr" => return cas_increment(&param("key")),
         "batch" => return batch_roundtrip(&param("keys")),
@@ -41,7 +49,12 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
         "loop" => spin_forever(),
         "alloc" => Ok(allocate_mib(param("mib").parse().unwrap_or(0))),
         "body" => Ok(json!({ "len": req.body().len() })),
-        other => return Ok(reply(400, json!({ "error": format!("unknown op {other:?}") }))),
+        other => {
+            return Ok(reply(
+                400,
+                json!({ "error": format!("unknown op {other:?}") }),
+            ));
+        }
     };
     Ok(match answer {
         Ok(body) => reply(200, body),
@@ -95,7 +108,9 @@ fn cas_increment(key: &str) -> anyhow::Result<Response> {
     for attempt in 1..=1000 {
         let current = cas.current().map_err(|e| anyhow::anyhow!("{e:?}"))?;
         let n = match current {
-            Some(bytes) => serde_json::from_slice::<Value>(&bytes)?["n"].as_i64().unwrap_or(0),
+            Some(bytes) => serde_json::from_slice::<Value>(&bytes)?["n"]
+                .as_i64()
+                .unwrap_or(0),
             None => 0,
         };
         let next = json!({ "n": n + 1 }).to_string();
@@ -112,20 +127,36 @@ fn cas_increment(key: &str) -> anyhow::Result<Response> {
 fn batch_roundtrip(keys: &str) -> anyhow::Result<Response> {
     let err = |e: wasi_store::Error| anyhow::anyhow!("{e:?}");
     let bucket = wasi_store::open("default").map_err(err)?;
-    let keys: Vec<String> = keys.split(',').filter(|k| !k.is_empty()).map(str::to_owned).collect();
-    let entries: Vec<(String, Vec<u8>)> = keys.iter().map(|k| (k.clone(), format!("v-{k}").into_bytes())).collect();
+    let keys: Vec<String> = keys
+        .split(',')
+        .filter(|k| !k.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let entries: Vec<(String, Vec<u8>)> = keys
+        .iter()
+        .map(|k| (k.clone(), format!("v-{k}").into_bytes()))
+        .collect();
     batch::set_many(&bucket, &entries).map_err(err)?;
     let as_json = |found: Vec<(String, Option<Vec<u8>>)>| -> Value {
         found
             .into_iter()
-            .map(|(k, v)| (k, v.map(|b| Value::from(String::from_utf8_lossy(&b).into_owned())).unwrap_or(Value::Null)))
+            .map(|(k, v)| {
+                (
+                    k,
+                    v.map(|b| Value::from(String::from_utf8_lossy(&b).into_owned()))
+                        .unwrap_or(Value::Null),
+                )
+            })
             .collect::<serde_json::Map<_, _>>()
             .into()
     };
     let after_set = as_json(batch::get_many(&bucket, &keys).map_err(err)?);
     batch::delete_many(&bucket, &keys).map_err(err)?;
     let after_delete = as_json(batch::get_many(&bucket, &keys).map_err(err)?);
-    Ok(reply(200, json!({ "after_set": after_set, "after_delete": after_delete })))
+    Ok(reply(
+        200,
+        json!({ "after_set": after_set, "after_delete": after_delete }),
+    ))
 }
 
 /// Opens `label` through both key-value interfaces and reports each outcome.
