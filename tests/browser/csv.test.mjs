@@ -38,6 +38,13 @@ test('domain and kind columns override the defaults; unknown columns are reporte
   assert.deepEqual(ignored, ['颜色']);
 });
 
+test('penalties without a procedure column take the chosen procedure; lists and explicit ones do not', () => {
+  const defaults = { domain: 'tax', kind: 'penalty', procedure: 'general' };
+  const { items } = csvToRecords('文书号,类型,处罚程序\nA,,\nB,经营异常名录,\nC,,简易程序\n', defaults);
+  assert.deepEqual(items.map((i) => i.record.procedure), ['general', undefined, 'simplified']);
+  assert.equal(textToRecords('[{"document_no":"A"}]', defaults).items[0].record.procedure, 'general');
+});
+
 test('JSON arrays and NDJSON are recognised', () => {
   assert.equal(textToRecords('[{"document_no":"A"},{"document_no":"B"}]', { kind: 'penalty' }).items[1].record.kind, 'penalty');
   const nd = textToRecords('{"document_no":"A"}\n\n{"document_no":"B"}\n', {});

@@ -2,15 +2,21 @@
 import { api, catalog, dateTime, el, facts, getToken, isValidUscc, notice, problemNotice, saveBlob, setupSignIn, show } from './common.js';
 
 const KIND_NAMES = { penalty: '行政处罚', dishonest_list: '严重失信主体名单', abnormal_list: '经营异常名录' };
-const DISPUTE_STATUS_NAMES = { open: '处理中', pending: '待受理', accepted: '已受理', upheld: '异议成立', granted: '已修复',
-  rejected: '未通过', dismissed: '不予受理', closed: '已办结' };
 const SEVERITY_NAMES = { minor: '轻微', general: '一般', serious: '严重' };
+const PROCEDURE_NAMES = { general: '普通程序', simplified: '简易程序' };
+const RECORD_STATUS_NAMES = { active: '有效', under_objection: '异议处理中', repaired: '已修复', withdrawn: '已撤销' };
+/** 行政处罚法 第九条: the service answers the codes. */
+const PENALTY_CATEGORY_NAMES = { warning: '警告', public_criticism: '通报批评', fine: '罚款', confiscate_illegal_gains: '没收违法所得',
+  confiscate_illegal_property: '没收非法财物', suspend_license: '暂扣许可证件', lower_qualification: '降低资质等级',
+  revoke_license: '吊销许可证件', restrict_business: '限制开展生产经营活动', suspend_production: '责令停产停业',
+  order_closure: '责令关闭', restrict_employment: '限制从业', administrative_detention: '行政拘留', other: '其他' };
 
 /** Record fields worth showing to the applicant, in reading order. */
 const RECORD_FIELDS = [
   ['document_no', '文书号'], ['kind', '类型'], ['violation_type', '违法行为类型'], ['facts', '违法事实'],
   ['legal_basis', '处罚依据'], ['penalty_categories', '处罚类别'], ['penalty_content', '处罚内容'],
-  ['fine_wan_yuan', '罚款金额（万元）'], ['confiscated_wan_yuan', '没收金额（万元）'], ['decided_on', '处罚决定日期'],
+  ['fine_wan_yuan', '罚款金额（万元）'], ['confiscated_wan_yuan', '没收金额（万元）'], ['license_action', '暂扣或吊销证照'],
+  ['decided_on', '处罚决定日期'], ['penalty_valid_until', '处罚有效期'], ['procedure', '处罚程序'],
   ['severity', '严重程度'], ['publicity_until', '公示截止期'], ['list_name', '名单名称'], ['reason', '列入原因'],
   ['basis', '认定依据'], ['listed_on', '列入日期'], ['removed_on', '移出日期'], ['authority', '处罚/认定机关'],
   ['source_unit', '数据来源单位'], ['status', '状态'], ['note', '备注'],
@@ -54,14 +60,15 @@ async function loadCatalog() {
 }
 
 function domainHeading(finding) {
-  const d = finding.domain;
-  if (d && typeof d === 'object') return d.name || d.code;
-  return finding.domain_name || finding.name || d || '未分类';
+  return [finding.name || finding.domain || '未分类', finding.unit && `责任单位：${finding.unit}`].filter(Boolean).join('　');
 }
 
 function fieldValue(key, value) {
   if (key === 'kind') return KIND_NAMES[value] || value;
   if (key === 'severity') return SEVERITY_NAMES[value] || value;
+  if (key === 'procedure') return PROCEDURE_NAMES[value] || value;
+  if (key === 'status') return RECORD_STATUS_NAMES[value] || value;
+  if (key === 'penalty_categories' && Array.isArray(value)) return value.map((c) => PENALTY_CATEGORY_NAMES[c] || c).join('、');
   if (Array.isArray(value)) return value.join('、');
   if (typeof value === 'boolean') return value ? '是' : '否';
   if (value && typeof value === 'object') return JSON.stringify(value);
@@ -69,11 +76,12 @@ function fieldValue(key, value) {
 }
 
 function renderRecord(record) {
-  const id = record.id ?? record.record_id;
+  const { id } = record;
   const title = record.violation_type || record.list_name || KIND_NAMES[record.kind] || '记录';
   const card = el('article', { class: 'record', 'aria-label': `${title} ${record.document_no || ''}` },
     el('strong', {}, title),
-    facts(RECORD_FIELDS.filter(([k]) => k !== 'violation_type').map(([k, label]) => [label, fieldValue(k, record[k])])));
+    facts(RECORD_FIELDS.filter(([k]) => k !== 'violation_type')
+      .map(([k, label]) => [label, k === 'status' ? record.status_label || fieldValue(k, record[k]) : fieldValue(k, record[k])])));
   const status = el('div', { 'aria-live': 'polite' });
   if (id !== undefined && id !== null) {
     card.append(el('div', { class: 'actions' },
@@ -87,7 +95,7 @@ function renderRecord(record) {
 function renderFindings(findings) {
   const sections = [];
   for (const finding of Array.isArray(findings) ? findings : []) {
-    const records = finding.records || finding.items || [];
+    const records = finding.records || [];
     if (!records.length) continue;
     sections.push(el('section', { class: 'domain-findings' },
       el('h3', {}, `${domainHeading(finding)}（${records.length} 条）`), ...records.map(renderRecord)));
@@ -108,7 +116,7 @@ async function downloadPdf(reportNo, status, button) {
 
 function renderReport(report) {
   const area = document.getElementById('report');
-  const count = (report.findings || []).reduce((n, f) => n + (f.records || f.items || []).length, 0);
+  const count = report.record_count ?? (report.findings || []).reduce((n, f) => n + (f.records || []).length, 0);
   const summary = el('section', { class: 'card', 'aria-labelledby': 'report-title' },
     el('h2', { id: 'report-title' }, '报告已出具'),
     facts([
@@ -163,7 +171,8 @@ async function sendDispute(event) {
   button.disabled = false;
   if (!answer.ok) return show(out, problemNotice(answer.problem));
   const data = answer.data && typeof answer.data === 'object' ? answer.data : {};
-  const text = `${objection ? '异议' : '信用修复申请'}已提交${data.id ? `，编号 ${data.id}` : ''}${data.status ? `，状态：${DISPUTE_STATUS_NAMES[data.status] || data.status}` : ''}${data.message ? `。${data.message}` : '。'}`;
+  const due = objection && data.accept_by ? `，责任单位应于 ${dateTime(data.accept_by)} 前受理` : '';
+  const text = `${objection ? '异议' : '信用修复申请'}已提交${data.no ? `，编号 ${data.no}` : ''}${data.status_label ? `，状态：${data.status_label}` : ''}${due}。`;
   show(dispute.status, notice('success', text));
   document.getElementById('dispute-dialog').close();
 }

@@ -85,7 +85,7 @@ const FIELD_NAMES = new Set(Object.values(COLUMNS).concat(['id']));
 
 const VALUE_CODES = {
   kind: { 行政处罚: 'penalty', 严重失信主体名单: 'dishonest_list', 严重违法失信主体名单: 'dishonest_list', 经营异常名录: 'abnormal_list' },
-  procedure: { 一般程序: 'general', 一般: 'general', 简易程序: 'simplified', 简易: 'simplified' },
+  procedure: { 普通程序: 'general', 普通: 'general', 一般程序: 'general', 一般: 'general', 简易程序: 'simplified', 简易: 'simplified' },
   severity: { 轻微: 'minor', 一般: 'general', 严重: 'serious' },
 };
 
@@ -114,6 +114,16 @@ function convert(field, raw) {
 }
 
 /**
+ * Fills in what the desk chose for records that do not say: domain, kind and, for penalties, the
+ * procedure (the 双公示 standard has no column for it, the service requires it).
+ */
+function applyDefaults(record, defaults) {
+  if (!record.domain && defaults.domain) record.domain = defaults.domain;
+  if (!record.kind && defaults.kind) record.kind = defaults.kind;
+  if (record.kind === 'penalty' && !record.procedure && defaults.procedure) record.procedure = defaults.procedure;
+}
+
+/**
  * Turns CSV text into records for PUT /api/v1/records. Columns may carry the Chinese names or the
  * API's field names. Empty cells are left out so the service names the missing field.
  * Returns { items: [{ line, record }], ignored: [column names] } or { error }.
@@ -136,8 +146,7 @@ export function csvToRecords(text, defaults = {}) {
       if (cells[i].trim() === '' && field !== 'removed_on') return;
       record[field] = convert(field, cells[i]);
     });
-    if (!record.domain && defaults.domain) record.domain = defaults.domain;
-    if (!record.kind && defaults.kind) record.kind = defaults.kind;
+    applyDefaults(record, defaults);
     return { line, record };
   });
   return { items, ignored };
@@ -164,10 +173,7 @@ export function jsonToRecords(text, defaults = {}) {
   }
   const items = list.map((item, i) => {
     const record = item && typeof item === 'object' && !Array.isArray(item) ? { ...item } : item;
-    if (record && typeof record === 'object') {
-      if (!record.domain && defaults.domain) record.domain = defaults.domain;
-      if (!record.kind && defaults.kind) record.kind = defaults.kind;
-    }
+    if (record && typeof record === 'object') applyDefaults(record, defaults);
     return { line: lines[i], record };
   });
   return { items, ignored: [] };
@@ -183,4 +189,4 @@ export function textToRecords(text, defaults) {
 export const TEMPLATE_COLUMNS = ['行政相对人名称', '行政相对人类别', '统一社会信用代码', '法定代表人', '行政处罚决定书文号',
   '违法行为类型', '违法事实', '处罚依据', '处罚类别', '处罚内容', '罚款金额（万元）', '没收违法所得、没收非法财物的金额（万元）',
   '暂扣或吊销证照名称及编号', '处罚决定日期', '处罚有效期', '公示截止期', '处罚机关', '处罚机关统一社会信用代码',
-  '数据来源单位', '数据来源单位统一社会信用代码', '备注', '领域', '类型'];
+  '数据来源单位', '数据来源单位统一社会信用代码', '备注', '处罚程序', '领域', '类型'];

@@ -20,22 +20,25 @@ async function loadDomains() {
   show(select, ...options);
 }
 
-/** One result per item, in order; the body may be a bare array or wrap it. */
-function resultList(data) {
-  if (Array.isArray(data)) return data;
-  if (data && typeof data === 'object') return data.results || data.items || data.data || [];
-  return [];
+/** `{summary, results: [{index, status, id?, problem?}]}`: one result per item, put back in item order. */
+function batchResults(data, count) {
+  const ordered = new Array(count).fill(null);
+  const results = Array.isArray(data?.results) ? data.results : [];
+  results.forEach((result, i) => {
+    const at = Number.isInteger(result?.index) ? result.index : i;
+    if (at >= 0 && at < count) ordered[at] = result;
+  });
+  return ordered;
 }
 
 function resultStatus(result) {
-  if (!result || typeof result !== 'object') return 'rejected';
-  return result.status || result.result || result.outcome || (result.problem || result.error ? 'rejected' : 'unknown');
+  if (!result || typeof result !== 'object') return 'unknown';
+  return result.status || (result.problem ? 'rejected' : 'unknown');
 }
 
 function resultProblem(result) {
   if (!result || typeof result !== 'object') return { detail: '服务没有返回这一条的结果。' };
-  const p = result.problem || result.error || result;
-  return typeof p === 'object' ? p : { detail: String(p) };
+  return result.problem && typeof result.problem === 'object' ? result.problem : { detail: '未通过校验' };
 }
 
 function renderResults(items, results, format) {
@@ -78,7 +81,8 @@ async function submitBatch(event) {
     document.getElementById('batch-text').focus();
     return;
   }
-  const defaults = { domain: document.getElementById('default-domain').value, kind: document.getElementById('default-kind').value };
+  const defaults = { domain: document.getElementById('default-domain').value, kind: document.getElementById('default-kind').value,
+    procedure: document.getElementById('default-procedure').value };
   const parsed = textToRecords(text, defaults);
   if (parsed.error) return show(status, notice('error', parsed.error));
   if (!parsed.items.length) return show(status, notice('error', '没有找到记录：CSV 需要列名行和至少一行数据。'));
@@ -99,8 +103,7 @@ async function submitBatch(event) {
         if (from) renderResults(parsed.items.slice(0, from), results, format);
         return;
       }
-      results.push(...resultList(answer.data).slice(0, chunk.length));
-      while (results.length < from + chunk.length) results.push(null);
+      results.push(...batchResults(answer.data, chunk.length));
     }
     show(status, ...notes);
     renderResults(parsed.items, results, format);
@@ -109,24 +112,78 @@ async function submitBatch(event) {
   }
 }
 
+/** What a department may do with a case in each open status, and the API call behind it. */
+const CASE_ACTIONS = {
+  objection: {
+    filed: [
+      { label: '受理', act: 'accept' },
+      { label: '不予受理', act: 'reject', reason: true },
+    ],
+    accepted: [
+      { label: '维持原记录', act: 'resolve', body: { action: 'uphold' }, reason: true },
+      { label: '撤销记录', act: 'resolve', body: { action: 'withdraw' }, reason: true },
+    ],
+  },
+  repair: {
+    applied: [
+      { label: '批准修复', act: 'approve' },
+      { label: '不予修复', act: 'reject', reason: true },
+    ],
+  },
+};
+
+function caseActions(item, kind, status) {
+  const actions = CASE_ACTIONS[kind][item.status] || [];
+  if (!actions.length || !item.no) return null;
+  const reasonId = `reason-${item.no}`;
+  const reason = el('textarea', { id: reasonId, rows: 2, class: 'reason' });
+  const run = async (action, button) => {
+    const text = reason.value.trim();
+    if (action.reason && !text) {
+      show(status, notice('error', `请先填写“${action.label}”的理由。`));
+      reason.focus();
+      return;
+    }
+    button.disabled = true;
+    const json = { ...(action.body || {}), ...(text ? { reason: text } : {}) };
+    const answer = await api(`/api/v1/${kind === 'objection' ? 'objections' : 'repairs'}/${encodeURIComponent(item.no)}/${action.act}`,
+      { method: 'POST', json, token: getToken() });
+    button.disabled = false;
+    if (!answer.ok) return show(status, problemNotice(answer.problem));
+    const label = answer.data?.status_label || answer.data?.status || '已办理';
+    show(status, notice('success', `${item.no}：${label}`));
+    setTimeout(loadTodos, 1500);
+  };
+  return el('div', { class: 'case-actions' },
+    el('label', { for: reasonId }, '理由（不予受理、维持、撤销、不予修复时必填）'), reason,
+    el('div', { class: 'actions' }, ...actions.map((action) => {
+      const button = el('button', { type: 'button', class: action.reason ? 'secondary small' : 'small', 'data-act': action.act }, action.label);
+      button.addEventListener('click', () => run(action, button));
+      return button;
+    })));
+}
+
 function todoItem(item, kind) {
-  const who = item.entity_name || item.uscc || '';
-  const what = kind === 'objection' ? `异议理由：${GROUND_NAMES[item.ground] || item.ground || '未注明'}` : '信用修复申请';
-  const when = dateTime(item.filed_at || item.created_at || item.submitted_at);
-  return el('li', { class: 'record' },
-    el('strong', {}, `${what}${item.document_no ? `（${item.document_no}）` : ''}`),
-    el('div', { class: 'muted' }, [item.id && `编号 ${item.id}`, who, when && `提交于 ${when}`, item.due_on && `办理期限 ${item.due_on}`]
-      .filter(Boolean).join(' · ')),
-    item.statement && el('p', {}, item.statement));
+  const what = kind === 'objection' ? `异议（${item.ground_label || GROUND_NAMES[item.ground] || item.ground || '未注明理由'}）` : '信用修复申请';
+  const when = dateTime(kind === 'objection' ? item.filed_at : item.applied_at);
+  const due = kind === 'objection' && dateTime(item.status === 'filed' ? item.accept_by : item.answer_by);
+  const status = el('div', { 'aria-live': 'polite' });
+  return el('li', { class: `record${item.overdue ? ' overdue' : ''}`, 'data-case': item.no },
+    el('strong', {}, `${what}：${item.document_no || ''}`),
+    el('div', { class: 'muted' }, [item.no && `编号 ${item.no}`, item.status_label, item.entity_name,
+      item.uscc && `统一社会信用代码 ${item.uscc}`, when && `提交于 ${when}`,
+      due && `${item.status === 'filed' ? '受理' : '答复'}期限 ${due}`].filter(Boolean).join(' · ')),
+    item.overdue && el('div', { class: 'notice error' }, '已超过办理期限'),
+    item.statement && el('p', {}, item.statement),
+    caseActions(item, kind, status), status);
 }
 
 async function loadTodo(path, container, kind) {
   show(container, el('p', { class: 'muted' }, '正在加载…'));
   const answer = await api(path, { token: getToken() });
-  if (!answer.ok && [404, 405, 501].includes(answer.status)) return show(container, el('p', { class: 'muted' }, '暂无待办'));
   if (!answer.ok) return show(container, problemNotice(answer.problem));
-  const list = resultList(answer.data);
-  if (!list.length) return show(container, el('p', { class: 'muted' }, '暂无待办'));
+  const list = answer.data?.[kind === 'objection' ? 'objections' : 'repairs'];
+  if (!Array.isArray(list) || !list.length) return show(container, el('p', { class: 'muted' }, '暂无待办'));
   show(container, el('ul', { class: 'plain' }, ...list.map((item) => todoItem(item, kind))));
 }
 
