@@ -25,6 +25,8 @@ target/.setup-done: Makefile
 	  echo "installing:" $$missing; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+	@# Node.js (20 or later, for playwright-core) may come from elsewhere than Debian: only when absent.
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nodejs npm; }
 	@mkdir -p target && touch $@
 
 ## components: every Spin component, as wasm32-wasip2 components
@@ -45,10 +47,12 @@ run: build
 	$(DEV) seed --base-url http://127.0.0.1:$(PORT) --marker $(STATE_DIR)/demo-seeded || { kill $$host; exit 1; }; \
 	wait $$host
 
-## test: unit tests, then the integration tests against the real components
-test: build
+## test: unit tests, the integration tests against the real components, then the pages in
+## headless Chromium against a host of their own (tests/browser/run.sh starts and stops it)
+test: build tests/browser/node_modules/.package-lock.json
 	cargo test -p credit-core
 	cargo test -p integration-tests -- --test-threads=2
+	TARGET_DIR="$${CARGO_TARGET_DIR:-$(CURDIR)/target}" tests/browser/run.sh
 
 ## token: a development token, e.g. make token ROLE=entity USCC=91350200776049653A
 token:

@@ -103,6 +103,8 @@ async function outcomeOf(page) {
 
 async function main() {
   fs.mkdirSync(SHOTS, { recursive: true });
+  // Screenshots of an earlier run, failed ones above all, would mislead.
+  for (const name of fs.readdirSync(SHOTS)) if (name.endsWith('.png')) fs.rmSync(path.join(SHOTS, name));
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'credit-e2e-'));
   const profile = path.join(workDir, 'profile');
   const genuine = await genuineReport(workDir);

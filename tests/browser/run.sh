@@ -25,8 +25,13 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/credit-browser.XXXXXX")
 host_pid=
+step_pid=
 cleanup() {
   local status=$?
+  if [ -n "$step_pid" ]; then
+    kill -TERM "$step_pid" 2>/dev/null || true
+    wait "$step_pid" 2>/dev/null || true
+  fi
   if [ -n "$host_pid" ] && kill -0 "$host_pid" 2>/dev/null; then
     kill -INT "$host_pid" 2>/dev/null || true
     # A host that ignores the interrupt for 10 s is killed.
@@ -35,7 +40,8 @@ cleanup() {
     wait "$host_pid" 2>/dev/null || true
   fi
   if [ "$status" -ne 0 ] && [ -s "$work/host.log" ]; then
-    echo "--- last lines of the host log ---" >&2
+    mkdir -p "$SCREENSHOT_DIR" && cp "$work/host.log" "$SCREENSHOT_DIR/host.log"
+    echo "--- last lines of the host log (all of it in $SCREENSHOT_DIR/host.log) ---" >&2
     tail -n 40 "$work/host.log" >&2
   fi
   rm -rf "$work"
@@ -82,14 +88,25 @@ done
 [ -n "$ready" ] || exit 1
 echo "browser test: host at $base_url"
 
-ENTITY_TOKEN=$("$dev_bin" token --role entity --uscc "$entity_uscc" | tail -n1)
+ENTITY_TOKEN=$("$dev_bin" token --role entity --uscc "$entity_uscc" --name 浏览器申请测试有限公司 | tail -n1)
 DEPARTMENT_TOKEN=$("$dev_bin" token --role department --unit "$department_unit" | tail -n1)
 # The entity the CSV batch writes a record for, to object to it.
 CSV_USCC=91620321MA72BR0W2H
-CSV_ENTITY_TOKEN=$("$dev_bin" token --role entity --uscc "$CSV_USCC" | tail -n1)
+CSV_ENTITY_TOKEN=$("$dev_bin" token --role entity --uscc "$CSV_USCC" --name 浏览器测试有限公司 | tail -n1)
 export ENTITY_TOKEN DEPARTMENT_TOKEN CSV_USCC CSV_ENTITY_TOKEN BASE_URL=$base_url
 
+# Each step in the background with a time limit: bash runs the INT/TERM traps only between
+# commands, and `wait` is one it can be interrupted in.
+bounded() {
+  local seconds=$1
+  shift
+  timeout --kill-after=10 "$seconds" "$@" &
+  step_pid=$!
+  wait "$step_pid"
+  step_pid=
+}
+
 cd "$root/tests/browser"
-timeout 60 node --test csv.test.mjs
-# Bounded: each browser step waits 15 s at most, the whole scenario 5 minutes.
-timeout --kill-after=10 300 node e2e.mjs
+bounded 60 node --test csv.test.mjs
+# Each browser step waits 15 s at most, the whole scenario 5 minutes.
+bounded 300 node e2e.mjs
