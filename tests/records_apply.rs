@@ -254,16 +254,22 @@ fn a_counting_record_shows_under_its_domain_only_and_within_the_window() {
         &department("县税务局"),
         &[penalty(&uscc, "tax", "永税罚〔2026〕11号", &days_ago(40))],
     );
-    let market_ids = store_all(
-        &host,
-        &department("县市场监管局"),
-        &[penalty(
-            &uscc,
-            "market_regulation",
-            "永市监罚〔2025〕12号",
-            &months_ago(20),
-        )],
+    // Serious: still published 20 months on (general would have ended at 12).
+    let mut serious = penalty(
+        &uscc,
+        "market_regulation",
+        "永市监罚〔2025〕12号",
+        &months_ago(20),
     );
+    serious["severity"] = json!("serious");
+    let mut general = penalty(
+        &uscc,
+        "market_regulation",
+        "永市监罚〔2025〕13号",
+        &months_ago(20),
+    );
+    general["severity"] = json!("general");
+    let market_ids = store_all(&host, &department("县市场监管局"), &[serious, general]);
 
     let reply = apply(
         &host,
@@ -296,7 +302,8 @@ fn a_counting_record_shows_under_its_domain_only_and_within_the_window() {
         assert!(report[key].is_string(), "{key} in {report}");
     }
 
-    // The 20-month-old penalty counts in a 24-month report; the tax domain, not chosen, is absent.
+    // The 20-month-old serious penalty counts in a 24-month report; the general one's
+    // publicity ended at 12 months; the tax domain, not chosen, is absent.
     let wider = apply(
         &host,
         &entity(&uscc),

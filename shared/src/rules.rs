@@ -4,16 +4,26 @@
 //! simplified procedure (unless `include_simplified_procedure`), was not a
 //! 不予行政处罚 decision, is not withdrawn, is not repaired (unless
 //! `show_repaired_records`: then printed labelled 已修复), and (under
-//! `end_publicity_at_expiry`) its 公示截止期 has not passed on the issue date.
+//! `end_publicity_at_expiry`) its publicity has not ended before the issue
+//! date. Publicity ends after its 公示截止期 (`publicity_until`) or, when the
+//! source unit gave none, by itself at the maximum period for its severity
+//! (信用修复管理办法, 国家发展改革委令2025年第36号: minor 3 months, general 1
+//! year, serious 3 years from the decision date; variables
+//! `publicity_max_months_minor` / `_general` / `_serious`). A penalty with
+//! neither a 公示截止期 nor a severity takes the longest maximum, so nothing
+//! is hidden early. The last day published is the period's last day as
+//! counted by 民法典 第二百零一条、第二百零二条 (decided 2026-01-10, minor:
+//! published through 2026-04-10, not from 2026-04-11).
 //! A list entry counts when it was listed at any time during the window:
 //! `listed_on <= end` and (`removed_on` is none or `>= start`). Records under
 //! objection count, labelled 异议处理中.
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::ReportDomain;
 use crate::config::RuleConfig;
-use crate::record::{Procedure, Record, RecordId, RecordStatus, StoredRecord};
+use crate::record::{Penalty, Procedure, Record, RecordId, RecordStatus, StoredRecord};
 use crate::window::Window;
 
 /// A record as it appears in a report.
@@ -51,13 +61,22 @@ pub fn counts(stored: &StoredRecord, window: &Window, config: &RuleConfig) -> bo
             window.contains(p.decided_on)
                 && (p.procedure == Procedure::General || config.include_simplified_procedure)
                 && !p.not_penalized
-                && !(config.end_publicity_at_expiry
-                    && p.publicity_until.is_some_and(|u| u < window.end))
+                && !(config.end_publicity_at_expiry && publicity_last_day(p, config) < window.end)
         }
         Record::DishonestList(l) | Record::AbnormalList(l) => {
             window.overlaps_listing(l.listed_on, l.removed_on)
         }
     }
+}
+
+/// The last day a penalty is published: its 公示截止期, else the maximum
+/// period for its severity.
+pub fn publicity_last_day(penalty: &Penalty, config: &RuleConfig) -> NaiveDate {
+    penalty.publicity_until.unwrap_or_else(|| {
+        config
+            .publicity_max_months
+            .last_day(penalty.decided_on, penalty.severity)
+    })
 }
 
 /// The findings for the chosen domains, in the given order. Records inside
@@ -103,7 +122,7 @@ pub fn clean(findings: &[Finding]) -> bool {
     findings.iter().all(|f| f.records.is_empty())
 }
 
-fn event_date(r: &Record) -> chrono::NaiveDate {
+fn event_date(r: &Record) -> NaiveDate {
     match r {
         Record::Penalty(p) => p.decided_on,
         Record::DishonestList(l) | Record::AbnormalList(l) => l.listed_on,
@@ -184,8 +203,14 @@ mod tests {
     #[test]
     fn data_before_2021_never_counts() {
         let w = Window::ending_on(ReportMonths::try_from(36).unwrap(), d("2022-06-30"));
-        assert!(!counts(&penalty_with("2020-12-31", json!({})), &w, &cfg()));
-        assert!(counts(&penalty_with("2021-01-01", json!({})), &w, &cfg()));
+        // Serious: still published 18 months on.
+        let serious = json!({"severity": "serious"});
+        assert!(!counts(
+            &penalty_with("2020-12-31", serious.clone()),
+            &w,
+            &cfg()
+        ));
+        assert!(counts(&penalty_with("2021-01-01", serious), &w, &cfg()));
     }
 
     #[test]
@@ -265,6 +290,111 @@ mod tests {
         ));
         let running = penalty_with("2026-01-10", json!({"publicity_until": "2026-11-29"}));
         assert!(counts(&running, &window(), &cfg()));
+    }
+
+    /// A penalty without 公示截止期, of `severity` (None: not graded).
+    fn ungraded_or(decided_on: &str, severity: Option<&str>) -> StoredRecord {
+        penalty_with(
+            decided_on,
+            json!({"publicity_until": null, "severity": severity}),
+        )
+    }
+
+    fn issued_on(months: u32, day: &str) -> Window {
+        Window::ending_on(ReportMonths::try_from(months).unwrap(), d(day))
+    }
+
+    #[test]
+    fn without_an_end_date_publicity_ends_at_the_maximum_for_its_severity() {
+        // Issued 2026-11-29: the last day published is the issue date itself.
+        let w = window();
+        assert!(
+            counts(&ungraded_or("2026-08-29", Some("minor")), &w, &cfg()),
+            "minor, last day published"
+        );
+        assert!(
+            !counts(&ungraded_or("2026-08-28", Some("minor")), &w, &cfg()),
+            "minor, first day not published"
+        );
+        let two_years = issued_on(24, "2026-11-29");
+        assert!(
+            counts(
+                &ungraded_or("2025-11-29", Some("general")),
+                &two_years,
+                &cfg()
+            ),
+            "general, last day published"
+        );
+        assert!(
+            !counts(
+                &ungraded_or("2025-11-28", Some("general")),
+                &two_years,
+                &cfg()
+            ),
+            "general, first day not published"
+        );
+        assert!(counts(
+            &ungraded_or("2025-11-28", Some("serious")),
+            &two_years,
+            &cfg()
+        ));
+        // The month has no 31st: its last day ends the period.
+        let minor = ungraded_or("2026-08-31", Some("minor"));
+        assert!(counts(&minor, &issued_on(12, "2026-11-30"), &cfg()));
+        assert!(!counts(&minor, &issued_on(12, "2026-12-01"), &cfg()));
+        assert!(
+            counts(
+                &minor,
+                &issued_on(12, "2026-12-01"),
+                &RuleConfig {
+                    end_publicity_at_expiry: false,
+                    ..cfg()
+                }
+            ),
+            "the switch turns expiry off"
+        );
+    }
+
+    #[test]
+    fn serious_and_ungraded_penalties_take_the_longest_configured_maximum() {
+        // 36 months outlasts every window; a shorter configured maximum shows the edge.
+        let shorter = RuleConfig {
+            publicity_max_months: crate::config::PublicityMaxima {
+                minor: 3,
+                general: 12,
+                serious: 24,
+            },
+            ..cfg()
+        };
+        let w = issued_on(36, "2026-11-29");
+        for severity in [Some("serious"), None] {
+            assert!(
+                counts(&ungraded_or("2024-11-29", severity), &w, &shorter),
+                "{severity:?}, last day published"
+            );
+            assert!(
+                !counts(&ungraded_or("2024-11-28", severity), &w, &shorter),
+                "{severity:?}, first day not published"
+            );
+            assert!(
+                counts(&ungraded_or("2023-11-30", severity), &w, &cfg()),
+                "{severity:?}, default 3 years: shown all through a 36-month report"
+            );
+        }
+    }
+
+    #[test]
+    fn a_stated_end_date_takes_precedence_over_the_maximum() {
+        let longer = penalty_with(
+            "2026-01-10",
+            json!({"severity": "minor", "publicity_until": "2026-11-29"}),
+        );
+        assert!(counts(&longer, &window(), &cfg()));
+        let shorter = penalty_with(
+            "2026-10-01",
+            json!({"severity": "serious", "publicity_until": "2026-11-28"}),
+        );
+        assert!(!counts(&shorter, &window(), &cfg()));
     }
 
     #[test]
