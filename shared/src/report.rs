@@ -191,6 +191,31 @@ pub struct PdfFingerprint {
     /// Lower-case hex SHA-256 of the exact bytes.
     pub sha256: String,
     pub size: u64,
+    /// Bytes per stored chunk of the issued file; absent on fingerprints
+    /// recorded before the bytes were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunk_bytes: Option<u64>,
+}
+
+impl PdfFingerprint {
+    pub fn of(bytes: &[u8], chunk_bytes: u64) -> PdfFingerprint {
+        PdfFingerprint {
+            sha256: hex(&Sha256::digest(bytes)),
+            size: bytes.len() as u64,
+            chunk_bytes: Some(chunk_bytes.max(1)),
+        }
+    }
+
+    /// How many chunks hold the bytes (none when they are not kept).
+    pub fn chunk_count(&self) -> u64 {
+        self.chunk_bytes
+            .map_or(0, |chunk| self.size.div_ceil(chunk.max(1)))
+    }
+
+    /// Whether both describe the same bytes, however they are stored.
+    pub fn same_file(&self, other: &PdfFingerprint) -> bool {
+        self.sha256 == other.sha256 && self.size == other.size
+    }
 }
 
 /// A verification outcome; serializes as `"outcome": "VALID"` etc., with

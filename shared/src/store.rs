@@ -1,7 +1,7 @@
 //! Persistence over the [`KeyValue`] port.
 //!
-//! Key layout (every key ≤ 250 bytes; values are single records, reports or
-//! short ids, far below 1 MB):
+//! Key layout (every key ≤ 250 bytes; values are single records, reports,
+//! short ids or PDF chunks, below 1 MB):
 //!
 //! | key | value |
 //! |---|---|
@@ -14,7 +14,8 @@
 //! | `rec/{id}/rpt/n`, `rec/{id}/rpt/{seq}` | reports that showed the record (for revocation) |
 //! | `rpt/{report_no}` | [`Report`] JSON, immutable (set-if-absent) |
 //! | `rpt/{report_no}/status` | [`Revocation`] JSON (set-if-absent: the first revocation stands) |
-//! | `rpt/{report_no}/pdf` | [`PdfFingerprint`] JSON (set-if-absent) |
+//! | `rpt/{report_no}/pdf` | [`PdfFingerprint`] JSON (set-if-absent, after its chunks) |
+//! | `rpt/{report_no}/pdf/{sha256}/{i}` | the issued PDF's bytes, [`PDF_CHUNK_BYTES`] per chunk |
 //! | `code/{sha256(code)}` | report number |
 //! | `pdf/{sha256}` | report number |
 //! | `seq/report/{yyyymmdd}` | counter: the day's report sequence |
@@ -47,6 +48,20 @@ use crate::window::{Window, china, china_date, in_china};
 const MAX_CAS_ATTEMPTS: usize = 256;
 /// Keys per `get_many` call.
 const BATCH: usize = 200;
+/// Bytes per stored PDF chunk: Spin's key-value values are limited to about
+/// 1 MB on Fermyon Cloud.
+pub const PDF_CHUNK_BYTES: usize = 512 * 1024;
+
+/// A report's PDF as issued, with the fingerprint pinned at first
+/// generation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedPdf {
+    pub bytes: Vec<u8>,
+    pub fingerprint: PdfFingerprint,
+    /// Set when the stored bytes could not be served as pinned (missing,
+    /// corrupt, or re-rendered differently): for the operator's log.
+    pub problem: Option<String>,
+}
 
 /// What an upsert did (`created`, `updated`, `unchanged` in api.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,6 +93,14 @@ pub struct Store<'a, K: KeyValue + ?Sized> {
 
 fn record_key(id: &RecordId) -> String {
     format!("rec/{id}")
+}
+
+fn pdf_key(report_no: &ReportNo) -> String {
+    format!("rpt/{report_no}/pdf")
+}
+
+fn pdf_chunk_key(report_no: &ReportNo, sha256: &str, index: u64) -> String {
+    format!("rpt/{report_no}/pdf/{sha256}/{index}")
 }
 
 fn day(d: NaiveDate) -> String {
@@ -133,6 +156,32 @@ impl<'a, K: KeyValue + ?Sized> Store<'a, K> {
             slot = end + 1;
         }
         Ok(out)
+    }
+
+    /// Values in the order of `keys`, however many there are. Each key is
+    /// asked for once: a backend may answer `get_many` as a map, losing
+    /// repeated keys.
+    fn get_many_raw(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, Error> {
+        let mut unique: Vec<&String> = keys.iter().collect();
+        unique.sort_unstable();
+        unique.dedup();
+        let mut found = std::collections::HashMap::with_capacity(unique.len());
+        for chunk in unique.chunks(BATCH) {
+            let chunk: Vec<String> = chunk.iter().map(|k| (*k).clone()).collect();
+            let values = self.kv.get_many(&chunk)?;
+            if values.len() != chunk.len() {
+                return Err(Error::StoreUnavailable(format!(
+                    "get_many answered {} values for {} keys",
+                    values.len(),
+                    chunk.len()
+                )));
+            }
+            found.extend(chunk.into_iter().zip(values));
+        }
+        Ok(keys
+            .iter()
+            .map(|k| found.get(k).cloned().flatten())
+            .collect())
     }
 
     fn get_many_json<T: DeserializeOwned>(&self, keys: &[String]) -> Result<Vec<T>, Error> {
@@ -458,13 +507,19 @@ impl<'a, K: KeyValue + ?Sized> Store<'a, K> {
             .collect())
     }
 
+    /// The report number a code's digest points to (not yet compared with
+    /// the report's own code).
+    fn report_no_for_code(&self, code: &VerificationCode) -> Result<Option<ReportNo>, Error> {
+        Ok(self
+            .kv
+            .get(&format!("code/{}", code.lookup_digest()))?
+            .and_then(|no| String::from_utf8_lossy(&no).parse().ok()))
+    }
+
     /// The report a code belongs to. The lookup is by the code's digest and
     /// the stored code is compared in constant time.
     pub fn find_by_code(&self, code: &VerificationCode) -> Result<Option<Report>, Error> {
-        let Some(no) = self.kv.get(&format!("code/{}", code.lookup_digest()))? else {
-            return Ok(None);
-        };
-        let Ok(no) = String::from_utf8_lossy(&no).parse::<ReportNo>() else {
+        let Some(no) = self.report_no_for_code(code)? else {
             return Ok(None);
         };
         Ok(self
@@ -517,37 +572,176 @@ impl<'a, K: KeyValue + ?Sized> Store<'a, K> {
         Ok(revoked)
     }
 
-    /// Records the SHA-256 and size of a report's PDF, once. Returns the
-    /// fingerprint that stands (an earlier one wins; the generator compares
-    /// to detect non-deterministic output).
-    pub fn record_pdf(
+    /// The report's PDF as issued. The first call renders it and pins it:
+    /// the bytes are stored in chunks, then the fingerprint is set once, so
+    /// a reader that sees a fingerprint always finds its bytes. Later calls
+    /// serve the stored bytes after checking them against the fingerprint,
+    /// and never render again: a changed renderer, font or public_base_url
+    /// cannot alter an issued file. Stored bytes that are missing or fail
+    /// the check are re-rendered, and the answer carries a `problem` to log.
+    pub fn issued_pdf(
         &self,
         report_no: &ReportNo,
-        sha256: &str,
-        size: u64,
-    ) -> Result<PdfFingerprint, Error> {
-        let sha256 = normalize_sha256(sha256)?;
-        let fingerprint = PdfFingerprint {
-            sha256: sha256.clone(),
-            size,
-        };
-        let key = format!("rpt/{report_no}/pdf");
-        if !self
-            .kv
-            .compare_and_swap(&key, None, &to_json(&fingerprint)?)?
-        {
-            return self.get_json(&key)?.ok_or_else(|| contention(&key));
+        mut render: impl FnMut() -> Result<Vec<u8>, Error>,
+    ) -> Result<IssuedPdf, Error> {
+        match self.pdf_of(report_no)? {
+            Some(pinned) => self.serve_pinned(report_no, pinned, &mut render),
+            None => self.pin_pdf(report_no, render()?),
         }
+    }
+
+    /// Pins `bytes` as the report's PDF unless one is pinned already, in
+    /// which case that one is served. Racing first downloads render the
+    /// same bytes, and chunk keys name the content's SHA-256, so writers of
+    /// the same key always write the same value.
+    pub fn pin_pdf(&self, report_no: &ReportNo, bytes: Vec<u8>) -> Result<IssuedPdf, Error> {
+        let fingerprint = PdfFingerprint::of(&bytes, PDF_CHUNK_BYTES as u64);
+        self.store_pdf_chunks(report_no, &fingerprint, &bytes)?;
+        // The index before the fingerprint too: a pinned file is always
+        // findable by its hash. A racing loser's entry is harmless, as file
+        // verification also compares the pinned fingerprint.
         self.kv.compare_and_swap(
-            &format!("pdf/{sha256}"),
+            &format!("pdf/{}", fingerprint.sha256),
             None,
             report_no.as_str().as_bytes(),
         )?;
-        Ok(fingerprint)
+        let key = pdf_key(report_no);
+        if self
+            .kv
+            .compare_and_swap(&key, None, &to_json(&fingerprint)?)?
+        {
+            return Ok(IssuedPdf {
+                bytes,
+                fingerprint,
+                problem: None,
+            });
+        }
+        let pinned: PdfFingerprint = self.get_json(&key)?.ok_or_else(|| contention(&key))?;
+        if pinned.same_file(&fingerprint) {
+            return Ok(IssuedPdf {
+                bytes,
+                fingerprint: pinned,
+                problem: None,
+            });
+        }
+        // Another renderer pinned different bytes first (e.g. during a
+        // rollout): theirs stand, ours are dropped.
+        for i in 0..fingerprint.chunk_count() {
+            self.kv
+                .delete(&pdf_chunk_key(report_no, &fingerprint.sha256, i))?;
+        }
+        let mut ours = Some(bytes);
+        self.serve_pinned(report_no, pinned, &mut || {
+            ours.take()
+                .ok_or_else(|| Error::Internal("rendered twice".into()))
+        })
+    }
+
+    fn serve_pinned(
+        &self,
+        report_no: &ReportNo,
+        pinned: PdfFingerprint,
+        render: &mut dyn FnMut() -> Result<Vec<u8>, Error>,
+    ) -> Result<IssuedPdf, Error> {
+        let fault = match pinned.chunk_bytes {
+            Some(_) => match self.stored_pdf(report_no, &pinned)? {
+                Ok(bytes) => {
+                    return Ok(IssuedPdf {
+                        bytes,
+                        fingerprint: pinned,
+                        problem: None,
+                    });
+                }
+                Err(fault) => Some(fault),
+            },
+            // Fingerprinted before bytes were kept: pinned below if the
+            // renderer still yields them.
+            None => None,
+        };
+        let bytes = render()?;
+        let rendered = PdfFingerprint::of(&bytes, PDF_CHUNK_BYTES as u64);
+        let problem = if rendered.same_file(&pinned) {
+            let upgraded = PdfFingerprint {
+                chunk_bytes: pinned.chunk_bytes.or(rendered.chunk_bytes),
+                ..pinned.clone()
+            };
+            self.store_pdf_chunks(report_no, &upgraded, &bytes)?;
+            if pinned.chunk_bytes.is_none() {
+                self.kv.compare_and_swap(
+                    &pdf_key(report_no),
+                    Some(&to_json(&pinned)?),
+                    &to_json(&upgraded)?,
+                )?;
+            }
+            fault.map(|f| format!("{f}; re-rendered identical bytes and stored them again"))
+        } else {
+            Some(format!(
+                "{}re-rendered bytes differ from the issued file (sha256 {}, {} bytes; now {}, {} bytes): \
+                 the renderer, font or public_base_url changed, and this download will verify as TAMPERED",
+                fault.map(|f| format!("{f}; ")).unwrap_or_default(),
+                pinned.sha256,
+                pinned.size,
+                rendered.sha256,
+                rendered.size
+            ))
+        };
+        Ok(IssuedPdf {
+            bytes,
+            fingerprint: pinned,
+            problem,
+        })
+    }
+
+    fn store_pdf_chunks(
+        &self,
+        report_no: &ReportNo,
+        fingerprint: &PdfFingerprint,
+        bytes: &[u8],
+    ) -> Result<(), Error> {
+        let chunk = fingerprint
+            .chunk_bytes
+            .unwrap_or(PDF_CHUNK_BYTES as u64)
+            .max(1) as usize;
+        for (i, part) in bytes.chunks(chunk).enumerate() {
+            self.kv.set(
+                &pdf_chunk_key(report_no, &fingerprint.sha256, i as u64),
+                part,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The stored bytes of a pinned PDF, or why they cannot be served.
+    fn stored_pdf(
+        &self,
+        report_no: &ReportNo,
+        pinned: &PdfFingerprint,
+    ) -> Result<Result<Vec<u8>, String>, Error> {
+        let keys: Vec<String> = (0..pinned.chunk_count())
+            .map(|i| pdf_chunk_key(report_no, &pinned.sha256, i))
+            .collect();
+        let mut bytes = Vec::with_capacity(usize::try_from(pinned.size).unwrap_or(0));
+        for batch in keys.chunks(BATCH) {
+            for (key, part) in batch.iter().zip(self.kv.get_many(batch)?) {
+                match part {
+                    Some(part) => bytes.extend_from_slice(&part),
+                    None => return Ok(Err(format!("stored PDF chunk {key} is missing"))),
+                }
+            }
+        }
+        let stored = PdfFingerprint::of(&bytes, pinned.chunk_bytes.unwrap_or_default());
+        Ok(if stored.same_file(pinned) {
+            Ok(bytes)
+        } else {
+            Err(format!(
+                "stored PDF of {report_no} is corrupt: sha256 {} ({} bytes), pinned {} ({} bytes)",
+                stored.sha256, stored.size, pinned.sha256, pinned.size
+            ))
+        })
     }
 
     pub fn pdf_of(&self, report_no: &ReportNo) -> Result<Option<PdfFingerprint>, Error> {
-        self.get_json(&format!("rpt/{report_no}/pdf"))
+        self.get_json(&pdf_key(report_no))
     }
 
     pub fn find_by_sha256(&self, sha256: &str) -> Result<Option<ReportNo>, Error> {
@@ -562,19 +756,59 @@ impl<'a, K: KeyValue + ?Sized> Store<'a, K> {
 
     // ----- verification -----
 
-    /// Verifies by code: VALID, EXPIRED, REVOKED or NOT_FOUND.
+    /// Verifies by code: VALID, EXPIRED, REVOKED or NOT_FOUND. Two store
+    /// round trips: the code lookup, then the report with its status.
     pub fn verify_code(
         &self,
         code: &VerificationCode,
         now: DateTime<Utc>,
     ) -> Result<Verification, Error> {
-        match self.find_by_code(code)? {
-            Some(report) => {
-                let status = self.report_status(&report.report_no)?;
-                Ok(Verification::of_authentic(&report, status, now))
+        self.verify_codes(std::slice::from_ref(code), now)?
+            .pop()
+            .ok_or_else(|| Error::Internal("no verification answered".into()))
+    }
+
+    /// Verifies each code as [`Store::verify_code`] does, answered in order,
+    /// with the same two round trips for the whole list: every code lookup
+    /// in one `get_many`, then every report with its status in another.
+    pub fn verify_codes(
+        &self,
+        codes: &[VerificationCode],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Verification>, Error> {
+        let code_keys: Vec<String> = codes
+            .iter()
+            .map(|c| format!("code/{}", c.lookup_digest()))
+            .collect();
+        let numbers: Vec<Option<ReportNo>> = self
+            .get_many_raw(&code_keys)?
+            .into_iter()
+            .map(|no| no.and_then(|no| String::from_utf8_lossy(&no).parse().ok()))
+            .collect();
+        let keys: Vec<String> = numbers
+            .iter()
+            .flatten()
+            .flat_map(|no| [format!("rpt/{no}"), format!("rpt/{no}/status")])
+            .collect();
+        let values = self.get_many_raw(&keys)?;
+        let mut pairs = keys.chunks_exact(2).zip(values.chunks_exact(2));
+        let mut out = Vec::with_capacity(codes.len());
+        for (code, no) in codes.iter().zip(&numbers) {
+            let pair = if no.is_some() { pairs.next() } else { None };
+            let mut answer = Verification::new(Outcome::NotFound, None);
+            if let Some(([report_key, status_key], [Some(report), status])) = pair {
+                let report: Report = from_json(report_key, report)?;
+                if report.verification_code.matches(code) {
+                    let status: Option<Revocation> = status
+                        .as_ref()
+                        .map(|b| from_json(status_key, b))
+                        .transpose()?;
+                    answer = Verification::of_authentic(&report, status, now);
+                }
             }
-            None => Ok(Verification::new(Outcome::NotFound, None)),
+            out.push(answer);
         }
+        Ok(out)
     }
 
     /// Verifies an uploaded file by the SHA-256 of its exact bytes, then by
@@ -597,7 +831,9 @@ impl<'a, K: KeyValue + ?Sized> Store<'a, K> {
         };
         if let Some(no) = self.find_by_sha256(&sha)?
             && let Some(report) = self.get_report(&no)?
-            && self.pdf_of(&no)?.is_some_and(|p| p.size == size)
+            && self
+                .pdf_of(&no)?
+                .is_some_and(|p| p.sha256 == sha && p.size == size)
         {
             let status = self.report_status(&no)?;
             return Ok(FileVerification {

@@ -4,8 +4,11 @@ use chrono::TimeZone;
 use serde_json::{Value, json};
 
 use super::*;
+use sha2::Digest;
+
 use crate::auth::Principal;
 use crate::catalog::DomainSelection;
+use crate::codes::hex;
 use crate::kv::{MemoryStore, StoreError};
 use crate::record::samples::{self, ENTITY, OTHER_ENTITY};
 use crate::report::report_document;
@@ -523,28 +526,32 @@ fn file_verification_outcomes() {
     let report = store
         .issue_report(&all(), "e", now(), &RuleConfig::default())
         .unwrap();
-    let sha = "ab".repeat(32);
+    let pinned = store
+        .pin_pdf(&report.report_no, b"%PDF-1.7 original".repeat(3_500))
+        .unwrap();
+    let sha = pinned.fingerprint.sha256.clone();
+    assert_eq!(pinned.fingerprint.size, 59_500);
+    // A second, different file does not replace the first, nor verify.
+    let late = store
+        .pin_pdf(&report.report_no, b"%PDF-1.7 late".to_vec())
+        .unwrap();
+    assert_eq!(late.fingerprint.sha256, sha);
+    assert_eq!(late.bytes, pinned.bytes);
+    let late_sha = hex(&sha2::Sha256::digest(b"%PDF-1.7 late"));
     assert_eq!(
         store
-            .record_pdf(&report.report_no, &sha.to_uppercase(), 60_000)
+            .verify_file(&late_sha, 13, &[], now())
             .unwrap()
-            .sha256,
-        sha
-    );
-    // A second, different fingerprint does not replace the first.
-    assert_eq!(
-        store
-            .record_pdf(&report.report_no, &"cd".repeat(32), 1)
-            .unwrap()
-            .sha256,
-        sha
+            .verification
+            .outcome,
+        Outcome::Unrecognized
     );
     assert_eq!(
-        store.find_by_sha256(&sha).unwrap(),
+        store.find_by_sha256(&sha.to_uppercase()).unwrap(),
         Some(report.report_no.clone())
     );
 
-    let original = store.verify_file(&sha, 60_000, &[], now()).unwrap();
+    let original = store.verify_file(&sha, 59_500, &[], now()).unwrap();
     assert_eq!(original.verification.outcome, Outcome::Valid);
     assert!(original.file.matches_original);
 
@@ -760,7 +767,7 @@ fn keys_stay_short_and_reports_serialize_as_the_contract() {
         .issue_report(&all(), "e", now(), &RuleConfig::default())
         .unwrap();
     store
-        .record_pdf(&report.report_no, &"ab".repeat(32), 1)
+        .pin_pdf(&report.report_no, b"%PDF-1.7".to_vec())
         .unwrap();
     store.withdraw_record(&id, "撤销", "d", now()).unwrap();
     assert!(kv.keys_with_prefix("").iter().all(|k| k.len() <= 250));
@@ -798,4 +805,261 @@ fn rate_limits_count_per_client_per_minute() {
     assert_eq!((e.code(), e.retry_after()), ("RATE_LIMITED", Some(15)));
     check_rate_limit(&kv, "verify", "10.2.2.2", 5, 5, t).unwrap();
     check_rate_limit(&kv, "verify", "10.1.1.1", 1, 5, t + Duration::seconds(15)).unwrap();
+}
+
+/// Logs every call with its keys, in order: for round-trip counts and
+/// write ordering.
+struct Journal<'a> {
+    inner: &'a MemoryStore,
+    calls: Mutex<Vec<(&'static str, Vec<String>)>>,
+}
+
+impl<'a> Journal<'a> {
+    fn new(inner: &'a MemoryStore) -> Self {
+        Journal {
+            inner,
+            calls: Mutex::new(Vec::new()),
+        }
+    }
+    fn log(&self, op: &'static str, keys: &[String]) {
+        self.calls.lock().unwrap().push((op, keys.to_vec()));
+    }
+    fn take(&self) -> Vec<(&'static str, Vec<String>)> {
+        std::mem::take(&mut self.calls.lock().unwrap())
+    }
+}
+
+impl KeyValue for Journal<'_> {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.log("get", &[key.into()]);
+        self.inner.get(key)
+    }
+    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        self.log("get_many", keys);
+        self.inner.get_many(keys)
+    }
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.log("set", &[key.into()]);
+        self.inner.set(key, value)
+    }
+    fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.log("delete", &[key.into()]);
+        self.inner.delete(key)
+    }
+    fn exists(&self, key: &str) -> Result<bool, StoreError> {
+        self.log("exists", &[key.into()]);
+        self.inner.exists(key)
+    }
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
+        self.log("increment", &[key.into()]);
+        self.inner.increment(key, delta)
+    }
+    fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: &[u8],
+    ) -> Result<bool, StoreError> {
+        self.log("cas", &[key.into()]);
+        self.inner.compare_and_swap(key, expected, new)
+    }
+}
+
+#[test]
+fn code_verification_reads_the_report_and_its_status_in_one_round_trip() {
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    let report = store
+        .issue_report(&all(), "e", now(), &RuleConfig::default())
+        .unwrap();
+    store.revoke(&report.report_no, "测试撤销", now()).unwrap();
+    let journal = Journal::new(&kv);
+    let answer = Store::new(&journal)
+        .verify_code(&report.verification_code, now())
+        .unwrap();
+    assert_eq!(answer.outcome.code(), "REVOKED");
+    let no = report.report_no.as_str();
+    assert_eq!(
+        journal.take(),
+        [
+            (
+                "get_many",
+                vec![format!("code/{}", report.verification_code.lookup_digest())]
+            ),
+            (
+                "get_many",
+                vec![format!("rpt/{no}"), format!("rpt/{no}/status")]
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_batch_of_codes_takes_two_round_trips_and_answers_in_order() {
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    let valid = store
+        .issue_report(&all(), "e", now(), &RuleConfig::default())
+        .unwrap();
+    let revoked = store
+        .issue_report(&all(), "e", now(), &RuleConfig::default())
+        .unwrap();
+    store.revoke(&revoked.report_no, "测试撤销", now()).unwrap();
+    let unknown: VerificationCode = "ABCDEFGHJKMNPQRS".parse().unwrap();
+    let codes = [
+        unknown.clone(),
+        revoked.verification_code.clone(),
+        valid.verification_code.clone(),
+        unknown,
+        valid.verification_code.clone(),
+    ];
+    let journal = Journal::new(&kv);
+    let answers = Store::new(&journal).verify_codes(&codes, now()).unwrap();
+    let outcomes: Vec<&str> = answers.iter().map(|a| a.outcome.code()).collect();
+    assert_eq!(
+        outcomes,
+        ["NOT_FOUND", "REVOKED", "VALID", "NOT_FOUND", "VALID"]
+    );
+    assert_eq!(
+        answers[2].report.as_ref().unwrap().report_no,
+        valid.report_no
+    );
+    let calls = journal.take();
+    assert_eq!(calls.len(), 2);
+    // Repeated codes are asked for once: a backend may answer as a map.
+    assert_eq!(calls[0].1.len(), 3);
+    assert_eq!(calls[1].1.len(), 4);
+    for code in &codes {
+        assert_eq!(
+            store.verify_code(code, now()).unwrap(),
+            answers[codes.iter().position(|c| c == code).unwrap()]
+        );
+    }
+}
+
+fn issued(store: &Store<'_, impl KeyValue>) -> ReportNo {
+    store
+        .issue_report(&all(), "e", now(), &RuleConfig::default())
+        .unwrap()
+        .report_no
+}
+
+fn never_rendered() -> Result<Vec<u8>, Error> {
+    panic!("a pinned PDF must not be rendered again")
+}
+
+/// 1.2 MB of deterministic bytes: three chunks.
+fn big_pdf(seed: u8) -> Vec<u8> {
+    let mut bytes = b"%PDF-1.7\n".to_vec();
+    bytes.extend((0..1_200_000u32).map(|i| (i % 251) as u8 ^ seed));
+    bytes
+}
+
+#[test]
+fn the_first_download_pins_the_bytes_and_later_ones_serve_them() {
+    let kv = MemoryStore::new();
+    let no = issued(&Store::new(&kv));
+    let journal = Journal::new(&kv);
+    let store = Store::new(&journal);
+    let first = store.issued_pdf(&no, || Ok(big_pdf(0))).unwrap();
+    assert_eq!(
+        (first.bytes.len(), first.problem.clone()),
+        (1_200_009, None)
+    );
+    // Bytes (and the hash index) are written before the fingerprint.
+    let writes: Vec<String> = journal
+        .take()
+        .into_iter()
+        .filter(|(op, _)| *op == "set" || *op == "cas")
+        .flat_map(|(_, keys)| keys)
+        .collect();
+    let sha = &first.fingerprint.sha256;
+    assert_eq!(
+        writes,
+        [
+            format!("rpt/{no}/pdf/{sha}/0"),
+            format!("rpt/{no}/pdf/{sha}/1"),
+            format!("rpt/{no}/pdf/{sha}/2"),
+            format!("pdf/{sha}"),
+            format!("rpt/{no}/pdf"),
+        ]
+    );
+    for key in kv.keys_with_prefix(&format!("rpt/{no}/pdf/")) {
+        assert!(kv.get(&key).unwrap().unwrap().len() <= PDF_CHUNK_BYTES);
+    }
+    // A changed renderer, font or base URL cannot alter the issued file.
+    let again = store.issued_pdf(&no, never_rendered).unwrap();
+    assert_eq!(again, first);
+    assert_eq!(
+        store
+            .verify_file(sha, first.fingerprint.size, &[], now())
+            .unwrap()
+            .verification
+            .outcome,
+        Outcome::Valid
+    );
+}
+
+#[test]
+fn racing_first_downloads_leave_one_intact_file() {
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    let no = issued(&store);
+    let a = store.pin_pdf(&no, big_pdf(0)).unwrap();
+    // Same renderer: identical bytes under identical keys.
+    let same = store.pin_pdf(&no, big_pdf(0)).unwrap();
+    assert_eq!((same.bytes == a.bytes, same.problem), (true, None));
+    // A different renderer mid-rollout loses, and its chunks go.
+    let other = store.pin_pdf(&no, big_pdf(7)).unwrap();
+    assert_eq!((other.bytes == a.bytes, other.problem), (true, None));
+    assert_eq!(kv.keys_with_prefix(&format!("rpt/{no}/pdf/")).len(), 3);
+    assert_eq!(store.issued_pdf(&no, never_rendered).unwrap(), a);
+}
+
+#[test]
+fn stored_bytes_that_fail_the_check_are_rendered_again_and_reported() {
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    let no = issued(&store);
+    let pinned = store.issued_pdf(&no, || Ok(big_pdf(0))).unwrap();
+    let chunk = format!("rpt/{no}/pdf/{}/1", pinned.fingerprint.sha256);
+    kv.set(&chunk, b"bit rot").unwrap();
+    let repaired = store.issued_pdf(&no, || Ok(big_pdf(0))).unwrap();
+    assert_eq!(repaired.bytes, pinned.bytes);
+    assert!(repaired.problem.unwrap().contains("corrupt"));
+    assert_eq!(store.issued_pdf(&no, never_rendered).unwrap(), pinned);
+
+    kv.delete(&chunk).unwrap();
+    let changed = store.issued_pdf(&no, || Ok(big_pdf(7))).unwrap();
+    assert_eq!(changed.bytes, big_pdf(7));
+    assert_eq!(changed.fingerprint, pinned.fingerprint);
+    let problem = changed.problem.unwrap();
+    assert!(problem.contains("missing") && problem.contains("TAMPERED"));
+}
+
+#[test]
+fn a_fingerprint_recorded_before_bytes_were_kept_is_pinned_when_it_still_matches() {
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    let no = issued(&store);
+    let legacy = |bytes: &[u8]| PdfFingerprint {
+        chunk_bytes: None,
+        ..PdfFingerprint::of(bytes, 1)
+    };
+    kv.set(
+        &format!("rpt/{no}/pdf"),
+        &serde_json::to_vec(&legacy(&big_pdf(0))).unwrap(),
+    )
+    .unwrap();
+    let changed = store.issued_pdf(&no, || Ok(big_pdf(7))).unwrap();
+    assert!(changed.problem.unwrap().contains("TAMPERED"));
+    assert!(kv.keys_with_prefix(&format!("rpt/{no}/pdf/")).is_empty());
+    let matching = store.issued_pdf(&no, || Ok(big_pdf(0))).unwrap();
+    assert_eq!((matching.bytes, matching.problem), (big_pdf(0), None));
+    let pinned = store.pdf_of(&no).unwrap().unwrap();
+    assert_eq!(pinned.chunk_bytes, Some(PDF_CHUNK_BYTES as u64));
+    assert_eq!(
+        store.issued_pdf(&no, never_rendered).unwrap().bytes,
+        big_pdf(0)
+    );
 }

@@ -1,9 +1,10 @@
 //! Report PDF generation: GET /api/v1/reports/{report_no}/pdf.
 //!
-//! Renders the stored snapshot in memory on every request (rendering is
-//! deterministic, so the same report always yields the same bytes) and
-//! records the file's SHA-256 and size the first time, so file verification
-//! compares hashes without rendering.
+//! The first download renders the stored snapshot and pins the file: its
+//! bytes and then its SHA-256 and size go to the key-value store. Every later
+//! download serves those stored bytes, so a changed renderer, font or
+//! public_base_url never alters an issued report, and file verification
+//! compares hashes without rendering (docs/decisions.md).
 
 use credit_core::audit::{self, AuditEntry};
 use credit_core::auth::Principal;
@@ -42,21 +43,16 @@ fn download(req: &Request) -> Result<Response, Error> {
             "只有报告所属主体或窗口帮办人员可以下载该报告".into(),
         ));
     }
-    let base_url = public_base_url()?;
-    let bytes = pdf::render(&report_document(&report, &base_url))
-        .map_err(|e| Error::Internal(format!("rendering {report_no}: {e}")))?;
-    let sha256 = hex(&Sha256::digest(&bytes));
-    let size = bytes.len() as u64;
-    let recorded = store.record_pdf(&report_no, &sha256, size)?;
-    if recorded.sha256 != sha256 || recorded.size != size {
-        // Rendering is deterministic; a difference means the renderer, the
-        // font or public_base_url changed since the file was first issued,
-        // and file verification of these bytes will answer TAMPERED.
-        eprintln!(
-            "NON-DETERMINISTIC PDF for {report_no}: recorded sha256 {} ({} bytes), rendered {sha256} ({size} bytes)",
-            recorded.sha256, recorded.size
-        );
+    let pdf = store.issued_pdf(&report_no, || {
+        let base_url = public_base_url()?;
+        pdf::render(&report_document(&report, &base_url))
+            .map_err(|e| Error::Internal(format!("rendering {report_no}: {e}")))
+    })?;
+    if let Some(problem) = &pdf.problem {
+        eprintln!("ISSUED PDF NOT SERVED AS PINNED for {report_no}: {problem}");
     }
+    let sha256 = hex(&Sha256::digest(&pdf.bytes));
+    let size = pdf.bytes.len() as u64;
     let mut entry = AuditEntry::new(Some(&principal), "report.pdf", "downloaded", now)
         .target(&report_no)
         .client(platform::client_addr(req))
@@ -75,7 +71,7 @@ fn download(req: &Request) -> Result<Response, Error> {
         .body(if *req.method() == Method::Head {
             Vec::new()
         } else {
-            bytes
+            pdf.bytes
         })
         .build())
 }
