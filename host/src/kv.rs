@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use anyhow::{Context, Result};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 /// Error text for the WIT `other(string)` case.
 pub type KvError = String;
@@ -106,7 +106,10 @@ const UPSERT: &str = "INSERT INTO spin_key_value (store, key, value) VALUES (?1,
 const DELETE: &str = "DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2";
 
 /// One connection behind a mutex: every operation is a few microseconds, and the mutex makes
-/// read-modify-write sequences (increment, compare-and-swap) atomic across requests.
+/// read-modify-write sequences (increment, compare-and-swap) atomic across requests. Those
+/// sequences take the write lock up front (`BEGIN IMMEDIATE`): a deferred transaction that reads
+/// and then writes fails at once with "database is locked" when the checkpointer restarted the
+/// WAL in between, whereas a waiting writer is covered by the busy timeout.
 pub struct SqliteKv {
     conn: Mutex<Connection>,
 }
@@ -179,7 +182,9 @@ impl SqliteKv {
 
     fn increment(&self, store: &str, key: &str, delta: i64) -> Result<i64, KvError> {
         let mut conn = self.lock();
-        let tx = conn.transaction().map_err(other)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(other)?;
         let current =
             match read(&tx, store, key).map_err(other)? {
                 None => 0,
@@ -207,7 +212,9 @@ impl SqliteKv {
         new: &[u8],
     ) -> Result<bool, KvError> {
         let mut conn = self.lock();
-        let tx = conn.transaction().map_err(other)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(other)?;
         if read(&tx, store, key).map_err(other)?.as_deref() != expected {
             return Ok(false);
         }
@@ -235,7 +242,9 @@ impl SqliteKv {
 
     fn set_many(&self, store: &str, entries: &[(&str, &[u8])]) -> Result<(), KvError> {
         let mut conn = self.lock();
-        let tx = conn.transaction().map_err(other)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(other)?;
         {
             let mut stmt = tx.prepare_cached(UPSERT).map_err(other)?;
             for (key, value) in entries {
@@ -247,7 +256,9 @@ impl SqliteKv {
 
     fn delete_many(&self, store: &str, keys: &[String]) -> Result<(), KvError> {
         let mut conn = self.lock();
-        let tx = conn.transaction().map_err(other)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(other)?;
         {
             let mut stmt = tx.prepare_cached(DELETE).map_err(other)?;
             for key in keys {
