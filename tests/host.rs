@@ -319,6 +319,30 @@ fn memory_and_body_are_bounded() {
         ok_json(host.get("/probe/x?op=alloc&mib=200"))["allocated"],
         false
     );
+    // The log line (written once the instance has finished) gives its peak linear memory.
+    let peak = |log: &str| -> Option<u64> {
+        log.lines()
+            .filter(|l| l.starts_with("GET /probe/x probe 200 "))
+            .filter_map(|l| {
+                l.split_once(" peak_memory=")?
+                    .1
+                    .split(' ')
+                    .next()?
+                    .parse()
+                    .ok()
+            })
+            .max()
+    };
+    let started = Instant::now();
+    while peak(&host.log()).is_none() && started.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let peak = peak(&host.log()).unwrap_or_else(|| panic!("no peak_memory:\n{}", host.log()));
+    assert!(
+        (16 << 20..64 << 20).contains(&peak),
+        "peak {peak} after allocating 16 MiB:\n{}",
+        host.log()
+    );
 
     assert_eq!(
         ok_json(host.post("/probe/x?op=body", "application/octet-stream", &[7; 1024]))["len"],

@@ -2,13 +2,17 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
+use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
 use wasmtime::component::ResourceTable;
 use wasmtime::{Engine, Store, StoreLimitsBuilder, Trap, UpdateDeadline};
 use wasmtime_wasi::WasiCtx;
@@ -19,7 +23,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpView};
 
 use crate::router::Router;
 use crate::spin_api::ComponentScope;
-use crate::state::RequestState;
+use crate::state::{MemoryTracker, RequestState};
 
 pub struct Limits {
     pub max_body_bytes: usize,
@@ -40,74 +44,46 @@ pub struct App {
     pub limits: Limits,
 }
 
-/// The outcome of one request, for the log line.
-struct Outcome {
-    component: String,
-    response: Response<HyperOutgoingBody>,
-    note: Option<String>,
-}
-
 impl App {
     pub async fn handle(
         self: Arc<Self>,
         req: Request<Incoming>,
         client: SocketAddr,
     ) -> Result<Response<HyperOutgoingBody>, Infallible> {
-        let started = Instant::now();
-        let method = req.method().clone();
-        let path = req.uri().path().to_owned();
-        let outcome = self.dispatch(req, client).await;
-        let note = outcome.note.map(|n| format!(" ({n})")).unwrap_or_default();
-        eprintln!(
-            "{method} {path} {} {} {:.1}ms{note}",
-            outcome.component,
-            outcome.response.status().as_u16(),
-            started.elapsed().as_secs_f64() * 1000.0
-        );
-        Ok(outcome.response)
+        let log = RequestLog {
+            started: Instant::now(),
+            method: req.method().clone(),
+            path: req.uri().path().to_owned(),
+        };
+        Ok(self.dispatch(req, client, log).await)
     }
 
-    async fn dispatch(&self, req: Request<Incoming>, client: SocketAddr) -> Outcome {
+    async fn dispatch(
+        &self,
+        req: Request<Incoming>,
+        client: SocketAddr,
+        log: RequestLog,
+    ) -> Response<HyperOutgoingBody> {
         let Some(route) = self.router.route(req.uri().path()) else {
-            return Outcome {
-                component: "-".to_owned(),
-                response: problem(StatusCode::NOT_FOUND, "ROUTE_NOT_FOUND", "未找到该地址"),
-                note: None,
-            };
+            let response = problem(StatusCode::NOT_FOUND, "ROUTE_NOT_FOUND", "未找到该地址");
+            log.write("-", response.status(), None, None);
+            return response;
         };
         let component = &self.components[route.component];
-        let outcome = |response, note: Option<String>| Outcome {
-            component: component.id.clone(),
-            response,
-            note,
-        };
+        let max_body = self.limits.max_body_bytes;
 
         let (mut parts, body) = req.into_parts();
-        let body = match Limited::new(body, self.limits.max_body_bytes)
-            .collect()
-            .await
-        {
-            Ok(collected) => collected.to_bytes(),
-            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-                let response = problem(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "PAYLOAD_TOO_LARGE",
-                    "请求体过大",
-                );
-                return outcome(
-                    response,
-                    Some(format!("body over {} bytes", self.limits.max_body_bytes)),
-                );
-            }
-            Err(e) => {
-                let response = problem(
-                    StatusCode::BAD_REQUEST,
-                    "BAD_REQUEST_BODY",
-                    "请求体读取失败",
-                );
-                return outcome(response, Some(format!("reading body: {e}")));
-            }
-        };
+        // A declared length over the cap is refused before any instance runs.
+        if body.size_hint().lower() > max_body as u64 {
+            let response = body_too_large();
+            log.write(
+                &component.id,
+                response.status(),
+                None,
+                Some(format!("body over {max_body} bytes")),
+            );
+            return response;
+        }
 
         let host = parts
             .headers
@@ -132,39 +108,30 @@ impl App {
                 parts.headers.insert(name, value);
             }
         }
-        let body = Full::new(body)
-            .map_err(|never: Infallible| -> wasmtime_wasi_http::Error { match never {} });
-        let req = Request::from_parts(parts, body);
-
-        match self.run(component, req).await {
-            Ok(response) => outcome(response, None),
-            Err(RunError::Deadline) => outcome(
-                problem(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "DEADLINE_EXCEEDED",
-                    "请求处理超时",
-                ),
-                Some(format!(
-                    "stopped after the {} ms deadline",
-                    self.limits.deadline.as_millis()
-                )),
-            ),
-            Err(RunError::Failed(e)) => outcome(
-                problem(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "COMPONENT_FAILED",
-                    "服务内部错误",
-                ),
-                Some(format!("{e:#}")),
-            ),
-        }
+        // The component reads the body as it arrives, so it can refuse an upload early.
+        let over_cap = Arc::new(Notify::new());
+        let body = RequestBody {
+            inner: Some(body),
+            left: max_body,
+            max: max_body,
+            over_cap: over_cap.clone(),
+            polled: false,
+            expects_continue: parts.headers.get(http::header::EXPECT).is_some(),
+            drain_for: self.limits.deadline,
+        };
+        self.run(component, Request::from_parts(parts, body), over_cap, log)
+            .await
     }
 
+    /// Runs a fresh instance on the request. The response is returned as soon as the component
+    /// sets it; the log line is written once the instance has finished.
     async fn run<B>(
         &self,
         component: &LoadedComponent,
         req: Request<B>,
-    ) -> Result<Response<HyperOutgoingBody>, RunError>
+        over_cap: Arc<Notify>,
+        log: RequestLog,
+    ) -> Response<HyperOutgoingBody>
     where
         B: hyper::body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<wasmtime_wasi_http::Error>,
@@ -173,14 +140,17 @@ impl App {
             table: ResourceTable::new(),
             wasi: WasiCtx::builder().inherit_stdout().inherit_stderr().build(),
             http: WasiHttpCtx::new(),
-            limits: StoreLimitsBuilder::new()
-                .memory_size(self.limits.memory_bytes)
-                .build(),
+            limits: MemoryTracker::new(
+                StoreLimitsBuilder::new()
+                    .memory_size(self.limits.memory_bytes)
+                    .build(),
+            ),
             scope: component.scope.clone(),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limits);
-        let deadline = Instant::now() + self.limits.deadline;
+        let allowed = self.limits.deadline;
+        let deadline = Instant::now() + allowed;
         // Checked on every epoch tick: yield so a busy guest never starves the other requests,
         // and stop it at the deadline.
         store.set_epoch_deadline(1);
@@ -192,44 +162,231 @@ impl App {
             }
         });
 
-        let (sender, receiver) = tokio::sync::oneshot::channel();
-        let (req, out) = {
+        let (sender, mut receiver) = tokio::sync::oneshot::channel();
+        let created = {
             let mut http = store.data_mut().http();
-            let req = http
-                .new_incoming_request(Scheme::Http, req)
-                .map_err(RunError::failed)?;
-            let out = http
-                .new_response_outparam(sender)
-                .map_err(RunError::failed)?;
-            (req, out)
+            http.new_incoming_request(Scheme::Http, req)
+                .and_then(|req| Ok((req, http.new_response_outparam(sender)?)))
+        };
+        let (req, out) = match created {
+            Ok(pair) => pair,
+            Err(e) => {
+                let (response, note) = failure(RunError::failed(e));
+                log.write(&component.id, response.status(), None, Some(note));
+                return response;
+            }
         };
         let pre = component.pre.clone();
         let task = tokio::task::spawn(async move {
-            let proxy = pre.instantiate_async(&mut store).await?;
-            proxy
-                .wasi_http_incoming_handler()
-                .call_handle(&mut store, req, out)
-                .await
-        });
-
-        match receiver.await {
-            Ok(Ok(response)) => Ok(response),
-            Ok(Err(code)) => Err(RunError::Failed(anyhow::anyhow!(
-                "component answered with error {code:?}"
-            ))),
-            Err(_) => match task.await {
-                Ok(Ok(())) => Err(RunError::Failed(anyhow::anyhow!(
-                    "component never set a response"
-                ))),
+            // The epoch deadline stops a guest that computes; this one also stops a guest that
+            // waits on the host (a slow upload, a client that does not read the response).
+            let ran = tokio::time::timeout(allowed, async {
+                let proxy = pre.instantiate_async(&mut store).await?;
+                proxy
+                    .wasi_http_incoming_handler()
+                    .call_handle(&mut store, req, out)
+                    .await
+            })
+            .await;
+            let result = match ran {
+                Ok(Ok(())) => Ok(()),
                 Ok(Err(e)) if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) => {
                     Err(RunError::Deadline)
                 }
                 Ok(Err(e)) => Err(RunError::failed(e)),
-                Err(join) => Err(RunError::Failed(anyhow::anyhow!(
-                    "request task failed: {join}"
-                ))),
-            },
+                Err(_elapsed) => Err(RunError::Deadline),
+            };
+            (result, store.data().limits.peak())
+        });
+
+        let answered = tokio::select! {
+            biased;
+            answered = &mut receiver => answered,
+            () = over_cap.notified() => {
+                let response = body_too_large();
+                let note = format!("body over {} bytes", self.limits.max_body_bytes);
+                log.write_when_done(component.id.clone(), response.status(), Some(note), task);
+                return response;
+            }
+        };
+        match answered {
+            Ok(Ok(response)) => {
+                log.write_when_done(component.id.clone(), response.status(), None, task);
+                response
+            }
+            Ok(Err(code)) => {
+                let (response, note) = failure(RunError::Failed(anyhow::anyhow!(
+                    "component answered with error {code:?}"
+                )));
+                log.write_when_done(component.id.clone(), response.status(), Some(note), task);
+                response
+            }
+            Err(_) => {
+                let (result, peak) = match task.await {
+                    Ok(done) => done,
+                    Err(join) => (
+                        Err(RunError::Failed(anyhow::anyhow!(
+                            "request task failed: {join}"
+                        ))),
+                        0,
+                    ),
+                };
+                let error = result.err().unwrap_or_else(|| {
+                    RunError::Failed(anyhow::anyhow!("component never set a response"))
+                });
+                let (response, note) = failure(error);
+                log.write(&component.id, response.status(), Some(peak), Some(note));
+                response
+            }
         }
+    }
+}
+
+/// The request body as the component sees it: streamed, ending in an error past the cap (and
+/// telling `over_cap`, so the host answers 413 if the component has not answered yet).
+struct RequestBody {
+    inner: Option<Incoming>,
+    /// Bytes still allowed under the cap.
+    left: usize,
+    max: usize,
+    over_cap: Arc<Notify>,
+    polled: bool,
+    expects_continue: bool,
+    /// How long the rest of a body the component did not read is drained.
+    drain_for: Duration,
+}
+
+impl Body for RequestBody {
+    type Data = Bytes;
+    type Error = wasmtime_wasi_http::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = &mut *self;
+        this.polled = true;
+        let Some(inner) = this.inner.as_mut() else {
+            return Poll::Ready(None);
+        };
+        Poll::Ready(match ready!(Pin::new(inner).poll_frame(cx)) {
+            Some(Ok(frame)) => {
+                let len = frame.data_ref().map_or(0, Bytes::len);
+                if len > this.left {
+                    // Dropping the body makes hyper close the connection after the answer.
+                    this.inner = None;
+                    this.over_cap.notify_one();
+                    Some(Err(wasmtime_wasi_http::Error::HttpRequestBodySize(Some(
+                        this.max as u64,
+                    ))))
+                } else {
+                    this.left -= len;
+                    Some(Ok(frame))
+                }
+            }
+            Some(Err(e)) => Some(Err(wasmtime_wasi_http::Error::Hyper(e))),
+            None => None,
+        })
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.as_ref().is_none_or(Body::is_end_stream)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner
+            .as_ref()
+            .map_or_else(|| SizeHint::with_exact(0), Body::size_hint)
+    }
+}
+
+impl Drop for RequestBody {
+    /// A component that answered without reading the whole body (a refused upload): most
+    /// clients send the whole body before they read the answer, so the rest is read and
+    /// discarded (within the cap and time) instead of resetting the connection under them.
+    /// A client waiting for `100 Continue` that was never sent gets the answer without it.
+    fn drop(&mut self) {
+        let Some(mut body) = self.inner.take() else {
+            return;
+        };
+        if body.is_end_stream() || (self.expects_continue && !self.polled) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (mut left, drain_for) = (self.left, self.drain_for);
+        runtime.spawn(async move {
+            let _ = tokio::time::timeout(drain_for, async {
+                while let Some(Ok(frame)) = body.frame().await {
+                    let len = frame.data_ref().map_or(0, Bytes::len);
+                    if len > left {
+                        break;
+                    }
+                    left -= len;
+                }
+            })
+            .await;
+        });
+    }
+}
+
+/// The one line logged per request:
+/// `METHOD PATH COMPONENT STATUS 12.3ms[ peak_memory=BYTES][ (NOTE)]`.
+/// The time runs until the instance finished; `peak_memory` (all linear memory of the
+/// instance at its largest) is there whenever an instance ran.
+struct RequestLog {
+    started: Instant,
+    method: Method,
+    path: String,
+}
+
+impl RequestLog {
+    fn write(
+        self,
+        component: &str,
+        status: StatusCode,
+        peak_memory: Option<usize>,
+        note: Option<String>,
+    ) {
+        let Self {
+            started,
+            method,
+            path,
+        } = self;
+        let millis = started.elapsed().as_secs_f64() * 1000.0;
+        let peak = peak_memory
+            .map(|bytes| format!(" peak_memory={bytes}"))
+            .unwrap_or_default();
+        let note = note.map(|n| format!(" ({n})")).unwrap_or_default();
+        eprintln!(
+            "{method} {path} {component} {} {millis:.1}ms{peak}{note}",
+            status.as_u16()
+        );
+    }
+
+    /// Writes the line once the instance that answered has finished (its body sent), noting a
+    /// failure that came after the response.
+    fn write_when_done(
+        self,
+        component: String,
+        status: StatusCode,
+        note: Option<String>,
+        task: JoinHandle<(Result<(), RunError>, usize)>,
+    ) {
+        tokio::spawn(async move {
+            let (peak, late_failure) = match task.await {
+                Ok((Ok(()), peak)) => (Some(peak), None),
+                Ok((Err(error), peak)) => (Some(peak), Some(failure(error).1)),
+                Err(join) => (None, Some(format!("request task failed: {join}"))),
+            };
+            let note = match (note, late_failure) {
+                (Some(n), Some(f)) => Some(format!("{n}; after the response: {f}")),
+                (None, Some(f)) => Some(format!("after the response: {f}")),
+                (n, None) => n,
+            };
+            self.write(&component, status, peak, note);
+        });
     }
 }
 
@@ -242,6 +399,36 @@ impl RunError {
     fn failed(e: wasmtime::Error) -> Self {
         RunError::Failed(anyhow::anyhow!("{e:?}"))
     }
+}
+
+/// The host's answer when an instance failed before it answered, and the note for the log.
+fn failure(error: RunError) -> (Response<HyperOutgoingBody>, String) {
+    match error {
+        RunError::Deadline => (
+            problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "DEADLINE_EXCEEDED",
+                "请求处理超时",
+            ),
+            "stopped at the deadline".to_owned(),
+        ),
+        RunError::Failed(e) => (
+            problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "COMPONENT_FAILED",
+                "服务内部错误",
+            ),
+            format!("{e:#}"),
+        ),
+    }
+}
+
+fn body_too_large() -> Response<HyperOutgoingBody> {
+    problem(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "PAYLOAD_TOO_LARGE",
+        "请求体过大",
+    )
 }
 
 /// An RFC 9457 problem response produced by the host itself.

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use wasmtime::StoreLimits;
 use wasmtime::component::ResourceTable;
+use wasmtime::{ResourceLimiter, StoreLimits};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
@@ -13,7 +13,7 @@ pub struct RequestState {
     pub table: ResourceTable,
     pub wasi: WasiCtx,
     pub http: WasiHttpCtx,
-    pub limits: StoreLimits,
+    pub limits: MemoryTracker,
     pub scope: Arc<ComponentScope>,
 }
 
@@ -33,5 +33,74 @@ impl WasiHttpView for RequestState {
             table: &mut self.table,
             hooks: Default::default(),
         }
+    }
+}
+
+/// The store's limits, and the instance's peak linear memory for the request log.
+pub struct MemoryTracker {
+    limits: StoreLimits,
+    /// Bytes of all linear memories together, now and at their largest.
+    current: usize,
+    peak: usize,
+}
+
+impl MemoryTracker {
+    pub fn new(limits: StoreLimits) -> Self {
+        Self {
+            limits,
+            current: 0,
+            peak: 0,
+        }
+    }
+
+    pub fn peak(&self) -> usize {
+        self.peak
+    }
+}
+
+impl ResourceLimiter for MemoryTracker {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = self.limits.memory_growing(current, desired, maximum)?;
+        if allowed {
+            // Also called with `current == 0` when an instance creates a memory, so the sum
+            // covers every memory of the instance.
+            self.current = self.current.saturating_add(desired).saturating_sub(current);
+            self.peak = self.peak.max(self.current);
+        }
+        Ok(allowed)
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.limits.memory_grow_failed(error)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn table_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.limits.table_grow_failed(error)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
     }
 }
