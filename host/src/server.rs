@@ -1,9 +1,11 @@
 //! The HTTP side: route, bound, run a fresh instance per request, log one line.
 
 use std::convert::Infallible;
+use std::io::Write;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, LazyLock};
 use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
@@ -331,6 +333,23 @@ impl Drop for RequestBody {
     }
 }
 
+/// Request log lines go to stderr from one thread, which writes what has queued up at once: one
+/// write per burst instead of one per request, and never on a request's path.
+static REQUEST_LOG: LazyLock<Sender<String>> = LazyLock::new(|| {
+    let (sender, lines) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        let mut out = std::io::BufWriter::new(std::io::stderr());
+        while let Ok(line) = lines.recv() {
+            let _ = out.write_all(line.as_bytes());
+            while let Ok(line) = lines.try_recv() {
+                let _ = out.write_all(line.as_bytes());
+            }
+            let _ = out.flush();
+        }
+    });
+    sender
+});
+
 /// The one line logged per request:
 /// `METHOD PATH COMPONENT STATUS 12.3ms[ peak_memory=BYTES][ (NOTE)]`.
 /// The time runs until the instance finished; `peak_memory` (all linear memory of the
@@ -359,10 +378,12 @@ impl RequestLog {
             .map(|bytes| format!(" peak_memory={bytes}"))
             .unwrap_or_default();
         let note = note.map(|n| format!(" ({n})")).unwrap_or_default();
-        eprintln!(
-            "{method} {path} {component} {} {millis:.1}ms{peak}{note}",
+        let line = format!(
+            "{method} {path} {component} {} {millis:.1}ms{peak}{note}\n",
             status.as_u16()
         );
+        // The logger thread outlives every request: sending cannot fail.
+        let _ = REQUEST_LOG.send(line);
     }
 
     /// Writes the line once the instance that answered has finished (its body sent), noting a
