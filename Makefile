@@ -83,5 +83,10 @@ fuzz:
 	cargo build --release -p credit-fuzz
 	$${CARGO_TARGET_DIR:-target}/release/fuzz-verify-file $(FUZZ_SECONDS) $(FUZZ_SEED)
 
+## bench: the speed and memory targets through the host (verify-code, verify-file, PDF
+## generation, report building with many records stored); writes docs/benchmarks.md
+bench: build
+	python3 tests/bench/bench.py
+
 clean:
 	cargo clean
