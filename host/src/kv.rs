@@ -105,6 +105,11 @@ const UPSERT: &str = "INSERT INTO spin_key_value (store, key, value) VALUES (?1,
                       ON CONFLICT(store, key) DO UPDATE SET value = excluded.value";
 const DELETE: &str = "DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2";
 
+/// Wait between tries while the checkpointer holds a lock, and how many tries (5 s in all)
+/// before the operation fails.
+const BUSY_RETRY: std::time::Duration = std::time::Duration::from_micros(250);
+const BUSY_RETRIES: i32 = 20_000;
+
 /// One connection behind a mutex: every operation is a few microseconds, and the mutex makes
 /// read-modify-write sequences (increment, compare-and-swap) atomic across requests. Those
 /// sequences take the write lock up front (`BEGIN IMMEDIATE`): a deferred transaction that reads
@@ -122,7 +127,12 @@ impl SqliteKv {
         let conn = Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // SQLite's own busy timeout sleeps up to 100 ms between tries; waiting out the
+        // checkpointer (a few ms) that way stalls a request and its worker thread far longer.
+        conn.busy_handler(Some(|tries: i32| {
+            std::thread::sleep(BUSY_RETRY);
+            tries < BUSY_RETRIES
+        }))?;
         conn.execute(
             "CREATE TABLE IF NOT EXISTS spin_key_value (store TEXT NOT NULL, key TEXT NOT NULL, \
              value BLOB NOT NULL, PRIMARY KEY (store, key))",
