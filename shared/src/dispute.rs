@@ -48,7 +48,7 @@ use crate::config::RuleConfig;
 use crate::error::Error;
 use crate::kv::KeyValue;
 use crate::record::{Penalty, Record, RecordId, RecordKind, RecordStatus, Severity, StoredRecord};
-use crate::store::{Change, Store};
+use crate::store::{Change, Store, contention, from_json, to_json};
 use crate::uscc::CreditCode;
 use crate::window::{china_date, in_china};
 
@@ -62,7 +62,6 @@ pub const MAX_STATEMENT_CHARS: usize = 2000;
 /// Longest deadline, in working days: a bound on configuration, not policy.
 const MAX_WORKING_DAYS: u32 = 250;
 const MAX_CAS_ATTEMPTS: usize = 64;
-const BATCH: usize = 200;
 
 // ----- calendar and configuration -----
 
@@ -899,15 +898,6 @@ pub struct Disputes<'a, K: KeyValue + ?Sized> {
     config: &'a DisputeConfig,
 }
 
-fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>, Error> {
-    serde_json::to_vec(value).map_err(|e| Error::Internal(format!("serialize: {e}")))
-}
-
-fn from_json<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, Error> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| Error::Internal(format!("corrupt value at {key}: {e}")))
-}
-
 fn case_key(no: &CaseNo) -> String {
     format!("case/{no}")
 }
@@ -1004,27 +994,14 @@ impl<'a, K: KeyValue + ?Sized> Disputes<'a, K> {
 
     // ----- storage helpers -----
 
-    fn append(&self, prefix: &str, value: &str) -> Result<(), Error> {
-        let slot = self.kv.increment(&format!("{prefix}/n"), 1)?;
-        self.kv.set(&format!("{prefix}/{slot}"), value.as_bytes())?;
-        Ok(())
-    }
-
+    /// The case numbers listed under `prefix`, skipping any that do not parse.
     fn list(&self, prefix: &str) -> Result<Vec<CaseNo>, Error> {
-        let n = self.kv.increment(&format!("{prefix}/n"), 0)?.max(0) as u64;
-        let mut out = Vec::new();
-        let mut slot = 1u64;
-        while slot <= n {
-            let end = (slot + BATCH as u64 - 1).min(n);
-            let keys: Vec<String> = (slot..=end).map(|i| format!("{prefix}/{i}")).collect();
-            for value in self.kv.get_many(&keys)?.into_iter().flatten() {
-                if let Ok(no) = String::from_utf8_lossy(&value).parse() {
-                    out.push(no);
-                }
-            }
-            slot = end + 1;
-        }
-        Ok(out)
+        Ok(self
+            .store
+            .list(prefix)?
+            .into_iter()
+            .filter_map(|no| no.parse().ok())
+            .collect())
     }
 
     fn load<T: DeserializeOwned>(&self, no: &CaseNo) -> Result<(T, Vec<u8>), Error> {
@@ -1051,9 +1028,7 @@ impl<'a, K: KeyValue + ?Sized> Disputes<'a, K> {
                 return Ok(case);
             }
         }
-        Err(Error::StoreUnavailable(format!(
-            "compare-and-swap contention on {key}"
-        )))
+        Err(contention(&key))
     }
 
     fn next_no(&self, kind: CaseKind, now: DateTime<Utc>) -> Result<CaseNo, Error> {
@@ -1099,9 +1074,7 @@ impl<'a, K: KeyValue + ?Sized> Disputes<'a, K> {
                 return Ok(());
             }
         }
-        Err(Error::StoreUnavailable(format!(
-            "compare-and-swap contention on {key}"
-        )))
+        Err(contention(&key))
     }
 
     fn store_evidence(&self, no: &CaseNo, evidence: &Evidence) -> Result<EvidenceInfo, Error> {
@@ -1132,9 +1105,11 @@ impl<'a, K: KeyValue + ?Sized> Disputes<'a, K> {
             return Err(Error::Internal(format!("case number {no} already taken")));
         }
         let index = no.kind().index();
-        self.append(&format!("ent/{uscc}/{index}"), no.as_str())?;
-        self.append(&format!("dom/{domain}/{index}"), no.as_str())?;
-        self.append(&format!("all/{index}"), no.as_str())?;
+        self.store
+            .append(&format!("ent/{uscc}/{index}"), no.as_str())?;
+        self.store
+            .append(&format!("dom/{domain}/{index}"), no.as_str())?;
+        self.store.append(&format!("all/{index}"), no.as_str())?;
         Ok(())
     }
 
@@ -1194,15 +1169,7 @@ impl<'a, K: KeyValue + ?Sized> Disputes<'a, K> {
 
     fn load_many<T: DeserializeOwned>(&self, nos: &[CaseNo]) -> Result<Vec<T>, Error> {
         let keys: Vec<String> = nos.iter().map(case_key).collect();
-        let mut out = Vec::with_capacity(keys.len());
-        for chunk in keys.chunks(BATCH) {
-            for (key, value) in chunk.iter().zip(self.kv.get_many(chunk)?) {
-                if let Some(bytes) = value {
-                    out.push(from_json(key, &bytes)?);
-                }
-            }
-        }
-        Ok(out)
+        self.store.get_many_json(&keys)
     }
 
     /// The evidence file of a case, for those who may read the case.

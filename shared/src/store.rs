@@ -107,16 +107,16 @@ fn day(d: NaiveDate) -> String {
     d.format("%Y%m%d").to_string()
 }
 
-fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>, Error> {
+pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>, Error> {
     serde_json::to_vec(value).map_err(|e| Error::Internal(format!("serialize: {e}")))
 }
 
-fn from_json<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, Error> {
+pub(crate) fn from_json<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, Error> {
     serde_json::from_slice(bytes)
         .map_err(|e| Error::Internal(format!("corrupt value at {key}: {e}")))
 }
 
-fn contention(key: &str) -> Error {
+pub(crate) fn contention(key: &str) -> Error {
     Error::StoreUnavailable(format!("compare-and-swap contention on {key}"))
 }
 
@@ -135,7 +135,7 @@ impl<'a, K: KeyValue + ?Sized> Store<'a, K> {
 
     /// Appends `value` to the list under `prefix`: a slot from the counter
     /// `prefix/n`, then a write-once value at `prefix/{slot}`.
-    fn append(&self, prefix: &str, value: &str) -> Result<(), Error> {
+    pub(crate) fn append(&self, prefix: &str, value: &str) -> Result<(), Error> {
         let slot = self.kv.increment(&format!("{prefix}/n"), 1)?;
         self.kv.set(&format!("{prefix}/{slot}"), value.as_bytes())?;
         Ok(())
@@ -143,7 +143,7 @@ impl<'a, K: KeyValue + ?Sized> Store<'a, K> {
 
     /// The values of the list under `prefix`, in order, skipping slots a
     /// writer has allocated but not filled yet.
-    fn list(&self, prefix: &str) -> Result<Vec<String>, Error> {
+    pub(crate) fn list(&self, prefix: &str) -> Result<Vec<String>, Error> {
         let n = self.counter(&format!("{prefix}/n"))?;
         let mut out = Vec::new();
         let mut slot = 1u64;
@@ -184,7 +184,10 @@ impl<'a, K: KeyValue + ?Sized> Store<'a, K> {
             .collect())
     }
 
-    fn get_many_json<T: DeserializeOwned>(&self, keys: &[String]) -> Result<Vec<T>, Error> {
+    pub(crate) fn get_many_json<T: DeserializeOwned>(
+        &self,
+        keys: &[String],
+    ) -> Result<Vec<T>, Error> {
         let mut out = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(BATCH) {
             for (key, value) in chunk.iter().zip(self.kv.get_many(chunk)?) {
