@@ -3,116 +3,27 @@
 //! withdrawn or repaired record verify as REVOKED.
 
 use base64::Engine;
-use chrono::{Days, FixedOffset, Months, NaiveDate, Utc};
-use credit_core::auth::{Claims, DEVELOPMENT_SECRET, Role, mint};
-use credit_core::uscc::CreditCode;
+use chrono::Months;
+use integration_tests::fixtures::{
+    admin, assert_problem, credit_code, days_ago, department, entity, months_ago, records_of, staff,
+    store_records, tax_department, tax_penalty, today,
+};
 use integration_tests::{HostOptions, Reply, TestHost};
 use serde_json::{Value, json};
-
-fn token(role: Role, sub: &str, uscc: Option<&str>, unit: Option<&str>) -> String {
-    let now = Utc::now().timestamp();
-    let claims = Claims {
-        sub: sub.into(),
-        role,
-        uscc: uscc.map(str::to_owned),
-        unit: unit.map(str::to_owned),
-        name: None,
-        exp: now + 3600,
-        iat: Some(now),
-    };
-    mint(DEVELOPMENT_SECRET.as_bytes(), &claims).unwrap()
-}
-
-fn entity(uscc: &str) -> String {
-    token(Role::Entity, &format!("user-{uscc}"), Some(uscc), None)
-}
-
-fn department(unit: &str) -> String {
-    token(Role::Department, "dept-user", None, Some(unit))
-}
-
-fn tax() -> String {
-    department("县税务局")
-}
 
 fn market() -> String {
     department("县市场监管局")
 }
 
-fn staff(sub: &str) -> String {
-    token(Role::Staff, sub, None, None)
-}
-
-fn admin() -> String {
-    token(Role::Admin, "root", None, None)
-}
-
-/// A valid credit code, distinct per `series` (one per test) and `n`.
-fn code(series: u32, n: u32) -> String {
-    CreditCode::with_check_character(&format!("91620321MA{series:02}{n:05}"))
-        .unwrap()
-        .to_string()
-}
-
-fn authority_uscc() -> String {
-    CreditCode::with_check_character("11620321MB0123456")
-        .unwrap()
-        .to_string()
-}
-
-fn today() -> NaiveDate {
-    Utc::now()
-        .with_timezone(&FixedOffset::east_opt(8 * 3600).unwrap())
-        .date_naive()
-}
-
-fn days_ago(n: u64) -> NaiveDate {
-    today().checked_sub_days(Days::new(n)).unwrap()
-}
-
-fn months_ago(n: u32) -> NaiveDate {
-    today().checked_sub_months(Months::new(n)).unwrap()
-}
-
-fn tax_penalty(uscc: &str, document_no: &str, decided_on: NaiveDate, severity: &str) -> Value {
-    json!({
-        "kind": "penalty", "domain": "tax", "document_no": document_no,
-        "entity_name": "永昌县异议测试商贸有限公司", "uscc": uscc,
-        "authority": "国家税务总局永昌县税务局", "authority_uscc": authority_uscc(),
-        "source_unit": "县税务局", "source_unit_uscc": authority_uscc(),
-        "entity_category": "法人及非法人组织", "legal_representative": "李四",
-        "violation_type": "未按期申报", "facts": "未按规定期限办理纳税申报",
-        "legal_basis": "《中华人民共和国税收征收管理法》第六十二条", "penalty_categories": ["罚款"],
-        "penalty_content": "罚款0.2万元", "fine_wan_yuan": "0.2",
-        "decided_on": decided_on.to_string(), "penalty_valid_until": "2099-12-31",
-        "procedure": "general", "not_penalized": false, "severity": severity
-    })
-}
-
-/// Stores the records with the tax department's token; returns their ids.
+/// Stores new records with the tax department's token; returns their ids.
 fn store(host: &TestHost, items: &[Value]) -> Vec<String> {
-    let reply = host.put_json("/api/v1/records", &json!(items), Some(&tax()));
-    assert_eq!(reply.status, 200, "{}", reply.text());
-    reply.json()["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            assert!(matches!(r["status"].as_str(), Some("created" | "updated")), "{r}");
-            r["id"].as_str().unwrap().to_owned()
-        })
-        .collect()
+    store_records(host, &tax_department(), items, &["created", "updated"])
 }
 
 fn record(host: &TestHost, uscc: &str, id: &str) -> Value {
-    let reply = host.get_auth(&format!("/api/v1/records?uscc={uscc}"), &admin());
-    assert_eq!(reply.status, 200, "{}", reply.text());
-    reply.json()["records"]
-        .as_array()
-        .unwrap()
-        .iter()
+    records_of(host, uscc)
+        .into_iter()
         .find(|r| r["id"] == id)
-        .cloned()
         .unwrap_or(Value::Null)
 }
 
@@ -161,20 +72,6 @@ fn object(host: &TestHost, bearer: &str, body: Value) -> Value {
     case
 }
 
-fn assert_problem(reply: &Reply, status: u16, code: &str) -> Value {
-    assert_eq!(reply.status, status, "{}", reply.text());
-    assert_eq!(
-        reply.header("content-type"),
-        Some("application/problem+json"),
-        "{}",
-        reply.text()
-    );
-    let body = reply.json();
-    assert_eq!(body["code"], code, "{body}");
-    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{body}");
-    body
-}
-
 fn base64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
@@ -187,8 +84,8 @@ fn listed(reply: &Reply, key: &str) -> Vec<Value> {
 #[test]
 fn an_accepted_objection_corrects_the_record_revokes_the_old_report_and_the_new_one_is_clean() {
     let host = TestHost::start(HostOptions::product());
-    let uscc = code(71, 1);
-    let real_offender = code(71, 2);
+    let uscc = credit_code(71, 1);
+    let real_offender = credit_code(71, 2);
     let penalty = tax_penalty(&uscc, "永税罚〔2026〕701号", days_ago(40), "general");
     let id = store(&host, std::slice::from_ref(&penalty)).remove(0);
     let before = report(&host, &entity(&uscc));
@@ -220,18 +117,18 @@ fn an_accepted_objection_corrects_the_record_revokes_the_old_report_and_the_new_
     assert_eq!(shown_records(&during)[0]["status_label"], "异议处理中", "{during}");
 
     // The tax department sees it among its open cases, with its evidence but not inside the listing.
-    let open = listed(&host.get_auth("/api/v1/objections?status=open", &tax()), "objections");
+    let open = listed(&host.get_auth("/api/v1/objections?status=open", &tax_department()), "objections");
     let mine = open
         .iter()
         .find(|c| c["no"] == no.as_str())
         .expect("listed for the department");
     assert!(!mine.to_string().contains(&base64(&evidence)));
-    let file = host.get_auth(&format!("/api/v1/objections/{no}/evidence"), &tax());
+    let file = host.get_auth(&format!("/api/v1/objections/{no}/evidence"), &tax_department());
     assert_eq!(file.status, 200);
     assert_eq!(file.header("content-type"), Some("application/pdf"));
     assert_eq!(file.body, evidence);
 
-    let accepted = post(&host, &format!("/api/v1/objections/{no}/accept"), json!({}), &tax());
+    let accepted = post(&host, &format!("/api/v1/objections/{no}/accept"), json!({}), &tax_department());
     assert_eq!(accepted.status, 200, "{}", accepted.text());
     assert_eq!(accepted.json()["status"], "accepted");
     assert!(accepted.json()["answer_by"].is_string());
@@ -243,7 +140,7 @@ fn an_accepted_objection_corrects_the_record_revokes_the_old_report_and_the_new_
         &host,
         &format!("/api/v1/objections/{no}/resolve"),
         json!({"action": "correct", "record": corrected}),
-        &tax(),
+        &tax_department(),
     );
     assert_eq!(resolved.status, 200, "{}", resolved.text());
     let resolved = resolved.json();
@@ -273,7 +170,7 @@ fn an_accepted_objection_corrects_the_record_revokes_the_old_report_and_the_new_
     assert_eq!(seen.status, 200, "{}", seen.text());
     assert_eq!(seen.json()["status_label"], "已办结：记录已更正");
     assert_problem(
-        &post(&host, &format!("/api/v1/objections/{no}/accept"), json!({}), &tax()),
+        &post(&host, &format!("/api/v1/objections/{no}/accept"), json!({}), &tax_department()),
         409,
         "CONFLICT",
     );
@@ -282,7 +179,7 @@ fn an_accepted_objection_corrects_the_record_revokes_the_old_report_and_the_new_
 #[test]
 fn a_rejected_objection_leaves_the_record_and_its_report_valid() {
     let host = TestHost::start(HostOptions::product());
-    let uscc = code(72, 1);
+    let uscc = credit_code(72, 1);
     let id = store(
         &host,
         &[tax_penalty(&uscc, "永税罚〔2026〕702号", days_ago(30), "general")],
@@ -298,12 +195,12 @@ fn a_rejected_objection_leaves_the_record_and_its_report_valid() {
     let no = case["no"].as_str().unwrap();
 
     let path = format!("/api/v1/objections/{no}/reject");
-    assert_problem(&post(&host, &path, json!({}), &tax()), 400, "MISSING_FIELD");
+    assert_problem(&post(&host, &path, json!({}), &tax_department()), 400, "MISSING_FIELD");
     let rejected = post(
         &host,
         &path,
         json!({"reason": "缴纳罚款不属于撤销公示的法定情形"}),
-        &tax(),
+        &tax_department(),
     );
     assert_eq!(rejected.status, 200, "{}", rejected.text());
     assert_eq!(rejected.json()["status"], "rejected");
@@ -320,7 +217,7 @@ fn a_rejected_objection_leaves_the_record_and_its_report_valid() {
             &host,
             &format!("/api/v1/objections/{no}/resolve"),
             json!({"action": "uphold", "reason": "x"}),
-            &tax(),
+            &tax_department(),
         ),
         409,
         "CONFLICT",
@@ -330,7 +227,7 @@ fn a_rejected_objection_leaves_the_record_and_its_report_valid() {
 #[test]
 fn an_upheld_objection_keeps_reports_valid_and_a_withdrawal_revokes_them() {
     let host = TestHost::start(HostOptions::product());
-    let uscc = code(73, 1);
+    let uscc = credit_code(73, 1);
     let ids = store(
         &host,
         &[
@@ -347,10 +244,10 @@ fn an_upheld_objection_keeps_reports_valid_and_a_withdrawal_revokes_them() {
         );
         let no = case["no"].as_str().unwrap().to_owned();
         assert_eq!(
-            post(&host, &format!("/api/v1/objections/{no}/accept"), json!({}), &tax()).status,
+            post(&host, &format!("/api/v1/objections/{no}/accept"), json!({}), &tax_department()).status,
             200
         );
-        let reply = post(&host, &format!("/api/v1/objections/{no}/resolve"), resolution, &tax());
+        let reply = post(&host, &format!("/api/v1/objections/{no}/resolve"), resolution, &tax_department());
         assert_eq!(reply.status, 200, "{}", reply.text());
         reply.json()
     };
@@ -382,7 +279,7 @@ fn an_upheld_objection_keeps_reports_valid_and_a_withdrawal_revokes_them() {
 #[test]
 fn a_repair_applied_for_too_early_is_refused_with_the_date_it_becomes_possible() {
     let host = TestHost::start(HostOptions::product());
-    let uscc = code(74, 1);
+    let uscc = credit_code(74, 1);
     let general_on = days_ago(10);
     let serious_on = months_ago(6);
     let ids = store(
@@ -410,7 +307,7 @@ fn a_repair_applied_for_too_early_is_refused_with_the_date_it_becomes_possible()
 #[test]
 fn an_approved_repair_drops_the_record_from_new_reports_and_revokes_old_ones() {
     let host = TestHost::start(HostOptions::product());
-    let uscc = code(75, 1);
+    let uscc = credit_code(75, 1);
     let id = store(
         &host,
         &[tax_penalty(&uscc, "永税罚〔2026〕751号", months_ago(4), "general")],
@@ -431,13 +328,13 @@ fn an_approved_repair_drops_the_record_from_new_reports_and_revokes_old_ones() {
     assert!(no.starts_with("XF"), "{no}");
     assert_eq!(case["status"], "applied");
     assert_eq!(reply.header("location"), Some(format!("/api/v1/repairs/{no}").as_str()));
-    let pending = listed(&host.get_auth("/api/v1/repairs?status=applied", &tax()), "repairs");
+    let pending = listed(&host.get_auth("/api/v1/repairs?status=applied", &tax_department()), "repairs");
     assert!(pending.iter().any(|c| c["no"] == no.as_str()));
 
     let approve = format!("/api/v1/repairs/{no}/approve");
     assert_problem(&post(&host, &approve, json!({}), &market()), 403, "FORBIDDEN");
     assert_problem(&post(&host, &approve, json!({}), &entity(&uscc)), 403, "FORBIDDEN");
-    let approved = post(&host, &approve, json!({"reason": "已履行处罚决定，整改到位"}), &tax());
+    let approved = post(&host, &approve, json!({"reason": "已履行处罚决定，整改到位"}), &tax_department());
     assert_eq!(approved.status, 200, "{}", approved.text());
     assert_eq!(approved.json()["status"], "approved");
     assert_eq!(approved.json()["revoked_reports"], json!([before["report_no"]]));
@@ -456,7 +353,7 @@ fn an_approved_repair_drops_the_record_from_new_reports_and_revokes_old_ones() {
             &host,
             &format!("/api/v1/repairs/{no}/reject"),
             json!({"reason": "x"}),
-            &tax(),
+            &tax_department(),
         ),
         409,
         "CONFLICT",
@@ -466,7 +363,7 @@ fn an_approved_repair_drops_the_record_from_new_reports_and_revokes_old_ones() {
 #[test]
 fn with_show_repaired_records_a_repaired_record_is_printed_labelled() {
     let host = TestHost::start(HostOptions::product().variable("show_repaired_records", "true"));
-    let uscc = code(76, 1);
+    let uscc = credit_code(76, 1);
     let id = store(
         &host,
         &[tax_penalty(&uscc, "永税罚〔2026〕761号", months_ago(4), "general")],
@@ -481,7 +378,7 @@ fn with_show_repaired_records_a_repaired_record_is_printed_labelled() {
     .json();
     let no = case["no"].as_str().unwrap();
     assert_eq!(
-        post(&host, &format!("/api/v1/repairs/{no}/approve"), json!({}), &tax()).status,
+        post(&host, &format!("/api/v1/repairs/{no}/approve"), json!({}), &tax_department()).status,
         200
     );
     let after = report(&host, &entity(&uscc));
@@ -492,7 +389,7 @@ fn with_show_repaired_records_a_repaired_record_is_printed_labelled() {
 fn an_objection_not_accepted_in_time_is_listed_as_overdue() {
     // With 0 working days to accept, a case is overdue as soon as it is filed.
     let host = TestHost::start(HostOptions::product().variable("objection_accept_working_days", "0"));
-    let uscc = code(77, 1);
+    let uscc = credit_code(77, 1);
     let ids = store(
         &host,
         &[
@@ -517,14 +414,14 @@ fn an_objection_not_accepted_in_time_is_listed_as_overdue() {
             &host,
             &format!("/api/v1/objections/{handled_no}/accept"),
             json!({}),
-            &tax()
+            &tax_department()
         )
         .status,
         200
     );
     std::thread::sleep(std::time::Duration::from_millis(20));
 
-    for bearer in [tax(), admin()] {
+    for bearer in [tax_department(), admin()] {
         let overdue = listed(&host.get_auth("/api/v1/objections?overdue=true", &bearer), "objections");
         let nos: Vec<&str> = overdue.iter().map(|c| c["no"].as_str().unwrap()).collect();
         assert_eq!(nos, [late["no"].as_str().unwrap()]);
@@ -545,8 +442,8 @@ fn an_objection_not_accepted_in_time_is_listed_as_overdue() {
 #[test]
 fn other_entities_and_departments_are_denied() {
     let host = TestHost::start(HostOptions::product());
-    let uscc = code(78, 1);
-    let stranger = code(78, 2);
+    let uscc = credit_code(78, 1);
+    let stranger = credit_code(78, 2);
     let id = store(
         &host,
         &[tax_penalty(&uscc, "永税罚〔2026〕781号", days_ago(30), "general")],
@@ -565,7 +462,7 @@ fn other_entities_and_departments_are_denied() {
         "FORBIDDEN",
     );
     assert_problem(
-        &post(&host, "/api/v1/objections", filing.clone(), &tax()),
+        &post(&host, "/api/v1/objections", filing.clone(), &tax_department()),
         403,
         "FORBIDDEN",
     );
@@ -650,7 +547,7 @@ fn other_entities_and_departments_are_denied() {
 #[test]
 fn bad_requests_are_problem_json() {
     let host = TestHost::start(HostOptions::product());
-    let uscc = code(79, 1);
+    let uscc = credit_code(79, 1);
     let id = store(
         &host,
         &[tax_penalty(&uscc, "永税罚〔2026〕791号", days_ago(30), "general")],
@@ -727,7 +624,7 @@ fn bad_requests_are_problem_json() {
     );
     assert_problem(&host.delete("/api/v1/objections", Some(&me)), 405, "METHOD_NOT_ALLOWED");
     assert_problem(
-        &post(&host, "/api/v1/objections/YY20200101-000001/shred", json!({}), &tax()),
+        &post(&host, "/api/v1/objections/YY20200101-000001/shred", json!({}), &tax_department()),
         404,
         "NOT_FOUND",
     );

@@ -2,17 +2,14 @@
 //! reader extracts (poppler, no CJK font needed), byte-identical downloads
 //! equal to the native rendering, and a valid 200-record file (qpdf).
 
-#[path = "support/reports.rs"]
-mod support;
-
 use std::path::Path;
 use std::process::Command;
 
 use credit_core::pdf::render;
 use credit_core::report::{Report, report_document};
+use integration_tests::fixtures::*;
 use integration_tests::{HostOptions, TestHost};
-use serde_json::Value;
-use support::*;
+use serde_json::{Value, json};
 
 /// spin.toml's default `public_base_url`, which the host serves unless overridden.
 const PUBLIC_BASE_URL: &str = "http://127.0.0.1:3000";
@@ -98,7 +95,7 @@ fn assert_report_text(pdf: &[u8], report: &Value, dir: &Path) {
 /// The report JSON the API returns, as the core's snapshot type.
 fn snapshot(host: &TestHost, report: &Value) -> Report {
     let no = report["report_no"].as_str().unwrap();
-    let reply = host.get_auth(&format!("/api/v1/reports/{no}"), &staff());
+    let reply = host.get_auth(&format!("/api/v1/reports/{no}"), &staff("clerk-1"));
     assert_eq!(reply.status, 200, "{}", reply.text());
     serde_json::from_slice(&reply.body).expect("the report JSON is the core's Report")
 }
@@ -106,11 +103,14 @@ fn snapshot(host: &TestHost, report: &Value) -> Report {
 fn records(uscc: &str, prefix: &str, n: usize) -> Vec<Value> {
     (1..=n)
         .map(|i| {
-            tax_penalty(
+            let mut record = tax_penalty(
                 uscc,
                 &format!("永税{prefix}罚〔2026〕{i}号"),
-                &format!("经查，当事人第{i}次未按期办理纳税申报，经责令限期改正后仍未改正，情节一般，依法予以处罚。"),
-            )
+                days_ago(30),
+                "general",
+            );
+            record["facts"] = json!(format!("经查，当事人第{i}次未按期办理纳税申报，经责令限期改正后仍未改正，情节一般，依法予以处罚。"));
+            record
         })
         .collect()
 }
@@ -127,7 +127,7 @@ fn a_clean_and_a_many_record_report_print_everything_and_download_identically() 
     assert_report_text(&first, &clean, dir.path());
 
     let busy_uscc = credit_code(41, 2);
-    put_tax_records(&host, &records(&busy_uscc, "A", 25));
+    store_all(&host, &tax_department(), &records(&busy_uscc, "A", 25));
     let busy = issue_report(&host, &busy_uscc);
     assert_eq!(busy["clean"], false);
     let busy_pdf = pdf_of(&host, &busy);
@@ -136,7 +136,7 @@ fn a_clean_and_a_many_record_report_print_everything_and_download_identically() 
     // The same bytes every time, for the owner and for counter staff alike,
     // and the same bytes the core renders natively from the report JSON.
     let no = clean["report_no"].as_str().unwrap();
-    let again = download(&host, no, &staff());
+    let again = download(&host, no, &staff("clerk-1"));
     assert_eq!(again.status, 200, "{}", again.text());
     assert!(again.body == first, "second download differs");
     for (report, pdf) in [(&clean, &first), (&busy, &busy_pdf)] {
@@ -183,12 +183,12 @@ fn only_the_owner_and_staff_may_download() {
     );
     assert_problem(&download(&host, no, &tax_department()), 403, "FORBIDDEN");
     assert_problem(
-        &download(&host, "YC20261129-999999", &staff()),
+        &download(&host, "YC20261129-999999", &staff("clerk-1")),
         404,
         "NOT_FOUND",
     );
     assert_problem(
-        &download(&host, "not-a-number", &staff()),
+        &download(&host, "not-a-number", &staff("clerk-1")),
         400,
         "INVALID_REPORT_NO",
     );
@@ -206,7 +206,7 @@ fn only_the_owner_and_staff_may_download() {
 fn a_two_hundred_record_report_is_a_valid_multi_page_pdf() {
     let host = TestHost::start(HostOptions::product());
     let uscc = credit_code(43, 1);
-    put_tax_records(&host, &records(&uscc, "B", 200));
+    store_all(&host, &tax_department(), &records(&uscc, "B", 200));
     let report = issue_report(&host, &uscc);
     assert_eq!(
         report["findings"]

@@ -1,77 +1,19 @@
 //! Records intake and report application through the real components on the local host:
 //! departments push records, entities (or counter staff for them) apply for reports.
 
-use chrono::{Days, FixedOffset, Months, NaiveDate, Utc};
-use credit_core::auth::{Claims, DEVELOPMENT_SECRET, Role, mint};
-use credit_core::uscc::CreditCode;
+use chrono::NaiveDate;
+use integration_tests::fixtures::{
+    admin, assert_problem, authority_uscc, credit_code, days_ago, department, entity, months_ago,
+    records_of, staff, store_all, today,
+};
 use integration_tests::{HostOptions, Reply, TestHost};
 use serde_json::{Value, json};
 
-fn token(role: Role, sub: &str, uscc: Option<&str>, unit: Option<&str>) -> String {
-    let now = Utc::now().timestamp();
-    let claims = Claims {
-        sub: sub.into(),
-        role,
-        uscc: uscc.map(str::to_owned),
-        unit: unit.map(str::to_owned),
-        name: None,
-        exp: now + 3600,
-        iat: Some(now),
-    };
-    mint(DEVELOPMENT_SECRET.as_bytes(), &claims).unwrap()
-}
-
-fn entity(uscc: &str) -> String {
-    token(Role::Entity, &format!("user-{uscc}"), Some(uscc), None)
-}
-
-fn department(unit: &str) -> String {
-    token(Role::Department, "dept-user", None, Some(unit))
-}
-
-fn staff(sub: &str) -> String {
-    token(Role::Staff, sub, None, None)
-}
-
-fn admin() -> String {
-    token(Role::Admin, "root", None, None)
-}
-
-/// A valid credit code, distinct per `series` (one per test) and `n`.
-fn code(series: u32, n: u32) -> String {
-    CreditCode::with_check_character(&format!("91620321MA{series:02}{n:05}"))
-        .unwrap()
-        .to_string()
-}
-
 /// A credit code whose check character is wrong.
 fn bad_check_character() -> String {
-    let good = code(99, 1);
+    let good = credit_code(99, 1);
     let wrong = if good.ends_with('0') { '1' } else { '0' };
     format!("{}{wrong}", &good[..17])
-}
-
-fn authority_uscc() -> String {
-    CreditCode::with_check_character("11620321MB0123456")
-        .unwrap()
-        .to_string()
-}
-
-fn today() -> NaiveDate {
-    Utc::now()
-        .with_timezone(&FixedOffset::east_opt(8 * 3600).unwrap())
-        .date_naive()
-}
-
-fn days_ago(n: u64) -> String {
-    today().checked_sub_days(Days::new(n)).unwrap().to_string()
-}
-
-fn months_ago(n: u32) -> String {
-    today()
-        .checked_sub_months(Months::new(n))
-        .unwrap()
-        .to_string()
 }
 
 /// The unit answering for each data domain the tests use.
@@ -84,7 +26,7 @@ fn unit_of(domain: &str) -> &'static str {
     }
 }
 
-fn penalty(uscc: &str, domain: &str, document_no: &str, decided_on: &str) -> Value {
+fn penalty(uscc: &str, domain: &str, document_no: &str, decided_on: NaiveDate) -> Value {
     json!({
         "kind": "penalty", "domain": domain, "document_no": document_no,
         "entity_name": "永昌县测试商贸有限公司", "uscc": uscc,
@@ -94,7 +36,7 @@ fn penalty(uscc: &str, domain: &str, document_no: &str, decided_on: &str) -> Val
         "violation_type": "未按规定办理", "facts": "经查，当事人未按规定办理相关事项",
         "legal_basis": "《中华人民共和国行政处罚法》", "penalty_categories": ["罚款"],
         "penalty_content": "罚款0.2万元", "fine_wan_yuan": "0.2",
-        "decided_on": decided_on, "penalty_valid_until": "2099-12-31",
+        "decided_on": decided_on.to_string(), "penalty_valid_until": "2099-12-31",
         "procedure": "general", "not_penalized": false, "severity": "general"
     })
 }
@@ -102,15 +44,16 @@ fn penalty(uscc: &str, domain: &str, document_no: &str, decided_on: &str) -> Val
 fn abnormal_listing(
     uscc: &str,
     document_no: &str,
-    listed_on: &str,
-    removed_on: Option<&str>,
+    listed_on: NaiveDate,
+    removed_on: Option<NaiveDate>,
 ) -> Value {
     json!({
         "kind": "abnormal_list", "domain": "market_regulation", "document_no": document_no,
         "entity_name": "永昌县测试商贸有限公司", "uscc": uscc,
         "authority": "永昌县市场监督管理局", "authority_uscc": authority_uscc(),
         "source_unit": "县市场监管局", "source_unit_uscc": authority_uscc(),
-        "reason": "未按规定报送年度报告", "listed_on": listed_on, "removed_on": removed_on
+        "reason": "未按规定报送年度报告", "listed_on": listed_on.to_string(),
+        "removed_on": removed_on.map(|d| d.to_string())
     })
 }
 
@@ -118,54 +61,8 @@ fn put_records(host: &TestHost, bearer: &str, items: &[Value]) -> Reply {
     host.put_json("/api/v1/records", &json!(items), Some(bearer))
 }
 
-/// PUTs items every one of which must be stored; returns their ids.
-fn store_all(host: &TestHost, bearer: &str, items: &[Value]) -> Vec<String> {
-    let reply = put_records(host, bearer, items);
-    assert_eq!(reply.status, 200, "{}", reply.text());
-    let body = reply.json();
-    body["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            assert!(
-                matches!(
-                    r["status"].as_str(),
-                    Some("created" | "updated" | "unchanged")
-                ),
-                "{r}"
-            );
-            r["id"].as_str().unwrap().to_owned()
-        })
-        .collect()
-}
-
 fn apply(host: &TestHost, bearer: &str, body: Value) -> Reply {
     host.post_json("/api/v1/reports", &body, Some(bearer))
-}
-
-fn records_of(host: &TestHost, uscc: &str) -> Vec<Value> {
-    let reply = host.get_auth(&format!("/api/v1/records?uscc={uscc}"), &admin());
-    assert_eq!(reply.status, 200, "{}", reply.text());
-    reply.json()["records"].as_array().unwrap().clone()
-}
-
-fn assert_problem(reply: &Reply, status: u16, code: &str) -> Value {
-    assert_eq!(reply.status, status, "{}", reply.text());
-    assert_eq!(
-        reply.header("content-type"),
-        Some("application/problem+json"),
-        "{}",
-        reply.text()
-    );
-    let body = reply.json();
-    assert_eq!(body["code"], code, "{body}");
-    assert_eq!(body["status"], status);
-    assert!(
-        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
-        "{body}"
-    );
-    body
 }
 
 fn findings_by_domain(report: &Value) -> Vec<(String, Vec<String>)> {
@@ -187,13 +84,13 @@ fn findings_by_domain(report: &Value) -> Vec<(String, Vec<String>)> {
 #[test]
 fn an_entity_with_only_excluded_records_gets_a_clean_report() {
     let host = TestHost::start(HostOptions::product());
-    let uscc = code(1, 1);
-    let mut simplified = penalty(&uscc, "tax", "永税简罚〔2026〕1号", &days_ago(20));
+    let uscc = credit_code(1, 1);
+    let mut simplified = penalty(&uscc, "tax", "永税简罚〔2026〕1号", days_ago(20));
     simplified["procedure"] = json!("simplified");
-    let mut not_penalized = penalty(&uscc, "tax", "永税不罚〔2026〕2号", &days_ago(30));
+    let mut not_penalized = penalty(&uscc, "tax", "永税不罚〔2026〕2号", days_ago(30));
     not_penalized["not_penalized"] = json!(true);
-    let too_old = penalty(&uscc, "tax", "永税罚〔2024〕3号", &months_ago(13));
-    let withdrawn = penalty(&uscc, "tax", "永税罚〔2026〕4号", &days_ago(10));
+    let too_old = penalty(&uscc, "tax", "永税罚〔2024〕3号", months_ago(13));
+    let withdrawn = penalty(&uscc, "tax", "永税罚〔2026〕4号", days_ago(10));
     let ids = store_all(
         &host,
         &department("县税务局"),
@@ -202,8 +99,8 @@ fn an_entity_with_only_excluded_records_gets_a_clean_report() {
     let removed_before_window = abnormal_listing(
         &uscc,
         "永市监异〔2023〕5号",
-        &months_ago(30),
-        Some(&months_ago(20)),
+        months_ago(30),
+        Some(months_ago(20)),
     );
     store_all(&host, &department("县市场监管局"), &[removed_before_window]);
 
@@ -247,26 +144,26 @@ fn an_entity_with_only_excluded_records_gets_a_clean_report() {
 #[test]
 fn a_counting_record_shows_under_its_domain_only_and_within_the_window() {
     let host = TestHost::start(HostOptions::product());
-    let uscc = code(2, 1);
-    let other = code(2, 2);
+    let uscc = credit_code(2, 1);
+    let other = credit_code(2, 2);
     store_all(
         &host,
         &department("县税务局"),
-        &[penalty(&uscc, "tax", "永税罚〔2026〕11号", &days_ago(40))],
+        &[penalty(&uscc, "tax", "永税罚〔2026〕11号", days_ago(40))],
     );
     // Serious: still published 20 months on (general would have ended at 12).
     let mut serious = penalty(
         &uscc,
         "market_regulation",
         "永市监罚〔2025〕12号",
-        &months_ago(20),
+        months_ago(20),
     );
     serious["severity"] = json!("serious");
     let mut general = penalty(
         &uscc,
         "market_regulation",
         "永市监罚〔2025〕13号",
-        &months_ago(20),
+        months_ago(20),
     );
     general["severity"] = json!("general");
     let market_ids = store_all(&host, &department("县市场监管局"), &[serious, general]);
@@ -387,7 +284,7 @@ fn a_counting_record_shows_under_its_domain_only_and_within_the_window() {
 #[test]
 fn a_staff_application_is_audited_with_both_identities() {
     let host = TestHost::start(HostOptions::product());
-    let uscc = code(3, 1);
+    let uscc = credit_code(3, 1);
     let clerk = staff("clerk-7");
     assert_problem(
         &apply(
@@ -437,7 +334,7 @@ fn a_staff_application_is_audited_with_both_identities() {
 
 /// Entities of the big batches: each valid item goes to one of these.
 fn batch_entities(series: u32) -> Vec<String> {
-    (1..=4).map(|n| code(series, n)).collect()
+    (1..=4).map(|n| credit_code(series, n)).collect()
 }
 
 /// 1000 items, every seventh invalid in a different way; returns the items and how many are valid.
@@ -451,7 +348,7 @@ fn mixed_batch(series: u32) -> (Vec<Value>, Vec<(usize, &'static str, &'static s
             uscc,
             "tax",
             &format!("永税罚〔2026〕B{i}号"),
-            &days_ago((i % 300) as u64 + 1),
+            days_ago((i % 300) as u64 + 1),
         );
         if i % 7 == 3 {
             let (field, code) = match (i / 7) % 5 {
@@ -568,12 +465,12 @@ fn a_thousand_item_batch_stores_exactly_the_valid_items_and_a_replay_changes_not
 #[test]
 fn ndjson_batches_reject_bad_lines_only() {
     let host = TestHost::start(HostOptions::product());
-    let uscc = code(5, 1);
+    let uscc = credit_code(5, 1);
     let lines = [
-        penalty(&uscc, "tax", "永税罚〔2026〕N1号", &days_ago(3)).to_string(),
+        penalty(&uscc, "tax", "永税罚〔2026〕N1号", days_ago(3)).to_string(),
         "{not json".to_owned(),
         String::new(),
-        penalty(&uscc, "tax", "永税罚〔2026〕N2号", &days_ago(4)).to_string(),
+        penalty(&uscc, "tax", "永税罚〔2026〕N2号", days_ago(4)).to_string(),
     ];
     let reply = host.request(
         "PUT",
@@ -608,7 +505,7 @@ fn ndjson_batches_reject_bad_lines_only() {
 #[test]
 fn eight_parallel_clients_with_overlapping_batches_lose_nothing() {
     let host = TestHost::start(HostOptions::product());
-    let uscc = code(6, 1);
+    let uscc = credit_code(6, 1);
     let tax = department("县税务局");
     // Client c sends documents 50c .. 50c+99: each overlaps its neighbours by 50.
     let created: usize = std::thread::scope(|s| {
@@ -618,7 +515,7 @@ fn eight_parallel_clients_with_overlapping_batches_lose_nothing() {
                 s.spawn(move || {
                     let items: Vec<Value> = (50 * c..50 * c + 100)
                         .map(|d| {
-                            penalty(uscc, "tax", &format!("永税罚〔2026〕P{d}号"), &days_ago(5))
+                            penalty(uscc, "tax", &format!("永税罚〔2026〕P{d}号"), days_ago(5))
                         })
                         .collect();
                     let reply = put_records(host, tax, &items);
@@ -647,8 +544,8 @@ fn eight_parallel_clients_with_overlapping_batches_lose_nothing() {
 #[test]
 fn bad_requests_are_problem_json() {
     let host = TestHost::start(HostOptions::product());
-    let uscc = code(7, 1);
-    let other = code(7, 2);
+    let uscc = credit_code(7, 1);
+    let other = credit_code(7, 2);
     let tax = department("县税务局");
     let with = |bearer: &str, content_type: &'static str| -> Vec<(&'static str, String)> {
         vec![
@@ -855,7 +752,7 @@ fn bad_requests_are_problem_json() {
 #[test]
 fn applications_beyond_the_daily_limit_are_429_with_retry_after() {
     let host = TestHost::start(HostOptions::product().variable("apply_limit_per_day", "3"));
-    let uscc = code(8, 1);
+    let uscc = credit_code(8, 1);
     let body = json!({"months": 12, "domains": ["tax"], "purpose": "financing"});
     for _ in 0..3 {
         let reply = apply(&host, &entity(&uscc), body.clone());
@@ -873,5 +770,5 @@ fn applications_beyond_the_daily_limit_are_429_with_retry_after() {
         429,
         "TOO_MANY_APPLICATIONS",
     );
-    assert_eq!(apply(&host, &entity(&code(8, 2)), body).status, 201);
+    assert_eq!(apply(&host, &entity(&credit_code(8, 2)), body).status, 201);
 }

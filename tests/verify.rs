@@ -2,9 +2,6 @@
 //! generate component produced: every outcome by code, in a batch, and by
 //! file; hostile and oversized uploads; the rate limit.
 
-#[path = "support/reports.rs"]
-mod support;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
@@ -13,11 +10,11 @@ use std::time::{Duration, Instant};
 use credit_core::codes::{CODE_ALPHABET, VerificationCode};
 use flate2::write::ZlibEncoder;
 use flate2::{Compress, Compression, FlushCompress, Status};
+use integration_tests::fixtures::*;
 use integration_tests::{HostOptions, Reply, TestHost};
 use lopdf::{Dictionary, IncrementalDocument, Object, Stream};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use support::*;
 
 const MAX_FILE: usize = 5 * 1024 * 1024;
 
@@ -167,12 +164,14 @@ fn issue_all(series: u32, state: &std::path::Path) -> (TestHost, Reports) {
     };
     let host = TestHost::start(product().state_dir(state));
     let valid_uscc = credit_code(series, 2);
-    put_tax_records(
+    store_all(
         &host,
+        &tax_department(),
         &[tax_penalty(
             &valid_uscc,
             &format!("永税{series}罚〔2026〕1号"),
-            "逾期未申报",
+            days_ago(30),
+            "general",
         )],
     );
     let valid = issue_report(&host, &valid_uscc);
@@ -180,12 +179,14 @@ fn issue_all(series: u32, state: &std::path::Path) -> (TestHost, Reports) {
     let valid_pdf = pdf_of(&host, &valid);
 
     let revoked_uscc = credit_code(series, 3);
-    let ids = put_tax_records(
+    let ids = store_all(
         &host,
+        &tax_department(),
         &[tax_penalty(
             &revoked_uscc,
             &format!("永税{series}罚〔2026〕2号"),
-            "逾期未申报",
+            days_ago(30),
+            "general",
         )],
     );
     let revoked = issue_report(&host, &revoked_uscc);

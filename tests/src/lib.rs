@@ -12,6 +12,8 @@
 //! components (`wasm32-wasip2/component/*.wasm`). `CREDIT_TARGET_DIR` points both at another
 //! cargo target dir; `CREDIT_HOST_BIN` points at another host binary.
 
+pub mod fixtures;
+
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

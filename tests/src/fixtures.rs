@@ -1,0 +1,182 @@
+//! Test data and requests the integration tests share: bearer tokens, credit codes, dates in
+//! China time, record JSON, and the calls that store records, issue reports and check
+//! problem answers through the HTTP API of a running host.
+
+use chrono::{Days, FixedOffset, Months, NaiveDate, Utc};
+use credit_core::auth::{Claims, DEVELOPMENT_SECRET, Role, mint};
+use credit_core::uscc::CreditCode;
+use serde_json::{Value, json};
+
+use crate::{Reply, TestHost};
+
+/// The entity name in entity tokens and in the records built here.
+const ENTITY_NAME: &str = "永昌县测试商贸有限公司";
+
+/// Every status a record PUT may answer for an item that was stored.
+pub const STORED: &[&str] = &["created", "updated", "unchanged"];
+
+/// A bearer token signed with the development secret, valid for an hour.
+pub fn token(role: Role, sub: &str, uscc: Option<&str>, unit: Option<&str>) -> String {
+    let now = Utc::now().timestamp();
+    let claims = Claims {
+        sub: sub.into(),
+        role,
+        uscc: uscc.map(str::to_owned),
+        unit: unit.map(str::to_owned),
+        name: Some(ENTITY_NAME.into()).filter(|_| role == Role::Entity),
+        exp: now + 3600,
+        iat: Some(now),
+    };
+    mint(DEVELOPMENT_SECRET.as_bytes(), &claims).unwrap()
+}
+
+pub fn entity(uscc: &str) -> String {
+    token(Role::Entity, &format!("user-{uscc}"), Some(uscc), None)
+}
+
+pub fn department(unit: &str) -> String {
+    token(Role::Department, "dept-user", None, Some(unit))
+}
+
+pub fn tax_department() -> String {
+    department("县税务局")
+}
+
+pub fn staff(sub: &str) -> String {
+    token(Role::Staff, sub, None, None)
+}
+
+pub fn admin() -> String {
+    token(Role::Admin, "root", None, None)
+}
+
+/// A valid credit code, distinct per `series` (one per test) and `n`.
+pub fn credit_code(series: u32, n: u32) -> String {
+    CreditCode::with_check_character(&format!("91620321MA{series:02}{n:05}"))
+        .unwrap()
+        .to_string()
+}
+
+/// The credit code of the deciding authority and source unit in the records built here.
+pub fn authority_uscc() -> String {
+    CreditCode::with_check_character("11620321MB0123456")
+        .unwrap()
+        .to_string()
+}
+
+/// Today in China, where the service dates records and reports.
+pub fn today() -> NaiveDate {
+    Utc::now()
+        .with_timezone(&FixedOffset::east_opt(8 * 3600).unwrap())
+        .date_naive()
+}
+
+pub fn days_ago(n: u64) -> NaiveDate {
+    today().checked_sub_days(Days::new(n)).unwrap()
+}
+
+pub fn months_ago(n: u32) -> NaiveDate {
+    today().checked_sub_months(Months::new(n)).unwrap()
+}
+
+/// A tax penalty (general procedure, a fine) decided on `decided_on`.
+pub fn tax_penalty(uscc: &str, document_no: &str, decided_on: NaiveDate, severity: &str) -> Value {
+    json!({
+        "kind": "penalty", "domain": "tax", "document_no": document_no,
+        "entity_name": ENTITY_NAME, "uscc": uscc,
+        "authority": "国家税务总局永昌县税务局", "authority_uscc": authority_uscc(),
+        "source_unit": "县税务局", "source_unit_uscc": authority_uscc(),
+        "entity_category": "法人及非法人组织", "legal_representative": "张三",
+        "violation_type": "未按期申报", "facts": "未按规定期限办理纳税申报",
+        "legal_basis": "《中华人民共和国税收征收管理法》第六十二条", "penalty_categories": ["罚款"],
+        "penalty_content": "罚款0.2万元", "fine_wan_yuan": "0.2",
+        "decided_on": decided_on.to_string(), "penalty_valid_until": "2099-12-31",
+        "procedure": "general", "not_penalized": false, "severity": severity
+    })
+}
+
+/// PUTs the records with `bearer`; every item must come back with one of `statuses`.
+/// Returns their ids in order.
+pub fn store_records(
+    host: &TestHost,
+    bearer: &str,
+    items: &[Value],
+    statuses: &[&str],
+) -> Vec<String> {
+    let reply = host.put_json("/api/v1/records", &json!(items), Some(bearer));
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    reply.json()["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            assert!(
+                r["status"].as_str().is_some_and(|s| statuses.contains(&s)),
+                "{r}"
+            );
+            r["id"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+/// PUTs records every one of which must be stored; returns their ids in order.
+pub fn store_all(host: &TestHost, bearer: &str, items: &[Value]) -> Vec<String> {
+    store_records(host, bearer, items, STORED)
+}
+
+/// The entity's stored records, as an administrator sees them.
+pub fn records_of(host: &TestHost, uscc: &str) -> Vec<Value> {
+    let reply = host.get_auth(&format!("/api/v1/records?uscc={uscc}"), &admin());
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    reply.json()["records"].as_array().unwrap().clone()
+}
+
+/// Issues a 12-month report over every domain for the entity; returns its JSON.
+pub fn issue_report(host: &TestHost, uscc: &str) -> Value {
+    let reply = host.post_json(
+        "/api/v1/reports",
+        &json!({"months": 12, "domains": "all", "purpose": purpose(host)}),
+        Some(&entity(uscc)),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    reply.json()
+}
+
+/// The first purpose code of the catalog.
+pub fn purpose(host: &TestHost) -> String {
+    let catalog = host.get("/api/v1/catalog").json();
+    catalog["purposes"][0]["code"].as_str().unwrap().to_owned()
+}
+
+pub fn download(host: &TestHost, report_no: &str, bearer: &str) -> Reply {
+    host.get_auth(&format!("/api/v1/reports/{report_no}/pdf"), bearer)
+}
+
+/// The PDF of a report, downloaded by its owner.
+pub fn pdf_of(host: &TestHost, report: &Value) -> Vec<u8> {
+    let no = report["report_no"].as_str().unwrap();
+    let reply = download(host, no, &entity(report["uscc"].as_str().unwrap()));
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.header("content-type"), Some("application/pdf"));
+    assert!(reply.body.starts_with(b"%PDF-"));
+    reply.body
+}
+
+/// Asserts an RFC 9457 problem answer with this status and `code` and a detail; returns its body.
+pub fn assert_problem(reply: &Reply, status: u16, code: &str) -> Value {
+    assert_eq!(reply.status, status, "{}", reply.text());
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/problem+json"),
+        "{}",
+        reply.text()
+    );
+    let body = reply.json();
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status);
+    assert!(
+        body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "{body}"
+    );
+    body
+}
