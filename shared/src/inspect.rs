@@ -7,6 +7,7 @@
 //! lopdf's parser) and every failure degrades to "no claim", never a panic.
 
 use lopdf::{Document, LoadOptions, decode_text_string};
+use memchr::{memchr, memchr2, memmem, memrchr2};
 use sha2::{Digest, Sha256};
 
 use crate::pdf::{CODE_LABEL, INFO_CODE, INFO_DIGEST, INFO_REPORT_NO, REPORT_NO_LABEL};
@@ -82,6 +83,7 @@ fn load(bytes: &[u8]) -> Option<Document> {
     if bytes.len() > MAX_INPUT_BYTES || !bytes.starts_with(b"%PDF-") {
         return None;
     }
+    let bytes = without_trailing_comments(bytes);
     // Each indirect object is written "N G obj ... endobj": two matches.
     if count(bytes, b"obj") > 2 * MAX_OBJECTS + 2 {
         return None;
@@ -100,6 +102,32 @@ fn load(bytes: &[u8]) -> Option<Document> {
     (doc.objects.len() <= MAX_OBJECTS).then_some(doc)
 }
 
+/// The file up to its last `%%EOF` marker when only comments and blank lines
+/// follow it (padding, or text on the marker's own line). Comments mean
+/// nothing in PDF, but lopdf looks for the marker only in the last KiB: past
+/// a long trailing comment it would rebuild the cross-reference table by
+/// scanning every byte instead of reading the one the file has. Anything else
+/// after the marker is kept for lopdf to judge.
+fn without_trailing_comments(bytes: &[u8]) -> &[u8] {
+    const EOF_MARKER: &[u8] = b"%%EOF";
+    let mut end = bytes.len();
+    loop {
+        let line_end = bytes[..end]
+            .iter()
+            .rposition(|b| !b"\r\n".contains(b))
+            .map_or(0, |at| at + 1);
+        let line_start = memrchr2(b'\n', b'\r', &bytes[..line_end]).map_or(0, |at| at + 1);
+        let line = bytes[line_start..line_end].trim_ascii_start();
+        if line.starts_with(EOF_MARKER) {
+            return &bytes[..line_end - line.len() + EOF_MARKER.len()];
+        }
+        if line_start == 0 || !(line.is_empty() || line.starts_with(b"%")) {
+            return bytes;
+        }
+        end = line_start;
+    }
+}
+
 /// Scans the file's syntax outside streams, strings and comments for array
 /// and dictionary nesting deeper than `limit`.
 fn nested_deeper_than(bytes: &[u8], limit: usize) -> bool {
@@ -108,23 +136,13 @@ fn nested_deeper_than(bytes: &[u8], limit: usize) -> bool {
     while i < bytes.len() {
         let next = bytes.get(i + 1).copied();
         match bytes[i] {
-            b'%' => {
-                i += bytes[i..]
-                    .iter()
-                    .position(|b| *b == b'\n' || *b == b'\r')
-                    .unwrap_or(bytes.len() - i)
-            }
+            b'%' => i += memchr2(b'\n', b'\r', &bytes[i..]).unwrap_or(bytes.len() - i),
             b'(' => i += literal_string_len(&bytes[i..]),
             b'<' if next == Some(b'<') => {
                 depth += 1;
                 i += 1;
             }
-            b'<' => {
-                i += bytes[i..]
-                    .iter()
-                    .position(|b| *b == b'>')
-                    .unwrap_or(bytes.len() - i)
-            }
+            b'<' => i += memchr(b'>', &bytes[i..]).unwrap_or(bytes.len() - i),
             b'>' if next == Some(b'>') => {
                 depth = depth.saturating_sub(1);
                 i += 1;
@@ -134,7 +152,7 @@ fn nested_deeper_than(bytes: &[u8], limit: usize) -> bool {
             b's' if bytes[i..].starts_with(b"stream")
                 && (i == 0 || !bytes[i - 1].is_ascii_alphabetic()) =>
             {
-                i += find(&bytes[i..], b"endstream").unwrap_or(bytes.len() - i);
+                i += memmem::find(&bytes[i..], b"endstream").unwrap_or(bytes.len() - i);
             }
             _ => {}
         }
@@ -168,15 +186,8 @@ fn literal_string_len(bytes: &[u8]) -> usize {
     bytes.len().saturating_sub(1)
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
 fn count(haystack: &[u8], needle: &[u8]) -> usize {
-    haystack
-        .windows(needle.len())
-        .filter(|w| *w == needle)
-        .count()
+    memmem::find_iter(haystack, needle).count()
 }
 
 fn from_info(doc: &Document) -> Claims {
@@ -378,6 +389,31 @@ mod tests {
         assert!(merged.conflicting);
         assert_eq!(merged.report_no.as_deref(), Some("YC-1"));
         assert_eq!(merged.all_report_nos, ["YC-1", "YC-2"]);
+    }
+
+    #[test]
+    fn only_comments_after_the_last_eof_marker_are_cut() {
+        let pdf = b"%PDF-1.7\n1 0 obj\nnull\nendobj\nstartxref\n9\n%%EOF";
+        let with = |tail: &[u8]| [&pdf[..], tail].concat();
+        assert_eq!(without_trailing_comments(pdf), pdf);
+        for padding in [&b"\n"[..], b"%xxxx\n", b"\r\n%a\n\n  %b\r"] {
+            assert_eq!(
+                without_trailing_comments(&with(padding)),
+                pdf,
+                "{padding:?}"
+            );
+        }
+        assert_eq!(
+            without_trailing_comments(&with(b"\n%%EOF junk\n%c")),
+            with(b"\n%%EOF")
+        );
+        let update = with(b"\n2 0 obj\nnull\nendobj\n%pad\n");
+        assert_eq!(without_trailing_comments(&update), update);
+        assert_eq!(
+            without_trailing_comments(b"%PDF-1.7 %%EOF"),
+            b"%PDF-1.7 %%EOF"
+        );
+        assert_eq!(without_trailing_comments(b""), b"");
     }
 
     #[test]

@@ -138,7 +138,8 @@ fn appended_update_changing_the_metadata_is_flagged_as_conflicting() {
         info_offset + 1
     )
     .unwrap();
-    let claimed = bounded_claims(bytes);
+    let claimed = bounded_claims(bytes.clone());
+    assert_eq!(bounded_claims(padded_to_upload_limit(bytes)), claimed);
     assert!(claimed.report_no.is_some());
     assert!(
         claimed.conflicting,
@@ -147,6 +148,38 @@ fn appended_update_changing_the_metadata_is_flagged_as_conflicting() {
     assert_eq!(
         claimed.all_report_nos,
         ["YC-20990101-000001", document.report_no.as_str()]
+    );
+}
+
+/// `bytes` followed by a comment that fills it up to the 5 MiB upload limit,
+/// the way the benchmark pads its upload.
+fn padded_to_upload_limit(mut bytes: Vec<u8>) -> Vec<u8> {
+    let fill = 5 * 1024 * 1024 - bytes.len() - 2;
+    bytes.push(b'%');
+    bytes.resize(bytes.len() + fill, b'x');
+    bytes.push(b'\n');
+    bytes
+}
+
+#[test]
+fn padding_comment_after_the_end_hides_nothing() {
+    let document = sample_document(3);
+    let bytes = render(&document).unwrap();
+    let expected = bounded_claims(bytes.clone());
+    assert_eq!(
+        expected.verification_code.as_deref(),
+        Some(document.verification_code.as_str())
+    );
+    // On the `%%EOF` line itself, and on lines of its own.
+    assert_eq!(
+        bounded_claims(padded_to_upload_limit(bytes.clone())),
+        expected
+    );
+    let mut on_new_line = bytes.clone();
+    on_new_line.extend_from_slice(b"\n%comment\n\n");
+    assert_eq!(
+        bounded_claims(padded_to_upload_limit(on_new_line)),
+        expected
     );
 }
 
