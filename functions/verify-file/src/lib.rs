@@ -57,9 +57,12 @@ async fn verify(req: IncomingRequest) -> Result<Response, Error> {
     let body = req
         .into_body_stream()
         .map(|chunk| chunk.map_err(|e| std::io::Error::other(e.to_debug_string())));
+    // Room for the whole file up front: growing by doubling would copy it
+    // several times and hold two copies at the peak.
+    let capacity = declared.unwrap_or(0).min(MAX_FILE_BYTES);
     let bytes = match boundary {
-        Some(boundary) => read_multipart_file(body, boundary).await?,
-        None => read_pdf(body).await?,
+        Some(boundary) => read_multipart_file(body, boundary, capacity).await?,
+        None => read_pdf(body, capacity).await?,
     };
 
     let answer = classify::verify_upload(&kv, &bytes, now)?;
@@ -87,12 +90,17 @@ fn too_large() -> Error {
 
 /// Accumulates PDF bytes, refusing as soon as the header is wrong or the
 /// file passes the limit.
-#[derive(Default)]
 struct PdfBuffer {
     bytes: Vec<u8>,
 }
 
 impl PdfBuffer {
+    fn with_capacity(capacity: usize) -> Self {
+        Self {
+            bytes: Vec::with_capacity(capacity),
+        }
+    }
+
     fn push(&mut self, chunk: &[u8]) -> Result<(), Error> {
         if self.bytes.len() + chunk.len() > MAX_FILE_BYTES {
             return Err(too_large());
@@ -122,8 +130,9 @@ fn header_may_follow(start: &[u8]) -> bool {
 
 async fn read_pdf(
     mut body: impl Stream<Item = Result<Vec<u8>, std::io::Error>> + Unpin,
+    capacity: usize,
 ) -> Result<Vec<u8>, Error> {
-    let mut pdf = PdfBuffer::default();
+    let mut pdf = PdfBuffer::with_capacity(capacity);
     while let Some(chunk) = body.next().await {
         pdf.push(&chunk.map_err(read_failed)?)?;
     }
@@ -133,6 +142,7 @@ async fn read_pdf(
 async fn read_multipart_file(
     body: impl Stream<Item = Result<Vec<u8>, std::io::Error>> + Send + 'static,
     boundary: String,
+    capacity: usize,
 ) -> Result<Vec<u8>, Error> {
     let constraints = multer::Constraints::new().size_limit(
         multer::SizeLimit::new().whole_stream((MAX_FILE_BYTES + MULTIPART_OVERHEAD) as u64),
@@ -144,7 +154,7 @@ async fn read_multipart_file(
             while field.chunk().await.map_err(multipart_error)?.is_some() {}
             continue;
         }
-        let mut pdf = PdfBuffer::default();
+        let mut pdf = PdfBuffer::with_capacity(capacity);
         while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
             pdf.push(&chunk)?;
         }
