@@ -45,46 +45,6 @@ fn all() -> ApplyRequest {
     apply(DomainSelection::All)
 }
 
-/// Records every key read, to prove a report touches one entity only.
-struct Spy<'a> {
-    inner: &'a MemoryStore,
-    reads: Mutex<Vec<String>>,
-}
-
-impl KeyValue for Spy<'_> {
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.reads.lock().unwrap().push(key.into());
-        self.inner.get(key)
-    }
-    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
-        self.reads.lock().unwrap().extend(keys.iter().cloned());
-        self.inner.get_many(keys)
-    }
-    fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        self.inner.set(key, value)
-    }
-    fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.inner.delete(key)
-    }
-    fn exists(&self, key: &str) -> Result<bool, StoreError> {
-        self.reads.lock().unwrap().push(key.into());
-        self.inner.exists(key)
-    }
-    fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
-        self.reads.lock().unwrap().push(key.into());
-        self.inner.increment(key, delta)
-    }
-    fn compare_and_swap(
-        &self,
-        key: &str,
-        expected: Option<&[u8]>,
-        new: &[u8],
-    ) -> Result<bool, StoreError> {
-        self.reads.lock().unwrap().push(key.into());
-        self.inner.compare_and_swap(key, expected, new)
-    }
-}
-
 #[test]
 fn upsert_creates_then_replays_unchanged_then_updates() {
     let kv = MemoryStore::new();
@@ -217,16 +177,19 @@ fn a_report_reads_only_its_entitys_keys() {
     store
         .upsert_record(rec(samples::penalty("MINE", "2026-05-01")), "x", now())
         .unwrap();
-    let spy = Spy {
-        inner: &kv,
-        reads: Mutex::new(vec![]),
-    };
-    let report = Store::new(&spy)
+    let journal = Journal::new(&kv);
+    let report = Store::new(&journal)
         .issue_report(&all(), "entity:e", now(), &RuleConfig::default())
         .unwrap();
     assert_eq!(report.record_count(), 1);
     let mine_id = rec(samples::penalty("MINE", "2026-05-01")).id();
-    for key in spy.reads.into_inner().unwrap() {
+    // Every call but a blind write reads the key it names.
+    let reads = journal
+        .take()
+        .into_iter()
+        .filter(|(op, _)| !matches!(*op, "set" | "delete"))
+        .flat_map(|(_, keys)| keys);
+    for key in reads {
         let allowed = key.starts_with(&format!("ent/{ENTITY}/"))
             || key.starts_with(&format!("rec/{mine_id}"))
             || key.starts_with("seq/report/")
