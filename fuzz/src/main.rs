@@ -1,16 +1,13 @@
 //! Bounded mutation fuzzer for the file-verification path: `inspect::claims`
-//! and the verify-file component's classification (the very same source,
-//! `functions/verify-file/src/classify.rs`) over a `MemoryStore` holding real
-//! issued reports.
+//! and the classification the verify-file component runs
+//! (`credit_core::usecase::verification::verify_upload`) over a
+//! `MemoryStore` holding real issued reports.
 //!
 //! Usage: `fuzz-verify-file [SECONDS] [SEED]` (default 60 s, seed from the
 //! clock). Exits non-zero on a panic, a hang (one input over the deadline),
 //! an error, or a forged file verifying as authentic; the offending input is
 //! written to `fuzz/artifacts/`. Mutations are driven by a seeded xorshift
 //! generator, so a run is reproducible from the seed it prints.
-
-#[path = "../../functions/verify-file/src/classify.rs"]
-mod classify;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
@@ -25,6 +22,7 @@ use credit_core::kv::MemoryStore;
 use credit_core::pdf::render;
 use credit_core::record::Record;
 use credit_core::report::{ApplyRequest, Outcome, report_document};
+use credit_core::usecase::verification::verify_upload;
 use credit_core::store::Store;
 use credit_core::uscc::CreditCode;
 use serde_json::json;
@@ -255,7 +253,7 @@ fn main() {
             seeds_tx.send(seeds).unwrap();
             for input in inputs {
                 let result = catch_unwind(AssertUnwindSafe(|| {
-                    classify::verify_upload(&kv, &input, now)
+                    verify_upload(&kv, &input, now)
                 }));
                 let verdict = match result {
                     Err(_) => Err("panic".to_owned()),

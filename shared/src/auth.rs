@@ -160,9 +160,16 @@ impl Principal {
         }
     }
 
-    /// `FORBIDDEN` naming the domain unless [`Self::department_may_write`].
+    /// `FORBIDDEN` unless the principal may submit or withdraw records at
+    /// all: departments and the administrator.
+    pub fn require_record_writer(&self) -> Result<(), Error> {
+        self.require(&[Role::Department, Role::Admin])
+    }
+
+    /// `FORBIDDEN` naming the domain unless the principal may write the
+    /// domain's records: the unit answering for it, or the administrator.
     pub fn require_write(&self, data_domain: &str) -> Result<(), Error> {
-        if self.department_may_write(data_domain) {
+        if matches!(self, Principal::Admin { .. }) || self.department_may_write(data_domain) {
             return Ok(());
         }
         Err(match self {
@@ -377,6 +384,12 @@ mod tests {
         );
         let admin = Principal::Admin { sub: "a".into() };
         assert!(!admin.department_may_write("tax"));
+        assert!(admin.require_write("tax").is_ok());
+        let staff = Principal::Staff {
+            sub: "s".into(),
+            unit: None,
+        };
+        assert_eq!(staff.require_record_writer().unwrap_err().status(), 403);
     }
 
     #[test]

@@ -1,12 +1,16 @@
-//! Runtime configuration from Spin variables (names fixed by api.md),
-//! defaulting to the county notice. Components pass a lookup closure over
-//! `spin_sdk::variables::get`; tests pass a map.
+//! Every setting of the service, in one table ([`SETTINGS`]: name,
+//! default, bounds, meaning), read from Spin variables once per request by
+//! [`Settings::from_lookup`]. Components pass a lookup over
+//! `spin_sdk::variables::get`; tests pass a map. The table, spin.toml's
+//! `[variables]` and the README's configuration table are kept in step by
+//! a test. Secrets are not settings: they have no default and are read
+//! where they are used.
 
 use chrono::{Months, NaiveDate};
 
+use crate::dispute::{DisputeConfig, RepairPeriods, WorkCalendar};
 use crate::error::Error;
 use crate::record::Severity;
-
 /// The longest a penalty is published, in months from its decision date, by
 /// severity (国家发展改革委令2025年第36号《信用修复管理办法》: minor at most 3
 /// months, general at most 1 year, serious at most 3 years). At the maximum
@@ -41,138 +45,182 @@ impl PublicityMaxima {
     }
 }
 
+/// The counting rules and report limits a report is issued under.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleConfig {
-    /// `include_simplified_procedure`: count simplified-procedure penalties
-    /// (national notice 565号). Default false (county notice).
     pub include_simplified_procedure: bool,
-    /// `show_repaired_records`: print repaired records labelled 已修复
-    /// instead of omitting them. Default false.
     pub show_repaired_records: bool,
-    /// `end_publicity_at_expiry`: a penalty whose 公示截止期 has passed on the
-    /// issue date stops counting (信用修复管理办法: publicity ends by itself
-    /// at the maximum period). Default true.
     pub end_publicity_at_expiry: bool,
-    /// `publicity_max_months_minor`, `_general`, `_serious`: how long a
-    /// penalty without a 公示截止期 is published (defaults 3, 12, 36). Applies
-    /// under `end_publicity_at_expiry`; a stated 公示截止期 takes precedence.
+    /// How long a penalty without a 公示截止期 is published; applies under
+    /// `end_publicity_at_expiry`; a stated 公示截止期 takes precedence.
     pub publicity_max_months: PublicityMaxima,
-    /// `report_validity_days`: days a report verifies as VALID. Default 30.
     pub report_validity_days: u32,
-    /// `apply_limit_per_day`: report applications per entity per day. Default 10.
     pub apply_limit_per_day: u32,
-    /// `verify_rate_limit_per_minute`: per client address. Default 120.
-    pub verify_rate_limit_per_minute: u32,
-    /// `public_base_url`: base of the verification link. Default http://127.0.0.1:3000.
-    pub public_base_url: String,
-    /// `objection_accept_working_days`. Default 2. 0 means "at once": a
-    /// case not accepted on filing is overdue.
-    pub objection_accept_working_days: u32,
-    /// `objection_answer_working_days`. Default 10; 0 as above.
-    pub objection_answer_working_days: u32,
 }
 
 impl Default for RuleConfig {
     fn default() -> Self {
         RuleConfig {
-            include_simplified_procedure: false,
-            show_repaired_records: false,
-            end_publicity_at_expiry: true,
+            include_simplified_procedure: INCLUDE_SIMPLIFIED_PROCEDURE.default,
+            show_repaired_records: SHOW_REPAIRED_RECORDS.default,
+            end_publicity_at_expiry: END_PUBLICITY_AT_EXPIRY.default,
             publicity_max_months: PublicityMaxima {
-                minor: 3,
-                general: 12,
-                serious: 36,
+                minor: PUBLICITY_MAX_MONTHS_MINOR.default,
+                general: PUBLICITY_MAX_MONTHS_GENERAL.default,
+                serious: PUBLICITY_MAX_MONTHS_SERIOUS.default,
             },
-            report_validity_days: 30,
-            apply_limit_per_day: 10,
-            verify_rate_limit_per_minute: 120,
-            public_base_url: "http://127.0.0.1:3000".into(),
-            objection_accept_working_days: 2,
-            objection_answer_working_days: 10,
+            report_validity_days: REPORT_VALIDITY_DAYS.default,
+            apply_limit_per_day: APPLY_LIMIT_PER_DAY.default,
         }
     }
 }
 
-impl RuleConfig {
-    /// Reads every variable through `lookup`; absent or empty ones take
-    /// their default, malformed ones are `INVALID_CONFIG`.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<RuleConfig, Error> {
-        let d = RuleConfig::default();
+/// Every setting, as one request reads them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub rules: RuleConfig,
+    pub verify_rate_limit_per_minute: u32,
+    /// Base of the verification link printed in the QR code, without a
+    /// trailing slash.
+    pub public_base_url: String,
+    pub disputes: DisputeConfig,
+}
+
+impl Settings {
+    /// Reads every setting through `lookup`: absent or blank ones take
+    /// their default, malformed or out-of-bounds ones are `INVALID_CONFIG`
+    /// naming the variable.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, Error> {
         let get = |name: &str| {
             lookup(name)
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
         };
-        let flag = |name: &str, default: bool| match get(name) {
-            None => Ok(default),
+        let rules = RuleConfig {
+            include_simplified_procedure: INCLUDE_SIMPLIFIED_PROCEDURE.read(&get)?,
+            show_repaired_records: SHOW_REPAIRED_RECORDS.read(&get)?,
+            end_publicity_at_expiry: END_PUBLICITY_AT_EXPIRY.read(&get)?,
+            publicity_max_months: PublicityMaxima {
+                minor: PUBLICITY_MAX_MONTHS_MINOR.read(&get)?,
+                general: PUBLICITY_MAX_MONTHS_GENERAL.read(&get)?,
+                serious: PUBLICITY_MAX_MONTHS_SERIOUS.read(&get)?,
+            },
+            report_validity_days: REPORT_VALIDITY_DAYS.read(&get)?,
+            apply_limit_per_day: APPLY_LIMIT_PER_DAY.read(&get)?,
+        };
+        let disputes = DisputeConfig {
+            accept_working_days: OBJECTION_ACCEPT_WORKING_DAYS.read(&get)?,
+            answer_working_days: OBJECTION_ANSWER_WORKING_DAYS.read(&get)?,
+            calendar: WorkCalendar::new(
+                PUBLIC_HOLIDAYS.read(&get)?,
+                WORKING_WEEKENDS.read(&get)?,
+            ),
+            repair_min_months: RepairPeriods {
+                minor: REPAIR_MIN_MONTHS_MINOR.read(&get)?,
+                general: REPAIR_MIN_MONTHS_GENERAL.read(&get)?,
+                serious: REPAIR_MIN_MONTHS_SERIOUS.read(&get)?,
+            },
+        };
+        Ok(Settings {
+            rules,
+            verify_rate_limit_per_minute: VERIFY_RATE_LIMIT_PER_MINUTE.read(&get)?,
+            public_base_url: PUBLIC_BASE_URL.read(&get)?,
+            disputes,
+        })
+    }
+}
+
+/// One row of the settings table, as documented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Setting {
+    pub name: &'static str,
+    /// The default as spin.toml writes it.
+    pub default: &'static str,
+    /// The values allowed, in words.
+    pub allowed: &'static str,
+    pub meaning: &'static str,
+}
+
+/// A true/false setting.
+pub struct Flag {
+    pub name: &'static str,
+    pub default: bool,
+}
+
+/// A whole number within bounds, so that no value can make date or
+/// counter arithmetic overflow.
+pub struct Count {
+    pub name: &'static str,
+    pub default: u32,
+    pub min: u32,
+    pub max: u32,
+}
+
+/// An http(s) base URL.
+pub struct BaseUrl {
+    pub name: &'static str,
+    pub default: &'static str,
+}
+
+/// A list of dates `YYYY-MM-DD`, separated by commas, semicolons or spaces.
+pub struct Dates {
+    pub name: &'static str,
+}
+
+impl Flag {
+    fn read(&self, get: &impl Fn(&str) -> Option<String>) -> Result<bool, Error> {
+        match get(self.name) {
+            None => Ok(self.default),
             Some(v) => match v.to_ascii_lowercase().as_str() {
                 "true" | "1" | "yes" | "on" => Ok(true),
                 "false" | "0" | "no" | "off" => Ok(false),
-                _ => Err(bad(name, format!("“{v}”应为 true 或 false"))),
+                _ => Err(bad(self.name, format!("“{v}”应为 true 或 false"))),
             },
-        };
-        let number = |name: &str, default: u32, min: u32| match get(name) {
-            None => Ok(default),
+        }
+    }
+}
+
+impl Count {
+    fn read(&self, get: &impl Fn(&str) -> Option<String>) -> Result<u32, Error> {
+        match get(self.name) {
+            None => Ok(self.default),
             Some(v) => match v.parse::<u32>() {
-                Ok(n) if n >= min => Ok(n),
-                _ => Err(bad(name, format!("“{v}”应为不小于 {min} 的整数"))),
+                Ok(n) if (self.min..=self.max).contains(&n) => Ok(n),
+                _ => Err(bad(
+                    self.name,
+                    format!("“{v}”应为 {} 到 {} 之间的整数", self.min, self.max),
+                )),
             },
-        };
-        let base = match get("public_base_url") {
-            None => d.public_base_url.clone(),
+        }
+    }
+}
+
+impl BaseUrl {
+    fn read(&self, get: &impl Fn(&str) -> Option<String>) -> Result<String, Error> {
+        match get(self.name) {
+            None => Ok(self.default.to_owned()),
             Some(v) if v.starts_with("http://") || v.starts_with("https://") => {
-                v.trim_end_matches('/').to_owned()
+                Ok(v.trim_end_matches('/').to_owned())
             }
-            Some(v) => {
-                return Err(bad(
-                    "public_base_url",
-                    format!("“{v}”应以 http:// 或 https:// 开头"),
-                ));
-            }
-        };
-        Ok(RuleConfig {
-            include_simplified_procedure: flag(
-                "include_simplified_procedure",
-                d.include_simplified_procedure,
-            )?,
-            show_repaired_records: flag("show_repaired_records", d.show_repaired_records)?,
-            end_publicity_at_expiry: flag("end_publicity_at_expiry", d.end_publicity_at_expiry)?,
-            publicity_max_months: PublicityMaxima {
-                minor: number(
-                    "publicity_max_months_minor",
-                    d.publicity_max_months.minor,
-                    1,
-                )?,
-                general: number(
-                    "publicity_max_months_general",
-                    d.publicity_max_months.general,
-                    1,
-                )?,
-                serious: number(
-                    "publicity_max_months_serious",
-                    d.publicity_max_months.serious,
-                    1,
-                )?,
-            },
-            report_validity_days: number("report_validity_days", d.report_validity_days, 0)?,
-            apply_limit_per_day: number("apply_limit_per_day", d.apply_limit_per_day, 1)?,
-            verify_rate_limit_per_minute: number(
-                "verify_rate_limit_per_minute",
-                d.verify_rate_limit_per_minute,
-                1,
-            )?,
-            public_base_url: base,
-            objection_accept_working_days: number(
-                "objection_accept_working_days",
-                d.objection_accept_working_days,
-                0,
-            )?,
-            objection_answer_working_days: number(
-                "objection_answer_working_days",
-                d.objection_answer_working_days,
-                0,
-            )?,
-        })
+            Some(v) => Err(bad(
+                self.name,
+                format!("“{v}”应以 http:// 或 https:// 开头"),
+            )),
+        }
+    }
+}
+
+impl Dates {
+    fn read(&self, get: &impl Fn(&str) -> Option<String>) -> Result<Vec<NaiveDate>, Error> {
+        get(self.name)
+            .unwrap_or_default()
+            .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .map_err(|_| bad(self.name, format!("“{s}”不是 YYYY-MM-DD 格式的日期")))
+            })
+            .collect()
     }
 }
 
@@ -183,32 +231,267 @@ fn bad(variable: &str, detail: String) -> Error {
     }
 }
 
+pub const REPORT_VALIDITY_DAYS: Count = Count {
+    name: "report_validity_days",
+    default: 30,
+    min: 0,
+    max: 3650,
+};
+pub const INCLUDE_SIMPLIFIED_PROCEDURE: Flag = Flag {
+    name: "include_simplified_procedure",
+    default: false,
+};
+pub const SHOW_REPAIRED_RECORDS: Flag = Flag {
+    name: "show_repaired_records",
+    default: false,
+};
+pub const END_PUBLICITY_AT_EXPIRY: Flag = Flag {
+    name: "end_publicity_at_expiry",
+    default: true,
+};
+pub const VERIFY_RATE_LIMIT_PER_MINUTE: Count = Count {
+    name: "verify_rate_limit_per_minute",
+    default: 120,
+    min: 1,
+    max: 1_000_000,
+};
+pub const APPLY_LIMIT_PER_DAY: Count = Count {
+    name: "apply_limit_per_day",
+    default: 10,
+    min: 1,
+    max: 10_000,
+};
+pub const PUBLIC_BASE_URL: BaseUrl = BaseUrl {
+    name: "public_base_url",
+    default: "http://127.0.0.1:3000",
+};
+/// 0 means "at once": a case not accepted on filing is overdue.
+pub const OBJECTION_ACCEPT_WORKING_DAYS: Count = Count {
+    name: "objection_accept_working_days",
+    default: 2,
+    min: 0,
+    max: 250,
+};
+pub const OBJECTION_ANSWER_WORKING_DAYS: Count = Count {
+    name: "objection_answer_working_days",
+    default: 10,
+    min: 0,
+    max: 250,
+};
+pub const REPAIR_MIN_MONTHS_MINOR: Count = Count {
+    name: "repair_min_months_minor",
+    default: 0,
+    min: 0,
+    max: 120,
+};
+pub const REPAIR_MIN_MONTHS_GENERAL: Count = Count {
+    name: "repair_min_months_general",
+    default: 3,
+    min: 0,
+    max: 120,
+};
+pub const REPAIR_MIN_MONTHS_SERIOUS: Count = Count {
+    name: "repair_min_months_serious",
+    default: 12,
+    min: 0,
+    max: 120,
+};
+pub const PUBLICITY_MAX_MONTHS_MINOR: Count = Count {
+    name: "publicity_max_months_minor",
+    default: 3,
+    min: 1,
+    max: 120,
+};
+pub const PUBLICITY_MAX_MONTHS_GENERAL: Count = Count {
+    name: "publicity_max_months_general",
+    default: 12,
+    min: 1,
+    max: 120,
+};
+pub const PUBLICITY_MAX_MONTHS_SERIOUS: Count = Count {
+    name: "publicity_max_months_serious",
+    default: 36,
+    min: 1,
+    max: 120,
+};
+pub const PUBLIC_HOLIDAYS: Dates = Dates {
+    name: "public_holidays",
+};
+pub const WORKING_WEEKENDS: Dates = Dates {
+    name: "working_weekends",
+};
+
+/// The settings table: every setting, its default as spin.toml writes it,
+/// what it allows and what it means.
+pub const SETTINGS: &[Setting] = &[
+    Setting {
+        name: REPORT_VALIDITY_DAYS.name,
+        default: "30",
+        allowed: "0–3650",
+        meaning: "days a report verifies as VALID after issue",
+    },
+    Setting {
+        name: INCLUDE_SIMPLIFIED_PROCEDURE.name,
+        default: "false",
+        allowed: "true/false",
+        meaning: "count simplified-procedure penalties (national notice 565号)",
+    },
+    Setting {
+        name: SHOW_REPAIRED_RECORDS.name,
+        default: "false",
+        allowed: "true/false",
+        meaning: "print repaired records labelled 已修复 instead of omitting them",
+    },
+    Setting {
+        name: END_PUBLICITY_AT_EXPIRY.name,
+        default: "true",
+        allowed: "true/false",
+        meaning: "a penalty stops counting once its publicity has ended (公示截止期, or the maximum below)",
+    },
+    Setting {
+        name: VERIFY_RATE_LIMIT_PER_MINUTE.name,
+        default: "120",
+        allowed: "1–1000000",
+        meaning: "verifications per client address per minute",
+    },
+    Setting {
+        name: APPLY_LIMIT_PER_DAY.name,
+        default: "10",
+        allowed: "1–10000",
+        meaning: "report applications per entity per day",
+    },
+    Setting {
+        name: PUBLIC_BASE_URL.name,
+        default: "http://127.0.0.1:3000",
+        allowed: "http:// or https:// URL",
+        meaning: "base of the verification link in the QR code",
+    },
+    Setting {
+        name: OBJECTION_ACCEPT_WORKING_DAYS.name,
+        default: "2",
+        allowed: "0–250",
+        meaning: "working days to accept or reject an objection (0: at once)",
+    },
+    Setting {
+        name: OBJECTION_ANSWER_WORKING_DAYS.name,
+        default: "10",
+        allowed: "0–250",
+        meaning: "working days from acceptance to resolve an objection",
+    },
+    Setting {
+        name: REPAIR_MIN_MONTHS_MINOR.name,
+        default: "0",
+        allowed: "0–120",
+        meaning: "months after the decision before a minor penalty may be repaired",
+    },
+    Setting {
+        name: REPAIR_MIN_MONTHS_GENERAL.name,
+        default: "3",
+        allowed: "0–120",
+        meaning: "the same for a general penalty (and one without a severity)",
+    },
+    Setting {
+        name: REPAIR_MIN_MONTHS_SERIOUS.name,
+        default: "12",
+        allowed: "0–120",
+        meaning: "the same for a serious penalty",
+    },
+    Setting {
+        name: PUBLICITY_MAX_MONTHS_MINOR.name,
+        default: "3",
+        allowed: "1–120",
+        meaning: "months after the decision when a minor penalty's publicity ends by itself",
+    },
+    Setting {
+        name: PUBLICITY_MAX_MONTHS_GENERAL.name,
+        default: "12",
+        allowed: "1–120",
+        meaning: "the same for a general penalty",
+    },
+    Setting {
+        name: PUBLICITY_MAX_MONTHS_SERIOUS.name,
+        default: "36",
+        allowed: "1–120",
+        meaning: "the same for a serious penalty (and the longest for one without a severity)",
+    },
+    Setting {
+        name: PUBLIC_HOLIDAYS.name,
+        default: "",
+        allowed: "dates YYYY-MM-DD, comma-separated",
+        meaning: "public holidays of the working-day calendar",
+    },
+    Setting {
+        name: WORKING_WEEKENDS.name,
+        default: "",
+        allowed: "dates YYYY-MM-DD, comma-separated",
+        meaning: "weekend days worked (调休) of the working-day calendar",
+    },
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn from(pairs: &[(&str, &str)]) -> Result<RuleConfig, Error> {
+    fn from(pairs: &[(&str, &str)]) -> Result<Settings, Error> {
         let map: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        RuleConfig::from_lookup(|k| map.get(k).cloned())
+        Settings::from_lookup(|k| map.get(k).cloned())
     }
 
     #[test]
-    fn defaults_follow_the_county_notice_and_api_md() {
-        assert_eq!(from(&[]).unwrap(), RuleConfig::default());
-        let d = RuleConfig::default();
-        assert!(!d.include_simplified_procedure && !d.show_repaired_records);
+    fn defaults_follow_the_county_notice_and_the_table() {
+        let s = from(&[]).unwrap();
+        assert_eq!(s.rules, RuleConfig::default());
+        assert!(!s.rules.include_simplified_procedure && !s.rules.show_repaired_records);
         assert_eq!(
             (
-                d.report_validity_days,
-                d.apply_limit_per_day,
-                d.verify_rate_limit_per_minute
+                s.rules.report_validity_days,
+                s.rules.apply_limit_per_day,
+                s.verify_rate_limit_per_minute
             ),
             (30, 10, 120)
         );
+        assert_eq!(s.public_base_url, "http://127.0.0.1:3000");
+        assert_eq!(
+            (s.disputes.accept_working_days, s.disputes.answer_working_days),
+            (2, 10)
+        );
+        // Each table row's default is what reading nothing gives.
+        let by_default = |name: &str| SETTINGS.iter().find(|s| s.name == name).unwrap().default;
+        assert_eq!(by_default("report_validity_days"), "30");
+        assert_eq!(by_default("end_publicity_at_expiry"), "true");
+    }
+
+    #[test]
+    fn every_setting_read_is_in_the_table_and_every_row_is_read() {
+        let read = std::cell::RefCell::new(Vec::new());
+        Settings::from_lookup(|name| {
+            read.borrow_mut().push(name.to_owned());
+            None
+        })
+        .unwrap();
+        let mut read = read.into_inner();
+        read.sort();
+        let mut table: Vec<String> = SETTINGS.iter().map(|s| s.name.to_owned()).collect();
+        table.sort();
+        assert_eq!(read, table);
+    }
+
+    #[test]
+    fn values_that_would_overflow_date_arithmetic_are_refused() {
+        for (k, v) in [
+            ("report_validity_days", "4294967295"),
+            ("report_validity_days", "100000"),
+            ("publicity_max_months_serious", "100000"),
+            ("objection_answer_working_days", "100000"),
+            ("verify_rate_limit_per_minute", "0"),
+        ] {
+            let e = from(&[(k, v)]).unwrap_err();
+            assert!(matches!(e, Error::InvalidConfig { ref variable, .. } if variable == k), "{k}={v}");
+        }
     }
 
     #[test]
@@ -223,15 +506,18 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(
-            c.publicity_max_months,
+            c.rules.publicity_max_months,
             PublicityMaxima {
                 minor: 3,
                 general: 12,
                 serious: 24
             }
         );
-        assert!(c.include_simplified_procedure && c.show_repaired_records);
-        assert_eq!((c.report_validity_days, c.apply_limit_per_day), (0, 3));
+        assert!(c.rules.include_simplified_procedure && c.rules.show_repaired_records);
+        assert_eq!(
+            (c.rules.report_validity_days, c.rules.apply_limit_per_day),
+            (0, 3)
+        );
         assert_eq!(c.public_base_url, "https://credit.example.cn");
     }
 

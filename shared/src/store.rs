@@ -534,6 +534,31 @@ impl<'a, K: KeyValue + ?Sized> Store<'a, K> {
         self.get_json(&format!("rpt/{report_no}/status"))
     }
 
+    /// The reports with their revocation status, in the order of
+    /// `numbers`, in one `get_many` for up to a hundred reports; numbers
+    /// without a report are left out.
+    pub fn reports_with_status(
+        &self,
+        numbers: &[ReportNo],
+    ) -> Result<Vec<(Report, Option<Revocation>)>, Error> {
+        let keys: Vec<String> = numbers
+            .iter()
+            .flat_map(|no| [format!("rpt/{no}"), format!("rpt/{no}/status")])
+            .collect();
+        let values = self.get_many_raw(&keys)?;
+        let mut out = Vec::with_capacity(numbers.len());
+        for (pair, value) in keys.chunks_exact(2).zip(values.chunks_exact(2)) {
+            if let ([report_key, status_key], [Some(report), status]) = (pair, value) {
+                let status = status
+                    .as_ref()
+                    .map(|b| from_json(status_key, b))
+                    .transpose()?;
+                out.push((from_json(report_key, report)?, status));
+            }
+        }
+        Ok(out)
+    }
+
     /// Revokes a report; the first revocation stands. Returns whether this
     /// call revoked it.
     pub fn revoke(

@@ -1,30 +1,41 @@
-//! Public catalog and the OpenAPI document: GET /api/v1/catalog, /api/v1/openapi.json.
+//! Public catalog and the OpenAPI document: `GET /api/v1/catalog`,
+//! `GET /api/v1/openapi.json`.
 
 use credit_core::catalog::catalog;
-use credit_core::error::Error;
-use spin_sdk::http::{Method, Request, Response};
+use platform::Answer;
+use spin_sdk::http::{Params, Request, Response, Router};
 use spin_sdk::http_component;
 
 /// The contract of every endpoint, kept beside the code that serves it and
-/// checked against spin.toml's routes by the integration tests.
+/// checked against spin.toml's routes and docs/api.md by the tests.
 const OPENAPI: &str = include_str!("../openapi.json");
+
+/// Both change only with a deployment.
+const CACHE_CONTROL: &str = "public, max-age=300";
 
 #[http_component]
 fn handle(req: Request) -> Response {
-    platform::respond(|| {
-        if !matches!(req.method(), Method::Get | Method::Head) {
-            return Err(Error::MethodNotAllowed { allowed: "GET".into() });
-        }
-        let mut response = match req.path() {
-            "/api/v1/openapi.json" => Response::builder()
-                .status(200)
-                .header("content-type", "application/json; charset=utf-8")
-                .body(OPENAPI)
-                .build(),
-            _ => platform::json(200, catalog()),
-        };
-        // The catalog changes only with a deployment.
-        response.set_header("cache-control", "public, max-age=300");
-        Ok(response)
-    })
+    let mut router = Router::new();
+    router.get("/api/v1/catalog", catalog_document);
+    router.get("/api/v1/openapi.json", openapi_document);
+    platform::refuse_the_rest(
+        &mut router,
+        &[("/api/v1/catalog", "GET"), ("/api/v1/openapi.json", "GET")],
+    );
+    router.handle(req)
+}
+
+fn catalog_document(_: Request, _: Params) -> Answer {
+    let mut response = platform::json(200, catalog())?;
+    response.set_header("cache-control", CACHE_CONTROL);
+    Ok(response)
+}
+
+fn openapi_document(_: Request, _: Params) -> Answer {
+    Ok(Response::builder()
+        .status(200)
+        .header("content-type", "application/json; charset=utf-8")
+        .header("cache-control", CACHE_CONTROL)
+        .body(OPENAPI)
+        .build())
 }

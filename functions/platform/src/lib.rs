@@ -1,71 +1,43 @@
 //! The Spin side of the core's ports, shared by every component.
 //!
-//! Components stay thin: they read the request with these helpers, call
-//! `credit_core`, and answer through [`respond`]. Nothing here holds state
-//! between requests.
+//! Components stay thin: they route with [`spin_sdk::http::Router`], read
+//! the request with these helpers, call one `credit_core::usecase` function,
+//! and answer. Every failure becomes problem+json in [`Problem`]'s one
+//! `IntoResponse`. Nothing here holds state between requests.
 
 mod kv;
 
 use chrono::{DateTime, Utc};
 use credit_core::auth::{self, Principal};
-use credit_core::config::RuleConfig;
+use credit_core::config::Settings;
 use credit_core::error::Error;
+use credit_core::usecase::{Caller, Visitor};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
-use spin_sdk::http::{Request, Response};
+use serde_json::Value;
+use spin_sdk::http::{IntoResponse, Params, Request, Response, Router};
 
 pub use kv::SpinStore;
 
-/// The request's clock reading; the core takes time only as a parameter.
-pub fn now() -> DateTime<Utc> {
-    Utc::now()
-}
+/// A handler's answer: a response, or the problem that stopped it.
+pub type Answer = Result<Response, Problem>;
 
-/// The default key-value store, or a 503 problem when it cannot be opened.
-pub fn store() -> Result<SpinStore, Error> {
-    SpinStore::open_default().map_err(Error::from)
-}
+/// An error on its way to becoming an `application/problem+json` answer.
+#[derive(Debug)]
+pub struct Problem(pub Error);
 
-/// A Spin variable this component declared, `None` when it is unset.
-pub fn variable(name: &str) -> Option<String> {
-    spin_sdk::variables::get(name).ok()
-}
-
-/// A whole-number variable of at least `min`: `default` when unset or empty,
-/// `INVALID_CONFIG` when malformed. Reads only this one variable.
-pub fn number_variable(name: &str, default: u32, min: u32) -> Result<u32, Error> {
-    let Some(value) = variable(name).filter(|v| !v.trim().is_empty()) else {
-        return Ok(default);
-    };
-    match value.trim().parse::<u32>() {
-        Ok(n) if n >= min => Ok(n),
-        _ => Err(Error::InvalidConfig {
-            variable: name.to_owned(),
-            detail: format!("“{value}”应为不小于 {min} 的整数"),
-        }),
+impl From<Error> for Problem {
+    fn from(error: Error) -> Self {
+        Problem(error)
     }
 }
 
-/// The rules and limits from the Spin variables this component declared.
-pub fn rules() -> Result<RuleConfig, Error> {
-    RuleConfig::from_lookup(variable)
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        problem(&self.0)
+    }
 }
 
-/// The caller, from the bearer token: 401 when missing or invalid.
-pub fn principal(req: &Request, now: DateTime<Utc>) -> Result<Principal, Error> {
-    let secret = variable("jwt_secret").ok_or_else(|| Error::InvalidConfig {
-        variable: "jwt_secret".into(),
-        detail: "未配置".into(),
-    })?;
-    auth::verify_bearer(header(req, "authorization"), secret.as_bytes(), now)
-}
-
-/// Runs a handler and turns its error, if any, into problem+json: the one
-/// place where failures become HTTP answers.
-pub fn respond(handler: impl FnOnce() -> Result<Response, Error>) -> Response {
-    handler().unwrap_or_else(|error| problem(&error))
-}
-
+/// The one place where failures become HTTP answers.
 pub fn problem(error: &Error) -> Response {
     if error.status() >= 500 {
         eprintln!("error {}: {error:?}", error.code());
@@ -84,14 +56,81 @@ pub fn problem(error: &Error) -> Response {
     builder.body(error.to_problem().to_string()).build()
 }
 
-pub fn json(status: u16, body: &impl Serialize) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
-    Response::builder()
+/// Completes a component's router: each of its `paths` answers other
+/// methods with 405 and the methods it allows, and any other path with
+/// problem+json 404 (the router's own answers are plain text).
+pub fn refuse_the_rest(router: &mut Router, paths: &[(&'static str, &'static str)]) {
+    for &(path, allowed) in paths {
+        router.any(path, move |_: Request, _: Params| {
+            Problem(Error::MethodNotAllowed {
+                allowed: allowed.into(),
+            })
+        });
+    }
+    router.any("/*", |_: Request, _: Params| {
+        Problem(Error::NotFound("没有这个接口".into()))
+    });
+}
+
+/// The request's clock reading; the core takes time only as a parameter.
+pub fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+/// The default key-value store, or a 503 problem when it cannot be opened.
+pub fn store() -> Result<SpinStore, Error> {
+    SpinStore::open_default().map_err(Error::from)
+}
+
+/// A Spin variable this component declared, `None` when it is unset.
+pub fn variable(name: &str) -> Option<String> {
+    spin_sdk::variables::get(name).ok()
+}
+
+/// Every setting, from the Spin variables (each component that reads them
+/// declares them all in spin.toml; a test checks it).
+pub fn settings() -> Result<Settings, Error> {
+    Settings::from_lookup(variable)
+}
+
+/// The signed-in caller (401 when the bearer token is missing or invalid),
+/// where it calls from, and now.
+pub fn caller(req: &Request) -> Result<Caller, Error> {
+    let now = now();
+    Ok(Caller {
+        principal: principal(req, now)?,
+        client: client_addr(req),
+        now,
+    })
+}
+
+/// An anonymous visitor: where it calls from, and now.
+pub fn visitor(spin_client_addr: Option<&str>) -> Visitor {
+    Visitor {
+        client: client_ip(spin_client_addr),
+        now: now(),
+    }
+}
+
+fn principal(req: &Request, now: DateTime<Utc>) -> Result<Principal, Error> {
+    let secret = variable("jwt_secret").ok_or_else(|| Error::InvalidConfig {
+        variable: "jwt_secret".into(),
+        detail: "未配置".into(),
+    })?;
+    auth::verify_bearer(header(req, "authorization"), secret.as_bytes(), now)
+}
+
+/// A JSON answer. A value that cannot be serialised is an internal error,
+/// never an empty success.
+pub fn json(status: u16, body: &impl Serialize) -> Answer {
+    let bytes =
+        serde_json::to_vec(body).map_err(|e| Error::Internal(format!("serialize answer: {e}")))?;
+    Ok(Response::builder()
         .status(status)
         .header("content-type", "application/json; charset=utf-8")
         .header("cache-control", "no-store")
         .body(bytes)
-        .build()
+        .build())
 }
 
 pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
@@ -121,17 +160,9 @@ pub fn body_within(req: &Request, limit: usize) -> Result<&[u8], Error> {
     Ok(body)
 }
 
-/// The route the request matched, without a trailing `/...`, e.g.
-/// `/api/v1/records` for `/api/v1/records/...`: lets a component serving
-/// several routes dispatch without parsing the URI.
-pub fn component_route(req: &Request) -> String {
-    header(req, "spin-component-route")
-        .unwrap_or_default()
-        .to_owned()
-}
-
-/// A JSON body of the expected shape; wrong media type → 415, bad JSON → 400.
-pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Error> {
+/// A JSON body of at most `limit` bytes; wrong media type → 415, bad JSON → 400.
+pub fn json_body(req: &Request, limit: usize) -> Result<Value, Error> {
+    let body = body_within(req, limit)?;
     match content_type(req).as_deref() {
         Some("application/json") | None => {}
         Some(other) => {
@@ -140,7 +171,7 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Error> {
             )));
         }
     }
-    serde_json::from_slice(req.body()).map_err(|e| Error::InvalidJson(e.to_string()))
+    serde_json::from_slice(body).map_err(|e| Error::InvalidJson(e.to_string()))
 }
 
 /// The caller's address as the host reports it (`spin-client-addr`), without the port.
@@ -148,8 +179,7 @@ pub fn client_addr(req: &Request) -> String {
     client_ip(header(req, "spin-client-addr"))
 }
 
-/// The address part of a `spin-client-addr` value (for handlers that take
-/// the streaming request type).
+/// The address part of a `spin-client-addr` value.
 pub fn client_ip(spin_client_addr: Option<&str>) -> String {
     let addr = spin_client_addr.unwrap_or("unknown");
     match addr.parse::<std::net::SocketAddr>() {
@@ -158,27 +188,14 @@ pub fn client_ip(spin_client_addr: Option<&str>) -> String {
     }
 }
 
-/// A named route parameter, e.g. `report_no` of `/api/v1/reports/:report_no/pdf`.
-pub fn path_param(req: &Request, name: &str) -> Option<String> {
-    header(req, &format!("spin-path-match-{name}")).map(str::to_owned)
-}
-
-/// The path below the component's wildcard route (`spin-path-info`), e.g.
-/// `/RPT-1` for `/api/v1/reports/RPT-1` on route `/api/v1/reports/...`.
-pub fn path_info(req: &Request) -> String {
-    header(req, "spin-path-info").unwrap_or_default().to_owned()
-}
-
-/// Query parameters, percent-decoded.
-pub fn query(req: &Request) -> Vec<(String, String)> {
-    form_urlencoded::parse(req.query().as_bytes())
-        .into_owned()
-        .collect()
-}
-
+/// A query parameter, percent-decoded.
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
-    query(req)
-        .into_iter()
+    form_urlencoded::parse(req.query().as_bytes())
         .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// A route parameter the router captured, e.g. `id` of `/api/v1/records/:id`.
+pub fn param<'a>(params: &'a Params, name: &str) -> &'a str {
+    params.get(name).unwrap_or_default()
 }

@@ -6,23 +6,20 @@
 //! The upload is hashed and, if it is not an original, inspected within
 //! bounds; it is never stored.
 
-mod classify;
-
-use credit_core::audit::{self, AuditEntry};
 use credit_core::error::Error;
-use credit_core::store::check_rate_limit;
+use credit_core::usecase::verification::Verifier;
 use futures::{Stream, StreamExt};
-use serde_json::json;
 use spin_sdk::http::{IncomingRequest, Method, Response};
 use spin_sdk::http_component;
 
-/// 5 MiB (api.md).
+/// 5 MiB (docs/api.md).
 const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
 /// Room for multipart boundaries, part headers and small extra fields.
 const MULTIPART_OVERHEAD: usize = 64 * 1024;
 const PDF_HEADER: &[u8] = b"%PDF-";
-const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 120;
 
+// One route and one method, and the body must stay a stream (spin-sdk's
+// Router reads the whole body first), so no router here.
 #[http_component]
 async fn handle(req: IncomingRequest) -> Response {
     verify(req)
@@ -36,10 +33,10 @@ async fn verify(req: IncomingRequest) -> Result<Response, Error> {
             allowed: "POST".into(),
         });
     }
-    let now = platform::now();
-    let client = platform::client_ip(header(&req, "spin-client-addr").as_deref());
     let kv = platform::store()?;
-    check_rate_limit(&kv, "verify", &client, 1, rate_limit()?, now)?;
+    let visitor = platform::visitor(header(&req, "spin-client-addr").as_deref());
+    // Admitted within the rate limit before a byte of the body is read.
+    let verifier = Verifier::admit(&kv, visitor, 1, platform::settings()?.verify_rate_limit_per_minute)?;
 
     let content_type = header(&req, "content-type").unwrap_or_default();
     let declared: Option<usize> =
@@ -64,22 +61,7 @@ async fn verify(req: IncomingRequest) -> Result<Response, Error> {
         Some(boundary) => read_multipart_file(body, boundary, capacity).await?,
         None => read_pdf(body, capacity).await?,
     };
-
-    let answer = classify::verify_upload(&kv, &bytes, now)?;
-    let target = answer
-        .verification
-        .report
-        .as_ref()
-        .map(|r| r.report_no.clone())
-        .or_else(|| answer.claimed_report_no.clone());
-    let mut entry = AuditEntry::new(None, "verify.file", answer.verification.outcome.code(), now)
-        .client(&client)
-        .details(json!({ "sha256": answer.file.sha256, "size": answer.file.size }));
-    if let Some(no) = target {
-        entry = entry.target(no);
-    }
-    audit::append(&kv, &entry)?;
-    Ok(platform::json(200, &answer))
+    platform::json(200, &verifier.file(&bytes)?).map_err(|problem| problem.0)
 }
 
 fn too_large() -> Error {
@@ -191,12 +173,4 @@ fn header(req: &IncomingRequest, name: &str) -> Option<String> {
         .into_iter()
         .next()
         .map(|v| String::from_utf8_lossy(&v).into_owned())
-}
-
-fn rate_limit() -> Result<u32, Error> {
-    platform::number_variable(
-        "verify_rate_limit_per_minute",
-        DEFAULT_RATE_LIMIT_PER_MINUTE,
-        1,
-    )
 }

@@ -1,0 +1,108 @@
+//! The administrator's reading of the audit log, a China-time day at a
+//! time, paged by position.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::audit::{self, AuditEntry};
+use crate::auth::Role;
+use crate::error::Error;
+use crate::kv::KeyValue;
+
+use super::Caller;
+
+/// Entries per page.
+pub const MAX_PAGE: u64 = 1000;
+
+/// `?date=YYYY-MM-DD&after=N&limit=N`: the day (today by default), the
+/// entries to skip, and how many to return.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Query {
+    pub date: NaiveDate,
+    pub after: u64,
+    pub limit: u64,
+}
+
+impl Query {
+    pub fn parse(
+        date: Option<&str>,
+        after: Option<&str>,
+        limit: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Query, Error> {
+        let date = match date {
+            None => audit::today(now),
+            Some(text) => NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+                Error::InvalidField {
+                    field: "date".into(),
+                    detail: format!("“{text}”应为 YYYY-MM-DD 格式的日期"),
+                }
+            })?,
+        };
+        Ok(Query {
+            date,
+            // A day holds fewer entries than this, and the next page's
+            // position (after + limit) cannot overflow.
+            after: number("after", after, 0, u64::from(u32::MAX))?,
+            limit: number("limit", limit, MAX_PAGE, MAX_PAGE)?,
+        })
+    }
+}
+
+fn number(name: &str, text: Option<&str>, default: u64, max: u64) -> Result<u64, Error> {
+    match text {
+        None => Ok(default),
+        Some(text) => match text.trim().parse::<u64>() {
+            Ok(n) if n <= max => Ok(n),
+            _ => Err(Error::InvalidField {
+                field: name.into(),
+                detail: format!("“{text}”应为 0 到 {max} 之间的整数"),
+            }),
+        },
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Page {
+    pub date: NaiveDate,
+    pub after: u64,
+    pub entries: Vec<AuditEntry>,
+    /// `after` for the next page, when this one was full.
+    pub next_after: Option<u64>,
+}
+
+pub fn entries(
+    kv: &(impl KeyValue + ?Sized),
+    caller: &Caller,
+    query: &Query,
+) -> Result<Page, Error> {
+    caller.principal.require(&[Role::Admin])?;
+    let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
+    let entries = audit::list_day(kv, query.date, query.after, limit)?;
+    let next_after = (entries.len() == limit && limit > 0).then(|| query.after + query.limit);
+    Ok(Page {
+        date: query.date,
+        after: query.after,
+        entries,
+        next_after,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paging_positions_are_bounded_so_the_next_page_cannot_overflow() {
+        let now = "2026-03-02T01:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let huge = u64::MAX.to_string();
+        let e = Query::parse(None, Some(&huge), None, now).unwrap_err();
+        assert_eq!(e.code(), "INVALID_FIELD");
+        let q = Query::parse(Some("2026-03-02"), Some("4294967295"), Some("1000"), now).unwrap();
+        assert_eq!(q.after + q.limit, 4_294_968_295);
+        assert_eq!(
+            Query::parse(None, None, Some("1001"), now).unwrap_err().code(),
+            "INVALID_FIELD"
+        );
+    }
+}

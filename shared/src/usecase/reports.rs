@@ -1,0 +1,206 @@
+//! Report application and what its holder reads: `POST /api/v1/reports`,
+//! one report, an entity's reports, and the report's PDF.
+
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::audit;
+use crate::auth::Role;
+use crate::codes::{ReportNo, hex};
+use crate::config::RuleConfig;
+use crate::error::Error;
+use crate::kv::KeyValue;
+use crate::pdf;
+use crate::report::{ApplyRequest, Report, ReportSummary, Revocation, report_document};
+use crate::store::Store;
+use crate::uscc::CreditCode;
+
+use super::Caller;
+
+/// Where a report is read.
+pub fn location(report_no: &ReportNo) -> String {
+    format!("/api/v1/reports/{report_no}")
+}
+
+fn pdf_url(report_no: &ReportNo) -> String {
+    format!("{}/pdf", location(report_no))
+}
+
+/// A report as its holder reads it: the snapshot, where it stands, its PDF.
+#[derive(Debug, Serialize)]
+pub struct ReportView {
+    #[serde(flatten)]
+    pub report: Report,
+    pub record_count: usize,
+    pub revocation: Option<Revocation>,
+    pub pdf_url: String,
+}
+
+impl ReportView {
+    fn new(report: Report, revocation: Option<Revocation>) -> Self {
+        ReportView {
+            record_count: report.record_count(),
+            pdf_url: pdf_url(&report.report_no),
+            report,
+            revocation,
+        }
+    }
+}
+
+/// One line of an entity's report list.
+#[derive(Debug, Serialize)]
+pub struct ReportListItem {
+    #[serde(flatten)]
+    pub summary: ReportSummary,
+    pub revocation: Option<Revocation>,
+    pub pdf_url: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReportList {
+    pub uscc: CreditCode,
+    pub count: usize,
+    pub reports: Vec<ReportListItem>,
+}
+
+/// Issues a report to an entity, or to counter staff acting for the
+/// entity the body names. Refusals are audited as well as issues.
+pub fn apply(
+    kv: &(impl KeyValue + ?Sized),
+    caller: &Caller,
+    body: &serde_json::Value,
+    rules: &RuleConfig,
+) -> Result<ReportView, Error> {
+    caller.principal.require(&[Role::Entity, Role::Staff])?;
+    let application = ApplyRequest::from_json(body, &caller.principal)?;
+    let issued = Store::new(kv).issue_report(
+        &application,
+        &caller.principal.audit_name(),
+        caller.now,
+        rules,
+    );
+    let report = match issued {
+        Ok(report) => report,
+        Err(error) => {
+            let entry = caller
+                .entry_about(&application.uscc, "report.issue", error.code())
+                .target(&application.uscc);
+            audit::append(kv, &entry)?;
+            return Err(error);
+        }
+    };
+    let entry = caller
+        .entry_about(&application.uscc, "report.issue", "created")
+        .target(&report.report_no)
+        .details(json!({
+            "uscc": report.uscc,
+            "months": report.months,
+            "domains": report.domains,
+            "purpose": report.purpose,
+            "clean": report.clean,
+            "record_count": report.record_count(),
+        }));
+    audit::append(kv, &entry)?;
+    Ok(ReportView::new(report, None))
+}
+
+/// One report, for its owner and counter staff.
+pub fn report(
+    kv: &(impl KeyValue + ?Sized),
+    caller: &Caller,
+    report_no: &str,
+) -> Result<ReportView, Error> {
+    let report = readable_report(kv, caller, report_no, "只能查看本主体的报告（窗口帮办人员可代为查看）")?;
+    let revocation = Store::new(kv).report_status(&report.report_no)?;
+    Ok(ReportView::new(report, revocation))
+}
+
+/// An entity's reports, newest first.
+pub fn reports_of(
+    kv: &(impl KeyValue + ?Sized),
+    caller: &Caller,
+    requested: Option<CreditCode>,
+) -> Result<ReportList, Error> {
+    caller.principal.require(&[Role::Entity, Role::Staff])?;
+    let uscc = caller
+        .principal
+        .applicant(requested)
+        .map_err(|error| match error {
+            Error::Forbidden(_) => Error::Forbidden("只能查看本主体的报告".into()),
+            other => other,
+        })?;
+    let store = Store::new(kv);
+    let mut numbers = store.reports_of(&uscc)?;
+    numbers.reverse();
+    let reports: Vec<ReportListItem> = store
+        .reports_with_status(&numbers)?
+        .into_iter()
+        .map(|(report, revocation)| ReportListItem {
+            pdf_url: pdf_url(&report.report_no),
+            summary: report.summary(),
+            revocation,
+        })
+        .collect();
+    Ok(ReportList {
+        uscc,
+        count: reports.len(),
+        reports,
+    })
+}
+
+/// A report's PDF as issued.
+#[derive(Debug)]
+pub struct Download {
+    pub report_no: ReportNo,
+    pub bytes: Vec<u8>,
+    pub sha256: String,
+    /// Set when the pinned file could not be served as pinned: for the
+    /// operator's log (docs/decisions.md).
+    pub problem: Option<String>,
+}
+
+/// The report's PDF, for its owner and counter staff: rendered and pinned
+/// at the first download, served as pinned afterwards.
+pub fn download(
+    kv: &(impl KeyValue + ?Sized),
+    caller: &Caller,
+    report_no: &str,
+    public_base_url: &str,
+) -> Result<Download, Error> {
+    let report = readable_report(kv, caller, report_no, "只有报告所属主体或窗口帮办人员可以下载该报告")?;
+    let report_no = report.report_no.clone();
+    let pdf = Store::new(kv).issued_pdf(&report_no, || {
+        pdf::render(&report_document(&report, public_base_url))
+            .map_err(|e| Error::Internal(format!("rendering {report_no}: {e}")))
+    })?;
+    let sha256 = hex(&Sha256::digest(&pdf.bytes));
+    let entry = caller
+        .entry_about(&report.uscc, "report.pdf", "downloaded")
+        .target(&report_no)
+        .details(json!({ "sha256": sha256, "size": pdf.bytes.len() }));
+    audit::append(kv, &entry)?;
+    Ok(Download {
+        report_no,
+        bytes: pdf.bytes,
+        sha256,
+        problem: pdf.problem,
+    })
+}
+
+fn readable_report(
+    kv: &(impl KeyValue + ?Sized),
+    caller: &Caller,
+    report_no: &str,
+    refusal: &str,
+) -> Result<Report, Error> {
+    caller.principal.require(&[Role::Entity, Role::Staff])?;
+    let no: ReportNo = report_no.parse()?;
+    let report = Store::new(kv)
+        .get_report(&no)?
+        .ok_or_else(|| Error::NotFound(format!("没有编号为 {no} 的报告")))?;
+    if !caller.principal.can_read_report(&report.uscc) {
+        return Err(Error::Forbidden(refusal.into()));
+    }
+    Ok(report)
+}
