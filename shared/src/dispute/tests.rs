@@ -2,12 +2,21 @@ use base64::Engine;
 use chrono::TimeZone;
 use serde_json::{Value, json};
 
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+
 use super::*;
+use crate::auth::Principal;
 use crate::catalog::DomainSelection;
-use crate::kv::MemoryStore;
+use crate::codes::ReportNo;
+use crate::config::RuleConfig;
+use crate::error::Error;
+use crate::kv::{KeyValue, MemoryStore};
 use crate::record::samples::{self, ENTITY, OTHER_ENTITY};
+use crate::record::{Record, RecordId, RecordStatus};
 use crate::report::{ApplyRequest, Outcome};
-use crate::window::ReportMonths;
+use crate::store::Store;
+use crate::uscc::CreditCode;
+use crate::window::{ReportMonths, in_china};
 
 /// 10:00 China time on a day.
 fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {

@@ -6,12 +6,19 @@ use serde_json::{Value, json};
 use super::*;
 use sha2::Digest;
 
+use chrono::{DateTime, Duration, Utc};
+
 use crate::auth::Principal;
 use crate::catalog::DomainSelection;
-use crate::codes::hex;
+use crate::codes::{ReportNo, VerificationCode, hex};
+use crate::config::RuleConfig;
 use crate::kv::{MemoryStore, StoreError};
 use crate::record::samples::{self, ENTITY, OTHER_ENTITY};
-use crate::report::report_document;
+use crate::record::{Record, RecordStatus, StoredRecord};
+use crate::report::{
+    ApplyRequest, FileClaim, Outcome, PdfFingerprint, Report, Verification, report_document,
+};
+use crate::uscc::CreditCode;
 use crate::window::ReportMonths;
 
 fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
