@@ -6,7 +6,7 @@
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::Disputes;
@@ -80,12 +80,20 @@ impl Decision {
 }
 
 /// The case as the API answers it: the stored fields plus `extra`.
-pub(super) fn view<const N: usize>(case: &impl Case, extra: [(&str, Value); N]) -> Value {
-    let mut v = serde_json::to_value(case).unwrap_or_else(|_| json!({}));
-    if let Some(map) = v.as_object_mut() {
-        map.extend(extra.map(|(name, value)| (name.to_owned(), value)));
-    }
-    v
+pub(super) fn view<const N: usize>(
+    case: &impl Case,
+    extra: [(&str, Value); N],
+) -> Result<Value, Error> {
+    let value = serde_json::to_value(case)
+        .map_err(|e| Error::Internal(format!("serialize case {}: {e}", case.no())))?;
+    let Value::Object(mut fields) = value else {
+        return Err(Error::Internal(format!(
+            "case {} does not serialize as an object",
+            case.no()
+        )));
+    };
+    fields.extend(extra.map(|(name, value)| (name.to_owned(), value)));
+    Ok(Value::Object(fields))
 }
 
 /// What is stored about an evidence file in its case; the bytes are kept

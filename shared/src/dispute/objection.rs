@@ -129,7 +129,7 @@ impl Objection {
 
     /// The case as the API answers it: the stored fields plus
     /// `status_label`, `ground_label` and `overdue`.
-    pub fn view(&self, now: DateTime<Utc>) -> Value {
+    pub fn view(&self, now: DateTime<Utc>) -> Result<Value, Error> {
         view(
             self,
             [

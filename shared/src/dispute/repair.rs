@@ -97,7 +97,7 @@ pub struct Repair {
 
 impl Repair {
     /// The case as the API answers it: the stored fields plus `status_label`.
-    pub fn view(&self) -> Value {
+    pub fn view(&self) -> Result<Value, Error> {
         view(self, [("status_label", json!(self.status.label()))])
     }
 }

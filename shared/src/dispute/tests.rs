@@ -744,8 +744,8 @@ fn listings_are_scoped_and_flag_overdue_cases() {
     let flagged = d.list_objections(&admin(), &overdue, later).unwrap();
     assert_eq!(flagged.len(), 3);
     assert!(flagged.iter().all(|c| c.status == ObjectionStatus::Filed));
-    assert_eq!(flagged[0].view(later)["overdue"], true);
-    assert_eq!(flagged[0].view(later)["status_label"], "待受理");
+    assert_eq!(flagged[0].view(later).unwrap()["overdue"], true);
+    assert_eq!(flagged[0].view(later).unwrap()["status_label"], "待受理");
     let answer_late = at(2026, 12, 11) + Duration::minutes(1);
     assert!(
         d.list_objections(&tax_department(), &overdue, answer_late)
@@ -924,7 +924,7 @@ fn rejected_repair_keeps_the_record_and_lists_by_scope() {
     assert_eq!(rejected.status, RepairStatus::Rejected);
     assert_eq!(w.status(&id), RecordStatus::Active);
     assert!(!w.revoked(&report));
-    assert_eq!(rejected.view()["status_label"], "未通过");
+    assert_eq!(rejected.view().unwrap()["status_label"], "未通过");
     assert_eq!(
         d.list_repairs(&entity(), &CaseFilter::default())
             .unwrap()

@@ -85,7 +85,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
             },
             snapshot_digest: String::new(),
         };
-        report.snapshot_digest = report.compute_digest();
+        report.snapshot_digest = report.compute_digest()?;
         let no = report.report_no.as_str().to_owned();
         if !self
             .kv

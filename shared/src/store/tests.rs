@@ -232,7 +232,7 @@ fn clean_and_dirty_reports() {
         ("2025-11-30".into(), "2026-11-29".into())
     );
     assert_eq!(report.valid_until.to_rfc3339(), "2026-12-29T10:00:00+08:00");
-    assert_eq!(report.snapshot_digest, report.compute_digest());
+    assert_eq!(report.snapshot_digest, report.compute_digest().unwrap());
 
     store
         .upsert_record(rec(samples::penalty("COUNTS", "2026-05-01")), "x", now())
