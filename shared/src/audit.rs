@@ -1,7 +1,7 @@
 //! The audit log: every write, every report issued and every verification
 //! appends one entry. Entries are never read-modified-written: each takes a
-//! slot from the day's counter (`audit/{yyyymmdd}/n`) and is written once at
-//! `audit/{yyyymmdd}/{seq}`, so the admin lists a day without a scan.
+//! slot in its China-time day's list ([`keys::audit_day`]) and is written
+//! once, so the admin lists a day without a scan.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::auth::Principal;
 use crate::error::Error;
 use crate::kv::KeyValue;
+use crate::store::{BATCH, keys};
 use crate::window::{china_date, in_china};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,15 +77,11 @@ impl AuditEntry {
     }
 }
 
-fn day_prefix(day: NaiveDate) -> String {
-    format!("audit/{}", day.format("%Y%m%d"))
-}
-
 /// Appends an entry under its China-time day; returns its key.
 pub fn append(kv: &(impl KeyValue + ?Sized), entry: &AuditEntry) -> Result<String, Error> {
-    let prefix = day_prefix(entry.at.date_naive());
-    let slot = kv.increment(&format!("{prefix}/n"), 1)?;
-    let key = format!("{prefix}/{slot}");
+    let list = keys::audit_day(entry.at.date_naive());
+    let slot = kv.increment(&list.counter(), 1)?;
+    let key = list.slot(slot.max(0) as u64);
     let bytes =
         serde_json::to_vec(entry).map_err(|e| Error::Internal(format!("audit serialize: {e}")))?;
     kv.set(&key, &bytes)?;
@@ -99,14 +96,11 @@ pub fn list_day(
     after: u64,
     limit: usize,
 ) -> Result<Vec<AuditEntry>, Error> {
-    let prefix = day_prefix(day);
-    let n = kv.increment(&format!("{prefix}/n"), 0)?.max(0) as u64;
-    let keys: Vec<String> = (after + 1..=n)
-        .take(limit)
-        .map(|i| format!("{prefix}/{i}"))
-        .collect();
-    let mut out = Vec::with_capacity(keys.len());
-    for chunk in keys.chunks(200) {
+    let list = keys::audit_day(day);
+    let n = kv.increment(&list.counter(), 0)?.max(0) as u64;
+    let slots: Vec<String> = (after + 1..=n).take(limit).map(|i| list.slot(i)).collect();
+    let mut out = Vec::with_capacity(slots.len());
+    for chunk in slots.chunks(BATCH) {
         for (key, value) in chunk.iter().zip(kv.get_many(chunk)?) {
             if let Some(bytes) = value {
                 out.push(

@@ -132,11 +132,12 @@ impl Report {
     }
 
     /// The digest over everything but the digest itself.
-    pub fn compute_digest(&self) -> String {
+    pub fn compute_digest(&self) -> Result<String, Error> {
         let mut unsealed = self.clone();
         unsealed.snapshot_digest = String::new();
-        let bytes = serde_json::to_vec(&unsealed).unwrap_or_default();
-        hex(&Sha256::digest(bytes))
+        let bytes = serde_json::to_vec(&unsealed)
+            .map_err(|e| Error::Internal(format!("serialize report {}: {e}", self.report_no)))?;
+        Ok(hex(&Sha256::digest(bytes)))
     }
 
     pub fn is_expired(&self, now: DateTime<Utc>) -> bool {

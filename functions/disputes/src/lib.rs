@@ -170,13 +170,16 @@ impl Call<'_, '_> {
                 self.trail.target = Some(case.no.to_string());
                 self.trail.entity = Some(case.uscc.clone());
                 let location = format!("/api/v1/objections/{}", case.no);
-                Ok(created(&case.view(now), &location))
+                Ok(created(&case.view(now)?, &location))
             }
             Endpoint::Collection => {
                 let filter = filter(self.req, CaseKind::Objection)?;
                 self.trail.entity = filter.uscc.clone();
                 let cases = d.list_objections(who, &filter, now)?;
-                let views: Vec<Value> = cases.iter().map(|c| c.view(now)).collect();
+                let views = cases
+                    .iter()
+                    .map(|c| c.view(now))
+                    .collect::<Result<Vec<Value>, Error>>()?;
                 Ok(platform::json(
                     200,
                     &json!({"count": views.len(), "objections": views}),
@@ -185,7 +188,7 @@ impl Call<'_, '_> {
             Endpoint::Case(no) => {
                 let case = d.objection(who, &CaseNo::parse(CaseKind::Objection, &no)?)?;
                 self.trail.entity = Some(case.uscc.clone());
-                Ok(platform::json(200, &case.view(now)))
+                Ok(platform::json(200, &case.view(now)?))
             }
             Endpoint::Evidence(no) => evidence(d, who, &CaseNo::parse(CaseKind::Objection, &no)?),
             Endpoint::Act(no, act) => {
@@ -205,7 +208,7 @@ impl Call<'_, '_> {
                 self.trail.entity = Some(case.uscc.clone());
                 self.trail.details =
                     json!({"status": case.status, "revoked_reports": case.revoked_reports});
-                Ok(platform::json(200, &case.view(now)))
+                Ok(platform::json(200, &case.view(now)?))
             }
         }
     }
@@ -220,13 +223,16 @@ impl Call<'_, '_> {
                 self.trail.target = Some(case.no.to_string());
                 self.trail.entity = Some(case.uscc.clone());
                 let location = format!("/api/v1/repairs/{}", case.no);
-                Ok(created(&case.view(), &location))
+                Ok(created(&case.view()?, &location))
             }
             Endpoint::Collection => {
                 let filter = filter(self.req, CaseKind::Repair)?;
                 self.trail.entity = filter.uscc.clone();
                 let cases = d.list_repairs(who, &filter)?;
-                let views: Vec<Value> = cases.iter().map(|c| c.view()).collect();
+                let views = cases
+                    .iter()
+                    .map(|c| c.view())
+                    .collect::<Result<Vec<Value>, Error>>()?;
                 Ok(platform::json(
                     200,
                     &json!({"count": views.len(), "repairs": views}),
@@ -235,7 +241,7 @@ impl Call<'_, '_> {
             Endpoint::Case(no) => {
                 let case = d.repair(who, &CaseNo::parse(CaseKind::Repair, &no)?)?;
                 self.trail.entity = Some(case.uscc.clone());
-                Ok(platform::json(200, &case.view()))
+                Ok(platform::json(200, &case.view()?))
             }
             Endpoint::Evidence(no) => evidence(d, who, &CaseNo::parse(CaseKind::Repair, &no)?),
             Endpoint::Act(no, act) => {
@@ -253,7 +259,7 @@ impl Call<'_, '_> {
                 self.trail.entity = Some(case.uscc.clone());
                 self.trail.details =
                     json!({"status": case.status, "revoked_reports": case.revoked_reports});
-                Ok(platform::json(200, &case.view()))
+                Ok(platform::json(200, &case.view()?))
             }
         }
     }

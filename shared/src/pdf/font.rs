@@ -10,7 +10,7 @@ use ttf_parser::cmap::{Format, Subtable};
 use ttf_parser::{Face, GlyphId};
 
 use super::RenderError;
-use super::write::flate;
+use super::flate::flate;
 
 /// WenQuanYi Micro Hei (Apache-2.0, see `assets/fonts/wqy-microhei.COPYRIGHT`):
 /// face 0 is the proportional Micro Hei, face 1 the monospaced Micro Hei Mono.

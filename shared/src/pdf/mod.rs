@@ -6,8 +6,10 @@
 
 use serde::{Deserialize, Serialize};
 
+mod flate;
 mod font;
 mod layout;
+mod line_break;
 pub mod sample;
 mod write;
 

@@ -6,12 +6,19 @@ use serde_json::{Value, json};
 use super::*;
 use sha2::Digest;
 
+use chrono::{DateTime, Duration, Utc};
+
 use crate::auth::Principal;
 use crate::catalog::DomainSelection;
-use crate::codes::hex;
+use crate::codes::{ReportNo, VerificationCode, hex};
+use crate::config::RuleConfig;
 use crate::kv::{MemoryStore, StoreError};
 use crate::record::samples::{self, ENTITY, OTHER_ENTITY};
-use crate::report::report_document;
+use crate::record::{Record, RecordStatus, StoredRecord};
+use crate::report::{
+    ApplyRequest, FileClaim, Outcome, PdfFingerprint, Report, Verification, report_document,
+};
+use crate::uscc::CreditCode;
 use crate::window::ReportMonths;
 
 fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
@@ -225,7 +232,7 @@ fn clean_and_dirty_reports() {
         ("2025-11-30".into(), "2026-11-29".into())
     );
     assert_eq!(report.valid_until.to_rfc3339(), "2026-12-29T10:00:00+08:00");
-    assert_eq!(report.snapshot_digest, report.compute_digest());
+    assert_eq!(report.snapshot_digest, report.compute_digest().unwrap());
 
     store
         .upsert_record(rec(samples::penalty("COUNTS", "2026-05-01")), "x", now())

@@ -2,12 +2,28 @@ use base64::Engine;
 use chrono::TimeZone;
 use serde_json::{Value, json};
 
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+
 use super::*;
+use crate::auth::Principal;
 use crate::catalog::DomainSelection;
-use crate::kv::MemoryStore;
+use crate::codes::ReportNo;
+use crate::config::{RuleConfig, Settings};
+use crate::error::Error;
+use crate::kv::{KeyValue, MemoryStore};
 use crate::record::samples::{self, ENTITY, OTHER_ENTITY};
+use crate::record::{Record, RecordId, RecordStatus};
 use crate::report::{ApplyRequest, Outcome};
-use crate::window::ReportMonths;
+use crate::store::Store;
+use crate::uscc::CreditCode;
+use crate::window::{ReportMonths, in_china};
+
+/// The dispute settings as a deployment gets them by default.
+fn default_config() -> DisputeConfig {
+    Settings::from_lookup(|_| None)
+        .expect("the defaults are valid")
+        .disputes
+}
 
 /// 10:00 China time on a day.
 fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
@@ -73,7 +89,7 @@ impl World {
     fn new() -> World {
         World {
             kv: MemoryStore::new(),
-            config: DisputeConfig::default(),
+            config: default_config(),
         }
     }
 
@@ -174,7 +190,7 @@ fn working_days_skip_weekends_and_configured_holidays() {
 
 #[test]
 fn configuration_reads_variables_and_rejects_bad_ones() {
-    let d = DisputeConfig::default();
+    let d = default_config();
     assert_eq!((d.accept_working_days, d.answer_working_days), (2, 10));
     assert_eq!(
         d.repair_min_months,
@@ -189,29 +205,17 @@ fn configuration_reads_variables_and_rejects_bad_ones() {
         "repair_min_months_serious" => Some("24".to_owned()),
         _ => None,
     };
-    let c = DisputeConfig::from_lookup(&RuleConfig::default(), vars).unwrap();
+    let c = Settings::from_lookup(vars).unwrap().disputes;
     assert_eq!(c.repair_min_months.serious, 24);
     assert!(!c.calendar.is_working_day("2026-10-05".parse().unwrap()));
     for (name, value) in [
         ("public_holidays", "2026-13-01"),
         ("repair_min_months_general", "three"),
+        ("objection_answer_working_days", "100000"),
     ] {
-        let e = DisputeConfig::from_lookup(&RuleConfig::default(), |n| {
-            (n == name).then(|| value.to_owned())
-        })
-        .unwrap_err();
+        let e = Settings::from_lookup(|n| (n == name).then(|| value.to_owned())).unwrap_err();
         assert!(matches!(e, Error::InvalidConfig { ref variable, .. } if variable == name));
     }
-    let rules = RuleConfig {
-        objection_answer_working_days: 100_000,
-        ..RuleConfig::default()
-    };
-    assert_eq!(
-        DisputeConfig::from_lookup(&rules, |_| None)
-            .unwrap_err()
-            .code(),
-        "INVALID_CONFIG"
-    );
 }
 
 #[test]
@@ -735,8 +739,8 @@ fn listings_are_scoped_and_flag_overdue_cases() {
     let flagged = d.list_objections(&admin(), &overdue, later).unwrap();
     assert_eq!(flagged.len(), 3);
     assert!(flagged.iter().all(|c| c.status == ObjectionStatus::Filed));
-    assert_eq!(flagged[0].view(later)["overdue"], true);
-    assert_eq!(flagged[0].view(later)["status_label"], "待受理");
+    assert_eq!(flagged[0].view(later).unwrap()["overdue"], true);
+    assert_eq!(flagged[0].view(later).unwrap()["status_label"], "待受理");
     let answer_late = at(2026, 12, 11) + Duration::minutes(1);
     assert!(
         d.list_objections(&tax_department(), &overdue, answer_late)
@@ -748,11 +752,10 @@ fn listings_are_scoped_and_flag_overdue_cases() {
 
 #[test]
 fn zero_accept_days_make_a_fresh_case_overdue() {
-    let rules = RuleConfig {
-        objection_accept_working_days: 0,
-        ..RuleConfig::default()
-    };
-    let w = World::with(DisputeConfig::from_lookup(&rules, |_| None).unwrap());
+    let w = World::with(DisputeConfig {
+        accept_working_days: 0,
+        ..default_config()
+    });
     let id = w.penalty(samples::penalty("A-1", "2026-03-01"));
     let case = w.file(&id);
     assert!(!case.overdue(now()));
@@ -915,7 +918,7 @@ fn rejected_repair_keeps_the_record_and_lists_by_scope() {
     assert_eq!(rejected.status, RepairStatus::Rejected);
     assert_eq!(w.status(&id), RecordStatus::Active);
     assert!(!w.revoked(&report));
-    assert_eq!(rejected.view()["status_label"], "未通过");
+    assert_eq!(rejected.view().unwrap()["status_label"], "未通过");
     assert_eq!(
         d.list_repairs(&entity(), &CaseFilter::default())
             .unwrap()

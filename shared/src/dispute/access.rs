@@ -1,0 +1,80 @@
+//! Who may file a case, read it, and decide it.
+
+use super::case_no::CaseKind;
+use crate::auth::Principal;
+use crate::error::Error;
+use crate::record::StoredRecord;
+use crate::uscc::CreditCode;
+
+/// The entity a case is filed for: an entity files on its own records;
+/// staff name the entity, which must own the record.
+pub(super) fn check_filer(
+    who: &Principal,
+    named: Option<&CreditCode>,
+    record: &StoredRecord,
+    kind: CaseKind,
+) -> Result<(), Error> {
+    let owner = record.record.uscc();
+    match who {
+        Principal::Entity { uscc, .. } => {
+            if named.is_some_and(|n| n != uscc) || owner != uscc {
+                return Err(Error::Forbidden(format!(
+                    "市场主体只能对本主体的记录提出{}",
+                    kind.label()
+                )));
+            }
+            Ok(())
+        }
+        Principal::Staff { .. } => {
+            let named = named.ok_or_else(|| Error::MissingField {
+                field: "uscc".into(),
+            })?;
+            if named != owner {
+                return Err(Error::Forbidden(format!(
+                    "该记录不属于统一社会信用代码为 {named} 的主体"
+                )));
+            }
+            Ok(())
+        }
+        _ => Err(Error::Forbidden(format!(
+            "只有市场主体或窗口帮办人员可以提出{}",
+            kind.label()
+        ))),
+    }
+}
+
+/// Who may read a case: its entity, staff, the unit answering for its
+/// domain, the administrator.
+pub(super) fn may_read(who: &Principal, uscc: &CreditCode, domain: &str) -> bool {
+    match who {
+        Principal::Entity { .. } | Principal::Staff { .. } => who.can_read_entity(uscc),
+        Principal::Department { .. } => who.department_may_write(domain),
+        Principal::Admin { .. } => true,
+    }
+}
+
+pub(super) fn check_read(who: &Principal, uscc: &CreditCode, domain: &str) -> Result<(), Error> {
+    if may_read(who, uscc, domain) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(match who {
+            Principal::Department { unit, .. } => {
+                format!("{unit}不是该记录所属领域的责任单位，无权查看此案件")
+            }
+            _ => "只能查看本主体的案件".into(),
+        }))
+    }
+}
+
+/// Only the unit answering for the record's domain decides.
+pub(super) fn check_decider(who: &Principal, domain: &str) -> Result<(), Error> {
+    match who {
+        Principal::Department { .. } if who.department_may_write(domain) => Ok(()),
+        Principal::Department { unit, .. } => Err(Error::Forbidden(format!(
+            "{unit}不是该记录所属领域的责任单位，不能处理此案件"
+        ))),
+        _ => Err(Error::Forbidden(
+            "只有记录所属领域的责任单位可以处理此案件".into(),
+        )),
+    }
+}

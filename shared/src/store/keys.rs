@@ -1,0 +1,267 @@
+//! The crate's whole key layout: every key the service reads or writes is
+//! built here, and nowhere else.
+//!
+//! Every key is at most 250 bytes; values are single records, reports,
+//! cases, short ids or chunks below 1 MB. A list is a slot counter at
+//! `{list}/n` plus write-once values at `{list}/{slot}` ([`ListKeys`]);
+//! counters are read only through `increment(key, 0)`, as backends encode
+//! them differently. No shared value is read-modified-written without
+//! compare-and-swap.
+//!
+//! | key | value | how it is written |
+//! |---|---|---|
+//! | `rec/{id}` | [`StoredRecord`] JSON | compare-and-swap |
+//! | `ent/{uscc}/rec/n`, `ent/{uscc}/rec/{seq}` | the entity's record ids | list append |
+//! | `ent/{uscc}/has/{id}` | marker `1`, so each record takes one slot in the entity's list | set-if-absent |
+//! | `ent/{uscc}/rpt/n`, `ent/{uscc}/rpt/{seq}` | the entity's report numbers | list append |
+//! | `ent/{uscc}/apply/{yyyymmdd}` | counter: applications that day (China date) | increment |
+//! | `rec/{id}/rpt/n`, `rec/{id}/rpt/{seq}` | reports that showed the record (for revocation) | list append |
+//! | `rpt/{report_no}` | [`Report`] JSON, immutable | set-if-absent |
+//! | `rpt/{report_no}/status` | [`Revocation`] JSON: the first revocation stands | set-if-absent |
+//! | `rpt/{report_no}/pdf` | [`PdfFingerprint`] JSON, after its chunks | set-if-absent; compare-and-swap to add the chunk size |
+//! | `rpt/{report_no}/pdf/{sha256}/{i}` | the issued PDF's bytes, [`PDF_CHUNK_BYTES`] per chunk | set (same content, same key) |
+//! | `code/{sha256(code)}` | report number | set-if-absent |
+//! | `pdf/{sha256}` | report number | set-if-absent |
+//! | `seq/report/{yyyymmdd}` | counter: the day's report sequence | increment |
+//! | `rl/{scope}/{client}/{yyyymmddHHMM}` | counter: a client's attempts in one UTC minute | increment |
+//! | `audit/{yyyymmdd}/n`, `audit/{yyyymmdd}/{seq}` | [`AuditEntry`] JSON by China date | list append |
+//! | `case/{no}` | [`Objection`] or [`Repair`] JSON | compare-and-swap |
+//! | `case/{no}/evidence/{i}` | evidence bytes, [`EVIDENCE_CHUNK`] per chunk (never in listings) | set |
+//! | `rec/{id}/case` | the record's latest case number: a new case may start once it is closed | compare-and-swap |
+//! | `ent/{uscc}/obj/n`, `ent/{uscc}/obj/{seq}` | the entity's objections (`rep`: repairs) | list append |
+//! | `dom/{domain}/obj/n`, `dom/{domain}/obj/{seq}` | objections on a data domain's records (`rep`: repairs) | list append |
+//! | `all/obj/n`, `all/obj/{seq}` | every objection, for the administrator (`rep`: repairs) | list append |
+//! | `seq/objection/{yyyymmdd}`, `seq/repair/{yyyymmdd}` | counter: the day's case sequence | increment |
+//!
+//! Building a report reads the entity's lists and its records only, never
+//! a scan.
+//!
+//! [`StoredRecord`]: crate::record::StoredRecord
+//! [`Report`]: crate::report::Report
+//! [`Revocation`]: crate::report::Revocation
+//! [`PdfFingerprint`]: crate::report::PdfFingerprint
+//! [`PDF_CHUNK_BYTES`]: super::PDF_CHUNK_BYTES
+//! [`AuditEntry`]: crate::audit::AuditEntry
+//! [`Objection`]: crate::dispute::Objection
+//! [`Repair`]: crate::dispute::Repair
+//! [`EVIDENCE_CHUNK`]: crate::dispute::EVIDENCE_CHUNK
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::codes::{ReportNo, VerificationCode};
+use crate::dispute::{CaseKind, CaseNo};
+use crate::record::RecordId;
+use crate::uscc::CreditCode;
+
+/// The keys of an append-only list: its slot counter and its slots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListKeys(String);
+
+impl ListKeys {
+    pub fn counter(&self) -> String {
+        format!("{}/n", self.0)
+    }
+
+    /// Slots start at 1: the counter's value after the first increment.
+    pub fn slot(&self, slot: u64) -> String {
+        format!("{}/{slot}", self.0)
+    }
+}
+
+fn day(d: NaiveDate) -> String {
+    d.format("%Y%m%d").to_string()
+}
+
+// ----- records -----
+
+pub fn record(id: &RecordId) -> String {
+    format!("rec/{id}")
+}
+
+pub fn entity_records(uscc: &CreditCode) -> ListKeys {
+    ListKeys(format!("ent/{uscc}/rec"))
+}
+
+pub fn entity_has_record(uscc: &CreditCode, id: &RecordId) -> String {
+    format!("ent/{uscc}/has/{id}")
+}
+
+// ----- reports -----
+
+pub fn report(report_no: &ReportNo) -> String {
+    format!("rpt/{report_no}")
+}
+
+pub fn report_status(report_no: &ReportNo) -> String {
+    format!("rpt/{report_no}/status")
+}
+
+pub fn entity_reports(uscc: &CreditCode) -> ListKeys {
+    ListKeys(format!("ent/{uscc}/rpt"))
+}
+
+pub fn reports_showing(id: &RecordId) -> ListKeys {
+    ListKeys(format!("rec/{id}/rpt"))
+}
+
+pub fn applications_on(uscc: &CreditCode, china_day: NaiveDate) -> String {
+    format!("ent/{uscc}/apply/{}", day(china_day))
+}
+
+pub fn report_sequence(china_day: NaiveDate) -> String {
+    format!("seq/report/{}", day(china_day))
+}
+
+/// Keyed by the code's digest: the code itself is never a key.
+pub fn report_by_code(code: &VerificationCode) -> String {
+    format!("code/{}", code.lookup_digest())
+}
+
+// ----- issued PDFs -----
+
+pub fn pdf_fingerprint(report_no: &ReportNo) -> String {
+    format!("rpt/{report_no}/pdf")
+}
+
+/// Chunk keys name the content's SHA-256, so writers of one key always
+/// write the same bytes.
+pub fn pdf_chunk(report_no: &ReportNo, sha256: &str, index: u64) -> String {
+    format!("rpt/{report_no}/pdf/{sha256}/{index}")
+}
+
+/// `sha256` in lowercase hex.
+pub fn report_by_pdf(sha256: &str) -> String {
+    format!("pdf/{sha256}")
+}
+
+// ----- rate limits -----
+
+/// The counter of `client`'s attempts under `scope` in `now`'s minute.
+/// The client is cut to 64 printable ASCII characters, so a hostile
+/// address cannot make a long or odd key.
+pub fn rate_limit(scope: &str, client: &str, now: DateTime<Utc>) -> String {
+    let client: String = client
+        .chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(64)
+        .collect();
+    format!("rl/{scope}/{client}/{}", now.format("%Y%m%d%H%M"))
+}
+
+// ----- audit -----
+
+pub fn audit_day(china_day: NaiveDate) -> ListKeys {
+    ListKeys(format!("audit/{}", day(china_day)))
+}
+
+// ----- disputes -----
+
+pub fn case(no: &CaseNo) -> String {
+    format!("case/{no}")
+}
+
+pub fn evidence_chunk(no: &CaseNo, index: u32) -> String {
+    format!("case/{no}/evidence/{index}")
+}
+
+pub fn record_case(id: &RecordId) -> String {
+    format!("rec/{id}/case")
+}
+
+fn case_list(kind: CaseKind) -> &'static str {
+    match kind {
+        CaseKind::Objection => "obj",
+        CaseKind::Repair => "rep",
+    }
+}
+
+pub fn entity_cases(uscc: &CreditCode, kind: CaseKind) -> ListKeys {
+    ListKeys(format!("ent/{uscc}/{}", case_list(kind)))
+}
+
+pub fn domain_cases(domain: &str, kind: CaseKind) -> ListKeys {
+    ListKeys(format!("dom/{domain}/{}", case_list(kind)))
+}
+
+pub fn all_cases(kind: CaseKind) -> ListKeys {
+    ListKeys(format!("all/{}", case_list(kind)))
+}
+
+pub fn case_sequence(kind: CaseKind, china_day: NaiveDate) -> String {
+    let sequence = match kind {
+        CaseKind::Objection => "objection",
+        CaseKind::Repair => "repair",
+    };
+    format!("seq/{sequence}/{}", day(china_day))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn keys_keep_the_layout_of_existing_state() {
+        let uscc: CreditCode = "91350200776049653A".parse().unwrap();
+        let id: RecordId = "0123456789abcdef0123456789abcdef".parse().unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+        let report_no = ReportNo::new(day, 7);
+        let case_no = CaseNo::new(CaseKind::Repair, day, 3);
+        let now = Utc.with_ymd_and_hms(2026, 11, 29, 2, 5, 59).unwrap();
+
+        assert_eq!(record(&id), "rec/0123456789abcdef0123456789abcdef");
+        assert_eq!(
+            entity_records(&uscc).slot(2),
+            "ent/91350200776049653A/rec/2"
+        );
+        assert_eq!(
+            entity_has_record(&uscc, &id),
+            "ent/91350200776049653A/has/0123456789abcdef0123456789abcdef"
+        );
+        assert_eq!(report(&report_no), "rpt/YC20261129-000007");
+        assert_eq!(report_status(&report_no), "rpt/YC20261129-000007/status");
+        assert_eq!(
+            reports_showing(&id).counter(),
+            "rec/0123456789abcdef0123456789abcdef/rpt/n"
+        );
+        assert_eq!(
+            applications_on(&uscc, day),
+            "ent/91350200776049653A/apply/20261129"
+        );
+        assert_eq!(report_sequence(day), "seq/report/20261129");
+        assert_eq!(
+            pdf_chunk(&report_no, "ab12", 1),
+            "rpt/YC20261129-000007/pdf/ab12/1"
+        );
+        assert_eq!(report_by_pdf("ab12"), "pdf/ab12");
+        assert_eq!(
+            rate_limit("verify", "10.0.0.1 \n", now),
+            "rl/verify/10.0.0.1/202611290205"
+        );
+        assert_eq!(audit_day(day).counter(), "audit/20261129/n");
+        assert_eq!(case(&case_no), "case/XF20261129-000003");
+        assert_eq!(
+            evidence_chunk(&case_no, 0),
+            "case/XF20261129-000003/evidence/0"
+        );
+        assert_eq!(
+            record_case(&id),
+            "rec/0123456789abcdef0123456789abcdef/case"
+        );
+        assert_eq!(
+            entity_cases(&uscc, CaseKind::Objection).slot(1),
+            "ent/91350200776049653A/obj/1"
+        );
+        assert_eq!(
+            domain_cases("tax", CaseKind::Repair).counter(),
+            "dom/tax/rep/n"
+        );
+        assert_eq!(all_cases(CaseKind::Objection).slot(4), "all/obj/4");
+        assert_eq!(
+            case_sequence(CaseKind::Objection, day),
+            "seq/objection/20261129"
+        );
+        assert_eq!(case_sequence(CaseKind::Repair, day), "seq/repair/20261129");
+    }
+}

@@ -1,0 +1,226 @@
+//! Records: created or corrected by upsert, their status changed by
+//! compare-and-swap, and listed through the entity's index.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{MAX_CAS_ATTEMPTS, Store, contention, from_json, keys, to_json};
+use crate::codes::ReportNo;
+use crate::error::Error;
+use crate::kv::KeyValue;
+use crate::record::{Record, RecordId, RecordStatus, StoredRecord};
+use crate::uscc::CreditCode;
+use crate::window::in_china;
+
+/// What an upsert did (`created`, `updated`, `unchanged` in api.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upserted {
+    pub change: Change,
+    pub id: RecordId,
+    /// Reports revoked because an update corrected a record they showed.
+    pub revoked: Vec<ReportNo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChanged {
+    pub record: StoredRecord,
+    pub revoked: Vec<ReportNo>,
+}
+
+impl<K: KeyValue + ?Sized> Store<'_, K> {
+    /// Puts `id` in the entity's index once, whoever gets there first.
+    fn index_record(&self, uscc: &CreditCode, id: &RecordId) -> Result<(), Error> {
+        if self
+            .kv
+            .compare_and_swap(&keys::entity_has_record(uscc, id), None, b"1")?
+        {
+            self.append(&keys::entity_records(uscc), id.as_str())?;
+        }
+        Ok(())
+    }
+
+    /// Creates or updates a record by its identity (domain, kind,
+    /// document_no). Identical content is `Unchanged`; changed content is
+    /// a correction: `Updated`, and every unexpired report that showed the
+    /// record is revoked. Status (e.g. withdrawn) is kept across updates.
+    pub fn upsert_record(
+        &self,
+        record: Record,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Upserted, Error> {
+        let id = record.id();
+        let key = keys::record(&id);
+        let at = in_china(now);
+        for _ in 0..MAX_CAS_ATTEMPTS {
+            match self.kv.get(&key)? {
+                None => {
+                    // Index first: an index entry without a record is
+                    // skipped by readers; a record without one would be lost.
+                    self.index_record(record.uscc(), &id)?;
+                    let stored = StoredRecord {
+                        id: id.clone(),
+                        status: RecordStatus::Active,
+                        status_reason: None,
+                        status_changed_at: None,
+                        version: 1,
+                        created_at: at,
+                        created_by: actor.to_owned(),
+                        updated_at: at,
+                        updated_by: actor.to_owned(),
+                        record: record.clone(),
+                    };
+                    if self.kv.compare_and_swap(&key, None, &to_json(&stored)?)? {
+                        return Ok(Upserted {
+                            change: Change::Created,
+                            id,
+                            revoked: vec![],
+                        });
+                    }
+                }
+                Some(bytes) => {
+                    let current: StoredRecord = from_json(&key, &bytes)?;
+                    if current.record == record {
+                        return Ok(Upserted {
+                            change: Change::Unchanged,
+                            id,
+                            revoked: vec![],
+                        });
+                    }
+                    if current.record.uscc() != record.uscc() {
+                        self.index_record(record.uscc(), &id)?;
+                    }
+                    let updated = StoredRecord {
+                        version: current.version + 1,
+                        updated_at: at,
+                        updated_by: actor.to_owned(),
+                        record: record.clone(),
+                        ..current
+                    };
+                    if self
+                        .kv
+                        .compare_and_swap(&key, Some(&bytes), &to_json(&updated)?)?
+                    {
+                        let revoked = self.revoke_reports_showing(
+                            &id,
+                            "报告所列记录已被数据来源单位更正",
+                            now,
+                        )?;
+                        return Ok(Upserted {
+                            change: Change::Updated,
+                            id,
+                            revoked,
+                        });
+                    }
+                }
+            }
+        }
+        Err(contention(&key))
+    }
+
+    pub fn get_record(&self, id: &RecordId) -> Result<Option<StoredRecord>, Error> {
+        self.get_json(&keys::record(id))
+    }
+
+    /// Every record of an entity, whatever its status, in the order they
+    /// were first stored. Reads only that entity's index and records.
+    pub fn records_of(&self, uscc: &CreditCode) -> Result<Vec<StoredRecord>, Error> {
+        let mut ids = self.list(&keys::entity_records(uscc))?;
+        let mut seen = std::collections::HashSet::new();
+        ids.retain(|id| seen.insert(id.clone()));
+        let record_keys: Vec<String> = ids
+            .iter()
+            .filter_map(|id| id.parse().ok())
+            .map(|id| keys::record(&id))
+            .collect();
+        let records: Vec<StoredRecord> = self.get_many_json(&record_keys)?;
+        Ok(records
+            .into_iter()
+            .filter(|r| r.record.uscc() == uscc)
+            .collect())
+    }
+
+    /// Sets a record's status. Repaired and withdrawn revoke every
+    /// unexpired report that showed the record, with `reason`. Setting the
+    /// status it already has changes nothing.
+    pub fn set_record_status(
+        &self,
+        id: &RecordId,
+        status: RecordStatus,
+        reason: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<StatusChanged, Error> {
+        let key = keys::record(id);
+        for _ in 0..MAX_CAS_ATTEMPTS {
+            let bytes = self
+                .kv
+                .get(&key)?
+                .ok_or_else(|| Error::NotFound(format!("没有编号为 {id} 的记录")))?;
+            let current: StoredRecord = from_json(&key, &bytes)?;
+            if current.status == status {
+                return Ok(StatusChanged {
+                    record: current,
+                    revoked: vec![],
+                });
+            }
+            let at = in_china(now);
+            let updated = StoredRecord {
+                status,
+                status_reason: Some(reason.to_owned()).filter(|r| !r.is_empty()),
+                status_changed_at: Some(at),
+                version: current.version + 1,
+                updated_at: at,
+                updated_by: actor.to_owned(),
+                ..current
+            };
+            if self
+                .kv
+                .compare_and_swap(&key, Some(&bytes), &to_json(&updated)?)?
+            {
+                let revoked = match status {
+                    RecordStatus::Repaired => self.revoke_reports_showing(
+                        id,
+                        &format!("报告所列记录已完成信用修复：{reason}"),
+                        now,
+                    )?,
+                    RecordStatus::Withdrawn => self.revoke_reports_showing(
+                        id,
+                        &format!("报告所列记录已被撤销：{reason}"),
+                        now,
+                    )?,
+                    RecordStatus::Active | RecordStatus::UnderObjection => vec![],
+                };
+                return Ok(StatusChanged {
+                    record: updated,
+                    revoked,
+                });
+            }
+        }
+        Err(contention(&key))
+    }
+
+    /// Withdraws a record (e.g. annulled on review), revoking reports that showed it.
+    pub fn withdraw_record(
+        &self,
+        id: &RecordId,
+        reason: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<StatusChanged, Error> {
+        if reason.trim().is_empty() {
+            return Err(Error::MissingField {
+                field: "reason".into(),
+            });
+        }
+        self.set_record_status(id, RecordStatus::Withdrawn, reason.trim(), actor, now)
+    }
+}

@@ -1,0 +1,207 @@
+//! Reports: issued from the entity's records as immutable snapshots, read
+//! back, and revoked (the first revocation stands).
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::{Store, from_json, keys, to_json};
+use crate::catalog::catalog;
+use crate::codes::{ReportNo, VerificationCode};
+use crate::config::RuleConfig;
+use crate::error::Error;
+use crate::kv::KeyValue;
+use crate::record::{RecordId, StoredRecord};
+use crate::report::{AppliedRules, ApplyRequest, Report, Revocation};
+use crate::rules::{FoundRecord, clean, findings};
+use crate::uscc::CreditCode;
+use crate::window::{Window, china, china_date, in_china};
+
+impl<K: KeyValue + ?Sized> Store<'_, K> {
+    /// Issues a report: checks the entity's daily limit, builds the
+    /// findings from the entity's records only, and stores the immutable
+    /// snapshot with its indexes. `issuer` is the applicant's audit name.
+    pub fn issue_report(
+        &self,
+        request: &ApplyRequest,
+        issuer: &str,
+        now: DateTime<Utc>,
+        config: &RuleConfig,
+    ) -> Result<Report, Error> {
+        let today = china_date(now);
+        let applications = self
+            .kv
+            .increment(&keys::applications_on(&request.uscc, today), 1)?;
+        if applications > i64::from(config.apply_limit_per_day) {
+            let next_midnight = today
+                .succ_opt()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| t.and_local_timezone(china()));
+            let retry_after_secs = match next_midnight {
+                Some(chrono::LocalResult::Single(t)) => {
+                    (t.with_timezone(&Utc) - now).num_seconds().max(1) as u64
+                }
+                _ => 86_400,
+            };
+            return Err(Error::TooManyApplications {
+                limit: config.apply_limit_per_day,
+                retry_after_secs,
+            });
+        }
+        let domains = catalog().select(&request.domains)?;
+        let purpose = catalog().require_purpose(&request.purpose)?;
+        let records = self.records_of(&request.uscc)?;
+        let window = Window::ending_on(request.months, today);
+        let found = findings(&records, &domains, &window, config);
+        let entity_name = request
+            .entity_name
+            .clone()
+            .or_else(|| {
+                records
+                    .iter()
+                    .max_by_key(|r| r.updated_at)
+                    .map(|r| r.record.common().entity_name.clone())
+            })
+            .unwrap_or_else(|| request.uscc.to_string());
+        let sequence = self.kv.increment(&keys::report_sequence(today), 1)?.max(1) as u64;
+        let issued_at = in_china(now);
+        let mut report = Report {
+            report_no: ReportNo::new(today, sequence),
+            verification_code: VerificationCode::generate()?,
+            entity_name,
+            uscc: request.uscc.clone(),
+            months: request.months,
+            period_start: window.start,
+            period_end: window.end,
+            domains: domains.iter().map(|d| d.code.clone()).collect(),
+            purpose: purpose.code.clone(),
+            issued_at,
+            valid_until: issued_at + Duration::days(i64::from(config.report_validity_days)),
+            clean: clean(&found),
+            findings: found,
+            issued_by: issuer.to_owned(),
+            rules: AppliedRules {
+                include_simplified_procedure: config.include_simplified_procedure,
+                show_repaired_records: config.show_repaired_records,
+                end_publicity_at_expiry: config.end_publicity_at_expiry,
+            },
+            snapshot_digest: String::new(),
+        };
+        report.snapshot_digest = report.compute_digest()?;
+        let no = report.report_no.as_str().to_owned();
+        if !self
+            .kv
+            .compare_and_swap(&keys::report(&report.report_no), None, &to_json(&report)?)?
+        {
+            return Err(Error::Internal(format!("report number {no} already taken")));
+        }
+        self.append(&keys::entity_reports(&report.uscc), &no)?;
+        let shown: Vec<&FoundRecord> = report.findings.iter().flat_map(|f| &f.records).collect();
+        for r in &shown {
+            self.append(&keys::reports_showing(&r.id), &no)?;
+        }
+        // A record changed between reading and indexing would have missed
+        // this report in its revocation: compare versions once indexed.
+        let record_keys: Vec<String> = shown.iter().map(|r| keys::record(&r.id)).collect();
+        let now_stored: Vec<StoredRecord> = self.get_many_json(&record_keys)?;
+        let stale = shown.iter().any(|r| {
+            now_stored
+                .iter()
+                .find(|s| s.id == r.id)
+                .is_none_or(|s| s.version != r.version)
+        });
+        if stale {
+            self.revoke(
+                &report.report_no,
+                "出具过程中报告所列记录发生变更，请重新申请",
+                now,
+            )?;
+        }
+        let code_key = keys::report_by_code(&report.verification_code);
+        if !self.kv.compare_and_swap(&code_key, None, no.as_bytes())? {
+            return Err(Error::Internal("verification code collision".into()));
+        }
+        Ok(report)
+    }
+
+    pub fn get_report(&self, report_no: &ReportNo) -> Result<Option<Report>, Error> {
+        self.get_json(&keys::report(report_no))
+    }
+
+    /// The entity's report numbers, oldest first.
+    pub fn reports_of(&self, uscc: &CreditCode) -> Result<Vec<ReportNo>, Error> {
+        Ok(self
+            .list(&keys::entity_reports(uscc))?
+            .into_iter()
+            .filter_map(|s| s.parse().ok())
+            .collect())
+    }
+
+    pub fn report_status(&self, report_no: &ReportNo) -> Result<Option<Revocation>, Error> {
+        self.get_json(&keys::report_status(report_no))
+    }
+
+    /// The reports with their revocation status, in the order of
+    /// `numbers`, in one batched read; numbers without a report are left
+    /// out.
+    pub fn reports_with_status(
+        &self,
+        numbers: &[ReportNo],
+    ) -> Result<Vec<(Report, Option<Revocation>)>, Error> {
+        let keys: Vec<String> = numbers
+            .iter()
+            .flat_map(|no| [keys::report(no), keys::report_status(no)])
+            .collect();
+        let values = self.get_many_raw(&keys)?;
+        let mut out = Vec::with_capacity(numbers.len());
+        for (pair, value) in keys.chunks_exact(2).zip(values.chunks_exact(2)) {
+            if let ([report_key, status_key], [Some(report), status]) = (pair, value) {
+                let status = status
+                    .as_ref()
+                    .map(|b| from_json(status_key, b))
+                    .transpose()?;
+                out.push((from_json(report_key, report)?, status));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Revokes a report; the first revocation stands. Returns whether this
+    /// call revoked it.
+    pub fn revoke(
+        &self,
+        report_no: &ReportNo,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Error> {
+        let revocation = Revocation {
+            revoked_at: in_china(now),
+            reason: reason.to_owned(),
+        };
+        Ok(self.kv.compare_and_swap(
+            &keys::report_status(report_no),
+            None,
+            &to_json(&revocation)?,
+        )?)
+    }
+
+    /// Revokes every unexpired report that showed the record.
+    pub fn revoke_reports_showing(
+        &self,
+        id: &RecordId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<ReportNo>, Error> {
+        let mut revoked = Vec::new();
+        for no in self.list(&keys::reports_showing(id))? {
+            let Ok(no) = no.parse::<ReportNo>() else {
+                continue;
+            };
+            let Some(report) = self.get_report(&no)? else {
+                continue;
+            };
+            if !report.is_expired(now) && self.revoke(&no, reason, now)? {
+                revoked.push(no);
+            }
+        }
+        Ok(revoked)
+    }
+}
