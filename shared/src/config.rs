@@ -111,10 +111,7 @@ impl Settings {
         let disputes = DisputeConfig {
             accept_working_days: OBJECTION_ACCEPT_WORKING_DAYS.read(&get)?,
             answer_working_days: OBJECTION_ANSWER_WORKING_DAYS.read(&get)?,
-            calendar: WorkCalendar::new(
-                PUBLIC_HOLIDAYS.read(&get)?,
-                WORKING_WEEKENDS.read(&get)?,
-            ),
+            calendar: WorkCalendar::new(PUBLIC_HOLIDAYS.read(&get)?, WORKING_WEEKENDS.read(&get)?),
             repair_min_months: RepairPeriods {
                 minor: REPAIR_MIN_MONTHS_MINOR.read(&get)?,
                 general: REPAIR_MIN_MONTHS_GENERAL.read(&get)?,
@@ -456,7 +453,10 @@ mod tests {
         );
         assert_eq!(s.public_base_url, "http://127.0.0.1:3000");
         assert_eq!(
-            (s.disputes.accept_working_days, s.disputes.answer_working_days),
+            (
+                s.disputes.accept_working_days,
+                s.disputes.answer_working_days
+            ),
             (2, 10)
         );
         // Each table row's default is what reading nothing gives.
@@ -490,7 +490,10 @@ mod tests {
             ("verify_rate_limit_per_minute", "0"),
         ] {
             let e = from(&[(k, v)]).unwrap_err();
-            assert!(matches!(e, Error::InvalidConfig { ref variable, .. } if variable == k), "{k}={v}");
+            assert!(
+                matches!(e, Error::InvalidConfig { ref variable, .. } if variable == k),
+                "{k}={v}"
+            );
         }
     }
 

@@ -46,7 +46,9 @@ pub enum Error {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
-    #[error("该处罚的最短公示期（自处罚决定日期起 {min_months} 个月）尚未届满，可于 {available_on} 起申请信用修复")]
+    #[error(
+        "该处罚的最短公示期（自处罚决定日期起 {min_months} 个月）尚未届满，可于 {available_on} 起申请信用修复"
+    )]
     RepairNotYetAllowed {
         min_months: u32,
         available_on: chrono::NaiveDate,

@@ -19,6 +19,6 @@ pub mod record;
 pub mod report;
 pub mod rules;
 pub mod store;
-pub mod usecase;
 pub mod uscc;
+pub mod usecase;
 pub mod window;

@@ -28,7 +28,10 @@ fn download(req: Request, params: Params) -> Answer {
     let base_url = platform::settings()?.public_base_url;
     let pdf = reports::download(&store()?, &caller, param(&params, "report_no"), &base_url)?;
     if let Some(problem) = &pdf.problem {
-        eprintln!("ISSUED PDF NOT SERVED AS PINNED for {}: {problem}", pdf.report_no);
+        eprintln!(
+            "ISSUED PDF NOT SERVED AS PINNED for {}: {problem}",
+            pdf.report_no
+        );
     }
     let body = if *req.method() == Method::Head {
         Vec::new()
@@ -38,7 +41,10 @@ fn download(req: Request, params: Params) -> Answer {
     Ok(Response::builder()
         .status(200)
         .header("content-type", "application/pdf")
-        .header("content-disposition", content_disposition(pdf.report_no.as_str()))
+        .header(
+            "content-disposition",
+            content_disposition(pdf.report_no.as_str()),
+        )
         .header("etag", format!("\"{}\"", pdf.sha256))
         .header("cache-control", "private, no-store")
         .header("x-content-type-options", "nosniff")

@@ -174,6 +174,15 @@ pub fn json_body(req: &Request, limit: usize) -> Result<Value, Error> {
     serde_json::from_slice(body).map_err(|e| Error::InvalidJson(e.to_string()))
 }
 
+/// As [`json_body`], with a blank body read as `{}` (some actions need no
+/// fields).
+pub fn json_body_or_empty(req: &Request, limit: usize) -> Result<Value, Error> {
+    if body_within(req, limit)?.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(Default::default()));
+    }
+    json_body(req, limit)
+}
+
 /// The caller's address as the host reports it (`spin-client-addr`), without the port.
 pub fn client_addr(req: &Request) -> String {
     client_ip(header(req, "spin-client-addr"))

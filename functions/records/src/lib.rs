@@ -47,7 +47,10 @@ fn list(req: Request, _: Params) -> Answer {
 
 fn show(req: Request, params: Params) -> Answer {
     let caller = caller(&req)?;
-    json(200, &intake::record(&store()?, &caller, param(&params, "id"))?)
+    json(
+        200,
+        &intake::record(&store()?, &caller, param(&params, "id"))?,
+    )
 }
 
 fn withdraw(req: Request, params: Params) -> Answer {

@@ -23,7 +23,10 @@ fn handle(req: Request) -> Response {
     router.post("/api/v1/verify/batch", verify_codes);
     platform::refuse_the_rest(
         &mut router,
-        &[("/api/v1/verify/code", "POST"), ("/api/v1/verify/batch", "POST")],
+        &[
+            ("/api/v1/verify/code", "POST"),
+            ("/api/v1/verify/batch", "POST"),
+        ],
     );
     router.handle(req)
 }
@@ -32,7 +35,12 @@ fn verify_code(req: Request, _: Params) -> Answer {
     let kv = store()?;
     let visitor = visitor(platform::header(&req, "spin-client-addr"));
     // The body is read only once the visitor is within its limit.
-    let verifier = Verifier::admit(&kv, visitor, 1, platform::settings()?.verify_rate_limit_per_minute)?;
+    let verifier = Verifier::admit(
+        &kv,
+        visitor,
+        1,
+        platform::settings()?.verify_rate_limit_per_minute,
+    )?;
     let body = platform::json_body(&req, MAX_BODY_BYTES)?;
     json(200, &verifier.code(&body)?)
 }

@@ -20,6 +20,21 @@ impl CaseKind {
         }
     }
 
+    /// As the API's paths and audit actions name it.
+    pub fn noun(self) -> &'static str {
+        match self {
+            CaseKind::Objection => "objection",
+            CaseKind::Repair => "repair",
+        }
+    }
+
+    pub fn plural(self) -> &'static str {
+        match self {
+            CaseKind::Objection => "objections",
+            CaseKind::Repair => "repairs",
+        }
+    }
+
     pub(super) fn label(self) -> &'static str {
         match self {
             CaseKind::Objection => "异议申诉",

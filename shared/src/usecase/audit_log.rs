@@ -101,7 +101,9 @@ mod tests {
         let q = Query::parse(Some("2026-03-02"), Some("4294967295"), Some("1000"), now).unwrap();
         assert_eq!(q.after + q.limit, 4_294_968_295);
         assert_eq!(
-            Query::parse(None, None, Some("1001"), now).unwrap_err().code(),
+            Query::parse(None, None, Some("1001"), now)
+                .unwrap_err()
+                .code(),
             "INVALID_FIELD"
         );
     }

@@ -4,6 +4,7 @@
 //! function here and writes what it returns.
 
 pub mod audit_log;
+pub mod disputes;
 pub mod intake;
 pub mod reports;
 pub mod verification;

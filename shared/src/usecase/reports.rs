@@ -111,7 +111,12 @@ pub fn report(
     caller: &Caller,
     report_no: &str,
 ) -> Result<ReportView, Error> {
-    let report = readable_report(kv, caller, report_no, "只能查看本主体的报告（窗口帮办人员可代为查看）")?;
+    let report = readable_report(
+        kv,
+        caller,
+        report_no,
+        "只能查看本主体的报告（窗口帮办人员可代为查看）",
+    )?;
     let revocation = Store::new(kv).report_status(&report.report_no)?;
     Ok(ReportView::new(report, revocation))
 }
@@ -168,7 +173,12 @@ pub fn download(
     report_no: &str,
     public_base_url: &str,
 ) -> Result<Download, Error> {
-    let report = readable_report(kv, caller, report_no, "只有报告所属主体或窗口帮办人员可以下载该报告")?;
+    let report = readable_report(
+        kv,
+        caller,
+        report_no,
+        "只有报告所属主体或窗口帮办人员可以下载该报告",
+    )?;
     let report_no = report.report_no.clone();
     let pdf = Store::new(kv).issued_pdf(&report_no, || {
         pdf::render(&report_document(&report, public_base_url))

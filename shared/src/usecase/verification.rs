@@ -37,7 +37,7 @@ pub struct BatchVerification {
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum BatchItem {
-    Verified(Verification),
+    Verified(Box<Verification>),
     Rejected { problem: Value },
 }
 
@@ -50,7 +50,14 @@ impl<'a, K: KeyValue + ?Sized> Verifier<'a, K> {
         cost: u32,
         limit_per_minute: u32,
     ) -> Result<Self, Error> {
-        check_rate_limit(kv, "verify", &visitor.client, cost, limit_per_minute, visitor.now)?;
+        check_rate_limit(
+            kv,
+            "verify",
+            &visitor.client,
+            cost,
+            limit_per_minute,
+            visitor.now,
+        )?;
         Ok(Verifier { kv, visitor })
     }
 
@@ -58,11 +65,15 @@ impl<'a, K: KeyValue + ?Sized> Verifier<'a, K> {
     /// code is an error.
     pub fn code(&self, body: &Value) -> Result<Verification, Error> {
         if !body.is_object() {
-            return Err(Error::InvalidJson("请求体应为 JSON 对象 {\"code\": \"…\"}".into()));
+            return Err(Error::InvalidJson(
+                "请求体应为 JSON 对象 {\"code\": \"…\"}".into(),
+            ));
         }
         let code = parse_code(body.get("code").unwrap_or(&Value::Null))?;
         let verification = Store::new(self.kv).verify_code(&code, self.visitor.now)?;
-        let mut entry = self.visitor.entry("verify.code", verification.outcome.code());
+        let mut entry = self
+            .visitor
+            .entry("verify.code", verification.outcome.code());
         if let Some(report) = &verification.report {
             entry = entry.target(&report.report_no);
         }
@@ -128,14 +139,14 @@ pub fn verify_batch(
     for item in parsed {
         match item {
             Ok(_) => {
-                let verification = verified
-                    .next()
-                    .ok_or_else(|| Error::Internal("a code of the batch was not answered".into()))?;
+                let verification = verified.next().ok_or_else(|| {
+                    Error::Internal("a code of the batch was not answered".into())
+                })?;
                 audited.push(json!({
                     "outcome": verification.outcome.code(),
                     "report": verification.report.as_ref().map(|r| r.report_no.as_str()),
                 }));
-                results.push(BatchItem::Verified(verification));
+                results.push(BatchItem::Verified(Box::new(verification)));
             }
             Err(error) => {
                 audited.push(json!({ "outcome": error.code() }));
