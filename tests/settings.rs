@@ -9,7 +9,8 @@ use credit_core::config::SETTINGS;
 use integration_tests::workspace_dir;
 
 fn manifest() -> toml::Table {
-    let text = std::fs::read_to_string(workspace_dir().join("spin.toml")).expect("reading spin.toml");
+    let text =
+        std::fs::read_to_string(workspace_dir().join("spin.toml")).expect("reading spin.toml");
     toml::from_str(&text).expect("spin.toml is TOML")
 }
 
@@ -26,7 +27,9 @@ fn spin_toml_declares_every_setting_with_the_tables_default_and_nothing_else_une
         if spec.get("secret").and_then(toml::Value::as_bool) == Some(true) {
             continue;
         }
-        let default = spec["default"].as_str().unwrap_or_else(|| panic!("{name}: default"));
+        let default = spec["default"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name}: default"));
         declared.insert(name.as_str(), default);
     }
     let table = table();
@@ -36,7 +39,10 @@ fn spin_toml_declares_every_setting_with_the_tables_default_and_nothing_else_une
         "spin.toml [variables] (secrets aside) and the settings table name different settings"
     );
     for (name, default) in &table {
-        assert_eq!(declared[name], *default, "{name}: spin.toml default differs from the table");
+        assert_eq!(
+            declared[name], *default,
+            "{name}: spin.toml default differs from the table"
+        );
     }
 }
 
@@ -72,7 +78,10 @@ fn every_component_that_reads_settings_declares_all_of_them() {
             );
         }
     }
-    assert!(readers >= 4, "only {readers} components read settings: is the marker still platform::settings()?");
+    assert!(
+        readers >= 4,
+        "only {readers} components read settings: is the marker still platform::settings()?"
+    );
 }
 
 #[test]
@@ -92,7 +101,11 @@ fn the_readme_prints_every_setting_with_its_default() {
     for setting in SETTINGS {
         assert_eq!(
             rows.get(setting.name).map(String::as_str),
-            Some(if setting.default.is_empty() { "" } else { setting.default }),
+            Some(if setting.default.is_empty() {
+                ""
+            } else {
+                setting.default
+            }),
             "README's configuration table: row for {}",
             setting.name
         );

@@ -22,9 +22,9 @@ use credit_core::kv::MemoryStore;
 use credit_core::pdf::render;
 use credit_core::record::Record;
 use credit_core::report::{ApplyRequest, Outcome, report_document};
-use credit_core::usecase::verification::verify_upload;
 use credit_core::store::Store;
 use credit_core::uscc::CreditCode;
+use credit_core::usecase::verification::verify_upload;
 use serde_json::json;
 
 /// One input may take at most this long (the host's deadline is 10 s).
@@ -252,9 +252,7 @@ fn main() {
             let seeds = issued(&kv, now);
             seeds_tx.send(seeds).unwrap();
             for input in inputs {
-                let result = catch_unwind(AssertUnwindSafe(|| {
-                    verify_upload(&kv, &input, now)
-                }));
+                let result = catch_unwind(AssertUnwindSafe(|| verify_upload(&kv, &input, now)));
                 let verdict = match result {
                     Err(_) => Err("panic".to_owned()),
                     Ok(Err(error)) => Err(format!("error {}: {error:?}", error.code())),
