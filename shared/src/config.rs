@@ -1,4 +1,4 @@
-//! Runtime configuration from Spin variables (names fixed by api.md),
+//! Runtime configuration from Spin variables (names fixed by docs/api.md),
 //! defaulting to the county notice. Components pass a lookup closure over
 //! `spin_sdk::variables::get`; tests pass a map.
 

@@ -63,7 +63,7 @@ pub struct IssuedPdf {
     pub problem: Option<String>,
 }
 
-/// What an upsert did (`created`, `updated`, `unchanged` in api.md).
+/// What an upsert did (`created`, `updated`, `unchanged` in docs/api.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Change {

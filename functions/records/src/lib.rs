@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
 
-/// Items per `PUT /api/v1/records` (api.md).
+/// Items per `PUT /api/v1/records` (docs/api.md).
 const MAX_ITEMS: usize = 1000;
 /// Body cap of a batch: 1000 typical records take about 1.5 MB.
 const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;

@@ -42,7 +42,7 @@ fn location(no: &ReportNo) -> String {
     format!("/api/v1/reports/{no}")
 }
 
-/// The report as api.md documents it, plus where it stands and its PDF.
+/// The report as docs/api.md documents it, plus where it stands and its PDF.
 fn document(kv: &impl KeyValue, report: &Report) -> Result<Value, Error> {
     let revocation = Store::new(kv).report_status(&report.report_no)?;
     let mut body = serde_json::to_value(report)

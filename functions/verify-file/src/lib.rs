@@ -16,7 +16,7 @@ use serde_json::json;
 use spin_sdk::http::{IncomingRequest, Method, Response};
 use spin_sdk::http_component;
 
-/// 5 MiB (api.md).
+/// 5 MiB (docs/api.md).
 const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
 /// Room for multipart boundaries, part headers and small extra fields.
 const MULTIPART_OVERHEAD: usize = 64 * 1024;
