@@ -5,6 +5,7 @@
 
 mod kv;
 mod manifest;
+mod problem;
 mod router;
 mod server;
 mod spin_api;

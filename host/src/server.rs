@@ -23,6 +23,7 @@ use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpView};
 
+use crate::problem::HostProblem;
 use crate::router::Router;
 use crate::spin_api::ComponentScope;
 use crate::state::{MemoryTracker, RequestState};
@@ -67,7 +68,11 @@ impl App {
         log: RequestLog,
     ) -> Response<HyperOutgoingBody> {
         let Some(route) = self.router.route(req.uri().path()) else {
-            let response = problem(StatusCode::NOT_FOUND, "ROUTE_NOT_FOUND", "未找到该地址");
+            let response = problem(
+                StatusCode::NOT_FOUND,
+                HostProblem::RouteNotFound,
+                "未找到该地址",
+            );
             log.write("-", response.status(), None, None);
             return response;
         };
@@ -428,7 +433,7 @@ fn failure(error: RunError) -> (Response<HyperOutgoingBody>, String) {
         RunError::Deadline => (
             problem(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "DEADLINE_EXCEEDED",
+                HostProblem::DeadlineExceeded,
                 "请求处理超时",
             ),
             "stopped at the deadline".to_owned(),
@@ -436,7 +441,7 @@ fn failure(error: RunError) -> (Response<HyperOutgoingBody>, String) {
         RunError::Failed(e) => (
             problem(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "COMPONENT_FAILED",
+                HostProblem::ComponentFailed,
                 "服务内部错误",
             ),
             format!("{e:#}"),
@@ -447,18 +452,18 @@ fn failure(error: RunError) -> (Response<HyperOutgoingBody>, String) {
 fn body_too_large() -> Response<HyperOutgoingBody> {
     problem(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "PAYLOAD_TOO_LARGE",
+        HostProblem::PayloadTooLarge,
         "请求体过大",
     )
 }
 
 /// An RFC 9457 problem response produced by the host itself.
-fn problem(status: StatusCode, code: &str, detail: &str) -> Response<HyperOutgoingBody> {
+fn problem(status: StatusCode, code: HostProblem, detail: &str) -> Response<HyperOutgoingBody> {
     let body = serde_json::json!({
         "type": "about:blank",
         "title": status.canonical_reason().unwrap_or("Error"),
         "status": status.as_u16(),
-        "code": code,
+        "code": code.code(),
         "detail": detail,
     })
     .to_string();

@@ -140,7 +140,7 @@ impl Principal {
         }
     }
 
-    /// Reports: their owner and counter staff only (api.md).
+    /// Reports: their owner and counter staff only (docs/api.md).
     pub fn can_read_report(&self, owner: &CreditCode) -> bool {
         match self {
             Principal::Entity { uscc, .. } => uscc == owner,

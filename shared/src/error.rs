@@ -69,6 +69,37 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Every `code` an [`Error`] can answer with, in declaration order: the
+/// components' share of the stable codes docs/api.md tabulates (the host
+/// answers a few of its own). A unit test keeps it complete.
+pub const CODES: &[&str] = &[
+    "INVALID_JSON",
+    "UNSUPPORTED_MEDIA_TYPE",
+    "PAYLOAD_TOO_LARGE",
+    "FILE_TOO_LARGE",
+    "NOT_A_PDF",
+    "TOO_MANY_ITEMS",
+    "INVALID_USCC",
+    "UNKNOWN_DOMAIN",
+    "UNKNOWN_PURPOSE",
+    "INVALID_MONTHS",
+    "INVALID_CODE",
+    "INVALID_REPORT_NO",
+    "MISSING_FIELD",
+    "INVALID_FIELD",
+    "UNAUTHENTICATED",
+    "FORBIDDEN",
+    "NOT_FOUND",
+    "CONFLICT",
+    "REPAIR_NOT_YET_ALLOWED",
+    "RATE_LIMITED",
+    "TOO_MANY_APPLICATIONS",
+    "METHOD_NOT_ALLOWED",
+    "INVALID_CONFIG",
+    "STORE_UNAVAILABLE",
+    "INTERNAL",
+];
+
 impl Error {
     pub fn status(&self) -> u16 {
         match self {
@@ -256,6 +287,95 @@ mod tests {
         assert_eq!(e.status(), 429);
         assert_eq!(e.retry_after(), Some(12));
         assert_eq!(e.to_problem()["retry_after"], 12);
+    }
+
+    /// One value of every variant. The match below has no wildcard arm, so a
+    /// new variant does not compile until it is added there, and then here.
+    fn one_of_every_variant() -> Vec<Error> {
+        let text = String::new;
+        let every = vec![
+            Error::InvalidJson(text()),
+            Error::UnsupportedMediaType(text()),
+            Error::PayloadTooLarge { limit: 1 },
+            Error::FileTooLarge { limit: 1 },
+            Error::NotAPdf,
+            Error::TooManyItems { limit: 1 },
+            Error::InvalidUscc {
+                field: text(),
+                reason: text(),
+            },
+            Error::UnknownDomain {
+                field: text(),
+                code: text(),
+            },
+            Error::UnknownPurpose(text()),
+            Error::InvalidMonths(text()),
+            Error::InvalidCode(text()),
+            Error::InvalidReportNo(text()),
+            Error::MissingField { field: text() },
+            Error::InvalidField {
+                field: text(),
+                detail: text(),
+            },
+            Error::Unauthenticated(text()),
+            Error::Forbidden(text()),
+            Error::NotFound(text()),
+            Error::Conflict(text()),
+            Error::RepairNotYetAllowed {
+                min_months: 3,
+                available_on: chrono::NaiveDate::MIN,
+            },
+            Error::RateLimited {
+                retry_after_secs: 1,
+            },
+            Error::TooManyApplications {
+                limit: 1,
+                retry_after_secs: 1,
+            },
+            Error::MethodNotAllowed { allowed: text() },
+            Error::InvalidConfig {
+                variable: text(),
+                detail: text(),
+            },
+            Error::StoreUnavailable(text()),
+            Error::Internal(text()),
+        ];
+        for error in &every {
+            match error {
+                Error::InvalidJson(_)
+                | Error::UnsupportedMediaType(_)
+                | Error::PayloadTooLarge { .. }
+                | Error::FileTooLarge { .. }
+                | Error::NotAPdf
+                | Error::TooManyItems { .. }
+                | Error::InvalidUscc { .. }
+                | Error::UnknownDomain { .. }
+                | Error::UnknownPurpose(_)
+                | Error::InvalidMonths(_)
+                | Error::InvalidCode(_)
+                | Error::InvalidReportNo(_)
+                | Error::MissingField { .. }
+                | Error::InvalidField { .. }
+                | Error::Unauthenticated(_)
+                | Error::Forbidden(_)
+                | Error::NotFound(_)
+                | Error::Conflict(_)
+                | Error::RepairNotYetAllowed { .. }
+                | Error::RateLimited { .. }
+                | Error::TooManyApplications { .. }
+                | Error::MethodNotAllowed { .. }
+                | Error::InvalidConfig { .. }
+                | Error::StoreUnavailable(_)
+                | Error::Internal(_) => {}
+            }
+        }
+        every
+    }
+
+    #[test]
+    fn codes_lists_exactly_the_code_of_every_variant() {
+        let produced: Vec<&str> = one_of_every_variant().iter().map(Error::code).collect();
+        assert_eq!(produced, CODES);
     }
 
     #[test]

@@ -243,7 +243,7 @@ pub struct ListEntry {
     pub removal_authority: Option<String>,
 }
 
-/// A validated record. Serializes flat with a `kind` tag, as api.md names
+/// A validated record. Serializes flat with a `kind` tag, as docs/api.md names
 /// the fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

@@ -162,7 +162,7 @@ impl Report {
     }
 }
 
-/// What a verifier learns about an identified report (api.md `report`).
+/// What a verifier learns about an identified report (docs/api.md `report`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportSummary {
     pub report_no: ReportNo,
@@ -301,7 +301,7 @@ impl Verification {
     }
 }
 
-/// What was checked of an uploaded file (api.md `file`).
+/// What was checked of an uploaded file (docs/api.md `file`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileFacts {
     pub sha256: String,
