@@ -12,7 +12,7 @@ use crate::record::{Record, RecordId, RecordStatus, StoredRecord};
 use crate::uscc::CreditCode;
 use crate::window::in_china;
 
-/// What an upsert did (`created`, `updated`, `unchanged` in api.md).
+/// What an upsert did (`created`, `updated`, `unchanged` in docs/api.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Change {
