@@ -384,6 +384,15 @@ const GROUNDS: [(Ground, &str, &str); 6] = [
 ];
 
 impl Ground {
+    pub const ALL: [Ground; 6] = [
+        Ground::Incorrect,
+        Ground::Omission,
+        Ground::Duplicate,
+        Ground::ShouldNotPublish,
+        Ground::OverduePublicity,
+        Ground::InconsistentWithAuthority,
+    ];
+
     pub fn label(self) -> &'static str {
         GROUNDS
             .iter()
@@ -420,6 +429,8 @@ pub enum EvidenceType {
 }
 
 impl EvidenceType {
+    pub const ALL: [EvidenceType; 3] = [EvidenceType::Pdf, EvidenceType::Png, EvidenceType::Jpeg];
+
     pub fn media_type(self) -> &'static str {
         match self {
             EvidenceType::Pdf => "application/pdf",
@@ -701,7 +712,7 @@ impl ObjectionStatus {
         matches!(self, ObjectionStatus::Filed | ObjectionStatus::Accepted)
     }
 
-    const ALL: [(ObjectionStatus, &'static str); 6] = [
+    pub const ALL: [(ObjectionStatus, &'static str); 6] = [
         (ObjectionStatus::Filed, "filed"),
         (ObjectionStatus::Accepted, "accepted"),
         (ObjectionStatus::Rejected, "rejected"),
@@ -735,7 +746,7 @@ impl RepairStatus {
         self == RepairStatus::Applied
     }
 
-    const ALL: [(RepairStatus, &'static str); 3] = [
+    pub const ALL: [(RepairStatus, &'static str); 3] = [
         (RepairStatus::Applied, "applied"),
         (RepairStatus::Approved, "approved"),
         (RepairStatus::Rejected, "rejected"),

@@ -1,6 +1,6 @@
 //! Public catalog and the OpenAPI document: GET /api/v1/catalog, /api/v1/openapi.json.
 
-use credit_core::catalog::catalog;
+use credit_core::catalog_document::catalog_document;
 use credit_core::error::Error;
 use spin_sdk::http::{Method, Request, Response};
 use spin_sdk::http_component;
@@ -21,7 +21,7 @@ fn handle(req: Request) -> Response {
                 .header("content-type", "application/json; charset=utf-8")
                 .body(OPENAPI)
                 .build(),
-            _ => platform::json(200, catalog()),
+            _ => platform::json(200, &catalog_document()),
         };
         // The catalog changes only with a deployment.
         response.set_header("cache-control", "public, max-age=300");
