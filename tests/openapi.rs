@@ -1,6 +1,8 @@
 //! The OpenAPI document the catalog component serves describes every API route of spin.toml,
 //! and names no path that no route serves.
 
+use std::collections::BTreeSet;
+
 use integration_tests::{HostOptions, TestHost, workspace_dir};
 
 /// API routes of spin.toml, as written there (`/...` wildcards, `:name` parameters).
@@ -57,4 +59,36 @@ fn openapi_document_covers_every_api_route_and_only_those() {
             assert!(!responses.is_empty(), "{method} {path} documents no response");
         }
     }
+}
+
+#[test]
+fn catalog_serves_every_word_list_the_openapi_document_names() {
+    let host = TestHost::start(HostOptions::product());
+    let document = host.get("/api/v1/openapi.json").json();
+    let documented: BTreeSet<&String> =
+        document["components"]["schemas"]["Vocabulary"]["properties"]
+            .as_object()
+            .expect("Vocabulary schema properties")
+            .keys()
+            .collect();
+    let catalog = host.get("/api/v1/catalog").json();
+    let served = catalog["vocabulary"]
+        .as_object()
+        .expect("vocabulary section");
+    assert_eq!(served.keys().collect::<BTreeSet<_>>(), documented);
+    for (list, terms) in served {
+        let terms = terms.as_array().expect("a word list is an array");
+        assert!(!terms.is_empty(), "{list} is empty");
+        for term in terms {
+            assert!(
+                term["code"].as_str().is_some_and(|c| !c.is_empty())
+                    && term["label"].as_str().is_some_and(|l| !l.is_empty()),
+                "{list} has {term}"
+            );
+        }
+    }
+    assert_eq!(
+        catalog["vocabulary"]["objection_grounds"][0],
+        serde_json::json!({"code": "error", "label": "错误"})
+    );
 }

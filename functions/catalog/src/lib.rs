@@ -13,7 +13,9 @@ const OPENAPI: &str = include_str!("../openapi.json");
 fn handle(req: Request) -> Response {
     platform::respond(|| {
         if !matches!(req.method(), Method::Get | Method::Head) {
-            return Err(Error::MethodNotAllowed { allowed: "GET".into() });
+            return Err(Error::MethodNotAllowed {
+                allowed: "GET".into(),
+            });
         }
         let mut response = match req.path() {
             "/api/v1/openapi.json" => Response::builder()
