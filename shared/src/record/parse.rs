@@ -35,7 +35,7 @@ impl Record {
             RecordKind::Penalty => f.penalty(common).map(Record::Penalty),
             RecordKind::DishonestList => f.list_entry(common, None).map(Record::DishonestList),
             RecordKind::AbnormalList => f
-                .list_entry(common, Some("经营异常名录"))
+                .list_entry(common, Some(RecordKind::AbnormalList.label()))
                 .map(Record::AbnormalList),
         }
     }
@@ -184,15 +184,17 @@ impl Fields<'_> {
                 format!("“{procedure_text}”应为 general（普通程序）或 simplified（简易程序）"),
             )
         })?;
-        let severity = match self.opt_text("severity")? {
-            None => None,
-            Some(text) => Some(Severity::parse(&text).ok_or_else(|| {
-                invalid(
-                    "severity",
-                    format!("“{text}”应为 minor、general 或 serious"),
-                )
-            })?),
-        };
+        let severity = self
+            .opt_text("severity")?
+            .map(|text| {
+                Severity::parse(&text).ok_or_else(|| {
+                    invalid(
+                        "severity",
+                        format!("“{text}”应为 minor、general 或 serious"),
+                    )
+                })
+            })
+            .transpose()?;
         let decided_on = self.date("decided_on")?;
         let penalty_valid_until = self.date("penalty_valid_until")?;
         if penalty_valid_until < decided_on {

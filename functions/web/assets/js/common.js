@@ -139,8 +139,9 @@ export function setupSignIn({ form, signedIn, roles, onChange }) {
   const input = form.querySelector('textarea');
   const status = form.querySelector('.sign-in-status');
   const fits = (claims) => !roles || !claims?.role || roles.includes(claims.role);
+  // Role codes until the catalog answers with their labels.
   let roleName = (role) => role;
-  let roleNames = '';
+  const roleNames = () => (roles ? roles.map(roleName).join('或') : '');
   const render = () => {
     const stored = getToken();
     const storedClaims = stored ? tokenClaims(stored) : null;
@@ -150,7 +151,7 @@ export function setupSignIn({ form, signedIn, roles, onChange }) {
     form.hidden = Boolean(token);
     signedIn.hidden = !token;
     if (stored && !token) {
-      show(status, notice('info', `当前令牌的角色为“${roleName(storedClaims?.role)}”，此页面供${roleNames}使用，请输入相应的访问令牌。`));
+      show(status, notice('info', `当前令牌的角色为“${roleName(storedClaims?.role)}”，此页面供${roleNames()}使用，请输入相应的访问令牌。`));
     }
     if (token) {
       const role = claims?.role;
@@ -170,7 +171,7 @@ export function setupSignIn({ form, signedIn, roles, onChange }) {
       return;
     }
     if (!fits(claims)) {
-      show(status, notice('error', `此页面供${roleNames}使用，当前令牌角色为“${roleName(claims.role)}”。`));
+      show(status, notice('error', `此页面供${roleNames()}使用，当前令牌角色为“${roleName(claims.role)}”。`));
       input.focus();
       return;
     }
@@ -191,7 +192,6 @@ export function setupSignIn({ form, signedIn, roles, onChange }) {
   catalog().then((cat) => {
     const names = labels(cat, 'roles');
     roleName = (role) => names.get(role) || role;
-    roleNames = roles ? roles.map(roleName).join('或') : '';
     render();
   });
 }
