@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::record::RecordKind;
+use crate::vocabulary::{RecordKind, ReportEdition};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DataDomain {
@@ -53,12 +53,16 @@ impl Purpose {
     }
 
     /// The listing edition (上市版) serves the financial-market purposes.
-    pub fn edition(&self) -> &'static str {
+    pub fn report_edition(&self) -> ReportEdition {
         if self.group == "金融市场应用" {
-            "上市版"
+            ReportEdition::Listing
         } else {
-            "通用版"
+            ReportEdition::General
         }
+    }
+
+    pub fn edition(&self) -> &'static str {
+        self.report_edition().label()
     }
 }
 

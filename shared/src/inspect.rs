@@ -341,7 +341,7 @@ mod tests {
 
     #[test]
     fn printed_value_is_found_after_its_label() {
-        let text = "报告编号：YC-20261129-000123\n验证码（区分大小写）\nK7mQ-2xWp-9RtZ\n";
+        let text = "报告编号：YC-20261129-000123\n核验码（区分大小写）\nK7mQ-2xWp-9RtZ\n";
         assert_eq!(
             printed_after(text, REPORT_NO_LABEL).as_deref(),
             Some("YC-20261129-000123")
@@ -350,7 +350,7 @@ mod tests {
             printed_after(text, CODE_LABEL).as_deref(),
             Some("K7mQ-2xWp-9RtZ")
         );
-        assert_eq!(printed_after("验证码：", CODE_LABEL), None);
+        assert_eq!(printed_after("核验码：", CODE_LABEL), None);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod auth;
 pub mod catalog;
+pub mod catalog_document;
 pub mod codes;
 pub mod config;
 pub mod dispute;
@@ -21,4 +22,5 @@ pub mod rules;
 pub mod store;
 pub mod uscc;
 pub mod usecase;
+pub mod vocabulary;
 pub mod window;

@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::pdf::{DomainSection, RecordSection, ReportDocument};
 use crate::rules::Finding;
 use crate::uscc::CreditCode;
+use crate::vocabulary::{ReportEdition, VerificationOutcome};
 use crate::window::{ReportMonths, Window, china, chinese_date};
 
 /// The issuing authority printed on every report.
@@ -240,15 +241,19 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn code(&self) -> &'static str {
+    pub fn kind(&self) -> VerificationOutcome {
         match self {
-            Outcome::Valid => "VALID",
-            Outcome::Expired => "EXPIRED",
-            Outcome::Revoked { .. } => "REVOKED",
-            Outcome::Tampered { .. } => "TAMPERED",
-            Outcome::NotFound => "NOT_FOUND",
-            Outcome::Unrecognized => "UNRECOGNIZED",
+            Outcome::Valid => VerificationOutcome::Valid,
+            Outcome::Expired => VerificationOutcome::Expired,
+            Outcome::Revoked { .. } => VerificationOutcome::Revoked,
+            Outcome::Tampered { .. } => VerificationOutcome::Tampered,
+            Outcome::NotFound => VerificationOutcome::NotFound,
+            Outcome::Unrecognized => VerificationOutcome::Unrecognized,
         }
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.kind().code()
     }
 }
 
@@ -406,7 +411,10 @@ pub fn report_document(report: &Report, public_base_url: &str) -> ReportDocument
         report_no: report.report_no.to_string(),
         verification_code: report.verification_code.to_string(),
         title: "专用信用报告".into(),
-        edition: purpose.map(|p| p.edition()).unwrap_or("通用版").into(),
+        edition: purpose
+            .map_or(ReportEdition::General, |p| p.report_edition())
+            .label()
+            .into(),
         entity_name: report.entity_name.clone(),
         uscc: report.uscc.to_string(),
         period: window.describe(),

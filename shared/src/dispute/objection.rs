@@ -38,7 +38,7 @@ pub enum ObjectionStatus {
 }
 
 impl ObjectionStatus {
-    pub(super) const ALL: [ObjectionStatus; 6] = [
+    pub const ALL: [ObjectionStatus; 6] = [
         ObjectionStatus::Filed,
         ObjectionStatus::Accepted,
         ObjectionStatus::Rejected,

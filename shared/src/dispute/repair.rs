@@ -29,7 +29,7 @@ pub enum RepairStatus {
 }
 
 impl RepairStatus {
-    pub(super) const ALL: [RepairStatus; 3] = [
+    pub const ALL: [RepairStatus; 3] = [
         RepairStatus::Applied,
         RepairStatus::Approved,
         RepairStatus::Rejected,

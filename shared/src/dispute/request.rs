@@ -34,7 +34,7 @@ pub enum Ground {
 }
 
 impl Ground {
-    const ALL: [Ground; 6] = [
+    pub const ALL: [Ground; 6] = [
         Ground::Incorrect,
         Ground::Omission,
         Ground::Duplicate,
@@ -93,6 +93,8 @@ pub enum EvidenceType {
 }
 
 impl EvidenceType {
+    pub const ALL: [EvidenceType; 3] = [EvidenceType::Pdf, EvidenceType::Png, EvidenceType::Jpeg];
+
     pub fn media_type(self) -> &'static str {
         match self {
             EvidenceType::Pdf => "application/pdf",

@@ -235,7 +235,7 @@ impl Builder<'_> {
             fonts,
             FontId::Sans,
             9.5,
-            "本报告可扫描右侧二维码核验，或访问以下网址并输入右上角的验证码：",
+            "本报告可扫描右侧二维码核验，或访问以下网址并输入右上角的核验码：",
             caption_width,
         ) {
             self.text(FontId::Sans, 9.5, MARGIN_X, y, &line, GRAY_TEXT);

@@ -23,7 +23,7 @@ pub const XMP_PREFIX: &str = "report";
 /// Printed before the report number and the verification code, on the cover
 /// and in every footer; [`crate::inspect`] finds the visible values after them.
 pub const REPORT_NO_LABEL: &str = "报告编号";
-pub const CODE_LABEL: &str = "验证码";
+pub const CODE_LABEL: &str = "核验码";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RenderError {

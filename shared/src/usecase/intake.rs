@@ -13,6 +13,7 @@ use crate::kv::KeyValue;
 use crate::record::{Record, RecordId, StoredRecord};
 use crate::store::{Change, Store, Upserted};
 use crate::uscc::CreditCode;
+use crate::vocabulary::ItemResult;
 
 use super::Caller;
 
@@ -59,47 +60,21 @@ pub fn batch_items(media_type: Option<&str>, body: &[u8]) -> Result<Vec<Item>, E
     Ok(items)
 }
 
-/// What became of one item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ItemStatus {
-    Created,
-    Updated,
-    Unchanged,
-    Rejected,
-}
-
-impl ItemStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ItemStatus::Created => "created",
-            ItemStatus::Updated => "updated",
-            ItemStatus::Unchanged => "unchanged",
-            ItemStatus::Rejected => "rejected",
-        }
-    }
-}
-
-impl Serialize for ItemStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl From<Change> for ItemStatus {
+impl From<Change> for ItemResult {
     fn from(change: Change) -> Self {
         match change {
-            Change::Created => ItemStatus::Created,
-            Change::Updated => ItemStatus::Updated,
-            Change::Unchanged => ItemStatus::Unchanged,
+            Change::Created => ItemResult::Created,
+            Change::Updated => ItemResult::Updated,
+            Change::Unchanged => ItemResult::Unchanged,
         }
     }
 }
 
 #[derive(Debug, Serialize)]
-pub struct ItemResult {
+pub struct ItemAnswer {
     /// The item's position in the batch, from 0.
     pub index: usize,
-    pub status: ItemStatus,
+    pub status: ItemResult,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<RecordId>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -120,7 +95,7 @@ pub struct BatchSummary {
 #[derive(Debug, Serialize)]
 pub struct BatchResult {
     pub summary: BatchSummary,
-    pub results: Vec<ItemResult>,
+    pub results: Vec<ItemAnswer>,
 }
 
 /// Stores every valid item the caller may write, each answered in order;
@@ -140,26 +115,26 @@ pub fn upsert_batch(
     let mut results = Vec::with_capacity(items.len());
     for (index, item) in items.into_iter().enumerate() {
         let result = match item.and_then(|value| upsert_one(kv, &store, caller, &value)) {
-            Ok(upserted) => ItemResult {
+            Ok(upserted) => ItemAnswer {
                 index,
                 status: upserted.change.into(),
                 id: Some(upserted.id),
                 revoked_reports: upserted.revoked,
                 problem: None,
             },
-            Err(error) => ItemResult {
+            Err(error) => ItemAnswer {
                 index,
-                status: ItemStatus::Rejected,
+                status: ItemResult::Rejected,
                 id: None,
                 revoked_reports: Vec::new(),
                 problem: Some(error.to_problem()),
             },
         };
         match result.status {
-            ItemStatus::Created => summary.created += 1,
-            ItemStatus::Updated => summary.updated += 1,
-            ItemStatus::Unchanged => summary.unchanged += 1,
-            ItemStatus::Rejected => summary.rejected += 1,
+            ItemResult::Created => summary.created += 1,
+            ItemResult::Updated => summary.updated += 1,
+            ItemResult::Unchanged => summary.unchanged += 1,
+            ItemResult::Rejected => summary.rejected += 1,
         }
         results.push(result);
     }
@@ -189,7 +164,7 @@ fn upsert_one(
     let upserted = store.upsert_record(record, &caller.principal.audit_name(), caller.now)?;
     if upserted.change != Change::Unchanged {
         let entry = caller
-            .entry("records.upsert", ItemStatus::from(upserted.change).as_str())
+            .entry("records.upsert", ItemResult::from(upserted.change).as_str())
             .target(&upserted.id)
             .details(json!({
                 "uscc": uscc,

@@ -1,15 +1,9 @@
 // Applicant page: sign in, choose months, domains and purpose, then download or review records.
-import { api, catalog, dateTime, el, facts, getToken, isValidUscc, notice, problemNotice, saveBlob, setupSignIn, show } from './common.js';
+import { api, catalog, dateTime, el, facts, fillOptions, getToken, isValidUscc, labels, notice, problemNotice, saveBlob, setupSignIn, show } from './common.js';
 
-const KIND_NAMES = { penalty: '行政处罚', dishonest_list: '严重失信主体名单', abnormal_list: '经营异常名录' };
-const SEVERITY_NAMES = { minor: '轻微', general: '一般', serious: '严重' };
-const PROCEDURE_NAMES = { general: '普通程序', simplified: '简易程序' };
-const RECORD_STATUS_NAMES = { active: '有效', under_objection: '异议处理中', repaired: '已修复', withdrawn: '已撤销' };
-/** 行政处罚法 第九条: the service answers the codes. */
-const PENALTY_CATEGORY_NAMES = { warning: '警告', public_criticism: '通报批评', fine: '罚款', confiscate_illegal_gains: '没收违法所得',
-  confiscate_illegal_property: '没收非法财物', suspend_license: '暂扣许可证件', lower_qualification: '降低资质等级',
-  revoke_license: '吊销许可证件', restrict_business: '限制开展生产经营活动', suspend_production: '责令停产停业',
-  order_closure: '责令关闭', restrict_employment: '限制从业', administrative_detention: '行政拘留', other: '其他' };
+/** Record fields whose values are codes of a vocabulary word list, shown by their labels. */
+const CODED_FIELDS = { kind: 'record_kinds', severity: 'severities', procedure: 'procedures', status: 'record_statuses',
+  penalty_categories: 'penalty_categories' };
 
 /** Record fields worth showing to the applicant, in reading order. */
 const RECORD_FIELDS = [
@@ -23,6 +17,8 @@ const RECORD_FIELDS = [
 ];
 
 let claims = null;
+/** Field → (code → label), from the catalog's vocabulary. */
+let words = {};
 
 function selectedDomainBoxes() {
   return [...document.querySelectorAll('#domain-list input[type=checkbox]')];
@@ -42,6 +38,8 @@ async function loadCatalog() {
     show(list, notice('error', '领域目录加载失败，请刷新页面重试。'));
     return;
   }
+  words = Object.fromEntries(Object.entries(CODED_FIELDS).map(([field, list]) => [field, labels(cat, list)]));
+  fillOptions(document.getElementById('ground'), cat, 'objection_grounds');
   show(list, ...(cat.report_domains || []).map((d) => el('label', {},
     el('input', { type: 'checkbox', name: 'domain', value: d.code, checked: true, 'data-unit': d.unit, onchange: updateCount }),
     el('span', {}, d.name, d.unit && el('small', {}, d.unit)))));
@@ -64,12 +62,10 @@ function domainHeading(finding) {
 }
 
 function fieldValue(key, value) {
-  if (key === 'kind') return KIND_NAMES[value] || value;
-  if (key === 'severity') return SEVERITY_NAMES[value] || value;
-  if (key === 'procedure') return PROCEDURE_NAMES[value] || value;
-  if (key === 'status') return RECORD_STATUS_NAMES[value] || value;
-  if (key === 'penalty_categories' && Array.isArray(value)) return value.map((c) => PENALTY_CATEGORY_NAMES[c] || c).join('、');
-  if (Array.isArray(value)) return value.join('、');
+  const names = words[key];
+  const label = (code) => names?.get(code) || code;
+  if (Array.isArray(value)) return value.map(label).join('、');
+  if (typeof value === 'string') return label(value);
   if (typeof value === 'boolean') return value ? '是' : '否';
   if (value && typeof value === 'object') return JSON.stringify(value);
   return value;
@@ -77,7 +73,7 @@ function fieldValue(key, value) {
 
 function renderRecord(record) {
   const { id } = record;
-  const title = record.violation_type || record.list_name || KIND_NAMES[record.kind] || '记录';
+  const title = record.violation_type || record.list_name || words.kind?.get(record.kind) || '记录';
   const card = el('article', { class: 'record', 'aria-label': `${title} ${record.document_no || ''}` },
     el('strong', {}, title),
     facts(RECORD_FIELDS.filter(([k]) => k !== 'violation_type')

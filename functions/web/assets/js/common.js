@@ -131,8 +131,6 @@ export function tokenClaims(token) {
   }
 }
 
-export const ROLE_NAMES = { entity: '市场主体（法人用户）', staff: '窗口帮办人员', department: '责任单位', admin: '管理员' };
-
 /**
  * Wires a sign-in form (textarea #token-input) and its signed-in view.
  * `onChange(token, claims)` runs on load when a token is stored, and after each sign-in or out.
@@ -141,7 +139,9 @@ export function setupSignIn({ form, signedIn, roles, onChange }) {
   const input = form.querySelector('textarea');
   const status = form.querySelector('.sign-in-status');
   const fits = (claims) => !roles || !claims?.role || roles.includes(claims.role);
-  const roleNames = roles ? roles.map((r) => ROLE_NAMES[r] || r).join('或') : '';
+  // Role codes until the catalog answers with their labels.
+  let roleName = (role) => role;
+  const roleNames = () => (roles ? roles.map(roleName).join('或') : '');
   const render = () => {
     const stored = getToken();
     const storedClaims = stored ? tokenClaims(stored) : null;
@@ -151,11 +151,11 @@ export function setupSignIn({ form, signedIn, roles, onChange }) {
     form.hidden = Boolean(token);
     signedIn.hidden = !token;
     if (stored && !token) {
-      show(status, notice('info', `当前令牌的角色为“${ROLE_NAMES[storedClaims?.role] || storedClaims?.role}”，此页面供${roleNames}使用，请输入相应的访问令牌。`));
+      show(status, notice('info', `当前令牌的角色为“${roleName(storedClaims?.role)}”，此页面供${roleNames()}使用，请输入相应的访问令牌。`));
     }
     if (token) {
       const role = claims?.role;
-      const who = [ROLE_NAMES[role] || role || '未知角色', claims?.uscc && `统一社会信用代码 ${claims.uscc}`,
+      const who = [role ? roleName(role) : '未知角色', claims?.uscc && `统一社会信用代码 ${claims.uscc}`,
         claims?.unit && `单位 ${claims.unit}`].filter(Boolean).join('，');
       signedIn.querySelector('.who').textContent = `已登录：${who}`;
     }
@@ -171,7 +171,7 @@ export function setupSignIn({ form, signedIn, roles, onChange }) {
       return;
     }
     if (!fits(claims)) {
-      show(status, notice('error', `此页面供${roleNames}使用，当前令牌角色为“${ROLE_NAMES[claims.role] || claims.role}”。`));
+      show(status, notice('error', `此页面供${roleNames()}使用，当前令牌角色为“${roleName(claims.role)}”。`));
       input.focus();
       return;
     }
@@ -189,7 +189,11 @@ export function setupSignIn({ form, signedIn, roles, onChange }) {
     render();
     input.focus();
   });
-  render();
+  catalog().then((cat) => {
+    const names = labels(cat, 'roles');
+    roleName = (role) => names.get(role) || role;
+    render();
+  });
 }
 
 /** Saves a blob under a file name through a temporary link. */
@@ -222,4 +226,15 @@ export function catalog() {
 
 export function byCode(list) {
   return new Map((Array.isArray(list) ? list : []).map((item) => [item.code, item]));
+}
+
+/** One word list of the catalog's vocabulary as code → Chinese label; empty when the catalog did not load. */
+export function labels(cat, list) {
+  const terms = cat?.vocabulary?.[list];
+  return new Map((Array.isArray(terms) ? terms : []).map((term) => [term.code, term.label]));
+}
+
+/** Fills a select with one word list of the vocabulary, in the served order. */
+export function fillOptions(select, cat, list) {
+  show(select, ...[...labels(cat, list)].map(([code, label]) => el('option', { value: code }, label)));
 }

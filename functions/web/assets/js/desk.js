@@ -1,17 +1,21 @@
 // Department desk: push a batch of records (CSV / JSON / NDJSON) and see the open objections and repairs.
-import { api, catalog, dateTime, el, getToken, notice, problemNotice, saveBlob, setupSignIn, show } from './common.js';
+import { api, catalog, dateTime, el, fillOptions, getToken, labels, notice, problemNotice, saveBlob, setupSignIn, show } from './common.js';
 import { TEMPLATE_COLUMNS, textToRecords } from './csv.js';
 
 const BATCH_LIMIT = 1000;
-const RESULT_NAMES = { created: '新增', updated: '更新', unchanged: '未变化', rejected: '被拒绝' };
-const GROUND_NAMES = { error: '信息错误', omission: '信息遗漏', duplicate: '信息重复', should_not_publish: '不应公示',
-  overdue_publicity: '超期公示', inconsistent_with_authority: '与认定机关不一致' };
 
 let claims = null;
+/** The catalog's vocabulary word lists the desk shows, as code → label. */
+let resultNames = new Map();
+let groundNames = new Map();
 
-async function loadDomains() {
+async function loadCatalog() {
   const select = document.getElementById('default-domain');
   const cat = await catalog();
+  resultNames = labels(cat, 'item_results');
+  groundNames = labels(cat, 'objection_grounds');
+  fillOptions(document.getElementById('default-kind'), cat, 'record_kinds');
+  fillOptions(document.getElementById('default-procedure'), cat, 'procedures');
   const all = cat?.data_domains || [];
   const unit = claims?.unit?.trim();
   const mine = unit ? all.filter((d) => d.unit === unit || (d.unit_aliases || []).includes(unit)) : [];
@@ -59,7 +63,7 @@ function renderResults(items, results, format) {
       el('th', { scope: 'row' }, where),
       el('td', { class: 'mono', 'data-label': '文书号' }, record?.document_no || ''),
       el('td', { 'data-label': '主体名称' }, record?.entity_name || ''),
-      el('td', { 'data-label': '结果' }, el('span', { class: `badge ${rejected ? 'rejected' : status}` }, RESULT_NAMES[status] || '无结果')),
+      el('td', { 'data-label': '结果' }, el('span', { class: `badge ${rejected ? 'rejected' : status}` }, resultNames.get(status) || '无结果')),
       el('td', { 'data-label': '说明' }, explanation));
   });
   show(body, ...rows);
@@ -164,7 +168,7 @@ function caseActions(item, kind, status) {
 }
 
 function todoItem(item, kind) {
-  const what = kind === 'objection' ? `异议（${item.ground_label || GROUND_NAMES[item.ground] || item.ground || '未注明理由'}）` : '信用修复申请';
+  const what = kind === 'objection' ? `异议（${item.ground_label || groundNames.get(item.ground) || item.ground || '未注明理由'}）` : '信用修复申请';
   const when = dateTime(kind === 'objection' ? item.filed_at : item.applied_at);
   const due = kind === 'objection' && dateTime(item.status === 'filed' ? item.accept_by : item.answer_by);
   const status = el('div', { 'aria-live': 'polite' });
@@ -202,7 +206,7 @@ function init() {
       claims = c;
       desk.hidden = !token;
       if (token) {
-        loadDomains();
+        loadCatalog();
         loadTodos();
       }
     },

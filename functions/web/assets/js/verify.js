@@ -1,5 +1,5 @@
 // Public verification page: by code (typed or from the QR link) or by uploading the PDF.
-import { api, byCode, catalog, dateTime, el, facts, notice, problemNotice, show } from './common.js';
+import { api, byCode, catalog, dateTime, el, facts, labels, notice, problemNotice, show } from './common.js';
 
 export const MAX_PDF_BYTES = 5 * 1024 * 1024;
 
@@ -13,14 +13,9 @@ const ICON_PATHS = {
   question: 'M9 9a3 3 0 1 1 4.2 2.7c-.8.4-1.2 1-1.2 1.8V15M12 18.5v.5',
 };
 
-/** One presentation per outcome code, so no two outcomes can be mistaken for each other. */
-const OUTCOMES = {
-  VALID: { title: '真实有效', icon: 'check' },
-  EXPIRED: { title: '已过有效期', icon: 'clock' },
-  REVOKED: { title: '已撤销', icon: 'ban' },
-  TAMPERED: { title: '文件已被篡改', icon: 'cross' },
-  NOT_FOUND: { title: '未找到该核验码对应的报告', icon: 'search' },
-  UNRECOGNIZED: { title: '无法识别的文件', icon: 'question' },
+/** One icon per outcome code, so no two outcomes can be mistaken for each other; the titles come from the catalog. */
+const OUTCOME_ICONS = {
+  VALID: 'check', EXPIRED: 'clock', REVOKED: 'ban', TAMPERED: 'cross', NOT_FOUND: 'search', UNRECOGNIZED: 'question',
 };
 
 function icon(name) {
@@ -51,19 +46,20 @@ function fileSize(bytes) {
 }
 
 async function renderOutcome(result) {
-  const kind = OUTCOMES[result.outcome];
-  if (!kind) {
+  const iconName = OUTCOME_ICONS[result.outcome];
+  if (!iconName) {
     return notice('error', `无法解读核验结果（${String(result.outcome)}），请稍后重试。`);
   }
   const cat = (await catalog()) || {};
+  const title = labels(cat, 'verification_outcomes').get(result.outcome) || result.outcome;
   const domains = byCode(cat.report_domains);
   const purposes = byCode(cat.purposes);
   const report = result.report;
   const box = el('div', { class: `outcome outcome-${result.outcome}`, 'data-outcome': result.outcome },
     el('div', { class: 'outcome-head' },
-      el('div', { class: 'outcome-icon' }, icon(kind.icon)),
+      el('div', { class: 'outcome-icon' }, icon(iconName)),
       el('div', {},
-        el('p', { class: 'outcome-title' }, kind.title),
+        el('p', { class: 'outcome-title' }, title),
         result.message && el('p', { class: 'outcome-message' }, result.message))));
   if (result.outcome === 'REVOKED') {
     box.append(facts([

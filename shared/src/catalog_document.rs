@@ -1,0 +1,148 @@
+//! The answer of `GET /api/v1/catalog`: the catalog's data plus every word
+//! list the pages show, as codes with their Chinese labels, so no page
+//! spells a label of its own.
+//!
+//! Kept apart from `catalog` because the dispute and role word lists live
+//! in modules that depend on the catalog themselves.
+
+use serde::Serialize;
+
+use crate::auth::Role;
+use crate::catalog::{Catalog, catalog};
+use crate::dispute::{EvidenceType, Ground, ObjectionStatus, RepairStatus};
+use crate::vocabulary::{
+    ItemResult, PenaltyCategory, Procedure, RecordKind, RecordStatus, ReportEdition, Severity,
+    VerificationOutcome,
+};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CatalogDocument {
+    #[serde(flatten)]
+    pub catalog: &'static Catalog,
+    pub vocabulary: Vocabulary,
+}
+
+/// One word: the code the API reads and writes, and how the pages show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Term {
+    pub code: String,
+    pub label: &'static str,
+}
+
+/// Each list in the order a form offers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Vocabulary {
+    pub record_kinds: Vec<Term>,
+    pub procedures: Vec<Term>,
+    pub severities: Vec<Term>,
+    pub penalty_categories: Vec<Term>,
+    pub record_statuses: Vec<Term>,
+    pub item_results: Vec<Term>,
+    pub objection_grounds: Vec<Term>,
+    pub objection_statuses: Vec<Term>,
+    pub repair_statuses: Vec<Term>,
+    pub evidence_types: Vec<Term>,
+    pub report_editions: Vec<Term>,
+    pub verification_outcomes: Vec<Term>,
+    pub roles: Vec<Term>,
+}
+
+pub fn catalog_document() -> CatalogDocument {
+    CatalogDocument {
+        catalog: catalog(),
+        vocabulary: vocabulary(),
+    }
+}
+
+pub fn vocabulary() -> Vocabulary {
+    Vocabulary {
+        record_kinds: terms(RecordKind::ALL, RecordKind::label),
+        procedures: terms(Procedure::ALL, Procedure::label),
+        severities: terms(Severity::ALL, Severity::label),
+        penalty_categories: terms(PenaltyCategory::ALL, PenaltyCategory::label),
+        record_statuses: terms(RecordStatus::ALL, RecordStatus::name),
+        item_results: terms(ItemResult::ALL, ItemResult::label),
+        objection_grounds: terms(Ground::ALL, Ground::label),
+        objection_statuses: terms(ObjectionStatus::ALL, ObjectionStatus::label),
+        repair_statuses: terms(RepairStatus::ALL, RepairStatus::label),
+        evidence_types: terms(EvidenceType::ALL, evidence_label),
+        report_editions: terms(ReportEdition::ALL, ReportEdition::label),
+        verification_outcomes: terms(VerificationOutcome::ALL, VerificationOutcome::label),
+        roles: terms(ROLES, role_label),
+    }
+}
+
+/// The code is the word's serde name, so it is the very string the API
+/// reads and writes.
+fn terms<T: Serialize + Copy, const N: usize>(
+    words: [T; N],
+    label: fn(T) -> &'static str,
+) -> Vec<Term> {
+    words
+        .into_iter()
+        .map(|word| Term {
+            code: match serde_json::to_value(word) {
+                Ok(serde_json::Value::String(code)) => code,
+                other => unreachable!("a word list serializes as strings, got {other:?}"),
+            },
+            label: label(word),
+        })
+        .collect()
+}
+
+fn evidence_label(evidence: EvidenceType) -> &'static str {
+    match evidence {
+        EvidenceType::Pdf => "PDF文件",
+        EvidenceType::Png => "PNG图片",
+        EvidenceType::Jpeg => "JPEG图片",
+    }
+}
+
+const ROLES: [Role; 4] = [Role::Entity, Role::Staff, Role::Department, Role::Admin];
+
+fn role_label(role: Role) -> &'static str {
+    match role {
+        Role::Entity => "市场主体（法人用户）",
+        Role::Staff => "窗口帮办人员",
+        Role::Department => "责任单位",
+        Role::Admin => "管理员",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn serves_the_catalog_with_the_word_lists() {
+        let v = serde_json::to_value(catalog_document()).unwrap();
+        assert_eq!(
+            v["purposes"],
+            serde_json::to_value(&catalog().purposes).unwrap()
+        );
+        let words = &v["vocabulary"];
+        assert_eq!(
+            words["record_kinds"][1],
+            json!({"code": "dishonest_list", "label": "严重失信主体名单"})
+        );
+        assert_eq!(
+            words["objection_grounds"][0],
+            json!({"code": "error", "label": "错误"})
+        );
+        assert_eq!(words["evidence_types"][0]["code"], "application/pdf");
+        assert_eq!(
+            words["verification_outcomes"][4],
+            json!({"code": "NOT_FOUND", "label": "未找到该核验码对应的报告"})
+        );
+        assert_eq!(words["record_statuses"][0]["code"], "active");
+        assert_eq!(words["penalty_categories"].as_array().unwrap().len(), 14);
+    }
+
+    #[test]
+    fn every_role_has_a_label_and_parses_back() {
+        for term in vocabulary().roles {
+            assert!(term.code.parse::<Role>().is_ok(), "{}", term.code);
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! Records as departments submit them: administrative penalties (行政处罚),
+//! serious-dishonesty list entries (严重失信主体名单) and abnormal-operation
+//! list entries (经营异常名录), with the 双公示 fields of the policy README.
+//!
+//! [`Record::from_json`] is the only way in from outside: it enforces
+//! required fields and returns a field-level error naming the field.
+//! The identity of a record is (domain, kind, document_no); [`RecordId`] is
+//! derived from it, so a replay finds the same record.
+
+mod model;
+mod parse;
+mod print;
+
+pub use model::{Common, ListEntry, Penalty, Record, RecordId, StoredRecord};
+pub use parse::MAX_TEXT_CHARS;
+// The word lists moved to `vocabulary`; these paths keep working for code
+// that still names them through `record`.
+pub use crate::vocabulary::{PenaltyCategory, Procedure, RecordKind, RecordStatus, Severity};
+
+/// Sample records for tests across the crate.
+#[cfg(test)]
+pub(crate) mod samples {
+    use serde_json::{Value, json};
+
+    pub const ENTITY: &str = "91350200776049653A";
+    pub const OTHER_ENTITY: &str = "91440101MA5CJQ4N59";
+    pub const AUTHORITY: &str = "9135021359498494XQ";
+
+    pub fn penalty(document_no: &str, decided_on: &str) -> Value {
+        json!({
+            "kind": "penalty", "domain": "tax", "document_no": document_no,
+            "entity_name": "永昌县示例商贸有限公司", "uscc": ENTITY,
+            "authority": "国家税务总局永昌县税务局", "authority_uscc": AUTHORITY,
+            "source_unit": "县税务局", "source_unit_uscc": AUTHORITY,
+            "entity_category": "法人及非法人组织", "legal_representative": "张三",
+            "violation_type": "未按期申报", "facts": "未按规定期限办理纳税申报",
+            "legal_basis": "《中华人民共和国税收征收管理法》第六十二条",
+            "penalty_categories": ["罚款"], "penalty_content": "罚款0.2万元",
+            "fine_wan_yuan": "0.2", "decided_on": decided_on, "penalty_valid_until": "2030-12-31",
+            "procedure": "general", "not_penalized": false, "severity": "general"
+        })
+    }
+
+    pub fn listing(document_no: &str, listed_on: &str, removed_on: Option<&str>) -> Value {
+        json!({
+            "kind": "abnormal_list", "domain": "market_regulation", "document_no": document_no,
+            "entity_name": "永昌县示例商贸有限公司", "uscc": ENTITY,
+            "authority": "永昌县市场监督管理局", "authority_uscc": AUTHORITY,
+            "source_unit": "县市场监管局", "source_unit_uscc": AUTHORITY,
+            "reason": "未按规定报送年度报告", "listed_on": listed_on, "removed_on": removed_on
+        })
+    }
+}
