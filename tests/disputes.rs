@@ -536,7 +536,7 @@ fn other_entities_and_departments_are_denied() {
         .find(|e| e["action"] == "objection.file" && e["target"] == no.as_str())
         .unwrap_or_else(|| panic!("no audit entry for {no}: {entries:?}"));
     assert_eq!(filed["on_behalf_of"], uscc.as_str());
-    assert_eq!(filed["outcome"], "201");
+    assert_eq!(filed["outcome"], "filed");
     assert!(
         entries
             .iter()

@@ -21,10 +21,7 @@ fn main() {
         println!("cargo:rerun-if-changed={}", file.display());
         let bytes = std::fs::read(file).expect("asset is readable");
         let digest = Sha256::digest(&bytes);
-        let etag: String = digest[..12].iter().fold(String::new(), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        });
+        let etag = base16ct::lower::encode_string(&digest[..12]);
         let relative = file.strip_prefix(&root).expect("asset lies under assets/");
         let url_path = format!(
             "/{}",

@@ -178,9 +178,9 @@ impl fmt::Display for ReportNo {
     }
 }
 
-/// Lower-case hex.
+/// Lower-case hex, as digests are written everywhere in the service.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    base16ct::lower::encode_string(bytes)
 }
 
 #[cfg(test)]

@@ -9,21 +9,79 @@
 
 mod seed;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chrono::Utc;
+use clap::{Parser, Subcommand};
 use credit_core::auth::{Claims, DEVELOPMENT_SECRET, Role, mint};
 use credit_core::uscc::CreditCode;
 
-const USAGE: &str = "usage: credit-dev seed --base-url URL --marker FILE [--secret KEY]\n       credit-dev token --role entity|staff|department|admin [--uscc CODE] [--unit 单位] \
-[--name 名称] [--sub SUBJECT] [--secret KEY] [--hours N]";
+#[derive(Parser)]
+#[command(name = "credit-dev", about = "Development tokens and demo data for the local host")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print a development bearer token as the last line.
+    Token {
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// The entity's credit code (role entity).
+        #[arg(long)]
+        uscc: Option<CreditCode>,
+        /// The unit, by the catalog's name (role department), e.g. 县税务局.
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        sub: Option<String>,
+        /// The signing key; default SPIN_VARIABLE_JWT_SECRET, else the public development key.
+        #[arg(long)]
+        secret: Option<String>,
+        #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(i64).range(1..=24 * 366))]
+        hours: i64,
+    },
+    /// Push the demo records into a running host once and print a guide with tokens.
+    Seed {
+        #[arg(long)]
+        base_url: String,
+        /// Written once the demo data is in; its presence skips seeding.
+        #[arg(long)]
+        marker: PathBuf,
+        #[arg(long)]
+        secret: Option<String>,
+    },
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    text.parse::<Role>().map_err(|e| e.to_string())
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("token") => token(&args[1..]),
-        Some("seed") => seed::run(&args[1..]),
-        _ => Err(USAGE.to_owned()),
+    let result = match Cli::parse().command {
+        Command::Token {
+            role,
+            uscc,
+            unit,
+            name,
+            sub,
+            secret,
+            hours,
+        } => token(role, uscc, unit, name, sub, secret, hours),
+        Command::Seed {
+            base_url,
+            marker,
+            secret,
+        } => seed::run(
+            base_url.trim_end_matches('/'),
+            &marker,
+            secret.unwrap_or_else(secret_from_env),
+        ),
     };
     match result {
         Ok(line) => {
@@ -37,42 +95,17 @@ fn main() -> ExitCode {
     }
 }
 
-fn token(args: &[String]) -> Result<String, String> {
-    let mut role = None;
-    let (mut uscc, mut unit, mut name, mut sub, mut secret) = (None, None, None, None, None);
-    let mut hours: i64 = 12;
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next()
-                .cloned()
-                .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))
-        };
-        match flag.as_str() {
-            "--role" => role = Some(value()?.parse::<Role>().map_err(|e| e.to_string())?),
-            "--uscc" => uscc = Some(value()?),
-            "--unit" => unit = Some(value()?),
-            "--name" => name = Some(value()?),
-            "--sub" => sub = Some(value()?),
-            "--secret" => secret = Some(value()?),
-            "--hours" => {
-                hours = value()?
-                    .parse()
-                    .map_err(|_| "--hours needs a whole number".to_owned())?
-            }
-            other => return Err(format!("unknown option {other}\n{USAGE}")),
-        }
-    }
-    let role = role.ok_or_else(|| format!("--role is required\n{USAGE}"))?;
-    if hours <= 0 {
-        return Err("--hours must be positive".into());
-    }
+fn token(
+    role: Role,
+    uscc: Option<CreditCode>,
+    unit: Option<String>,
+    name: Option<String>,
+    sub: Option<String>,
+    secret: Option<String>,
+    hours: i64,
+) -> Result<String, String> {
     match role {
-        Role::Entity => {
-            let code = uscc.as_deref().ok_or("role entity needs --uscc")?;
-            let parsed: CreditCode = code.parse().map_err(|e| format!("--uscc: {e}"))?;
-            uscc = Some(parsed.to_string());
-        }
+        Role::Entity if uscc.is_none() => return Err("role entity needs --uscc".into()),
         Role::Department if unit.is_none() => {
             return Err("role department needs --unit (e.g. 县税务局)".into());
         }
@@ -83,7 +116,7 @@ fn token(args: &[String]) -> Result<String, String> {
     let claims = Claims {
         sub: sub.unwrap_or_else(|| format!("dev-{}", role.as_str())),
         role,
-        uscc,
+        uscc: uscc.map(|code| code.to_string()),
         unit,
         name,
         exp: now + hours * 3600,

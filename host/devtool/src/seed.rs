@@ -6,7 +6,7 @@
 //! window, withdrawn by the department) and two with records that count. Repaired records are
 //! not seeded: repair goes through the disputes endpoints, not a record field.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use chrono::{Days, FixedOffset, Months, NaiveDate, Utc};
@@ -14,7 +14,6 @@ use credit_core::auth::{Claims, Role, mint};
 use credit_core::uscc::CreditCode;
 use serde_json::{Value, json};
 
-const USAGE: &str = "usage: credit-dev seed --base-url URL --marker FILE [--secret KEY]";
 
 /// How long to wait for a host that is still compiling its components.
 const HOST_WAIT: Duration = Duration::from_secs(180);
@@ -64,55 +63,19 @@ const TAX: &str = "县税务局";
 const MARKET: &str = "县市场监管局";
 const ENVIRONMENT: &str = "市生态环境局永昌分局";
 
-struct Options {
-    base_url: String,
-    marker: PathBuf,
-    secret: String,
-}
-
-fn options(args: &[String]) -> Result<Options, String> {
-    let (mut base_url, mut marker, mut secret) = (None, None, None);
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next()
-                .cloned()
-                .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))
-        };
-        match flag.as_str() {
-            "--base-url" => base_url = Some(value()?),
-            "--marker" => marker = Some(PathBuf::from(value()?)),
-            "--secret" => secret = Some(value()?),
-            other => return Err(format!("unknown option {other}\n{USAGE}")),
-        }
-    }
-    Ok(Options {
-        base_url: base_url
-            .ok_or_else(|| format!("--base-url is required\n{USAGE}"))?
-            .trim_end_matches('/')
-            .to_owned(),
-        marker: marker.ok_or_else(|| format!("--marker is required\n{USAGE}"))?,
-        secret: secret.unwrap_or_else(crate::secret_from_env),
-    })
-}
-
-pub fn run(args: &[String]) -> Result<String, String> {
-    let options = options(args)?;
-    let tokens = Tokens {
-        secret: options.secret.clone(),
-    };
+pub fn run(base_url: &str, marker: &Path, secret: String) -> Result<String, String> {
+    let tokens = Tokens { secret };
     let demo = entities();
-    if options.marker.exists() {
+    if marker.exists() {
         eprintln!(
             "# demo data already seeded ({} exists)",
-            options.marker.display()
+            marker.display()
         );
     } else {
-        let client = Client::new(&options.base_url);
+        let client = Client::new(base_url);
         client.wait_until_up()?;
         seed(&client, &tokens, &demo)?;
-        if let Some(dir) = options
-            .marker
+        if let Some(dir) = marker
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
         {
@@ -122,10 +85,10 @@ pub fn run(args: &[String]) -> Result<String, String> {
             "seeded_at": Utc::now().to_rfc3339(),
             "entities": demo.iter().map(|e| e.uscc.to_string()).collect::<Vec<_>>(),
         });
-        std::fs::write(&options.marker, format!("{note:#}\n"))
-            .map_err(|e| format!("writing {}: {e}", options.marker.display()))?;
+        std::fs::write(marker, format!("{note:#}\n"))
+            .map_err(|e| format!("writing {}: {e}", marker.display()))?;
     }
-    guide(&options.base_url, &tokens, &demo)
+    guide(base_url, &tokens, &demo)
 }
 
 struct Tokens {
