@@ -3,10 +3,11 @@
 //! withdrawn or repaired record verify as REVOKED.
 
 use base64::Engine;
-use chrono::Months;
+use chrono::{DateTime, Days, FixedOffset, Months};
 use integration_tests::fixtures::{
-    admin, assert_problem, credit_code, days_ago, department, entity, months_ago, records_of, staff,
-    store_records, tax_department, tax_penalty, today,
+    Body, admin, assert_bad_requests, assert_problem, bad, china_time, credit_code, days_ago,
+    department, entity, monday_weeks_ago, months_ago, records_of, staff, store_records,
+    tax_department, tax_penalty, today,
 };
 use integration_tests::{HostOptions, Reply, TestHost};
 use serde_json::{Value, json};
@@ -99,7 +100,10 @@ fn an_accepted_objection_corrects_the_record_revokes_the_old_report_and_the_new_
                "evidence": base64(&evidence)}),
     );
     let no = case["no"].as_str().unwrap().to_owned();
-    assert!(no.starts_with(&format!("YY{}", today().format("%Y%m%d"))), "{no}");
+    assert!(
+        no.starts_with(&format!("YY{}", today().format("%Y%m%d"))),
+        "{no}"
+    );
     assert_eq!(case["status"], "filed");
     assert_eq!(case["status_label"], "待受理");
     assert_eq!(case["ground_label"], "错误");
@@ -114,21 +118,36 @@ fn an_accepted_objection_corrects_the_record_revokes_the_old_report_and_the_new_
 
     // While open, a new report shows the record labelled 异议处理中.
     let during = report(&host, &entity(&uscc));
-    assert_eq!(shown_records(&during)[0]["status_label"], "异议处理中", "{during}");
+    assert_eq!(
+        shown_records(&during)[0]["status_label"],
+        "异议处理中",
+        "{during}"
+    );
 
     // The tax department sees it among its open cases, with its evidence but not inside the listing.
-    let open = listed(&host.get_auth("/api/v1/objections?status=open", &tax_department()), "objections");
+    let open = listed(
+        &host.get_auth("/api/v1/objections?status=open", &tax_department()),
+        "objections",
+    );
     let mine = open
         .iter()
         .find(|c| c["no"] == no.as_str())
         .expect("listed for the department");
     assert!(!mine.to_string().contains(&base64(&evidence)));
-    let file = host.get_auth(&format!("/api/v1/objections/{no}/evidence"), &tax_department());
+    let file = host.get_auth(
+        &format!("/api/v1/objections/{no}/evidence"),
+        &tax_department(),
+    );
     assert_eq!(file.status, 200);
     assert_eq!(file.header("content-type"), Some("application/pdf"));
     assert_eq!(file.body, evidence);
 
-    let accepted = post(&host, &format!("/api/v1/objections/{no}/accept"), json!({}), &tax_department());
+    let accepted = post(
+        &host,
+        &format!("/api/v1/objections/{no}/accept"),
+        json!({}),
+        &tax_department(),
+    );
     assert_eq!(accepted.status, 200, "{}", accepted.text());
     assert_eq!(accepted.json()["status"], "accepted");
     assert!(accepted.json()["answer_by"].is_string());
@@ -152,11 +171,16 @@ fn an_accepted_objection_corrects_the_record_revokes_the_old_report_and_the_new_
         .map(|r| r.as_str().unwrap())
         .collect();
     for r in [&before, &during] {
-        assert!(revoked.contains(&r["report_no"].as_str().unwrap()), "{resolved}");
+        assert!(
+            revoked.contains(&r["report_no"].as_str().unwrap()),
+            "{resolved}"
+        );
         let verification = verify(&host, r);
         assert_eq!(verification["outcome"], "REVOKED", "{verification}");
         assert!(
-            verification["reason"].as_str().is_some_and(|s| !s.is_empty()),
+            verification["reason"]
+                .as_str()
+                .is_some_and(|s| !s.is_empty()),
             "{verification}"
         );
     }
@@ -170,7 +194,12 @@ fn an_accepted_objection_corrects_the_record_revokes_the_old_report_and_the_new_
     assert_eq!(seen.status, 200, "{}", seen.text());
     assert_eq!(seen.json()["status_label"], "已办结：记录已更正");
     assert_problem(
-        &post(&host, &format!("/api/v1/objections/{no}/accept"), json!({}), &tax_department()),
+        &post(
+            &host,
+            &format!("/api/v1/objections/{no}/accept"),
+            json!({}),
+            &tax_department(),
+        ),
         409,
         "CONFLICT",
     );
@@ -182,7 +211,12 @@ fn a_rejected_objection_leaves_the_record_and_its_report_valid() {
     let uscc = credit_code(72, 1);
     let id = store(
         &host,
-        &[tax_penalty(&uscc, "永税罚〔2026〕702号", days_ago(30), "general")],
+        &[tax_penalty(
+            &uscc,
+            "永税罚〔2026〕702号",
+            days_ago(30),
+            "general",
+        )],
     )
     .remove(0);
     let shown = report(&host, &entity(&uscc));
@@ -195,7 +229,11 @@ fn a_rejected_objection_leaves_the_record_and_its_report_valid() {
     let no = case["no"].as_str().unwrap();
 
     let path = format!("/api/v1/objections/{no}/reject");
-    assert_problem(&post(&host, &path, json!({}), &tax_department()), 400, "MISSING_FIELD");
+    assert_problem(
+        &post(&host, &path, json!({}), &tax_department()),
+        400,
+        "MISSING_FIELD",
+    );
     let rejected = post(
         &host,
         &path,
@@ -204,11 +242,20 @@ fn a_rejected_objection_leaves_the_record_and_its_report_valid() {
     );
     assert_eq!(rejected.status, 200, "{}", rejected.text());
     assert_eq!(rejected.json()["status"], "rejected");
-    assert_eq!(rejected.json()["decision_reason"], "缴纳罚款不属于撤销公示的法定情形");
+    assert_eq!(
+        rejected.json()["decision_reason"],
+        "缴纳罚款不属于撤销公示的法定情形"
+    );
 
     let now = record(&host, &uscc, &id);
     assert_eq!(now["status"], "active");
-    for field in ["document_no", "facts", "fine_wan_yuan", "decided_on", "uscc"] {
+    for field in [
+        "document_no",
+        "facts",
+        "fine_wan_yuan",
+        "decided_on",
+        "uscc",
+    ] {
         assert_eq!(now[field], original[field], "{field}");
     }
     assert_eq!(verify(&host, &shown)["outcome"], "VALID");
@@ -244,14 +291,28 @@ fn an_upheld_objection_keeps_reports_valid_and_a_withdrawal_revokes_them() {
         );
         let no = case["no"].as_str().unwrap().to_owned();
         assert_eq!(
-            post(&host, &format!("/api/v1/objections/{no}/accept"), json!({}), &tax_department()).status,
+            post(
+                &host,
+                &format!("/api/v1/objections/{no}/accept"),
+                json!({}),
+                &tax_department()
+            )
+            .status,
             200
         );
-        let reply = post(&host, &format!("/api/v1/objections/{no}/resolve"), resolution, &tax_department());
+        let reply = post(
+            &host,
+            &format!("/api/v1/objections/{no}/resolve"),
+            resolution,
+            &tax_department(),
+        );
         assert_eq!(reply.status, 200, "{}", reply.text());
         reply.json()
     };
-    let upheld = decide(&ids[0], json!({"action": "uphold", "reason": "两条记录为不同违法行为"}));
+    let upheld = decide(
+        &ids[0],
+        json!({"action": "uphold", "reason": "两条记录为不同违法行为"}),
+    );
     assert_eq!(
         (
             upheld["status"].as_str(),
@@ -297,9 +358,15 @@ fn a_repair_applied_for_too_early_is_refused_with_the_date_it_becomes_possible()
             &entity(&uscc),
         );
         let problem = assert_problem(&reply, 409, "REPAIR_NOT_YET_ALLOWED");
-        let available_on = decided_on.checked_add_months(Months::new(months)).unwrap().to_string();
+        let available_on = decided_on
+            .checked_add_months(Months::new(months))
+            .unwrap()
+            .to_string();
         assert_eq!(problem["available_on"], available_on.as_str());
-        assert!(problem["detail"].as_str().unwrap().contains(&available_on), "{problem}");
+        assert!(
+            problem["detail"].as_str().unwrap().contains(&available_on),
+            "{problem}"
+        );
     }
     assert!(listed(&host.get_auth("/api/v1/repairs", &entity(&uscc)), "repairs").is_empty());
 }
@@ -310,7 +377,12 @@ fn an_approved_repair_drops_the_record_from_new_reports_and_revokes_old_ones() {
     let uscc = credit_code(75, 1);
     let id = store(
         &host,
-        &[tax_penalty(&uscc, "永税罚〔2026〕751号", months_ago(4), "general")],
+        &[tax_penalty(
+            &uscc,
+            "永税罚〔2026〕751号",
+            months_ago(4),
+            "general",
+        )],
     )
     .remove(0);
     let before = report(&host, &entity(&uscc));
@@ -327,23 +399,48 @@ fn an_approved_repair_drops_the_record_from_new_reports_and_revokes_old_ones() {
     let no = case["no"].as_str().unwrap().to_owned();
     assert!(no.starts_with("XF"), "{no}");
     assert_eq!(case["status"], "applied");
-    assert_eq!(reply.header("location"), Some(format!("/api/v1/repairs/{no}").as_str()));
-    let pending = listed(&host.get_auth("/api/v1/repairs?status=applied", &tax_department()), "repairs");
+    assert_eq!(
+        reply.header("location"),
+        Some(format!("/api/v1/repairs/{no}").as_str())
+    );
+    let pending = listed(
+        &host.get_auth("/api/v1/repairs?status=applied", &tax_department()),
+        "repairs",
+    );
     assert!(pending.iter().any(|c| c["no"] == no.as_str()));
 
     let approve = format!("/api/v1/repairs/{no}/approve");
-    assert_problem(&post(&host, &approve, json!({}), &market()), 403, "FORBIDDEN");
-    assert_problem(&post(&host, &approve, json!({}), &entity(&uscc)), 403, "FORBIDDEN");
-    let approved = post(&host, &approve, json!({"reason": "已履行处罚决定，整改到位"}), &tax_department());
+    assert_problem(
+        &post(&host, &approve, json!({}), &market()),
+        403,
+        "FORBIDDEN",
+    );
+    assert_problem(
+        &post(&host, &approve, json!({}), &entity(&uscc)),
+        403,
+        "FORBIDDEN",
+    );
+    let approved = post(
+        &host,
+        &approve,
+        json!({"reason": "已履行处罚决定，整改到位"}),
+        &tax_department(),
+    );
     assert_eq!(approved.status, 200, "{}", approved.text());
     assert_eq!(approved.json()["status"], "approved");
-    assert_eq!(approved.json()["revoked_reports"], json!([before["report_no"]]));
+    assert_eq!(
+        approved.json()["revoked_reports"],
+        json!([before["report_no"]])
+    );
     assert_eq!(record(&host, &uscc, &id)["status"], "repaired");
 
     let verification = verify(&host, &before);
     assert_eq!(verification["outcome"], "REVOKED");
     assert!(
-        verification["reason"].as_str().unwrap().contains("信用修复"),
+        verification["reason"]
+            .as_str()
+            .unwrap()
+            .contains("信用修复"),
         "{verification}"
     );
     let after = report(&host, &entity(&uscc));
@@ -366,7 +463,12 @@ fn with_show_repaired_records_a_repaired_record_is_printed_labelled() {
     let uscc = credit_code(76, 1);
     let id = store(
         &host,
-        &[tax_penalty(&uscc, "永税罚〔2026〕761号", months_ago(4), "general")],
+        &[tax_penalty(
+            &uscc,
+            "永税罚〔2026〕761号",
+            months_ago(4),
+            "general",
+        )],
     )
     .remove(0);
     let case = post(
@@ -378,65 +480,98 @@ fn with_show_repaired_records_a_repaired_record_is_printed_labelled() {
     .json();
     let no = case["no"].as_str().unwrap();
     assert_eq!(
-        post(&host, &format!("/api/v1/repairs/{no}/approve"), json!({}), &tax_department()).status,
-        200
-    );
-    let after = report(&host, &entity(&uscc));
-    assert_eq!(shown_records(&after)[0]["status_label"], "已修复", "{after}");
-}
-
-#[test]
-fn an_objection_not_accepted_in_time_is_listed_as_overdue() {
-    // With 0 working days to accept, a case is overdue as soon as it is filed.
-    let host = TestHost::start(HostOptions::product().variable("objection_accept_working_days", "0"));
-    let uscc = credit_code(77, 1);
-    let ids = store(
-        &host,
-        &[
-            tax_penalty(&uscc, "永税罚〔2026〕771号", days_ago(30), "general"),
-            tax_penalty(&uscc, "永税罚〔2026〕772号", days_ago(31), "general"),
-        ],
-    );
-    let late = object(
-        &host,
-        &entity(&uscc),
-        json!({"record_id": ids[0], "ground": "error", "statement": "金额有误"}),
-    );
-    let handled = object(
-        &host,
-        &entity(&uscc),
-        json!({"record_id": ids[1], "ground": "error", "statement": "金额有误"}),
-    );
-    assert_eq!(late["accept_by"], late["filed_at"]);
-    let handled_no = handled["no"].as_str().unwrap();
-    assert_eq!(
         post(
             &host,
-            &format!("/api/v1/objections/{handled_no}/accept"),
+            &format!("/api/v1/repairs/{no}/approve"),
             json!({}),
             &tax_department()
         )
         .status,
         200
     );
-    std::thread::sleep(std::time::Duration::from_millis(20));
-
-    for bearer in [tax_department(), admin()] {
-        let overdue = listed(&host.get_auth("/api/v1/objections?overdue=true", &bearer), "objections");
-        let nos: Vec<&str> = overdue.iter().map(|c| c["no"].as_str().unwrap()).collect();
-        assert_eq!(nos, [late["no"].as_str().unwrap()]);
-        assert_eq!(overdue[0]["overdue"], true);
-    }
-    assert!(
-        listed(
-            &host.get_auth("/api/v1/objections?overdue=true", &market()),
-            "objections"
-        )
-        .is_empty()
+    let after = report(&host, &entity(&uscc));
+    assert_eq!(
+        shown_records(&after)[0]["status_label"],
+        "已修复",
+        "{after}"
     );
-    let own = listed(&host.get_auth("/api/v1/objections", &entity(&uscc)), "objections");
+}
+
+#[test]
+fn an_objection_not_accepted_in_time_is_listed_as_overdue() {
+    // The default deadlines: 2 working days to accept, then 10 to answer.
+    let host = TestHost::start(HostOptions::product().test_clock());
+    let uscc = credit_code(77, 1);
+    let ids = store(
+        &host,
+        &[
+            tax_penalty(&uscc, "永税罚〔2026〕771号", days_ago(60), "general"),
+            tax_penalty(&uscc, "永税罚〔2026〕772号", days_ago(61), "general"),
+        ],
+    );
+    let monday = monday_weeks_ago(5);
+    let day = |n: u64| monday.checked_add_days(Days::new(n)).unwrap();
+    let filed = host.at(china_time(monday, 9, 0, 0));
+    let file = |id: &str| {
+        let reply = filed.post_json(
+            "/api/v1/objections",
+            &json!({"record_id": id, "ground": "error", "statement": "金额有误"}),
+            Some(&entity(&uscc)),
+        );
+        assert_eq!(reply.status, 201, "{}", reply.text());
+        reply.json()
+    };
+    let late = file(&ids[0]);
+    let handled = file(&ids[1]);
+    let accept_by = DateTime::parse_from_rfc3339(late["accept_by"].as_str().unwrap()).unwrap();
+    assert_eq!(accept_by, china_time(day(2), 9, 0, 0));
+    let handled_no = handled["no"].as_str().unwrap();
+    let accepted = filed.post_json(
+        &format!("/api/v1/objections/{handled_no}/accept"),
+        &json!({}),
+        Some(&tax_department()),
+    );
+    assert_eq!(accepted.status, 200, "{}", accepted.text());
+    let late_no = late["no"].as_str().unwrap();
+
+    let overdue_at = |at: DateTime<FixedOffset>, bearer: &str| -> Vec<String> {
+        let reply = host
+            .at(at)
+            .get_auth("/api/v1/objections?overdue=true", bearer);
+        listed(&reply, "objections")
+            .iter()
+            .map(|c| c["no"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Due on Wednesday at the time of filing: not overdue at that moment, overdue right after.
+    assert!(overdue_at(china_time(day(2), 9, 0, 0), &admin()).is_empty());
+    for bearer in [tax_department(), admin()] {
+        assert_eq!(overdue_at(china_time(day(2), 9, 0, 1), &bearer), [late_no]);
+    }
+    assert!(overdue_at(china_time(day(2), 9, 0, 1), &market()).is_empty());
+    let own = listed(
+        &host
+            .at(china_time(day(2), 9, 0, 1))
+            .get_auth("/api/v1/objections", &entity(&uscc)),
+        "objections",
+    );
     assert_eq!(own.len(), 2);
-    assert_eq!(own.iter().filter(|c| c["overdue"] == true).count(), 1);
+    let overdue: Vec<&str> = own
+        .iter()
+        .filter(|c| c["overdue"] == true)
+        .map(|c| c["no"].as_str().unwrap())
+        .collect();
+    assert_eq!(overdue, [late_no]);
+    // Accepted on Monday, the answer is due ten working days later: the Monday two weeks on.
+    assert_eq!(
+        overdue_at(china_time(day(14), 9, 0, 0), &admin()),
+        [late_no]
+    );
+    let mut both = overdue_at(china_time(day(14), 9, 1, 0), &admin());
+    both.sort();
+    let mut expected = [late_no, handled_no];
+    expected.sort();
+    assert_eq!(both, expected);
 }
 
 #[test]
@@ -446,48 +581,37 @@ fn other_entities_and_departments_are_denied() {
     let stranger = credit_code(78, 2);
     let id = store(
         &host,
-        &[tax_penalty(&uscc, "永税罚〔2026〕781号", days_ago(30), "general")],
+        &[tax_penalty(
+            &uscc,
+            "永税罚〔2026〕781号",
+            days_ago(30),
+            "general",
+        )],
     )
     .remove(0);
     let filing = json!({"record_id": id, "ground": "error", "statement": "有误"});
-
-    assert_problem(
-        &host.post_json("/api/v1/objections", &filing, None),
-        401,
-        "UNAUTHENTICATED",
+    let on_behalf_of = |entity: &str| {
+        let mut body = filing.clone();
+        body["uscc"] = json!(entity);
+        Body::Json(body)
+    };
+    let (stranger_token, tax, clerk) = (entity(&stranger), tax_department(), staff("clerk-9"));
+    let (them, tax, clerk) = (
+        Some(stranger_token.as_str()),
+        Some(tax.as_str()),
+        Some(clerk.as_str()),
     );
-    assert_problem(
-        &post(&host, "/api/v1/objections", filing.clone(), &entity(&stranger)),
-        403,
-        "FORBIDDEN",
-    );
-    assert_problem(
-        &post(&host, "/api/v1/objections", filing.clone(), &tax_department()),
-        403,
-        "FORBIDDEN",
-    );
-    assert_problem(
-        &post(
-            &host,
-            "/api/v1/repairs",
-            json!({"record_id": id, "statement": "x"}),
-            &entity(&stranger),
-        ),
-        403,
-        "FORBIDDEN",
-    );
-    assert_problem(
-        &post(&host, "/api/v1/objections", filing.clone(), &staff("clerk-9")),
-        400,
-        "MISSING_FIELD",
-    );
-    let mut for_stranger = filing.clone();
-    for_stranger["uscc"] = json!(stranger);
-    assert_problem(
-        &post(&host, "/api/v1/objections", for_stranger, &staff("clerk-9")),
-        403,
-        "FORBIDDEN",
-    );
+    let objections = "/api/v1/objections";
+    #[rustfmt::skip]
+    let table = [
+        bad("POST", objections, Body::Json(filing.clone()), None, 401, "UNAUTHENTICATED"),
+        bad("POST", objections, Body::Json(filing.clone()), them, 403, "FORBIDDEN"),
+        bad("POST", objections, Body::Json(filing.clone()), tax, 403, "FORBIDDEN"),
+        bad("POST", "/api/v1/repairs", Body::Json(json!({"record_id": id, "statement": "x"})), them, 403, "FORBIDDEN"),
+        bad("POST", objections, Body::Json(filing.clone()), clerk, 400, "MISSING_FIELD"),
+        bad("POST", objections, on_behalf_of(&stranger), clerk, 403, "FORBIDDEN"),
+    ];
+    assert_bad_requests(&host, &table);
 
     // Counter staff file on the entity's behalf; audited with both identities.
     let mut on_behalf = filing.clone();
@@ -504,28 +628,37 @@ fn other_entities_and_departments_are_denied() {
     let path = format!("/api/v1/objections/{no}");
     assert_eq!(host.get_auth(&path, &entity(&uscc)).status, 200);
     assert_eq!(host.get_auth(&path, &admin()).status, 200);
-    assert_problem(&host.get_auth(&path, &entity(&stranger)), 403, "FORBIDDEN");
-    assert_problem(&host.get_auth(&path, &market()), 403, "FORBIDDEN");
-    assert_problem(
-        &host.get_auth(&format!("{path}/evidence"), &entity(&stranger)),
-        403,
-        "FORBIDDEN",
+    assert!(listed(&host.get_auth(objections, &stranger_token), "objections").is_empty());
+    assert!(listed(&host.get_auth(objections, &market()), "objections").is_empty());
+    let (owner, other_department, root) = (entity(&uscc), market(), admin());
+    let (owner, other_department, root) = (
+        Some(owner.as_str()),
+        Some(other_department.as_str()),
+        Some(root.as_str()),
     );
-    assert!(listed(&host.get_auth("/api/v1/objections", &entity(&stranger)), "objections").is_empty());
-    assert!(listed(&host.get_auth("/api/v1/objections", &market()), "objections").is_empty());
-    assert_problem(
-        &host.get_auth(&format!("/api/v1/objections?uscc={uscc}"), &entity(&stranger)),
-        403,
-        "FORBIDDEN",
-    );
-    for bearer in [market(), entity(&uscc), admin(), staff("clerk-9")] {
-        assert_problem(
-            &post(&host, &format!("{path}/accept"), json!({}), &bearer),
+    let accept = format!("{path}/accept");
+    #[rustfmt::skip]
+    let mut denied = vec![
+        bad("GET", path.as_str(), Body::None, them, 403, "FORBIDDEN"),
+        bad("GET", path.as_str(), Body::None, other_department, 403, "FORBIDDEN"),
+        bad("GET", format!("{path}/evidence"), Body::None, them, 403, "FORBIDDEN"),
+        bad("GET", format!("{objections}?uscc={uscc}"), Body::None, them, 403, "FORBIDDEN"),
+    ];
+    for bearer in [other_department, owner, root, clerk] {
+        denied.push(bad(
+            "POST",
+            accept.as_str(),
+            Body::Json(json!({})),
+            bearer,
             403,
             "FORBIDDEN",
-        );
+        ));
     }
-    assert_eq!(host.get_auth(&path, &entity(&uscc)).json()["status"], "filed");
+    assert_bad_requests(&host, &denied);
+    assert_eq!(
+        host.get_auth(&path, &entity(&uscc)).json()["status"],
+        "filed"
+    );
 
     let day = today().to_string();
     let audit = host.get_auth(&format!("/api/v1/audit?date={day}"), &admin());
@@ -550,83 +683,43 @@ fn bad_requests_are_problem_json() {
     let uscc = credit_code(79, 1);
     let id = store(
         &host,
-        &[tax_penalty(&uscc, "永税罚〔2026〕791号", days_ago(30), "general")],
+        &[tax_penalty(
+            &uscc,
+            "永税罚〔2026〕791号",
+            days_ago(30),
+            "general",
+        )],
     )
     .remove(0);
-    let me = entity(&uscc);
-    let file = |body: Value| post(&host, "/api/v1/objections", body, &me);
-
+    let (me, tax, clerk) = (entity(&uscc), tax_department(), staff("clerk"));
+    let (me, tax, clerk) = (Some(me.as_str()), Some(tax.as_str()), Some(clerk.as_str()));
+    let filing = |evidence: Option<String>, ground: &str, record_id: &str| {
+        let mut body = json!({"record_id": record_id, "ground": ground, "statement": "x"});
+        if let Some(evidence) = evidence {
+            body["evidence"] = json!(evidence);
+        }
+        Body::Json(body)
+    };
     let exe = base64(b"MZ\x90\x00not a pdf");
-    let problem = assert_problem(
-        &file(json!({"record_id": id, "ground": "error", "statement": "x", "evidence": exe})),
-        400,
-        "INVALID_FIELD",
-    );
-    assert_eq!(problem["field"], "evidence");
     let mut big = b"%PDF-".to_vec();
     big.resize(2 * 1024 * 1024 + 1, b' ');
-    let problem = assert_problem(
-        &file(json!({"record_id": id, "ground": "error", "statement": "x", "evidence": base64(&big)})),
-        400,
-        "INVALID_FIELD",
-    );
-    assert_eq!(problem["field"], "evidence");
-    assert_eq!(
-        assert_problem(
-            &file(json!({"record_id": id, "ground": "nope", "statement": "x"})),
-            400,
-            "INVALID_FIELD"
-        )["field"],
-        "ground"
-    );
-    assert_problem(
-        &file(json!({"record_id": "0123456789abcdef0123456789abcdef", "ground": "error", "statement": "x"})),
-        404,
-        "NOT_FOUND",
-    );
-    assert_problem(
-        &host.request(
-            "POST",
-            "/api/v1/objections",
-            &[
-                ("authorization", &format!("Bearer {me}")),
-                ("content-type", "application/json"),
-            ],
-            b"{",
-        ),
-        400,
-        "INVALID_JSON",
-    );
-    assert_problem(
-        &host.get_auth("/api/v1/objections/not-a-case", &me),
-        400,
-        "INVALID_FIELD",
-    );
-    assert_problem(
-        &host.get_auth("/api/v1/objections/XF20261129-000001", &me),
-        400,
-        "INVALID_FIELD",
-    );
-    assert_problem(
-        &host.get_auth("/api/v1/objections/YY20200101-000001", &me),
-        404,
-        "NOT_FOUND",
-    );
-    assert_problem(
-        &host.get_auth("/api/v1/objections?status=maybe", &me),
-        400,
-        "INVALID_FIELD",
-    );
-    assert_problem(
-        &host.get_auth("/api/v1/objections?overdue=soon", &me),
-        400,
-        "INVALID_FIELD",
-    );
-    assert_problem(&host.delete("/api/v1/objections", Some(&me)), 405, "METHOD_NOT_ALLOWED");
-    assert_problem(
-        &post(&host, "/api/v1/objections/YY20200101-000001/shred", json!({}), &tax_department()),
-        404,
-        "NOT_FOUND",
-    );
-    assert_problem(&host.get_auth("/api/v1/repairs", &staff("clerk")), 400, "MISSING_FIELD");
+    let unknown_record = "0123456789abcdef0123456789abcdef";
+    let objections = "/api/v1/objections";
+    #[rustfmt::skip]
+    let table = [
+        bad("POST", objections, filing(Some(exe), "error", &id), me, 400, "INVALID_FIELD").naming("evidence"),
+        bad("POST", objections, filing(Some(base64(&big)), "error", &id), me, 400, "INVALID_FIELD").naming("evidence"),
+        bad("POST", objections, filing(None, "nope", &id), me, 400, "INVALID_FIELD").naming("ground"),
+        bad("POST", objections, filing(None, "error", unknown_record), me, 404, "NOT_FOUND"),
+        bad("POST", objections, Body::raw("application/json", b"{"), me, 400, "INVALID_JSON"),
+        bad("GET", format!("{objections}/not-a-case"), Body::None, me, 400, "INVALID_FIELD"),
+        bad("GET", format!("{objections}/XF20261129-000001"), Body::None, me, 400, "INVALID_FIELD"),
+        bad("GET", format!("{objections}/YY20200101-000001"), Body::None, me, 404, "NOT_FOUND"),
+        bad("GET", format!("{objections}?status=maybe"), Body::None, me, 400, "INVALID_FIELD"),
+        bad("GET", format!("{objections}?overdue=soon"), Body::None, me, 400, "INVALID_FIELD"),
+        bad("DELETE", objections, Body::None, me, 405, "METHOD_NOT_ALLOWED"),
+        bad("POST", format!("{objections}/YY20200101-000001/shred"), Body::Json(json!({})), tax, 404, "NOT_FOUND"),
+        bad("GET", "/api/v1/repairs", Body::None, clerk, 400, "MISSING_FIELD"),
+    ];
+    assert_bad_requests(&host, &table);
 }

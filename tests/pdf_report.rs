@@ -170,36 +170,25 @@ fn only_the_owner_and_staff_may_download() {
     let report = issue_report(&host, &uscc);
     let no = report["report_no"].as_str().unwrap();
 
-    assert_problem(
-        &host.get(&format!("/api/v1/reports/{no}/pdf")),
-        401,
-        "UNAUTHENTICATED",
+    let pdf = |no: &str| format!("/api/v1/reports/{no}/pdf");
+    let (owner, stranger, tax, clerk) = (
+        entity(&uscc),
+        entity(&credit_code(42, 2)),
+        tax_department(),
+        staff("clerk-1"),
     );
-    assert_problem(&download(&host, no, "not-a-token"), 401, "UNAUTHENTICATED");
-    assert_problem(
-        &download(&host, no, &entity(&credit_code(42, 2))),
-        403,
-        "FORBIDDEN",
-    );
-    assert_problem(&download(&host, no, &tax_department()), 403, "FORBIDDEN");
-    assert_problem(
-        &download(&host, "YC20261129-999999", &staff("clerk-1")),
-        404,
-        "NOT_FOUND",
-    );
-    assert_problem(
-        &download(&host, "not-a-number", &staff("clerk-1")),
-        400,
-        "INVALID_REPORT_NO",
-    );
-    assert_eq!(download(&host, no, &entity(&uscc)).status, 200);
-    let post = host.request(
-        "POST",
-        &format!("/api/v1/reports/{no}/pdf"),
-        &[("authorization", &format!("Bearer {}", entity(&uscc)))],
-        b"",
-    );
-    assert_problem(&post, 405, "METHOD_NOT_ALLOWED");
+    #[rustfmt::skip]
+    let table = [
+        bad("GET", pdf(no), Body::None, None, 401, "UNAUTHENTICATED"),
+        bad("GET", pdf(no), Body::None, Some("not-a-token"), 401, "UNAUTHENTICATED"),
+        bad("GET", pdf(no), Body::None, Some(&stranger), 403, "FORBIDDEN"),
+        bad("GET", pdf(no), Body::None, Some(&tax), 403, "FORBIDDEN"),
+        bad("GET", pdf("YC20261129-999999"), Body::None, Some(&clerk), 404, "NOT_FOUND"),
+        bad("GET", pdf("not-a-number"), Body::None, Some(&clerk), 400, "INVALID_REPORT_NO"),
+        bad("POST", pdf(no), Body::None, Some(&owner), 405, "METHOD_NOT_ALLOWED"),
+    ];
+    assert_bad_requests(&host, &table);
+    assert_eq!(download(&host, no, &owner).status, 200);
 }
 
 #[test]

@@ -3,8 +3,9 @@
 
 use chrono::NaiveDate;
 use integration_tests::fixtures::{
-    admin, assert_problem, authority_uscc, credit_code, days_ago, department, entity, months_ago,
-    records_of, staff, store_all, today,
+    Body, admin, assert_bad_requests, assert_problem, authority_uscc, bad, china_time, credit_code,
+    days_ago, department, entity, monday_weeks_ago, months_ago, records_of, staff, store_all,
+    today,
 };
 use integration_tests::{HostOptions, Reply, TestHost};
 use serde_json::{Value, json};
@@ -547,228 +548,106 @@ fn bad_requests_are_problem_json() {
     let uscc = credit_code(7, 1);
     let other = credit_code(7, 2);
     let tax = department("县税务局");
-    let with = |bearer: &str, content_type: &'static str| -> Vec<(&'static str, String)> {
-        vec![
-            ("authorization", format!("Bearer {bearer}")),
-            ("content-type", content_type.to_owned()),
-        ]
-    };
-    let send = |method: &str, path: &str, headers: Vec<(&'static str, String)>, body: &[u8]| {
-        let headers: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
-        host.request(method, path, &headers, body)
-    };
+    let (tax, me, clerk) = (Some(tax.as_str()), entity(&uscc), staff("clerk"));
+    let (me, clerk) = (Some(me.as_str()), Some(clerk.as_str()));
+    let raw = |content_type: &str, bytes: &[u8]| Body::raw(content_type, bytes);
+    let json_bytes = |bytes: &[u8]| raw("application/json", bytes);
 
-    // Records.
-    assert_problem(
-        &send(
-            "PUT",
-            "/api/v1/records",
-            with(&tax, "application/json"),
-            b"[{",
-        ),
-        400,
-        "INVALID_JSON",
+    let records = "/api/v1/records";
+    #[rustfmt::skip]
+    let table = [
+        bad("PUT", records, json_bytes(b"[{"), tax, 400, "INVALID_JSON"),
+        bad("PUT", records, json_bytes(b"{}"), tax, 400, "INVALID_JSON"),
+        bad("PUT", records, raw("text/csv", b"a,b"), tax, 415, "UNSUPPORTED_MEDIA_TYPE"),
+        bad("PUT", records, Body::raw("application/json", vec![b' '; 4 * 1024 * 1024 + 1]), tax, 413, "PAYLOAD_TOO_LARGE"),
+        bad("PUT", records, Body::Json(json!([])), None, 401, "UNAUTHENTICATED"),
+        bad("PUT", records, Body::Json(json!([])), Some("not-a-token"), 401, "UNAUTHENTICATED"),
+        bad("PUT", records, Body::Json(json!([])), me, 403, "FORBIDDEN"),
+        bad("PUT", records, Body::Json(json!([])), clerk, 403, "FORBIDDEN"),
+        bad("GET", format!("{records}?uscc={}", bad_check_character()), Body::None, tax, 400, "INVALID_USCC").naming("uscc"),
+        bad("GET", format!("{records}?uscc={other}"), Body::None, me, 403, "FORBIDDEN"),
+        bad("GET", records, Body::None, tax, 400, "MISSING_FIELD"),
+        bad("GET", format!("{records}/xyz"), Body::None, tax, 400, "INVALID_FIELD"),
+        bad("GET", format!("{records}/{}", "0".repeat(32)), Body::None, tax, 404, "NOT_FOUND"),
+        bad("POST", records, Body::Json(json!([])), tax, 405, "METHOD_NOT_ALLOWED"),
+    ];
+    let replies = assert_bad_requests(&host, &table);
+    let wrong_method = replies.last().unwrap();
+    assert!(
+        wrong_method.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("PUT")
     );
-    assert_problem(
-        &send(
-            "PUT",
-            "/api/v1/records",
-            with(&tax, "application/json"),
-            b"{}",
-        ),
-        400,
-        "INVALID_JSON",
-    );
-    assert_problem(
-        &send("PUT", "/api/v1/records", with(&tax, "text/csv"), b"a,b"),
-        415,
-        "UNSUPPORTED_MEDIA_TYPE",
-    );
-    let huge = vec![b' '; 4 * 1024 * 1024 + 1];
-    assert_problem(
-        &send(
-            "PUT",
-            "/api/v1/records",
-            with(&tax, "application/json"),
-            &huge,
-        ),
-        413,
-        "PAYLOAD_TOO_LARGE",
-    );
-    assert_problem(
-        &host.put_json("/api/v1/records", &json!([]), None),
-        401,
-        "UNAUTHENTICATED",
-    );
-    assert_problem(
-        &host.put_json("/api/v1/records", &json!([]), Some("not-a-token")),
-        401,
-        "UNAUTHENTICATED",
-    );
-    assert_problem(
-        &host.put_json("/api/v1/records", &json!([]), Some(&entity(&uscc))),
-        403,
-        "FORBIDDEN",
-    );
-    assert_problem(
-        &host.put_json("/api/v1/records", &json!([]), Some(&staff("clerk"))),
-        403,
-        "FORBIDDEN",
-    );
-    let bad_code = assert_problem(
-        &host.get_auth(
-            &format!("/api/v1/records?uscc={}", bad_check_character()),
-            &tax,
-        ),
-        400,
-        "INVALID_USCC",
-    );
-    assert_eq!(bad_code["field"], "uscc");
-    assert_problem(
-        &host.get_auth(&format!("/api/v1/records?uscc={other}"), &entity(&uscc)),
-        403,
-        "FORBIDDEN",
-    );
-    assert_eq!(host.get_auth("/api/v1/records", &entity(&uscc)).status, 200);
-    assert_problem(
-        &host.get_auth("/api/v1/records", &tax),
-        400,
-        "MISSING_FIELD",
-    );
-    assert_problem(
-        &host.get_auth("/api/v1/records/xyz", &tax),
-        400,
-        "INVALID_FIELD",
-    );
-    assert_problem(
-        &host.get_auth(&format!("/api/v1/records/{}", "0".repeat(32)), &tax),
-        404,
-        "NOT_FOUND",
-    );
-    let wrong_method = assert_problem(
-        &host.post_json("/api/v1/records", &json!([]), Some(&tax)),
-        405,
-        "METHOD_NOT_ALLOWED",
-    );
-    assert!(wrong_method["detail"].as_str().unwrap().contains("PUT"));
-    let reply = host.post_json("/api/v1/records", &json!([]), Some(&tax));
-    assert_eq!(reply.header("allow"), Some("GET, PUT"));
+    assert_eq!(wrong_method.header("allow"), Some("GET, PUT"));
+    assert_eq!(host.get_auth(records, me.unwrap()).status, 200);
 
-    // Reports.
-    let me = entity(&uscc);
+    let reports = "/api/v1/reports";
     let ok = json!({"months": 12, "domains": "all", "purpose": "bidding"});
-    assert_problem(
-        &send(
-            "POST",
-            "/api/v1/reports",
-            with(&me, "application/json"),
-            b"{\"months\":",
-        ),
-        400,
-        "INVALID_JSON",
-    );
-    assert_problem(
-        &send(
-            "POST",
-            "/api/v1/reports",
-            with(&me, "text/plain"),
-            ok.to_string().as_bytes(),
-        ),
-        415,
-        "UNSUPPORTED_MEDIA_TYPE",
-    );
-    let huge = vec![b' '; 64 * 1024 + 1];
-    assert_problem(
-        &send(
-            "POST",
-            "/api/v1/reports",
-            with(&me, "application/json"),
-            &huge,
-        ),
-        413,
-        "PAYLOAD_TOO_LARGE",
-    );
-    let unknown_domain = assert_problem(
-        &apply(
-            &host,
-            &me,
-            json!({"months": 12, "domains": ["tax", "astrology"], "purpose": "bidding"}),
-        ),
-        400,
-        "UNKNOWN_DOMAIN",
-    );
-    assert_eq!(unknown_domain["field"], "domains");
-    assert_problem(
-        &apply(
-            &host,
-            &me,
-            json!({"months": 12, "domains": "all", "purpose": "fortune"}),
-        ),
-        400,
-        "UNKNOWN_PURPOSE",
-    );
-    assert_problem(
-        &apply(
-            &host,
-            &me,
-            json!({"months": 13, "domains": "all", "purpose": "bidding"}),
-        ),
-        400,
-        "INVALID_MONTHS",
-    );
-    let bad_uscc = assert_problem(
-        &apply(
-            &host,
-            &staff("clerk"),
-            json!({"months": 12, "domains": "all", "purpose": "bidding", "uscc": bad_check_character()}),
-        ),
-        400,
-        "INVALID_USCC",
-    );
-    assert_eq!(bad_uscc["field"], "uscc");
-    assert_problem(
-        &host.post_json("/api/v1/reports", &ok, None),
-        401,
-        "UNAUTHENTICATED",
-    );
-    assert_problem(&apply(&host, &tax, ok.clone()), 403, "FORBIDDEN");
-    assert_problem(&apply(&host, &admin(), ok.clone()), 403, "FORBIDDEN");
-    let mut for_other = ok.clone();
-    for_other["uscc"] = json!(other);
-    assert_problem(&apply(&host, &me, for_other), 403, "FORBIDDEN");
+    let with = |field: &str, value: Value| {
+        let mut body = ok.clone();
+        body[field] = value;
+        Body::Json(body)
+    };
     let theirs = apply(&host, &entity(&other), ok.clone());
     assert_eq!(theirs.status, 201, "{}", theirs.text());
-    let theirs = format!(
-        "/api/v1/reports/{}",
-        theirs.json()["report_no"].as_str().unwrap()
-    );
-    assert_problem(&host.get_auth(&theirs, &me), 403, "FORBIDDEN");
-    assert_problem(&host.get(&theirs), 401, "UNAUTHENTICATED");
-    let reply = host.delete(&theirs, Some(&me));
-    assert_problem(&reply, 405, "METHOD_NOT_ALLOWED");
-    assert_eq!(reply.header("allow"), Some("GET"));
+    let theirs = format!("{reports}/{}", theirs.json()["report_no"].as_str().unwrap());
+    #[rustfmt::skip]
+    let table = [
+        bad("POST", reports, json_bytes(b"{\"months\":"), me, 400, "INVALID_JSON"),
+        bad("POST", reports, raw("text/plain", ok.to_string().as_bytes()), me, 415, "UNSUPPORTED_MEDIA_TYPE"),
+        bad("POST", reports, Body::raw("application/json", vec![b' '; 64 * 1024 + 1]), me, 413, "PAYLOAD_TOO_LARGE"),
+        bad("POST", reports, with("domains", json!(["tax", "astrology"])), me, 400, "UNKNOWN_DOMAIN").naming("domains"),
+        bad("POST", reports, with("purpose", json!("fortune")), me, 400, "UNKNOWN_PURPOSE"),
+        bad("POST", reports, with("months", json!(13)), me, 400, "INVALID_MONTHS"),
+        bad("POST", reports, with("uscc", json!(bad_check_character())), clerk, 400, "INVALID_USCC").naming("uscc"),
+        bad("POST", reports, Body::Json(ok.clone()), None, 401, "UNAUTHENTICATED"),
+        bad("POST", reports, Body::Json(ok.clone()), tax, 403, "FORBIDDEN"),
+        bad("POST", reports, Body::Json(ok.clone()), Some(&admin()), 403, "FORBIDDEN"),
+        bad("POST", reports, with("uscc", json!(other)), me, 403, "FORBIDDEN"),
+        bad("GET", theirs.as_str(), Body::None, me, 403, "FORBIDDEN"),
+        bad("GET", theirs.as_str(), Body::None, None, 401, "UNAUTHENTICATED"),
+        bad("DELETE", theirs.as_str(), Body::None, me, 405, "METHOD_NOT_ALLOWED"),
+    ];
+    let replies = assert_bad_requests(&host, &table);
+    assert_eq!(replies.last().unwrap().header("allow"), Some("GET"));
 }
 
 #[test]
 fn applications_beyond_the_daily_limit_are_429_with_retry_after() {
-    let host = TestHost::start(HostOptions::product().variable("apply_limit_per_day", "3"));
+    let host = TestHost::start(
+        HostOptions::product()
+            .variable("apply_limit_per_day", "3")
+            .test_clock(),
+    );
     let uscc = credit_code(8, 1);
     let body = json!({"months": 12, "domains": ["tax"], "purpose": "financing"});
+    // A minute before midnight, China time: one day's counter for all of them.
+    let day = monday_weeks_ago(2);
+    let late = host.at(china_time(day, 23, 59, 0));
     for _ in 0..3 {
-        let reply = apply(&host, &entity(&uscc), body.clone());
+        let reply = late.post_json("/api/v1/reports", &body, Some(&entity(&uscc)));
         assert_eq!(reply.status, 201, "{}", reply.text());
     }
-    let refused = apply(&host, &entity(&uscc), body.clone());
+    let refused = late.post_json("/api/v1/reports", &body, Some(&entity(&uscc)));
     assert_problem(&refused, 429, "TOO_MANY_APPLICATIONS");
-    let retry_after: u64 = refused.header("retry-after").unwrap().parse().unwrap();
-    assert!((1..=86_400).contains(&retry_after), "{retry_after}");
+    assert_eq!(refused.header("retry-after"), Some("60"));
     // Staff on the entity's behalf count against the same limit; other entities do not.
     let mut on_behalf = body.clone();
     on_behalf["uscc"] = json!(uscc);
     assert_problem(
-        &apply(&host, &staff("clerk"), on_behalf),
+        &late.post_json("/api/v1/reports", &on_behalf, Some(&staff("clerk"))),
         429,
         "TOO_MANY_APPLICATIONS",
     );
-    assert_eq!(apply(&host, &entity(&credit_code(8, 2)), body).status, 201);
+    let stranger = late.post_json("/api/v1/reports", &body, Some(&entity(&credit_code(8, 2))));
+    assert_eq!(stranger.status, 201, "{}", stranger.text());
+    // The next day starts a new count.
+    let next_day = day.succ_opt().unwrap();
+    let reply = host.at(china_time(next_day, 0, 0, 0)).post_json(
+        "/api/v1/reports",
+        &body,
+        Some(&entity(&uscc)),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.text());
 }

@@ -5,7 +5,7 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use credit_core::codes::{CODE_ALPHABET, VerificationCode};
 use flate2::write::ZlibEncoder;
@@ -18,9 +18,12 @@ use sha2::{Digest, Sha256};
 
 const MAX_FILE: usize = 5 * 1024 * 1024;
 
-/// The product with a limit no test here reaches (the rate limit has its own test).
+/// The product with a limit no test here reaches (the rate limit has its own test), and the
+/// test clock.
 fn product() -> HostOptions {
-    HostOptions::product().variable("verify_rate_limit_per_minute", "1000000")
+    HostOptions::product()
+        .variable("verify_rate_limit_per_minute", "1000000")
+        .test_clock()
 }
 
 fn verify_code(host: &TestHost, code: &str) -> Reply {
@@ -137,9 +140,8 @@ fn withdraw(host: &TestHost, record_id: &str, reason: &str) {
     assert_eq!(reply.status, 200, "{}", reply.text());
 }
 
-/// Reports in every state: `expired` issued by a host whose reports expire at
-/// once, then on the product host sharing its state: `valid` (with a record),
-/// `revoked` (its record withdrawn).
+/// Reports in every state: `expired` issued forty days ago (reports are valid
+/// for thirty), `valid` (with a record), `revoked` (its record withdrawn).
 struct Reports {
     expired: Value,
     expired_pdf: Vec<u8>,
@@ -151,18 +153,25 @@ struct Reports {
 
 const WITHDRAWAL_REASON: &str = "行政复议决定撤销该处罚决定";
 
-fn issue_all(series: u32, state: &std::path::Path) -> (TestHost, Reports) {
+fn issue_all(series: u32) -> (TestHost, Reports) {
+    let host = TestHost::start(product());
     let (expired, expired_pdf) = {
-        let host = TestHost::start(
-            product()
-                .variable("report_validity_days", "0")
-                .state_dir(state),
+        let then = host.at(china_time(days_ago(40), 10, 0, 0));
+        let uscc = credit_code(series, 1);
+        let reply = then.post_json(
+            "/api/v1/reports",
+            &json!({"months": 12, "domains": "all", "purpose": purpose(&host)}),
+            Some(&entity(&uscc)),
         );
-        let report = issue_report(&host, &credit_code(series, 1));
-        let pdf = pdf_of(&host, &report);
-        (report, pdf)
+        assert_eq!(reply.status, 201, "{}", reply.text());
+        let report = reply.json();
+        let pdf = then.get_auth(
+            &format!("/api/v1/reports/{}/pdf", no_of(&report)),
+            &entity(&uscc),
+        );
+        assert_eq!(pdf.status, 200, "{}", pdf.text());
+        (report, pdf.body)
     };
-    let host = TestHost::start(product().state_dir(state));
     let valid_uscc = credit_code(series, 2);
     store_all(
         &host,
@@ -233,8 +242,7 @@ fn assert_summary(body: &Value, report: &Value) {
 
 #[test]
 fn codes_answer_every_outcome_alone_and_in_a_batch() {
-    let state = tempfile::tempdir().unwrap();
-    let (host, reports) = issue_all(51, state.path());
+    let (host, reports) = issue_all(51);
 
     let valid = expect_outcome(&verify_code(&host, &code_of(&reports.valid)), "VALID");
     assert_summary(&valid, &reports.valid);
@@ -277,20 +285,16 @@ fn codes_answer_every_outcome_alone_and_in_a_batch() {
         "NOT_FOUND",
     );
 
-    let malformed = assert_problem(&verify_code(&host, "ABC-123"), 400, "INVALID_CODE");
-    assert_eq!(malformed["field"], "code");
-    assert_problem(&verify_code(&host, "AbdEfgh23456789O"), 400, "INVALID_CODE");
-    assert_problem(
-        &host.post_json("/api/v1/verify/code", &json!({}), None),
-        400,
-        "MISSING_FIELD",
-    );
-    assert_problem(
-        &host.post("/api/v1/verify/code", "application/json", b"{"),
-        400,
-        "INVALID_JSON",
-    );
-    assert_problem(&host.get("/api/v1/verify/code"), 405, "METHOD_NOT_ALLOWED");
+    let code = "/api/v1/verify/code";
+    #[rustfmt::skip]
+    let table = [
+        bad("POST", code, Body::Json(json!({"code": "ABC-123"})), None, 400, "INVALID_CODE").naming("code"),
+        bad("POST", code, Body::Json(json!({"code": "AbdEfgh23456789O"})), None, 400, "INVALID_CODE"),
+        bad("POST", code, Body::Json(json!({})), None, 400, "MISSING_FIELD"),
+        bad("POST", code, Body::raw("application/json", b"{"), None, 400, "INVALID_JSON"),
+        bad("GET", code, Body::None, None, 405, "METHOD_NOT_ALLOWED"),
+    ];
+    assert_bad_requests(&host, &table);
 
     // A hundred codes mixing every answer, in order; a malformed code is a
     // problem for its item only.
@@ -323,18 +327,13 @@ fn codes_answer_every_outcome_alone_and_in_a_batch() {
         results[2]["report"]["report_no"],
         reports.revoked["report_no"]
     );
-
     let too_many: Vec<&str> = std::iter::repeat_n(unknown.as_str(), 101).collect();
-    assert_problem(
-        &host.post_json("/api/v1/verify/batch", &json!({ "codes": too_many }), None),
-        413,
-        "TOO_MANY_ITEMS",
-    );
-    assert_problem(
-        &host.post_json("/api/v1/verify/batch", &json!({ "codes": [] }), None),
-        400,
-        "INVALID_FIELD",
-    );
+    #[rustfmt::skip]
+    let table = [
+        bad("POST", "/api/v1/verify/batch", Body::Json(json!({ "codes": too_many })), None, 413, "TOO_MANY_ITEMS"),
+        bad("POST", "/api/v1/verify/batch", Body::Json(json!({ "codes": [] })), None, 400, "INVALID_FIELD"),
+    ];
+    assert_bad_requests(&host, &table);
 
     // Audited with outcome, report and client, never the code itself.
     let admin = token(credit_core::auth::Role::Admin, "root", None, None);
@@ -582,8 +581,7 @@ fn deeply_nested() -> Vec<u8> {
 
 #[test]
 fn files_are_compared_byte_for_byte_and_forgeries_named() {
-    let state = tempfile::tempdir().unwrap();
-    let (host, reports) = issue_all(52, state.path());
+    let (host, reports) = issue_all(52);
     let valid_no = no_of(&reports.valid);
 
     // The original, raw and as a form upload.
@@ -650,33 +648,31 @@ fn files_are_compared_byte_for_byte_and_forgeries_named() {
     // Not a PDF: 415 whatever the name or declared type.
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89"
         .repeat(100);
-    assert_problem(&verify_file(&host, &png), 415, "NOT_A_PDF");
-    assert_problem(
-        &verify_upload(&host, "report.pdf", "application/pdf", &png),
-        415,
-        "NOT_A_PDF",
-    );
-    assert_problem(&verify_file(&host, b""), 415, "NOT_A_PDF");
     let (ct, no_file) = multipart("x.pdf", "application/pdf", b"");
     let no_file = String::from_utf8(no_file)
         .unwrap()
         .replace("name=\"file\"", "name=\"other\"");
-    assert_problem(
-        &host.post("/api/v1/verify/file", &ct, no_file.as_bytes()),
-        400,
-        "MISSING_FIELD",
-    );
-
-    // Too large: refused by its declared length, by what a multipart part
-    // holds, and exactly at the limit.
+    // Too large: refused by its declared length, and by what a multipart part holds.
     let mut six_mb = reports.valid_pdf.clone();
     six_mb.resize(6_000_000, b' ');
-    assert_problem(&verify_file(&host, &six_mb), 413, "FILE_TOO_LARGE");
-    assert_problem(
-        &verify_upload(&host, "big.pdf", "application/pdf", &six_mb),
-        413,
-        "FILE_TOO_LARGE",
-    );
+    let upload = |name: &str, bytes: &[u8]| {
+        let (ct, body) = multipart(name, "application/pdf", bytes);
+        Body::raw(ct, body)
+    };
+    let file = "/api/v1/verify/file";
+    let pdf = |bytes: &[u8]| Body::raw("application/pdf", bytes);
+    #[rustfmt::skip]
+    let table = [
+        bad("POST", file, pdf(&png), None, 415, "NOT_A_PDF"),
+        bad("POST", file, upload("report.pdf", &png), None, 415, "NOT_A_PDF"),
+        bad("POST", file, pdf(b""), None, 415, "NOT_A_PDF"),
+        bad("POST", file, Body::raw(ct, no_file), None, 400, "MISSING_FIELD"),
+        bad("POST", file, pdf(&six_mb), None, 413, "FILE_TOO_LARGE"),
+        bad("POST", file, upload("big.pdf", &six_mb), None, 413, "FILE_TOO_LARGE"),
+    ];
+    assert_bad_requests(&host, &table);
+
+    // Exactly at the limit.
     let mut at_limit = reports.valid_pdf.clone();
     at_limit.resize(MAX_FILE, b' ');
     expect_tampered(
@@ -688,7 +684,6 @@ fn files_are_compared_byte_for_byte_and_forgeries_named() {
     assert_problem(&verify_file(&host, &at_limit), 413, "FILE_TOO_LARGE");
 
     // Hostile files are answered and the host stays up.
-    let started = Instant::now();
     let bomb = zip_bomb(&valid_no);
     assert!(bomb.len() < MAX_FILE, "bomb is {} bytes", bomb.len());
     let body = expect_tampered(&verify_file(&host, &bomb), &valid_no, &reports.valid_pdf);
@@ -696,7 +691,6 @@ fn files_are_compared_byte_for_byte_and_forgeries_named() {
         body.get("report").is_none(),
         "a bare report number discloses no summary: {body}"
     );
-    eprintln!("zip bomb built and answered in {:?}", started.elapsed());
     expect_outcome(&verify_file(&host, &deeply_nested()), "UNRECOGNIZED");
     expect_outcome(&verify_file(&host, &reports.valid_pdf), "VALID");
 
@@ -761,39 +755,44 @@ fn oversized_and_non_pdf_bodies_are_refused_without_reading_them() {
 
 #[test]
 fn too_many_attempts_from_one_address_are_rate_limited() {
-    let host =
-        TestHost::start(HostOptions::product().variable("verify_rate_limit_per_minute", "5"));
-    // The counter is per minute: start early in one, so the attempts below share it.
-    let second = chrono::Timelike::second(&chrono::Utc::now());
-    if second > 45 {
-        std::thread::sleep(Duration::from_secs(u64::from(61 - second)));
-    }
+    let host = TestHost::start(
+        HostOptions::product()
+            .variable("verify_rate_limit_per_minute", "5")
+            .test_clock(),
+    );
+    // Twenty seconds into a minute: the counter is per minute, and forty seconds are left.
+    let day = monday_weeks_ago(1);
+    let within = host.at(china_time(day, 9, 0, 20));
     let unknown = VerificationCode::generate().unwrap().to_string();
-    // Five per minute pass; a minute boundary in between allows at most five more.
-    let mut passed = 0;
-    let limited = loop {
-        let reply = verify_code(&host, &unknown);
-        if reply.status == 429 {
-            break reply;
-        }
+    let code = json!({ "code": unknown });
+    for attempt in 1..=5 {
+        let reply = within.post_json("/api/v1/verify/code", &code, None);
+        assert_eq!(reply.status, 200, "attempt {attempt}: {}", reply.text());
         expect_outcome(&reply, "NOT_FOUND");
-        passed += 1;
-        assert!(passed <= 10, "no 429 after {passed} attempts");
-    };
-    assert!(passed >= 5, "refused after only {passed}");
+    }
+    let limited = within.post_json("/api/v1/verify/code", &code, None);
     let body = assert_problem(&limited, 429, "RATE_LIMITED");
-    let retry: u64 = limited
-        .header("retry-after")
-        .expect("Retry-After")
-        .parse()
-        .unwrap();
-    assert!((1..=60).contains(&retry), "{retry}");
-    assert_eq!(body["retry_after"], retry);
+    assert_eq!(limited.header("retry-after"), Some("40"));
+    assert_eq!(body["retry_after"], 40);
     // Files and batches count against the same limit.
-    assert_problem(&verify_file(&host, &foreign_pdf()), 429, "RATE_LIMITED");
     assert_problem(
-        &host.post_json("/api/v1/verify/batch", &json!({ "codes": [unknown] }), None),
+        &within.request(
+            "POST",
+            "/api/v1/verify/file",
+            &[("content-type", "application/pdf")],
+            &foreign_pdf(),
+        ),
         429,
         "RATE_LIMITED",
     );
+    assert_problem(
+        &within.post_json("/api/v1/verify/batch", &json!({ "codes": [unknown] }), None),
+        429,
+        "RATE_LIMITED",
+    );
+    // The next minute has a count of its own.
+    let next_minute =
+        host.at(china_time(day, 9, 1, 0))
+            .post_json("/api/v1/verify/code", &code, None);
+    expect_outcome(&next_minute, "NOT_FOUND");
 }

@@ -10,6 +10,7 @@ mod router;
 mod server;
 mod spin_api;
 mod state;
+mod test_clock;
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -76,6 +77,11 @@ struct Cli {
     /// Folder for compiled components, reused across starts (default: <tmp>/credit-host-cache).
     #[arg(long, env = "CREDIT_HOST_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
+    /// For tests only, never in production: honour the `x-credit-test-now` request header (an
+    /// RFC 3339 time, e.g. 2026-03-02T09:00:00+08:00) as the wall clock that request's instance
+    /// reads. Without this flag the header has no effect.
+    #[arg(long)]
+    test_clock: bool,
 }
 
 fn main() -> Result<()> {
@@ -166,6 +172,7 @@ async fn run(cli: Cli) -> Result<()> {
             memory_bytes,
             deadline: Duration::from_millis(cli.deadline_ms),
         },
+        test_clock: cli.test_clock,
     });
     serve(app, cli.listen).await
 }
@@ -252,6 +259,12 @@ async fn serve(app: Arc<server::App>, listen: SocketAddr) -> Result<()> {
     let local = listener.local_addr()?;
     let graceful = GracefulShutdown::new();
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    if app.test_clock {
+        eprintln!(
+            "credit-host: test clock on: the {} header sets a request's wall clock",
+            test_clock::TEST_NOW_HEADER
+        );
+    }
     eprintln!(
         "credit-host: {} components, listening on http://{local}",
         app.components.len()

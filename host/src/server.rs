@@ -27,6 +27,7 @@ use crate::problem::HostProblem;
 use crate::router::Router;
 use crate::spin_api::ComponentScope;
 use crate::state::{MemoryTracker, RequestState};
+use crate::test_clock::{PinnedWallClock, TEST_NOW_HEADER};
 
 pub struct Limits {
     pub max_body_bytes: usize,
@@ -45,6 +46,8 @@ pub struct App {
     pub components: Vec<LoadedComponent>,
     pub router: Router,
     pub limits: Limits,
+    /// `--test-clock`: requests may pin their instance's wall clock.
+    pub test_clock: bool,
 }
 
 impl App {
@@ -80,6 +83,25 @@ impl App {
         let max_body = self.limits.max_body_bytes;
 
         let (mut parts, body) = req.into_parts();
+        // Without --test-clock the header is passed on like any other.
+        let requested_now = if self.test_clock {
+            parts.headers.remove(TEST_NOW_HEADER)
+        } else {
+            None
+        };
+        let wall_clock = match requested_now.map(|v| PinnedWallClock::from_header(v.as_bytes())) {
+            None => None,
+            Some(Some(clock)) => Some(clock),
+            Some(None) => {
+                let response = problem(
+                    StatusCode::BAD_REQUEST,
+                    "INVALID_TEST_CLOCK",
+                    "测试时钟请求头应为 RFC 3339 时间",
+                );
+                log.write(&component.id, response.status(), None, None);
+                return response;
+            }
+        };
         // A declared length over the cap is refused before any instance runs.
         if body.size_hint().lower() > max_body as u64 {
             let response = body_too_large();
@@ -126,8 +148,14 @@ impl App {
             expects_continue: parts.headers.get(http::header::EXPECT).is_some(),
             drain_for: self.limits.deadline,
         };
-        self.run(component, Request::from_parts(parts, body), over_cap, log)
-            .await
+        self.run(
+            component,
+            Request::from_parts(parts, body),
+            wall_clock,
+            over_cap,
+            log,
+        )
+        .await
     }
 
     /// Runs a fresh instance on the request. The response is returned as soon as the component
@@ -136,6 +164,7 @@ impl App {
         &self,
         component: &LoadedComponent,
         req: Request<B>,
+        wall_clock: Option<PinnedWallClock>,
         over_cap: Arc<Notify>,
         log: RequestLog,
     ) -> Response<HyperOutgoingBody>
@@ -143,9 +172,14 @@ impl App {
         B: hyper::body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<wasmtime_wasi_http::Error>,
     {
+        let mut wasi = WasiCtx::builder();
+        wasi.inherit_stdout().inherit_stderr();
+        if let Some(clock) = wall_clock {
+            wasi.wall_clock(clock);
+        }
         let state = RequestState {
             table: ResourceTable::new(),
-            wasi: WasiCtx::builder().inherit_stdout().inherit_stderr().build(),
+            wasi: wasi.build(),
             http: WasiHttpCtx::new(),
             limits: MemoryTracker::new(
                 StoreLimitsBuilder::new()

@@ -16,12 +16,12 @@ use crate::pdf::{CODE_LABEL, INFO_CODE, INFO_DIGEST, INFO_REPORT_NO, REPORT_NO_L
 pub const MAX_INPUT_BYTES: usize = 6 * 1024 * 1024;
 /// Files with more indirect objects than this are not parsed; a report has
 /// a few per page.
-const MAX_OBJECTS: usize = 20_000;
+pub const MAX_OBJECTS: usize = 20_000;
 /// Total bytes that object and cross-reference streams may inflate to while
 /// loading, shared among all streams in the file.
-const LOAD_INFLATE_BUDGET: usize = 2 * 1024 * 1024;
+pub const LOAD_INFLATE_BUDGET: usize = 2 * 1024 * 1024;
 /// Bound for the XMP packet, the first page's content and its font maps.
-const READ_INFLATE_LIMIT: usize = 1024 * 1024;
+pub const READ_INFLATE_LIMIT: usize = 1024 * 1024;
 const MAX_CLAIM_CHARS: usize = 128;
 /// Deepest array/dictionary nesting accepted. lopdf stops at 100, but its
 /// parser recurses through several frames per level; a report needs 4.
@@ -53,15 +53,54 @@ impl Claims {
     }
 }
 
+/// What reading one file took: the work the limits above bound, so that tests
+/// can hold hostile files to them without timing anything.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Work {
+    /// Bytes handed to the PDF parser; 0 when the file was refused before
+    /// parsing (too large, too many objects, nested too deep).
+    pub bytes_parsed: usize,
+    /// Indirect objects the parser loaded.
+    pub objects_loaded: usize,
+    /// The most each stream could inflate to while loading: the load budget
+    /// shared among the file's streams (0 when nothing was parsed).
+    pub load_inflate_per_stream: usize,
+    /// Bytes of XMP metadata inflated after loading.
+    pub metadata_bytes_inflated: usize,
+}
+
+/// The claims a file makes, and the work it took to read them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inspection {
+    pub claims: Claims,
+    pub work: Work,
+}
+
 /// Reads the Info dictionary, then the XMP packet, then the report number and
 /// verification code printed on the first page. A file that cannot be parsed
 /// within the limits claims nothing.
 pub fn claims(bytes: &[u8]) -> Claims {
-    let Some(doc) = load(bytes) else {
-        return Claims::default();
+    inspect(bytes).claims
+}
+
+/// [`claims`], with what reading them took.
+pub fn inspect(bytes: &[u8]) -> Inspection {
+    let mut work = Work::default();
+    let Some(doc) = load(bytes, &mut work) else {
+        return Inspection {
+            claims: Claims::default(),
+            work,
+        };
     };
-    let sources = [from_info(&doc), from_xmp(&doc), from_first_page(&doc)];
-    merge(&sources)
+    let sources = [
+        from_info(&doc),
+        from_xmp(&doc, &mut work),
+        from_first_page(&doc),
+    ];
+    Inspection {
+        claims: merge(&sources),
+        work,
+    }
 }
 
 /// True when `upload` begins with exactly the original file (same size and
@@ -79,7 +118,7 @@ pub fn extends_original(upload: &[u8], original_size: u64, original_sha256_hex: 
     hex.eq_ignore_ascii_case(original_sha256_hex.trim())
 }
 
-fn load(bytes: &[u8]) -> Option<Document> {
+fn load(bytes: &[u8], work: &mut Work) -> Option<Document> {
     if bytes.len() > MAX_INPUT_BYTES || !bytes.starts_with(b"%PDF-") {
         return None;
     }
@@ -94,11 +133,14 @@ fn load(bytes: &[u8]) -> Option<Document> {
     // Every stream carries the keyword "stream" (twice, with "endstream"), so
     // this split keeps the total inflated at load within the budget.
     let streams = count(bytes, b"stream").max(1);
+    work.bytes_parsed = bytes.len();
+    work.load_inflate_per_stream = LOAD_INFLATE_BUDGET / streams;
     let options = LoadOptions {
-        max_decompressed_size: Some(LOAD_INFLATE_BUDGET / streams),
+        max_decompressed_size: Some(work.load_inflate_per_stream),
         ..LoadOptions::default()
     };
     let doc = Document::load_mem_with_options(bytes, options).ok()?;
+    work.objects_loaded = doc.objects.len();
     (doc.objects.len() <= MAX_OBJECTS).then_some(doc)
 }
 
@@ -215,7 +257,7 @@ fn from_info(doc: &Document) -> Claims {
     }
 }
 
-fn from_xmp(doc: &Document) -> Claims {
+fn from_xmp(doc: &Document, work: &mut Work) -> Claims {
     let packet = doc
         .catalog()
         .ok()
@@ -226,6 +268,7 @@ fn from_xmp(doc: &Document) -> Claims {
     let Some(packet) = packet else {
         return Claims::default();
     };
+    work.metadata_bytes_inflated = packet.len();
     let text = String::from_utf8_lossy(&packet);
     Claims {
         report_no: xmp_property(&text, INFO_REPORT_NO),

@@ -241,23 +241,64 @@ mod tests {
         );
     }
 
+    /// GB 32100-2015's characters, in value order (no I, O, S, V, Z), written out here
+    /// independently of the code under test.
+    const STANDARD_ALPHABET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+
+    /// GB 32100-2015's check character: the standard's weights and check value
+    /// (31 - sum mod 31) mod 31.
+    fn reference_check_character(first17: &str) -> char {
+        const STANDARD_WEIGHTS: [u32; 17] = [
+            1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+        ];
+        let value = |c: char| STANDARD_ALPHABET.find(c).expect("a code character") as u32;
+        let sum: u32 = first17
+            .chars()
+            .zip(STANDARD_WEIGHTS)
+            .map(|(c, weight)| value(c) * weight)
+            .sum();
+        let check = (31 - sum % 31) % 31;
+        STANDARD_ALPHABET.chars().nth(check as usize).unwrap()
+    }
+
+    #[test]
+    fn the_reference_agrees_with_real_codes() {
+        for code in REAL {
+            assert_eq!(
+                reference_check_character(&code[..17]),
+                code.chars().last().unwrap(),
+                "{code}"
+            );
+        }
+    }
+
     fn alphabet_char() -> impl Strategy<Value = char> {
-        (0usize..31).prop_map(|i| ALPHABET[i] as char)
+        proptest::sample::select(STANDARD_ALPHABET.chars().collect::<Vec<_>>())
     }
 
     proptest! {
         #[test]
-        fn generated_valid_codes_round_trip(
+        fn generated_codes_carry_the_standards_check_character(
             head in proptest::collection::vec(alphabet_char(), 2),
             region in "[0-9]{6}",
             org in proptest::collection::vec(alphabet_char(), 9),
+            wrong_offset in 1u32..31,
         ) {
             let body: String = head.into_iter().chain(region.chars()).chain(org).collect();
+            let check = reference_check_character(&body);
             let code = CreditCode::with_check_character(&body).unwrap();
-            let reparsed: CreditCode = code.as_str().parse().unwrap();
-            prop_assert_eq!(&reparsed, &code);
+            prop_assert_eq!(code.as_str(), format!("{body}{check}"));
+            let parsed: CreditCode = format!("{body}{check}").parse().unwrap();
+            prop_assert_eq!(&parsed, &code);
             let lower: CreditCode = code.as_str().to_ascii_lowercase().parse().unwrap();
             prop_assert_eq!(lower, code);
+
+            let check_value = STANDARD_ALPHABET.find(check).unwrap() as u32;
+            let wrong = STANDARD_ALPHABET.chars().nth(((check_value + wrong_offset) % 31) as usize).unwrap();
+            prop_assert_eq!(
+                format!("{body}{wrong}").parse::<CreditCode>(),
+                Err(UsccError::CheckCharacter)
+            );
         }
     }
 }

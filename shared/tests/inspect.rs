@@ -1,10 +1,12 @@
-//! `inspect::claims` on hostile and damaged uploads: never a panic, never a
-//! hang, bounded memory, and what can still be read is read.
+//! `inspect::claims` on hostile and damaged uploads: never a panic, work
+//! within the module's limits (so no hang and bounded memory), and what can
+//! still be read is read.
 
 use std::io::Write as _;
-use std::time::{Duration, Instant};
 
-use credit_core::inspect::{Claims, claims};
+use credit_core::inspect::{
+    Claims, Inspection, LOAD_INFLATE_BUDGET, MAX_OBJECTS, READ_INFLATE_LIMIT, inspect,
+};
 use credit_core::pdf::render;
 use credit_core::pdf::sample::sample_document;
 use flate2::Compression;
@@ -54,23 +56,32 @@ fn deflate_zeros(len: usize) -> Vec<u8> {
     encoder.finish().unwrap()
 }
 
-/// Runs `claims` on its own thread with a small stack (components have about
-/// 1 MiB) and a deadline.
-fn bounded_claims(bytes: Vec<u8>) -> Claims {
-    let started = Instant::now();
-    let handle = std::thread::Builder::new()
+/// Inspects on its own thread with a small stack (components have about
+/// 1 MiB), and checks the work done against the module's limits.
+fn bounded(bytes: Vec<u8>) -> Inspection {
+    let len = bytes.len();
+    let inspection = std::thread::Builder::new()
         .stack_size(1 << 20)
-        .spawn(move || claims(&bytes))
-        .expect("spawn");
-    let result = handle
+        .spawn(move || inspect(&bytes))
+        .expect("spawn")
         .join()
-        .expect("claims must not panic or overflow the stack");
+        .expect("inspect must not panic or overflow the stack");
+    let work = inspection.work;
+    assert!(work.bytes_parsed <= len, "{work:?}");
+    assert!(work.objects_loaded <= MAX_OBJECTS, "{work:?}");
     assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "claims took {:?}",
-        started.elapsed()
+        work.load_inflate_per_stream <= LOAD_INFLATE_BUDGET,
+        "{work:?}"
     );
-    result
+    assert!(
+        work.metadata_bytes_inflated <= READ_INFLATE_LIMIT,
+        "{work:?}"
+    );
+    inspection
+}
+
+fn bounded_claims(bytes: Vec<u8>) -> Claims {
+    bounded(bytes).claims
 }
 
 #[test]
@@ -139,7 +150,9 @@ fn appended_update_changing_the_metadata_is_flagged_as_conflicting() {
     )
     .unwrap();
     let claimed = bounded_claims(bytes.clone());
-    assert_eq!(bounded_claims(padded_to_upload_limit(bytes)), claimed);
+    let padded = bounded(padded_to_upload_limit(bytes.clone()));
+    assert_eq!(padded.claims, claimed);
+    assert!(padded.work.bytes_parsed <= bytes.len(), "{:?}", padded.work);
     assert!(claimed.report_no.is_some());
     assert!(
         claimed.conflicting,
@@ -170,17 +183,15 @@ fn padding_comment_after_the_end_hides_nothing() {
         expected.verification_code.as_deref(),
         Some(document.verification_code.as_str())
     );
-    // On the `%%EOF` line itself, and on lines of its own.
-    assert_eq!(
-        bounded_claims(padded_to_upload_limit(bytes.clone())),
-        expected
-    );
+    // On the `%%EOF` line itself, and on lines of its own; the padding is
+    // never parsed.
     let mut on_new_line = bytes.clone();
     on_new_line.extend_from_slice(b"\n%comment\n\n");
-    assert_eq!(
-        bounded_claims(padded_to_upload_limit(on_new_line)),
-        expected
-    );
+    for unpadded in [bytes.clone(), on_new_line] {
+        let padded = bounded(padded_to_upload_limit(unpadded));
+        assert_eq!(padded.claims, expected);
+        assert!(padded.work.bytes_parsed <= bytes.len(), "{:?}", padded.work);
+    }
 }
 
 #[test]
@@ -195,13 +206,16 @@ fn decompression_bombs_are_not_inflated() {
         stream("/Type /ObjStm /N 1 /First 4 /Filter /FlateDecode", &bomb),
         stream("/Filter [/FlateDecode /FlateDecode]", &deflate_zeros(0)),
     ];
-    let started = Instant::now();
-    assert!(bounded_claims(pdf(&objects, "")).is_empty());
+    let bombed = bounded(pdf(&objects, ""));
+    assert!(bombed.claims.is_empty());
+    let work = bombed.work;
+    assert!(work.bytes_parsed > 0, "parsed, within the budget: {work:?}");
+    // Four streams share the load budget; the XMP bomb is refused, not inflated.
     assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "inflating was bounded: {:?}",
-        started.elapsed()
+        work.load_inflate_per_stream <= LOAD_INFLATE_BUDGET / 4,
+        "{work:?}"
     );
+    assert_eq!(work.metadata_bytes_inflated, 0, "{work:?}");
 }
 
 #[test]
@@ -223,7 +237,8 @@ fn deep_nesting_and_cycles_do_not_overflow_or_loop() {
             b"<< /Type /Pages /Kids [3 0 R 2 0 R] /Count 2 /Parent 3 0 R >>".to_vec(),
             b"<< /Type /Page /Parent 2 0 R /Kids [2 0 R] /Resources 3 0 R >>".to_vec(),
         ];
-        bounded_claims(pdf(&objects, "/Info 4 0 R"));
+        let work = bounded(pdf(&objects, "/Info 4 0 R")).work;
+        assert_eq!(work.bytes_parsed, 0, "refused before parsing: {work:?}");
     }
     let info_cycle = vec![
         b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
@@ -245,7 +260,9 @@ fn absurd_sizes_and_object_floods_are_refused() {
     bounded_claims(huge_size);
 
     let flood: Vec<Vec<u8>> = (0..60_000).map(|_| b"null".to_vec()).collect();
-    assert!(bounded_claims(pdf(&flood, "/Info << /ReportNo (YC-1) >>")).is_empty());
+    let flooded = bounded(pdf(&flood, "/Info << /ReportNo (YC-1) >>"));
+    assert!(flooded.claims.is_empty());
+    assert_eq!(flooded.work.bytes_parsed, 0, "{:?}", flooded.work);
 }
 
 #[test]

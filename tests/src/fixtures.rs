@@ -1,8 +1,8 @@
 //! Test data and requests the integration tests share: bearer tokens, credit codes, dates in
 //! China time, record JSON, and the calls that store records, issue reports and check
-//! problem answers through the HTTP API of a running host.
+//! problem answers through the HTTP API of a running host; tables of bad requests.
 
-use chrono::{Days, FixedOffset, Months, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Days, FixedOffset, Months, NaiveDate, Utc};
 use credit_core::auth::{Claims, DEVELOPMENT_SECRET, Role, mint};
 use credit_core::uscc::CreditCode;
 use serde_json::{Value, json};
@@ -15,7 +15,8 @@ const ENTITY_NAME: &str = "永昌县测试商贸有限公司";
 /// Every status a record PUT may answer for an item that was stored.
 pub const STORED: &[&str] = &["created", "updated", "unchanged"];
 
-/// A bearer token signed with the development secret, valid for an hour.
+/// A bearer token signed with the development secret, valid for an hour from now, and at any
+/// earlier time the clock is pinned to (its issue time is not checked).
 pub fn token(role: Role, sub: &str, uscc: Option<&str>, unit: Option<&str>) -> String {
     let now = Utc::now().timestamp();
     let claims = Claims {
@@ -77,6 +78,23 @@ pub fn days_ago(n: u64) -> NaiveDate {
 
 pub fn months_ago(n: u32) -> NaiveDate {
     today().checked_sub_months(Months::new(n)).unwrap()
+}
+
+/// `hour:minute:second` in China time on `date`: a time to send requests at.
+pub fn china_time(date: NaiveDate, hour: u32, minute: u32, second: u32) -> DateTime<FixedOffset> {
+    date.and_hms_opt(hour, minute, second)
+        .unwrap()
+        .and_local_timezone(FixedOffset::east_opt(8 * 3600).unwrap())
+        .unwrap()
+}
+
+/// The Monday of the week `weeks` weeks before this one: a past working week to pin the clock
+/// in, early enough that tokens minted now are valid throughout it.
+pub fn monday_weeks_ago(weeks: u64) -> NaiveDate {
+    let this_monday = today()
+        .checked_sub_days(Days::new(today().weekday().num_days_from_monday().into()))
+        .unwrap();
+    this_monday.checked_sub_days(Days::new(7 * weeks)).unwrap()
 }
 
 /// A tax penalty (general procedure, a fine) decided on `decided_on`.
@@ -179,4 +197,118 @@ pub fn assert_problem(reply: &Reply, status: u16, code: &str) -> Value {
         "{body}"
     );
     body
+}
+
+/// The body of a request in a [`BadRequest`] table.
+pub enum Body {
+    None,
+    Json(Value),
+    /// Bytes sent as they are, with this content type.
+    Raw(String, Vec<u8>),
+}
+
+impl Body {
+    pub fn raw(content_type: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Body {
+        Body::Raw(content_type.into(), bytes.into())
+    }
+}
+
+/// One row of a bad-request table: a request and the problem it must be answered with.
+pub struct BadRequest {
+    pub method: &'static str,
+    pub path: String,
+    pub body: Body,
+    pub bearer: Option<String>,
+    pub status: u16,
+    pub code: &'static str,
+    /// The request field the problem must name, when it names one.
+    pub field: Option<&'static str>,
+}
+
+/// A [`BadRequest`] row: `bearer` is the token sent, if any.
+pub fn bad(
+    method: &'static str,
+    path: impl Into<String>,
+    body: Body,
+    bearer: Option<&str>,
+    status: u16,
+    code: &'static str,
+) -> BadRequest {
+    BadRequest {
+        method,
+        path: path.into(),
+        body,
+        bearer: bearer.map(str::to_owned),
+        status,
+        code,
+        field: None,
+    }
+}
+
+impl BadRequest {
+    /// The problem must also name this request field.
+    pub fn naming(mut self, field: &'static str) -> Self {
+        self.field = Some(field);
+        self
+    }
+}
+
+/// Sends every row and checks its problem answer; fails naming every row that did not get it.
+/// Returns the answers in row order, for checks particular to one row.
+pub fn assert_bad_requests(host: &TestHost, table: &[BadRequest]) -> Vec<Reply> {
+    let mut failures = Vec::new();
+    let replies: Vec<Reply> = table
+        .iter()
+        .enumerate()
+        .map(|(row, bad)| {
+            let reply = send_bad_request(host, bad);
+            if let Err(why) = check_problem(&reply, bad) {
+                failures.push(format!(
+                    "row {row}: {} {} expected {} {}: {why}",
+                    bad.method, bad.path, bad.status, bad.code
+                ));
+            }
+            reply
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    replies
+}
+
+fn send_bad_request(host: &TestHost, bad: &BadRequest) -> Reply {
+    let auth = bad.bearer.as_ref().map(|b| format!("Bearer {b}"));
+    let mut headers: Vec<(&str, &str)> =
+        auth.iter().map(|a| ("authorization", a.as_str())).collect();
+    let json;
+    let body: &[u8] = match &bad.body {
+        Body::None => &[],
+        Body::Json(value) => {
+            headers.push(("content-type", "application/json"));
+            json = value.to_string();
+            json.as_bytes()
+        }
+        Body::Raw(content_type, bytes) => {
+            headers.push(("content-type", content_type.as_str()));
+            bytes
+        }
+    };
+    host.request(bad.method, &bad.path, &headers, body)
+}
+
+/// What is wrong with `reply` as the problem answer `bad` expects.
+fn check_problem(reply: &Reply, bad: &BadRequest) -> Result<(), String> {
+    let got = || format!("got {} {}", reply.status, reply.text());
+    if reply.status != bad.status {
+        return Err(got());
+    }
+    if reply.header("content-type") != Some("application/problem+json") {
+        return Err(format!("content type {:?}", reply.header("content-type")));
+    }
+    let body: Value = serde_json::from_slice(&reply.body).map_err(|_| got())?;
+    let detailed = body["detail"].as_str().is_some_and(|d| !d.is_empty());
+    let field_ok = bad.field.is_none_or(|field| body["field"] == field);
+    if body["code"] != bad.code || body["status"] != bad.status || !detailed || !field_ok {
+        return Err(got());
+    }
+    Ok(())
 }

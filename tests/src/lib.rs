@@ -8,6 +8,16 @@
 //! assert_eq!(reply.status, 200, "{}", reply.text());
 //! ```
 //!
+//! With [`HostOptions::test_clock`], [`TestHost::at`] sends requests "at" a chosen wall-clock
+//! time, so tests reach deadlines and expiries without waiting:
+//!
+//! ```no_run
+//! use integration_tests::fixtures::{china_time, days_ago};
+//! use integration_tests::{HostOptions, TestHost};
+//! let host = TestHost::start(HostOptions::product().test_clock());
+//! let reply = host.at(china_time(days_ago(40), 9, 0, 0)).get("/api/v1/catalog");
+//! ```
+//!
 //! Locations: the workspace's `target/` holds the host (`release/credit-host`) and the
 //! components (`wasm32-wasip2/component/*.wasm`). `CREDIT_TARGET_DIR` points both at another
 //! cargo target dir; `CREDIT_HOST_BIN` points at another host binary.
@@ -21,11 +31,18 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, FixedOffset};
 use tempfile::TempDir;
 use ureq::http;
 
+/// The request header a host started with `--test-clock` reads as the instance's wall clock.
+pub const TEST_NOW_HEADER: &str = "x-credit-test-now";
+
 /// How long a host may take to compile its components and start listening.
 const START_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long [`TestHost::wait_for_log`] waits for a line the host is due to write: a bound on a
+/// hang, far above the milliseconds it takes.
+const LOG_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The workspace root (parent of `tests/`).
 pub fn workspace_dir() -> PathBuf {
@@ -70,6 +87,8 @@ pub struct HostOptions {
     pub deadline: Option<Duration>,
     /// Request body cap in bytes; the host's default (8 MiB) when `None`.
     pub max_body_bytes: Option<usize>,
+    /// Starts the host with `--test-clock`, for [`TestHost::at`].
+    pub test_clock: bool,
 }
 
 impl HostOptions {
@@ -81,6 +100,7 @@ impl HostOptions {
             runtime_config: None,
             deadline: None,
             max_body_bytes: None,
+            test_clock: false,
         }
     }
 
@@ -124,6 +144,12 @@ impl HostOptions {
 
     pub fn max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body_bytes = Some(bytes);
+        self
+    }
+
+    /// Lets requests set the wall clock their instance reads ([`TestHost::at`]).
+    pub fn test_clock(mut self) -> Self {
+        self.test_clock = true;
         self
     }
 }
@@ -255,6 +281,9 @@ impl TestHost {
             if let Some(bytes) = self.options.max_body_bytes {
                 cmd.arg("--max-body-bytes").arg(bytes.to_string());
             }
+            if self.options.test_clock {
+                cmd.arg("--test-clock");
+            }
             let mut child = cmd
                 .spawn()
                 .unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()));
@@ -339,6 +368,23 @@ impl TestHost {
         self.output.0.lock().unwrap().text.clone()
     }
 
+    /// Waits until the host's log satisfies `written` and returns it: for lines the host writes
+    /// after it has answered (it logs a request once its instance has finished). Panics when the
+    /// host exits or hangs first.
+    pub fn wait_for_log(&self, written: impl Fn(&str) -> bool) -> String {
+        let (lock, ready) = &*self.output;
+        let started = Instant::now();
+        let mut out = lock.lock().unwrap();
+        while !written(&out.text) {
+            assert!(!out.exited, "credit-host exited:\n{}", out.text);
+            let left = LOG_TIMEOUT
+                .checked_sub(started.elapsed())
+                .unwrap_or_else(|| panic!("the awaited log line never came:\n{}", out.text));
+            out = ready.wait_timeout(out, left).unwrap().0;
+        }
+        out.text.clone()
+    }
+
     pub fn port(&self) -> u16 {
         self.port
     }
@@ -350,6 +396,19 @@ impl TestHost {
     /// `http://127.0.0.1:<port><path>`.
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Requests whose instances read `now` as the wall-clock time. The host must have been
+    /// started with [`HostOptions::test_clock`].
+    pub fn at(&self, now: impl Into<DateTime<FixedOffset>>) -> At<'_> {
+        assert!(
+            self.options.test_clock,
+            "TestHost::at needs a host started with HostOptions::test_clock()"
+        );
+        At {
+            host: self,
+            now: now.into().to_rfc3339(),
+        }
     }
 
     pub fn get(&self, path: &str) -> Reply {
@@ -443,6 +502,45 @@ impl TestHost {
             headers,
             body,
         }
+    }
+}
+
+/// Requests sent "at" a wall-clock time: see [`TestHost::at`].
+pub struct At<'a> {
+    host: &'a TestHost,
+    /// RFC 3339.
+    now: String,
+}
+
+impl At<'_> {
+    pub fn get(&self, path: &str) -> Reply {
+        self.request("GET", path, &[], &[])
+    }
+
+    /// GET with a bearer token.
+    pub fn get_auth(&self, path: &str, bearer: &str) -> Reply {
+        let auth = format!("Bearer {bearer}");
+        self.request("GET", path, &[("authorization", &auth)], &[])
+    }
+
+    pub fn post_json(&self, path: &str, json: &serde_json::Value, bearer: Option<&str>) -> Reply {
+        let auth = bearer.map(|b| format!("Bearer {b}"));
+        let mut headers = vec![("content-type", "application/json")];
+        headers.extend(auth.iter().map(|a| ("authorization", a.as_str())));
+        self.request("POST", path, &headers, json.to_string().as_bytes())
+    }
+
+    /// Any request, with the test-clock header added.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Reply {
+        let mut with_clock = vec![(TEST_NOW_HEADER, self.now.as_str())];
+        with_clock.extend_from_slice(headers);
+        self.host.request(method, path, &with_clock, body)
     }
 }
 

@@ -46,7 +46,8 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
             Ok(value) => json!({ "value": value }),
             Err(e) => json!({ "error": format!("{e:?}") }),
         }),
-        "loop" => spin_forever(),
+        "loop" => spin_forever(&param("mark")),
+        "clock" => Ok(clock(&req)),
         "alloc" => Ok(allocate_mib(param("mib").parse().unwrap_or(0))),
         "body" => Ok(json!({ "len": req.body().len() })),
         other => {
@@ -92,6 +93,17 @@ fn echo(req: &Request) -> Value {
         "method": req.method().to_string(),
         "path": req.path(),
         "headers": spin_headers,
+    })
+}
+
+/// The wall clock the instance reads, and the test-clock header if the host passed it on.
+fn clock(req: &Request) -> Value {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    json!({
+        "unix_millis": since_epoch.as_millis() as u64,
+        "test_now_header": req.header("x-credit-test-now").and_then(|v| v.as_str()),
     })
 }
 
@@ -172,7 +184,12 @@ fn open_store(label: &str) -> Value {
     json!({ "spin": spin, "wasi": wasi })
 }
 
-fn spin_forever() -> ! {
+/// Computes until the host stops the instance; with a `mark`, first sets that key, so a test
+/// knows the instance is running.
+fn spin_forever(mark: &str) -> ! {
+    if !mark.is_empty() {
+        let _ = Store::open_default().and_then(|s| s.set(mark, b"running"));
+    }
     let mut x: u64 = 0;
     loop {
         x = std::hint::black_box(x.wrapping_add(1));
