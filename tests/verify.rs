@@ -7,7 +7,7 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::Duration;
 
-use credit_core::codes::{CODE_ALPHABET, VerificationCode};
+use credit_core::codes::{CODE_ALPHABET, VerificationCode, hex};
 use flate2::write::ZlibEncoder;
 use flate2::{Compress, Compression, FlushCompress, Status};
 use integration_tests::fixtures::*;
@@ -82,10 +82,7 @@ fn expect_tampered(reply: &Reply, report_no: &str, original: &[u8]) -> Value {
 }
 
 fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(bytes))
 }
 
 /// The code with one letter's case swapped, still well-formed.

@@ -206,7 +206,7 @@ fn compile(engine: &Engine, source: &Path, cache_dir: &Path) -> Result<Component
         .chain_update(&wasm)
         .chain_update(compat.finish().to_le_bytes())
         .finalize();
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = base16ct::lower::encode_string(&digest);
     let cached = cache_dir.join(format!("{hex}.cwasm"));
     if cached.exists() {
         // SAFETY: the file was written by `Component::serialize` of this same engine

@@ -10,7 +10,10 @@ use lopdf::{Document, LoadOptions, decode_text_string};
 use memchr::{memchr, memchr2, memmem, memrchr2};
 use sha2::{Digest, Sha256};
 
-use crate::pdf::{CODE_LABEL, INFO_CODE, INFO_DIGEST, INFO_REPORT_NO, REPORT_NO_LABEL};
+use crate::codes::hex;
+use crate::pdf::{
+    CODE_LABEL, CODE_LABEL_BEFORE_2026_12, INFO_CODE, INFO_DIGEST, INFO_REPORT_NO, REPORT_NO_LABEL,
+};
 
 /// Larger inputs are not parsed (uploads are capped at 5 MiB before this).
 pub const MAX_INPUT_BYTES: usize = 6 * 1024 * 1024;
@@ -113,9 +116,7 @@ pub fn extends_original(upload: &[u8], original_size: u64, original_sha256_hex: 
     if upload.len() <= size {
         return false;
     }
-    let digest = Sha256::digest(&upload[..size]);
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    hex.eq_ignore_ascii_case(original_sha256_hex.trim())
+    hex(&Sha256::digest(&upload[..size])).eq_ignore_ascii_case(original_sha256_hex.trim())
 }
 
 fn load(bytes: &[u8], work: &mut Work) -> Option<Document> {
@@ -309,9 +310,14 @@ fn from_first_page(doc: &Document) -> Claims {
         .into_iter()
         .flatten()
         .collect();
+    claims_in_cover_text(&text)
+}
+
+fn claims_in_cover_text(text: &str) -> Claims {
     Claims {
-        report_no: printed_after(&text, REPORT_NO_LABEL),
-        verification_code: printed_after(&text, CODE_LABEL),
+        report_no: printed_after(text, REPORT_NO_LABEL),
+        verification_code: printed_after(text, CODE_LABEL)
+            .or_else(|| printed_after(text, CODE_LABEL_BEFORE_2026_12)),
         snapshot_digest: None,
         ..Claims::default()
     }
@@ -397,6 +403,15 @@ mod tests {
     }
 
     #[test]
+    fn covers_printed_before_the_word_was_unified_still_name_their_code() {
+        let old = claims_in_cover_text(
+            "报告编号：YC-20261129-000123\n验证码（区分大小写）\nK7mQ-2xWp-9RtZ\n",
+        );
+        assert_eq!(old.verification_code.as_deref(), Some("K7mQ-2xWp-9RtZ"));
+        assert_eq!(old.report_no.as_deref(), Some("YC-20261129-000123"));
+    }
+
+    #[test]
     fn xmp_properties_read_in_element_and_attribute_form() {
         assert_eq!(
             xmp_property("<r:ReportNo>A&amp;B</r:ReportNo>", "ReportNo").as_deref(),
@@ -462,10 +477,7 @@ mod tests {
     #[test]
     fn original_prefix_is_detected_only_when_something_follows_it() {
         let original = b"%PDF-1.7 original".to_vec();
-        let hex: String = Sha256::digest(&original)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let hex = hex(&Sha256::digest(&original));
         let mut appended = original.clone();
         appended.extend_from_slice(b"\nupdate");
         assert!(extends_original(&appended, original.len() as u64, &hex));

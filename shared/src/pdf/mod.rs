@@ -24,6 +24,9 @@ pub const XMP_PREFIX: &str = "report";
 /// and in every footer; [`crate::inspect`] finds the visible values after them.
 pub const REPORT_NO_LABEL: &str = "报告编号";
 pub const CODE_LABEL: &str = "核验码";
+/// What reports issued before December 2026 print instead: their pinned
+/// files still name their code by it.
+pub const CODE_LABEL_BEFORE_2026_12: &str = "验证码";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RenderError {
