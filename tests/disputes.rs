@@ -412,8 +412,8 @@ fn an_approved_repair_drops_the_record_from_new_reports_and_revokes_old_ones() {
     let approve = format!("/api/v1/repairs/{no}/approve");
     assert_problem(
         &post(&host, &approve, json!({}), &market()),
-        403,
-        "FORBIDDEN",
+        404,
+        "NOT_FOUND",
     );
     assert_problem(
         &post(&host, &approve, json!({}), &entity(&uscc)),
@@ -637,14 +637,17 @@ fn other_entities_and_departments_are_denied() {
         Some(root.as_str()),
     );
     let accept = format!("{path}/accept");
+    // Who may not read the case is answered as if it did not exist; who
+    // may read but not decide it is refused.
     #[rustfmt::skip]
     let mut denied = vec![
-        bad("GET", path.as_str(), Body::None, them, 403, "FORBIDDEN"),
-        bad("GET", path.as_str(), Body::None, other_department, 403, "FORBIDDEN"),
-        bad("GET", format!("{path}/evidence"), Body::None, them, 403, "FORBIDDEN"),
+        bad("GET", path.as_str(), Body::None, them, 404, "NOT_FOUND"),
+        bad("GET", path.as_str(), Body::None, other_department, 404, "NOT_FOUND"),
+        bad("GET", format!("{path}/evidence"), Body::None, them, 404, "NOT_FOUND"),
         bad("GET", format!("{objections}?uscc={uscc}"), Body::None, them, 403, "FORBIDDEN"),
+        bad("POST", accept.as_str(), Body::Json(json!({})), other_department, 404, "NOT_FOUND"),
     ];
-    for bearer in [other_department, owner, root, clerk] {
+    for bearer in [owner, root, clerk] {
         denied.push(bad(
             "POST",
             accept.as_str(),

@@ -181,7 +181,7 @@ fn only_the_owner_and_staff_may_download() {
     let table = [
         bad("GET", pdf(no), Body::None, None, 401, "UNAUTHENTICATED"),
         bad("GET", pdf(no), Body::None, Some("not-a-token"), 401, "UNAUTHENTICATED"),
-        bad("GET", pdf(no), Body::None, Some(&stranger), 403, "FORBIDDEN"),
+        bad("GET", pdf(no), Body::None, Some(&stranger), 404, "NOT_FOUND"),
         bad("GET", pdf(no), Body::None, Some(&tax), 403, "FORBIDDEN"),
         bad("GET", pdf("YC20261129-999999"), Body::None, Some(&clerk), 404, "NOT_FOUND"),
         bad("GET", pdf("not-a-number"), Body::None, Some(&clerk), 400, "INVALID_REPORT_NO"),

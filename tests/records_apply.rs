@@ -223,7 +223,8 @@ fn a_counting_record_shows_under_its_domain_only_and_within_the_window() {
     assert_eq!(own.json()["verification_code"], report["verification_code"]);
     assert_eq!(own.json()["revocation"], Value::Null);
     assert_eq!(host.get_auth(&path, &staff("clerk-1")).status, 200);
-    assert_problem(&host.get_auth(&path, &entity(&other)), 403, "FORBIDDEN");
+    // Another entity's report answers as if it did not exist.
+    assert_problem(&host.get_auth(&path, &entity(&other)), 404, "NOT_FOUND");
     assert_problem(
         &host.get_auth(&path, &department("县税务局")),
         403,
@@ -605,7 +606,7 @@ fn bad_requests_are_problem_json() {
         bad("POST", reports, Body::Json(ok.clone()), tax, 403, "FORBIDDEN"),
         bad("POST", reports, Body::Json(ok.clone()), Some(&admin()), 403, "FORBIDDEN"),
         bad("POST", reports, with("uscc", json!(other)), me, 403, "FORBIDDEN"),
-        bad("GET", theirs.as_str(), Body::None, me, 403, "FORBIDDEN"),
+        bad("GET", theirs.as_str(), Body::None, me, 404, "NOT_FOUND"),
         bad("GET", theirs.as_str(), Body::None, None, 401, "UNAUTHENTICATED"),
         bad("DELETE", theirs.as_str(), Body::None, me, 405, "METHOD_NOT_ALLOWED"),
     ];
@@ -650,4 +651,79 @@ fn applications_beyond_the_daily_limit_are_429_with_retry_after() {
         Some(&entity(&uscc)),
     );
     assert_eq!(reply.status, 201, "{}", reply.text());
+}
+
+#[test]
+fn departments_read_only_their_domains_records_and_every_read_is_audited() {
+    let host = TestHost::start(HostOptions::product());
+    let uscc = credit_code(61, 1);
+    let (tax, market) = (department("县税务局"), department("县市场监管局"));
+    let tax_id = store_all(
+        &host,
+        &tax,
+        &[penalty(&uscc, "tax", "永税罚〔2026〕611号", days_ago(20))],
+    )
+    .remove(0);
+    let market_id = store_all(
+        &host,
+        &market,
+        &[penalty(
+            &uscc,
+            "market_regulation",
+            "永市监罚〔2026〕611号",
+            days_ago(20),
+        )],
+    )
+    .remove(0);
+
+    let listed = |bearer: &str| -> Vec<String> {
+        let reply = host.get_auth(&format!("/api/v1/records?uscc={uscc}"), bearer);
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        reply.json()["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(listed(&tax), [tax_id.clone()]);
+    assert_eq!(listed(&market), [market_id.clone()]);
+    assert_eq!(listed(&entity(&uscc)).len(), 2);
+    assert_eq!(listed(&admin()).len(), 2);
+
+    // Another unit's record answers as if it did not exist.
+    let other = host.get_auth(&format!("/api/v1/records/{market_id}"), &tax);
+    assert_problem(&other, 404, "NOT_FOUND");
+    assert_eq!(
+        host.get_auth(&format!("/api/v1/records/{tax_id}"), &tax)
+            .status,
+        200
+    );
+
+    let clerk = staff("clerk-61");
+    assert_eq!(
+        host.get_auth(&format!("/api/v1/records/{tax_id}"), &clerk)
+            .status,
+        200
+    );
+    let day = today().to_string();
+    let entries = host
+        .get_auth(&format!("/api/v1/audit?date={day}"), &admin())
+        .json()["entries"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let reads: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["action"] == "record.read" || e["action"] == "records.list")
+        .collect();
+    assert!(reads.iter().any(|e| e["action"] == "records.list"
+        && e["actor"].as_str().unwrap().starts_with("department:")
+        && e["target"] == uscc.as_str()));
+    let by_staff = reads
+        .iter()
+        .find(|e| e["action"] == "record.read" && e["actor"] == "staff:clerk-61")
+        .expect("the clerk's read is audited");
+    assert_eq!(by_staff["target"], tax_id.as_str());
+    assert_eq!(by_staff["on_behalf_of"], uscc.as_str());
 }

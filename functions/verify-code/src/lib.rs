@@ -8,13 +8,13 @@
 //! batch pays the rate limit and the audit once, and looks all its codes up
 //! in the same two round trips as one code.
 
-use credit_core::usecase::verification::{Verifier, verify_batch};
-use platform::{Answer, json, store, visitor};
+use credit_core::usecase::verification::Verifier;
+use platform::{Answer, SpinStore, json, store, visitor};
 use spin_sdk::http::{Params, Request, Response, Router};
 use spin_sdk::http_component;
 
 /// A code, or a hundred of them, with room for whitespace.
-const MAX_BODY_BYTES: usize = 64 * 1024;
+const MAX_BODY_BYTES: usize = 16 * 1024;
 
 #[http_component]
 fn handle(req: Request) -> Response {
@@ -31,23 +31,25 @@ fn handle(req: Request) -> Response {
     router.handle(req)
 }
 
-fn verify_code(req: Request, _: Params) -> Answer {
+/// Runs `verify` for a visitor admitted within its rate limit: the body is
+/// read only then.
+fn admitted(req: &Request, verify: impl FnOnce(&Verifier<'_, SpinStore>) -> Answer) -> Answer {
     let kv = store()?;
-    let visitor = visitor(platform::header(&req, "spin-client-addr"));
-    // The body is read only once the visitor is within its limit.
-    let verifier = Verifier::admit(
-        &kv,
-        visitor,
-        1,
-        platform::settings()?.verify_rate_limit_per_minute,
-    )?;
-    let body = platform::json_body(&req, MAX_BODY_BYTES)?;
-    json(200, &verifier.code(&body)?)
+    let visitor = visitor(platform::header(req, "spin-client-addr"));
+    let limit = platform::settings()?.verify_rate_limit_per_minute;
+    verify(&Verifier::admit(&kv, visitor, limit)?)
+}
+
+fn verify_code(req: Request, _: Params) -> Answer {
+    admitted(&req, |verifier| {
+        let body = platform::json_body(&req, MAX_BODY_BYTES)?;
+        json(200, &verifier.code(&body)?)
+    })
 }
 
 fn verify_codes(req: Request, _: Params) -> Answer {
-    let visitor = visitor(platform::header(&req, "spin-client-addr"));
-    let body = platform::json_body(&req, MAX_BODY_BYTES)?;
-    let limit = platform::settings()?.verify_rate_limit_per_minute;
-    json(200, &verify_batch(&store()?, visitor, limit, &body)?)
+    admitted(&req, |verifier| {
+        let body = platform::json_body(&req, MAX_BODY_BYTES)?;
+        json(200, &verifier.batch(&body)?)
+    })
 }

@@ -39,7 +39,6 @@ async fn verify(req: IncomingRequest) -> Result<Response, Error> {
     let verifier = Verifier::admit(
         &kv,
         visitor,
-        1,
         platform::settings()?.verify_rate_limit_per_minute,
     )?;
 

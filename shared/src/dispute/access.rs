@@ -53,19 +53,6 @@ pub(super) fn may_read(who: &Principal, uscc: &CreditCode, domain: &str) -> bool
     }
 }
 
-pub(super) fn check_read(who: &Principal, uscc: &CreditCode, domain: &str) -> Result<(), Error> {
-    if may_read(who, uscc, domain) {
-        Ok(())
-    } else {
-        Err(Error::Forbidden(match who {
-            Principal::Department { unit, .. } => {
-                format!("{unit}不是该记录所属领域的责任单位，无权查看此案件")
-            }
-            _ => "只能查看本主体的案件".into(),
-        }))
-    }
-}
-
 /// Only the unit answering for the record's domain decides.
 pub(super) fn check_decider(who: &Principal, domain: &str) -> Result<(), Error> {
     match who {

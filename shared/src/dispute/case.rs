@@ -10,7 +10,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::Disputes;
-use super::access::{check_decider, check_filer, check_read, may_read};
+use super::access::{check_decider, check_filer, may_read};
 use super::case_no::{CaseKind, CaseNo};
 use super::objection::{Objection, ObjectionStatus};
 use super::repair::{Repair, RepairStatus};
@@ -199,7 +199,10 @@ impl<K: KeyValue + ?Sized> Disputes<'_, K> {
     /// The case, for those who may read it.
     pub(super) fn read<C: Case>(&self, who: &Principal, no: &CaseNo) -> Result<C, Error> {
         let (case, _) = self.load::<C>(no)?;
-        check_read(who, case.uscc(), case.domain())?;
+        // A case the caller may not read answers as one that does not exist.
+        if !may_read(who, case.uscc(), case.domain()) {
+            return Err(not_found(no));
+        }
         Ok(case)
     }
 
@@ -210,6 +213,9 @@ impl<K: KeyValue + ?Sized> Disputes<'_, K> {
         no: &CaseNo,
     ) -> Result<C, Error> {
         let (case, _) = self.load::<C>(no)?;
+        if !may_read(who, case.uscc(), case.domain()) {
+            return Err(not_found(no));
+        }
         check_decider(who, case.domain())?;
         Ok(case)
     }
@@ -447,7 +453,9 @@ impl<K: KeyValue + ?Sized> Disputes<'_, K> {
     /// The evidence file of a case, for those who may read the case.
     pub fn evidence(&self, who: &Principal, no: &CaseNo) -> Result<Evidence, Error> {
         let (head, _) = self.load::<CaseHead>(no)?;
-        check_read(who, &head.uscc, &head.domain)?;
+        if !may_read(who, &head.uscc, &head.domain) {
+            return Err(not_found(no));
+        }
         let info = head
             .evidence
             .ok_or_else(|| Error::NotFound(format!("案件 {no} 没有上传证明材料")))?;

@@ -608,30 +608,36 @@ fn only_owners_file_and_only_the_responsible_unit_decides() {
         409
     );
 
+    // Those who may not read a case are answered as if it did not exist.
     assert_eq!(
         d.objection(&other_entity(), &case.no).unwrap_err().status(),
-        403
+        404
     );
     assert_eq!(
         d.objection(&market_department(), &case.no)
             .unwrap_err()
             .status(),
-        403
+        404
     );
     assert!(d.objection(&entity(), &case.no).is_ok());
     assert!(d.objection(&tax_department(), &case.no).is_ok());
-    for who in [market_department(), entity(), admin(), staff()] {
+    for (who, status) in [
+        (market_department(), 404),
+        (entity(), 403),
+        (admin(), 403),
+        (staff(), 403),
+    ] {
         assert_eq!(
             d.accept_objection(&who, &case.no, now())
                 .unwrap_err()
                 .status(),
-            403
+            status
         );
         assert_eq!(
             d.reject_objection(&who, &case.no, "x", now())
                 .unwrap_err()
                 .status(),
-            403
+            status
         );
     }
     let unknown = CaseNo::parse(CaseKind::Objection, "YY20261127-000099").unwrap();
@@ -788,7 +794,7 @@ fn evidence_is_stored_apart_and_read_back_by_readers_only() {
             .evidence(&other_entity(), &case.no)
             .unwrap_err()
             .status(),
-        403
+        404
     );
     let plain = w.penalty(samples::penalty("A-2", "2026-03-01"));
     let without = w.file(&plain);
@@ -865,7 +871,7 @@ fn approved_repair_marks_the_record_and_revokes_reports() {
         d.approve_repair(&market_department(), &case.no, None, now())
             .unwrap_err()
             .status(),
-        403
+        404
     );
     assert_eq!(
         d.approve_repair(&entity(), &case.no, None, now())
@@ -942,7 +948,7 @@ fn rejected_repair_keeps_the_record_and_lists_by_scope() {
     assert!(d.list_repairs(&tax_department(), &open).unwrap().is_empty());
     assert_eq!(
         d.repair(&other_entity(), &case.no).unwrap_err().status(),
-        403
+        404
     );
     let listing = Record::from_json(&samples::listing("L-1", "2025-01-01", None)).unwrap();
     let listed = w.store().upsert_record(listing, "x", now()).unwrap().id;

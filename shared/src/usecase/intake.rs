@@ -200,8 +200,21 @@ pub fn records_of(
             });
         }
     };
-    require_read(&caller.principal, &uscc)?;
-    let records = Store::new(kv).records_of(&uscc)?;
+    if !caller.principal.can_read_entity(&uscc) {
+        return Err(Error::Forbidden("市场主体只能查看本主体的记录".into()));
+    }
+    let records: Vec<StoredRecord> = Store::new(kv)
+        .records_of(&uscc)?
+        .into_iter()
+        .filter(|r| may_read_record(&caller.principal, r))
+        .collect();
+    audit::append(
+        kv,
+        &caller
+            .entry_about(&uscc, "records.list", "listed")
+            .target(&uscc)
+            .details(json!({ "count": records.len() })),
+    )?;
     Ok(EntityRecords {
         uscc,
         count: records.len(),
@@ -215,7 +228,16 @@ pub fn record(
     id: &str,
 ) -> Result<StoredRecord, Error> {
     let record = stored(kv, id)?;
-    require_read(&caller.principal, record.record.uscc())?;
+    // A record the caller may not read answers as one that does not exist.
+    if !may_read_record(&caller.principal, &record) {
+        return Err(not_found(&record.id));
+    }
+    audit::append(
+        kv,
+        &caller
+            .entry_about(record.record.uscc(), "record.read", "read")
+            .target(&record.id),
+    )?;
     Ok(record)
 }
 
@@ -262,14 +284,19 @@ fn stored(kv: &(impl KeyValue + ?Sized), id: &str) -> Result<StoredRecord, Error
     let id: RecordId = id.parse()?;
     Store::new(kv)
         .get_record(&id)?
-        .ok_or_else(|| Error::NotFound(format!("没有编号为 {id} 的记录")))
+        .ok_or_else(|| not_found(&id))
 }
 
-fn require_read(principal: &Principal, uscc: &CreditCode) -> Result<(), Error> {
-    if principal.can_read_entity(uscc) {
-        Ok(())
-    } else {
-        Err(Error::Forbidden("市场主体只能查看本主体的记录".into()))
+fn not_found(id: &RecordId) -> Error {
+    Error::NotFound(format!("没有编号为 {id} 的记录"))
+}
+
+/// The entity reads its own records; a department those of the domains
+/// its unit answers for; counter staff and the administrator any.
+fn may_read_record(principal: &Principal, record: &StoredRecord) -> bool {
+    match principal {
+        Principal::Department { .. } => principal.department_may_write(record.record.domain()),
+        other => other.can_read_entity(record.record.uscc()),
     }
 }
 

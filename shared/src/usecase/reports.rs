@@ -105,19 +105,18 @@ pub fn apply(
     Ok(ReportView::new(report, None))
 }
 
-/// One report, for its owner and counter staff.
+/// One report, for its owner and counter staff; the read is audited.
 pub fn report(
     kv: &(impl KeyValue + ?Sized),
     caller: &Caller,
     report_no: &str,
 ) -> Result<ReportView, Error> {
-    let report = readable_report(
-        kv,
-        caller,
-        report_no,
-        "只能查看本主体的报告（窗口帮办人员可代为查看）",
-    )?;
+    let report = readable_report(kv, caller, report_no)?;
     let revocation = Store::new(kv).report_status(&report.report_no)?;
+    let entry = caller
+        .entry_about(&report.uscc, "report.read", "read")
+        .target(&report.report_no);
+    audit::append(kv, &entry)?;
     Ok(ReportView::new(report, revocation))
 }
 
@@ -147,6 +146,12 @@ pub fn reports_of(
             revocation,
         })
         .collect();
+    audit::append(
+        kv,
+        &caller
+            .entry_about(&uscc, "reports.list", "listed")
+            .target(&uscc),
+    )?;
     Ok(ReportList {
         uscc,
         count: reports.len(),
@@ -173,12 +178,7 @@ pub fn download(
     report_no: &str,
     public_base_url: &str,
 ) -> Result<Download, Error> {
-    let report = readable_report(
-        kv,
-        caller,
-        report_no,
-        "只有报告所属主体或窗口帮办人员可以下载该报告",
-    )?;
+    let report = readable_report(kv, caller, report_no)?;
     let report_no = report.report_no.clone();
     let pdf = Store::new(kv).issued_pdf(&report_no, || {
         pdf::render(&report_document(&report, public_base_url))
@@ -198,19 +198,18 @@ pub fn download(
     })
 }
 
+/// The report, for its owner and counter staff. A report the caller may
+/// not read answers as one that does not exist: report numbers are
+/// sequential, and a refusal would confirm that one was issued.
 fn readable_report(
     kv: &(impl KeyValue + ?Sized),
     caller: &Caller,
     report_no: &str,
-    refusal: &str,
 ) -> Result<Report, Error> {
     caller.principal.require(&[Role::Entity, Role::Staff])?;
     let no: ReportNo = report_no.parse()?;
-    let report = Store::new(kv)
+    Store::new(kv)
         .get_report(&no)?
-        .ok_or_else(|| Error::NotFound(format!("没有编号为 {no} 的报告")))?;
-    if !caller.principal.can_read_report(&report.uscc) {
-        return Err(Error::Forbidden(refusal.into()));
-    }
-    Ok(report)
+        .filter(|report| caller.principal.can_read_report(&report.uscc))
+        .ok_or_else(|| Error::NotFound(format!("没有编号为 {no} 的报告")))
 }

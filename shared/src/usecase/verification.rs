@@ -25,6 +25,7 @@ pub const MAX_BATCH: usize = 100;
 pub struct Verifier<'a, K: KeyValue + ?Sized> {
     kv: &'a K,
     visitor: Visitor,
+    limit_per_minute: u32,
 }
 
 /// The answer to `POST /api/v1/verify/batch`: one item per submitted code,
@@ -42,23 +43,23 @@ pub enum BatchItem {
 }
 
 impl<'a, K: KeyValue + ?Sized> Verifier<'a, K> {
-    /// Counts `cost` verifications against the visitor's limit per minute:
-    /// `RATE_LIMITED` once it is passed.
-    pub fn admit(
-        kv: &'a K,
-        visitor: Visitor,
-        cost: u32,
-        limit_per_minute: u32,
-    ) -> Result<Self, Error> {
+    /// Counts one verification against the visitor's limit per minute:
+    /// `RATE_LIMITED` once it is passed. Called before the request body is
+    /// read, so a visitor over its limit costs no parsing.
+    pub fn admit(kv: &'a K, visitor: Visitor, limit_per_minute: u32) -> Result<Self, Error> {
         check_rate_limit(
             kv,
             "verify",
             &visitor.client,
-            cost,
+            1,
             limit_per_minute,
             visitor.now,
         )?;
-        Ok(Verifier { kv, visitor })
+        Ok(Verifier {
+            kv,
+            visitor,
+            limit_per_minute,
+        })
     }
 
     /// `{"code": "…"}`: VALID, EXPIRED, REVOKED or NOT_FOUND; a malformed
@@ -81,6 +82,67 @@ impl<'a, K: KeyValue + ?Sized> Verifier<'a, K> {
         Ok(verification)
     }
 
+    /// `{"codes": [...]}`, at most [`MAX_BATCH`], answered in order; a
+    /// malformed code is that item's problem. Every code counts against the
+    /// visitor's limit, so a batch is no way around it.
+    pub fn batch(&self, body: &Value) -> Result<BatchVerification, Error> {
+        let Some(items) = body.get("codes").and_then(Value::as_array) else {
+            return Err(Error::InvalidJson(
+                "请求体应为 JSON 对象 {\"codes\": [\"…\"]}".into(),
+            ));
+        };
+        if items.len() > MAX_BATCH {
+            return Err(Error::TooManyItems { limit: MAX_BATCH });
+        }
+        if items.is_empty() {
+            return Err(Error::InvalidField {
+                field: "codes".into(),
+                detail: "至少提交 1 个核验码".into(),
+            });
+        }
+        // Admitted for one code; the others count now.
+        let more = u32::try_from(items.len() - 1).unwrap_or(u32::MAX);
+        if more > 0 {
+            let (client, now) = (&self.visitor.client, self.visitor.now);
+            check_rate_limit(self.kv, "verify", client, more, self.limit_per_minute, now)?;
+        }
+        // Every well-formed code is looked up together: two store round
+        // trips for the whole batch.
+        let parsed: Vec<Result<VerificationCode, Error>> = items.iter().map(parse_code).collect();
+        let codes: Vec<VerificationCode> = parsed.iter().filter_map(|p| p.clone().ok()).collect();
+        let mut verified = Store::new(self.kv)
+            .verify_codes(&codes, self.visitor.now)?
+            .into_iter();
+        let mut results = Vec::with_capacity(parsed.len());
+        let mut audited = Vec::with_capacity(parsed.len());
+        for item in parsed {
+            match item {
+                Ok(_) => {
+                    let verification = verified.next().ok_or_else(|| {
+                        Error::Internal("a code of the batch was not answered".into())
+                    })?;
+                    audited.push(json!({
+                        "outcome": verification.outcome.code(),
+                        "report": verification.report.as_ref().map(|r| r.report_no.as_str()),
+                    }));
+                    results.push(BatchItem::Verified(Box::new(verification)));
+                }
+                Err(error) => {
+                    audited.push(json!({ "outcome": error.code() }));
+                    results.push(BatchItem::Rejected {
+                        problem: error.to_problem(),
+                    });
+                }
+            }
+        }
+        let entry = self
+            .visitor
+            .entry("verify.batch", &format!("{} codes", results.len()))
+            .details(json!({ "results": audited }));
+        audit::append(self.kv, &entry)?;
+        Ok(BatchVerification { results })
+    }
+
     /// An uploaded file, given its exact bytes.
     pub fn file(&self, bytes: &[u8]) -> Result<FileVerification, Error> {
         let answer = verify_upload(self.kv, bytes, self.visitor.now)?;
@@ -100,68 +162,6 @@ impl<'a, K: KeyValue + ?Sized> Verifier<'a, K> {
         audit::append(self.kv, &entry)?;
         Ok(answer)
     }
-}
-
-/// `{"codes": [...]}`, at most [`MAX_BATCH`], answered in order; a
-/// malformed code is that item's problem. Every code counts against the
-/// visitor's limit, so a batch is no way around it.
-pub fn verify_batch(
-    kv: &(impl KeyValue + ?Sized),
-    visitor: Visitor,
-    limit_per_minute: u32,
-    body: &Value,
-) -> Result<BatchVerification, Error> {
-    let Some(items) = body.get("codes").and_then(Value::as_array) else {
-        return Err(Error::InvalidJson(
-            "请求体应为 JSON 对象 {\"codes\": [\"…\"]}".into(),
-        ));
-    };
-    if items.len() > MAX_BATCH {
-        return Err(Error::TooManyItems { limit: MAX_BATCH });
-    }
-    if items.is_empty() {
-        return Err(Error::InvalidField {
-            field: "codes".into(),
-            detail: "至少提交 1 个核验码".into(),
-        });
-    }
-    let cost = u32::try_from(items.len()).unwrap_or(u32::MAX);
-    let verifier = Verifier::admit(kv, visitor, cost, limit_per_minute)?;
-    // Every well-formed code is looked up together: two store round trips
-    // for the whole batch.
-    let parsed: Vec<Result<VerificationCode, Error>> = items.iter().map(parse_code).collect();
-    let codes: Vec<VerificationCode> = parsed.iter().filter_map(|p| p.clone().ok()).collect();
-    let mut verified = Store::new(kv)
-        .verify_codes(&codes, verifier.visitor.now)?
-        .into_iter();
-    let mut results = Vec::with_capacity(parsed.len());
-    let mut audited = Vec::with_capacity(parsed.len());
-    for item in parsed {
-        match item {
-            Ok(_) => {
-                let verification = verified.next().ok_or_else(|| {
-                    Error::Internal("a code of the batch was not answered".into())
-                })?;
-                audited.push(json!({
-                    "outcome": verification.outcome.code(),
-                    "report": verification.report.as_ref().map(|r| r.report_no.as_str()),
-                }));
-                results.push(BatchItem::Verified(Box::new(verification)));
-            }
-            Err(error) => {
-                audited.push(json!({ "outcome": error.code() }));
-                results.push(BatchItem::Rejected {
-                    problem: error.to_problem(),
-                });
-            }
-        }
-    }
-    let entry = verifier
-        .visitor
-        .entry("verify.batch", &format!("{} codes", results.len()))
-        .details(json!({ "results": audited }));
-    audit::append(kv, &entry)?;
-    Ok(BatchVerification { results })
 }
 
 fn parse_code(raw: &Value) -> Result<VerificationCode, Error> {
