@@ -793,3 +793,55 @@ fn too_many_attempts_from_one_address_are_rate_limited() {
             .post_json("/api/v1/verify/code", &code, None);
     expect_outcome(&next_minute, "NOT_FOUND");
 }
+
+/// Status of a code verification from `forwarded_for`, at a pinned minute.
+fn verify_forwarded(host: &TestHost, code: &str, forwarded_for: &str) -> u16 {
+    let body = json!({ "code": code }).to_string();
+    host.at(china_time(today(), 10, 0, 20))
+        .request(
+            "POST",
+            "/api/v1/verify/code",
+            &[
+                ("content-type", "application/json"),
+                ("x-forwarded-for", forwarded_for),
+            ],
+            body.as_bytes(),
+        )
+        .status
+}
+
+#[test]
+fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit() {
+    let host = TestHost::start(
+        HostOptions::product()
+            .test_clock()
+            .variable("verify_rate_limit_per_minute", "2")
+            .variable("trusted_proxies", "127.0.0.0/8"),
+    );
+    let code = VerificationCode::generate().unwrap().to_string();
+    let first = "198.51.100.1";
+    let statuses: Vec<u16> = (0..3).map(|_| verify_forwarded(&host, &code, first)).collect();
+    assert_eq!(statuses, [200, 200, 429]);
+    assert_eq!(verify_forwarded(&host, &code, "198.51.100.2"), 200);
+    // Writing another address to the left of the proxy's hop changes nothing.
+    assert_eq!(verify_forwarded(&host, &code, &format!("203.0.113.9, {first}")), 429);
+    // IPv6 clients share their /64.
+    assert_eq!(verify_forwarded(&host, &code, "2001:db8:1:2::a"), 200);
+    assert_eq!(verify_forwarded(&host, &code, "2001:db8:1:2::b"), 200);
+    assert_eq!(verify_forwarded(&host, &code, "2001:db8:1:2::c"), 429);
+}
+
+#[test]
+fn without_trusted_proxies_a_forwarded_address_is_ignored() {
+    let host = TestHost::start(
+        HostOptions::product()
+            .test_clock()
+            .variable("verify_rate_limit_per_minute", "2"),
+    );
+    let code = VerificationCode::generate().unwrap().to_string();
+    let statuses: Vec<u16> = ["198.51.100.1", "198.51.100.2", "198.51.100.3"]
+        .iter()
+        .map(|hop| verify_forwarded(&host, &code, hop))
+        .collect();
+    assert_eq!(statuses, [200, 200, 429]);
+}

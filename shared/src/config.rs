@@ -8,6 +8,7 @@
 
 use chrono::{Months, NaiveDate};
 
+use crate::client::TrustedProxies;
 use crate::dispute::{DisputeConfig, RepairPeriods, WorkCalendar};
 use crate::error::Error;
 use crate::record::Severity;
@@ -84,6 +85,8 @@ pub struct Settings {
     /// trailing slash.
     pub public_base_url: String,
     pub disputes: DisputeConfig,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Settings {
@@ -123,6 +126,7 @@ impl Settings {
             verify_rate_limit_per_minute: VERIFY_RATE_LIMIT_PER_MINUTE.read(&get)?,
             public_base_url: PUBLIC_BASE_URL.read(&get)?,
             disputes,
+            trusted_proxies: TRUSTED_PROXIES.read(&get)?,
         })
     }
 }
@@ -161,6 +165,11 @@ pub struct BaseUrl {
 
 /// A list of dates `YYYY-MM-DD`, separated by commas, semicolons or spaces.
 pub struct Dates {
+    pub name: &'static str,
+}
+
+/// A list of networks (CIDRs or addresses), separated by commas or spaces.
+pub struct Networks {
     pub name: &'static str,
 }
 
@@ -218,6 +227,12 @@ impl Dates {
                     .map_err(|_| bad(self.name, format!("“{s}”不是 YYYY-MM-DD 格式的日期")))
             })
             .collect()
+    }
+}
+
+impl Networks {
+    fn read(&self, get: &impl Fn(&str) -> Option<String>) -> Result<TrustedProxies, Error> {
+        TrustedProxies::parse(&get(self.name).unwrap_or_default()).map_err(|e| bad(self.name, e))
     }
 }
 
@@ -316,6 +331,9 @@ pub const PUBLIC_HOLIDAYS: Dates = Dates {
 };
 pub const WORKING_WEEKENDS: Dates = Dates {
     name: "working_weekends",
+};
+pub const TRUSTED_PROXIES: Networks = Networks {
+    name: "trusted_proxies",
 };
 
 /// The settings table: every setting, its default as spin.toml writes it,
@@ -422,6 +440,12 @@ pub const SETTINGS: &[Setting] = &[
         default: "",
         allowed: "dates YYYY-MM-DD, comma-separated",
         meaning: "weekend days worked (调休) of the working-day calendar",
+    },
+    Setting {
+        name: TRUSTED_PROXIES.name,
+        default: "",
+        allowed: "CIDRs or addresses, comma-separated",
+        meaning: "proxies (ingress, load balancer) whose X-Forwarded-For names the client; rate limits and the audit count that client",
     },
 ];
 

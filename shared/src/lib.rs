@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod catalog_document;
+pub mod client;
 pub mod codes;
 pub mod config;
 pub mod dispute;

@@ -59,8 +59,8 @@ fn with_desk(
     req: &Request,
     serve: impl FnOnce(&CaseDesk<'_, platform::SpinStore>) -> Answer,
 ) -> Answer {
-    let caller = caller(req)?;
     let settings = platform::settings()?;
+    let caller = caller(req, &settings)?;
     let kv = store()?;
     serve(&CaseDesk::new(&kv, &caller, &settings.disputes))
 }

@@ -24,9 +24,14 @@ fn handle(req: Request) -> Response {
 }
 
 fn download(req: Request, params: Params) -> Answer {
-    let caller = caller(&req)?;
-    let base_url = platform::settings()?.public_base_url;
-    let pdf = reports::download(&store()?, &caller, param(&params, "report_no"), &base_url)?;
+    let settings = platform::settings()?;
+    let caller = caller(&req, &settings)?;
+    let pdf = reports::download(
+        &store()?,
+        &caller,
+        param(&params, "report_no"),
+        &settings.public_base_url,
+    )?;
     if let Some(problem) = &pdf.problem {
         eprintln!(
             "ISSUED PDF NOT SERVED AS PINNED for {}: {problem}",

@@ -95,21 +95,45 @@ pub fn settings() -> Result<Settings, Error> {
 
 /// The signed-in caller (401 when the bearer token is missing or invalid),
 /// where it calls from, and now.
-pub fn caller(req: &Request) -> Result<Caller, Error> {
+pub fn caller(req: &Request, settings: &Settings) -> Result<Caller, Error> {
     let now = now();
     Ok(Caller {
         principal: principal(req, now)?,
-        client: client_addr(req),
+        client: client(
+            header(req, "spin-client-addr"),
+            header(req, "x-forwarded-for"),
+            settings,
+        ),
         now,
     })
 }
 
 /// An anonymous visitor: where it calls from, and now.
-pub fn visitor(spin_client_addr: Option<&str>) -> Visitor {
+pub fn visitor(
+    spin_client_addr: Option<&str>,
+    forwarded_for: Option<&str>,
+    settings: &Settings,
+) -> Visitor {
     Visitor {
-        client: client_ip(spin_client_addr),
+        client: client(spin_client_addr, forwarded_for, settings),
         now: now(),
     }
+}
+
+/// The client as the core counts it, from the host's peer address
+/// (`spin-client-addr`, with its port) and `X-Forwarded-For`.
+fn client(
+    spin_client_addr: Option<&str>,
+    forwarded_for: Option<&str>,
+    settings: &Settings,
+) -> String {
+    let peer = spin_client_addr.and_then(|addr| {
+        addr.parse::<std::net::SocketAddr>()
+            .map(|socket| socket.ip())
+            .or_else(|_| addr.parse())
+            .ok()
+    });
+    credit_core::client::client_of(peer, forwarded_for, &settings.trusted_proxies)
 }
 
 fn principal(req: &Request, now: DateTime<Utc>) -> Result<Principal, Error> {
@@ -181,20 +205,6 @@ pub fn json_body_or_empty(req: &Request, limit: usize) -> Result<Value, Error> {
         return Ok(Value::Object(Default::default()));
     }
     json_body(req, limit)
-}
-
-/// The caller's address as the host reports it (`spin-client-addr`), without the port.
-pub fn client_addr(req: &Request) -> String {
-    client_ip(header(req, "spin-client-addr"))
-}
-
-/// The address part of a `spin-client-addr` value.
-pub fn client_ip(spin_client_addr: Option<&str>) -> String {
-    let addr = spin_client_addr.unwrap_or("unknown");
-    match addr.parse::<std::net::SocketAddr>() {
-        Ok(socket) => socket.ip().to_string(),
-        Err(_) => addr.to_owned(),
-    }
 }
 
 /// A query parameter, percent-decoded.

@@ -33,20 +33,23 @@ fn handle(req: Request) -> Response {
 }
 
 fn upsert_batch(req: Request, _: Params) -> Answer {
-    let caller = caller(&req)?;
+    let settings = platform::settings()?;
+    let caller = caller(&req, &settings)?;
     let body = platform::body_within(&req, MAX_BATCH_BYTES)?;
     let items = intake::batch_items(platform::content_type(&req).as_deref(), body)?;
     json(200, &intake::upsert_batch(&store()?, &caller, items)?)
 }
 
 fn list(req: Request, _: Params) -> Answer {
-    let caller = caller(&req)?;
+    let settings = platform::settings()?;
+    let caller = caller(&req, &settings)?;
     let requested = entity_param(query_param(&req, "uscc").as_deref())?;
     json(200, &intake::records_of(&store()?, &caller, requested)?)
 }
 
 fn show(req: Request, params: Params) -> Answer {
-    let caller = caller(&req)?;
+    let settings = platform::settings()?;
+    let caller = caller(&req, &settings)?;
     json(
         200,
         &intake::record(&store()?, &caller, param(&params, "id"))?,
@@ -54,7 +57,8 @@ fn show(req: Request, params: Params) -> Answer {
 }
 
 fn withdraw(req: Request, params: Params) -> Answer {
-    let caller = caller(&req)?;
+    let settings = platform::settings()?;
+    let caller = caller(&req, &settings)?;
     let body = platform::body_within(&req, MAX_REASON_BYTES)?;
     let reason = intake::withdrawal_reason(body, query_param(&req, "reason"))?;
     json(
@@ -64,7 +68,8 @@ fn withdraw(req: Request, params: Params) -> Answer {
 }
 
 fn audit_entries(req: Request, _: Params) -> Answer {
-    let caller = caller(&req)?;
+    let settings = platform::settings()?;
+    let caller = caller(&req, &settings)?;
     let query = audit_log::Query::parse(
         query_param(&req, "date").as_deref(),
         query_param(&req, "after").as_deref(),

@@ -27,16 +27,18 @@ fn handle(req: Request) -> Response {
 }
 
 fn apply(req: Request, _: Params) -> Answer {
-    let caller = caller(&req)?;
+    let settings = platform::settings()?;
+    let caller = caller(&req, &settings)?;
     let body = platform::json_body(&req, MAX_BODY_BYTES)?;
-    let view = reports::apply(&store()?, &caller, &body, &platform::settings()?.rules)?;
+    let view = reports::apply(&store()?, &caller, &body, &settings.rules)?;
     let mut response = json(201, &view)?;
     response.set_header("location", reports::location(&view.report.report_no));
     Ok(response)
 }
 
 fn show(req: Request, params: Params) -> Answer {
-    let caller = caller(&req)?;
+    let settings = platform::settings()?;
+    let caller = caller(&req, &settings)?;
     json(
         200,
         &reports::report(&store()?, &caller, param(&params, "report_no"))?,
@@ -44,7 +46,8 @@ fn show(req: Request, params: Params) -> Answer {
 }
 
 fn list(req: Request, _: Params) -> Answer {
-    let caller = caller(&req)?;
+    let settings = platform::settings()?;
+    let caller = caller(&req, &settings)?;
     let requested = entity_param(query_param(&req, "uscc").as_deref())?;
     json(200, &reports::reports_of(&store()?, &caller, requested)?)
 }

@@ -35,9 +35,17 @@ fn handle(req: Request) -> Response {
 /// read only then.
 fn admitted(req: &Request, verify: impl FnOnce(&Verifier<'_, SpinStore>) -> Answer) -> Answer {
     let kv = store()?;
-    let visitor = visitor(platform::header(req, "spin-client-addr"));
-    let limit = platform::settings()?.verify_rate_limit_per_minute;
-    verify(&Verifier::admit(&kv, visitor, limit)?)
+    let settings = platform::settings()?;
+    let visitor = visitor(
+        platform::header(req, "spin-client-addr"),
+        platform::header(req, "x-forwarded-for"),
+        &settings,
+    );
+    verify(&Verifier::admit(
+        &kv,
+        visitor,
+        settings.verify_rate_limit_per_minute,
+    )?)
 }
 
 fn verify_code(req: Request, _: Params) -> Answer {

@@ -34,13 +34,14 @@ async fn verify(req: IncomingRequest) -> Result<Response, Error> {
         });
     }
     let kv = platform::store()?;
-    let visitor = platform::visitor(header(&req, "spin-client-addr").as_deref());
+    let settings = platform::settings()?;
+    let visitor = platform::visitor(
+        header(&req, "spin-client-addr").as_deref(),
+        header(&req, "x-forwarded-for").as_deref(),
+        &settings,
+    );
     // Admitted within the rate limit before a byte of the body is read.
-    let verifier = Verifier::admit(
-        &kv,
-        visitor,
-        platform::settings()?.verify_rate_limit_per_minute,
-    )?;
+    let verifier = Verifier::admit(&kv, visitor, settings.verify_rate_limit_per_minute)?;
 
     let content_type = header(&req, "content-type").unwrap_or_default();
     let declared: Option<usize> =
