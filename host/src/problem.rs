@@ -12,6 +12,8 @@ pub enum HostProblem {
     DeadlineExceeded,
     /// The instance failed before it answered.
     ComponentFailed,
+    /// A test host (`--test-clock`) got a malformed `x-credit-test-now`.
+    InvalidTestClock,
 }
 
 impl HostProblem {
@@ -22,6 +24,7 @@ impl HostProblem {
             HostProblem::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             HostProblem::DeadlineExceeded => "DEADLINE_EXCEEDED",
             HostProblem::ComponentFailed => "COMPONENT_FAILED",
+            HostProblem::InvalidTestClock => "INVALID_TEST_CLOCK",
         }
     }
 }

@@ -95,7 +95,7 @@ impl App {
             Some(None) => {
                 let response = problem(
                     StatusCode::BAD_REQUEST,
-                    "INVALID_TEST_CLOCK",
+                    HostProblem::InvalidTestClock,
                     "测试时钟请求头应为 RFC 3339 时间",
                 );
                 log.write(&component.id, response.status(), None, None);
