@@ -5,7 +5,8 @@
 //!   unknown key refreshes them once, at most every
 //!   [`REFRESH_COOLDOWN_SECS`], so a rotation is followed without a restart
 //!   and a flood of forged key ids costs no more than one fetch a minute.
-//!   While the provider is unreachable the last keys fetched stay in use.
+//!   While the provider is unreachable the last keys fetched stay in use;
+//!   a sign-in, though, starts only when the provider answers.
 //! - Browser sign-in is the authorization code flow with PKCE: [`begin`]
 //!   stores a [`SignInAttempt`] under its `state`, [`complete`] checks the
 //!   state against the browser's cookie, exchanges the code, verifies the
@@ -142,15 +143,26 @@ fn fetch_documents(
     Ok((metadata, jwks))
 }
 
-/// The provider's documents: cached ones while fresh (and not `refresh`),
-/// else fetched; the cached ones when a fetch fails or was tried too
-/// recently.
+/// How current the provider's documents must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Freshness {
+    /// The cached ones while fresh.
+    Cached,
+    /// Fetched again, unless a fetch was tried within the cooldown; the
+    /// cached ones when the fetch fails.
+    Refreshed,
+    /// Fetched now: a sign-in starts only when the provider answers, so
+    /// that the browser is never sent to a provider that is down.
+    Live,
+}
+
+/// The provider's documents as `freshness` asks.
 fn provider(
     kv: &(impl KeyValue + ?Sized),
     http: &impl ProviderHttp,
     issuer: &str,
     now: i64,
-    refresh: bool,
+    freshness: Freshness,
 ) -> Result<Provider, Error> {
     let key = keys::identity_provider();
     let cached: Option<CachedProvider> =
@@ -165,8 +177,10 @@ fn provider(
     if let Some(cached) = &cached {
         let fresh = now < cached.fetched_at + PROVIDER_CACHE_SECS;
         let tried_recently = now < cached.tried_at + REFRESH_COOLDOWN_SECS;
-        if (fresh && !refresh) || tried_recently {
-            return from_cache(cached);
+        match freshness {
+            Freshness::Cached if fresh || tried_recently => return from_cache(cached),
+            Freshness::Refreshed if tried_recently => return from_cache(cached),
+            _ => {}
         }
     }
     match fetch_documents(http, issuer) {
@@ -186,12 +200,12 @@ fn provider(
             })
         }
         Err(error) => match cached {
-            Some(mut stale) => {
+            Some(mut stale) if freshness != Freshness::Live => {
                 stale.tried_at = now;
                 write_json(kv, &key, &stale)?;
                 from_cache(&stale)
             }
-            None => Err(error),
+            _ => Err(error),
         },
     }
 }
@@ -206,12 +220,12 @@ fn verify_with_provider(
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<(serde_json::Map<String, serde_json::Value>, ProviderMetadata), Error> {
-    let mut current = provider(kv, http, issuer, now.timestamp(), false)?;
+    let mut current = provider(kv, http, issuer, now.timestamp(), Freshness::Cached)?;
     loop {
         match oidc::verify(token, &current.keys, issuer, audience, now)? {
             Verified::Claims(claims) => return Ok((claims, current.metadata)),
             Verified::UnknownKey if !current.fetched => {
-                current = provider(kv, http, issuer, now.timestamp(), true)?;
+                current = provider(kv, http, issuer, now.timestamp(), Freshness::Refreshed)?;
                 if !current.fetched {
                     return Err(unauthenticated("身份令牌的签名密钥未知"));
                 }
@@ -339,7 +353,7 @@ pub fn begin(
     now: DateTime<Utc>,
 ) -> Result<SignInStart, Error> {
     let config = provider_settings(settings)?;
-    let provider = provider(kv, http, &config.issuer, now.timestamp(), false)?;
+    let provider = provider(kv, http, &config.issuer, now.timestamp(), Freshness::Live)?;
     let attempt = SignInAttempt {
         nonce: oidc::random_token()?,
         code_verifier: oidc::random_token()?,
@@ -456,7 +470,7 @@ fn exchange(
             "oidc_client_secret is not set: the code cannot be exchanged".into(),
         )
     })?;
-    let provider = provider(kv, http, &config.issuer, now.timestamp(), false)?;
+    let provider = provider(kv, http, &config.issuer, now.timestamp(), Freshness::Cached)?;
     let token_endpoint = &provider.metadata.token_endpoint;
     let reply = http
         .post_form(
@@ -951,6 +965,9 @@ ZYxpGG2x6hqwRn3+dfIq9LFTEDbiAgidAna7wIj3lWfnn4LwJbRJRsBj
             development_key: None,
         };
         assert!(authenticate(&store, &fake, &settings(), &credentials, hours_later).is_ok());
+        // A sign-in never sends the browser to a provider that is down.
+        let e = begin(&store, &fake, &settings(), None, now()).unwrap_err();
+        assert_eq!(e.code(), "IDENTITY_PROVIDER_UNAVAILABLE");
     }
 
     #[test]
