@@ -8,9 +8,10 @@
 mod kv;
 
 use chrono::{DateTime, Utc};
-use credit_core::auth::{self, Principal};
-use credit_core::config::Settings;
+use credit_core::auth::development;
+use credit_core::config::{AuthSettings, Settings};
 use credit_core::error::Error;
+use credit_core::usecase::signin::{self, Credentials, HttpReply, ProviderHttp};
 use credit_core::usecase::{Caller, Visitor};
 use serde::Serialize;
 use serde_json::Value;
@@ -93,15 +94,83 @@ pub fn settings() -> Result<Settings, Error> {
     Settings::from_lookup(variable)
 }
 
-/// The signed-in caller (401 when the bearer token is missing or invalid),
-/// where it calls from, and now.
+/// The sign-in settings, from the Spin variables (each component that
+/// authenticates declares them; a test checks it).
+pub fn auth_settings() -> Result<AuthSettings, Error> {
+    AuthSettings::from_lookup(variable)
+}
+
+/// The session cookie: an opaque id, HttpOnly, Secure, SameSite=Strict.
+pub const SESSION_COOKIE: &str = "credit_session";
+
+/// The value of a request cookie.
+pub fn cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    header(req, "cookie")?
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.trim())
+        .filter(|value| !value.is_empty())
+}
+
+/// The signed-in caller (bearer token or session cookie; 401 when missing
+/// or invalid, 503 when no way of signing in is configured), where it
+/// calls from, and now.
 pub fn caller(req: &Request) -> Result<Caller, Error> {
     let now = now();
+    let development_key = variable(development::KEY_VARIABLE);
+    let credentials = Credentials {
+        authorization: header(req, "authorization"),
+        session: cookie(req, SESSION_COOKIE),
+        development_key: development_key.as_deref().filter(|k| !k.is_empty()),
+    };
+    let principal = signin::authenticate(
+        &store()?,
+        &OutboundHttp,
+        &auth_settings()?,
+        &credentials,
+        now,
+    )?;
     Ok(Caller {
-        principal: principal(req, now)?,
+        principal,
         client: client_addr(req),
         now,
     })
+}
+
+/// The identity provider through Spin outbound HTTP (the component
+/// declares the provider's origin in `allowed_outbound_hosts`).
+pub struct OutboundHttp;
+
+impl OutboundHttp {
+    fn send(request: spin_sdk::http::Request) -> Result<HttpReply, String> {
+        let response: Response =
+            spin_sdk::http::run(spin_sdk::http::send(request)).map_err(|e| e.to_string())?;
+        Ok(HttpReply {
+            status: *response.status(),
+            body: response.into_body(),
+        })
+    }
+}
+
+impl ProviderHttp for OutboundHttp {
+    fn get(&self, url: &str) -> Result<HttpReply, String> {
+        Self::send(
+            Request::get(url)
+                .header("accept", "application/json")
+                .build(),
+        )
+    }
+
+    fn post_form(&self, url: &str, authorization: &str, body: &str) -> Result<HttpReply, String> {
+        Self::send(
+            Request::post(url, body.to_owned())
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("accept", "application/json")
+                .header("authorization", authorization)
+                .build(),
+        )
+    }
 }
 
 /// An anonymous visitor: where it calls from, and now.
@@ -110,14 +179,6 @@ pub fn visitor(spin_client_addr: Option<&str>) -> Visitor {
         client: client_ip(spin_client_addr),
         now: now(),
     }
-}
-
-fn principal(req: &Request, now: DateTime<Utc>) -> Result<Principal, Error> {
-    let secret = variable("jwt_secret").ok_or_else(|| Error::InvalidConfig {
-        variable: "jwt_secret".into(),
-        detail: "未配置".into(),
-    })?;
-    auth::verify_bearer(header(req, "authorization"), secret.as_bytes(), now)
 }
 
 /// A JSON answer. A value that cannot be serialised is an internal error,
