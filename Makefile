@@ -6,12 +6,17 @@ SHELL := /bin/bash
 PORT ?= 3000
 STATE_DIR ?= .spin
 WASM_TARGET := wasm32-wasip2
-COMPONENTS := request generate verify-code verify-file records catalog disputes web
+COMPONENTS := request generate verify-code verify-file records catalog disputes web auth
 TEST_COMPONENTS := probe
 APT_PACKAGES := poppler-utils qpdf redis-server wrk chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST := target/release/credit-host
 DEV := target/release/credit-dev
+
+PROVIDER_PORT ?= 3001
+# make run's development key, made once per state folder (never a fixed, public one).
+DEV_KEY_FILE := $(STATE_DIR)/development-signing-key
+DEV_KEY = $$(cat $(DEV_KEY_FILE))
 
 .PHONY: setup components host build run test token bench fuzz clean browser-test
 
@@ -39,25 +44,38 @@ host: setup
 
 build: components host
 
-## run: build, seed demo data once, serve on 127.0.0.1:$(PORT)
-run: build
+$(DEV_KEY_FILE):
 	@mkdir -p $(STATE_DIR)
-	@$(HOST) --manifest spin.toml --listen 127.0.0.1:$(PORT) --state-dir $(STATE_DIR) & host=$$!; \
-	trap 'kill -INT $$host 2>/dev/null; wait $$host' INT TERM; \
-	$(DEV) seed --base-url http://127.0.0.1:$(PORT) --marker $(STATE_DIR)/demo-seeded || { kill $$host; exit 1; }; \
-	wait $$host
+	@umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >$@
+
+## run: build, seed demo data once, serve on 127.0.0.1:$(PORT) in DEVELOPMENT MODE, with a
+## development identity provider (tests/oidc) on 127.0.0.1:$(PROVIDER_PORT) to sign in through
+run: build tests/oidc/node_modules/.package-lock.json $(DEV_KEY_FILE)
+	@echo "make run: DEVELOPMENT MODE (auth_mode=development): development tokens are accepted, signed with"
+	@echo "  the key in $(DEV_KEY_FILE); sign in with 登录 through the development identity provider at"
+	@echo "  http://127.0.0.1:$(PROVIDER_PORT) as entity-1, officer-1, staff-1 or admin-1 (any password)."
+	@cd tests/oidc && node provider.mjs --port $(PROVIDER_PORT) --service-url http://127.0.0.1:$(PORT) & provider=$$!; \
+	SPIN_VARIABLE_AUTH_MODE=development SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY=$(DEV_KEY) \
+	SPIN_VARIABLE_OIDC_ISSUER=http://127.0.0.1:$(PROVIDER_PORT) SPIN_VARIABLE_OIDC_ISSUER_HOST=http://127.0.0.1:$(PROVIDER_PORT) \
+	SPIN_VARIABLE_OIDC_CLIENT_ID=credit-report SPIN_VARIABLE_OIDC_CLIENT_SECRET=credit-report-secret \
+	SPIN_VARIABLE_OIDC_AUDIENCE=urn:credit-report \
+	  $(HOST) --manifest spin.toml --listen 127.0.0.1:$(PORT) --state-dir $(STATE_DIR) & host=$$!; \
+	trap 'kill -INT $$host $$provider 2>/dev/null; wait $$host' INT TERM; \
+	SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY=$(DEV_KEY) $(DEV) seed --base-url http://127.0.0.1:$(PORT) --marker $(STATE_DIR)/demo-seeded \
+	  || { kill $$host $$provider; exit 1; }; \
+	wait $$host; kill $$provider 2>/dev/null
 
 ## test: unit tests, the integration tests against the real components, then the pages in
 ## headless Chromium against a host of their own (tests/browser/run.sh starts and stops it)
-test: build tests/browser/node_modules/.package-lock.json
+test: build tests/browser/node_modules/.package-lock.json tests/oidc/node_modules/.package-lock.json
 	cargo test -p credit-core
 	cargo test -p integration-tests -- --test-threads=2
 	TARGET_DIR="$${CARGO_TARGET_DIR:-$(CURDIR)/target}" tests/browser/run.sh
 
-## token: a development token, e.g. make token ROLE=entity USCC=91350200776049653A
-token:
+## token: a development token for make run's host, e.g. make token ROLE=entity USCC=91350200776049653A
+token: $(DEV_KEY_FILE)
 	@cargo build -q --release -p credit-dev
-	@$(DEV) token --role "$(ROLE)" $(if $(USCC),--uscc "$(USCC)") $(if $(UNIT),--unit "$(UNIT)")
+	@SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY=$(DEV_KEY) $(DEV) token --role "$(ROLE)" $(if $(USCC),--uscc "$(USCC)") $(if $(UNIT),--unit "$(UNIT)")
 
 ## browser-test: the pages in Debian's headless Chromium against a host already running at BASE_URL
 ## (start it with `make run` in another shell). Screenshots go to target/browser-screenshots/.
@@ -65,12 +83,17 @@ BASE_URL ?= http://127.0.0.1:$(PORT)
 # Entities without demo records, so the applicant's report is clean and the CSV row is new.
 BROWSER_ENTITY_USCC ?= 91620321MA72BR0W1E
 BROWSER_DEPARTMENT_UNIT ?= 县税务局
-browser-test: setup tests/browser/node_modules/.package-lock.json
+browser-test: setup tests/browser/node_modules/.package-lock.json $(DEV_KEY_FILE)
 	cd tests/browser && node --test csv.test.mjs
 	@[ -n "$$ENTITY_TOKEN" ] && [ -n "$$DEPARTMENT_TOKEN" ] || cargo build -q --release -p credit-dev
+	export SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY=$(DEV_KEY); \
 	ENTITY_TOKEN="$${ENTITY_TOKEN:-$$($(DEV) token --role entity --uscc $(BROWSER_ENTITY_USCC) | tail -n1)}" \
 	DEPARTMENT_TOKEN="$${DEPARTMENT_TOKEN:-$$($(DEV) token --role department --unit $(BROWSER_DEPARTMENT_UNIT) | tail -n1)}" \
 	BASE_URL=$(BASE_URL) SCREENSHOT_DIR=$(CURDIR)/target/browser-screenshots node tests/browser/e2e.mjs
+
+# The development and test identity provider (oidc-provider): tests/signin.rs, the browser test, make run.
+tests/oidc/node_modules/.package-lock.json: tests/oidc/package.json tests/oidc/package-lock.json
+	cd tests/oidc && npm ci --no-audit --no-fund
 
 # playwright-core only: it drives /usr/bin/chromium and never downloads a browser.
 tests/browser/node_modules/.package-lock.json: tests/browser/package.json tests/browser/package-lock.json

@@ -111,3 +111,87 @@ fn the_readme_prints_every_setting_with_its_default() {
         );
     }
 }
+
+/// The sign-in settings (`auth_mode`, `oidc_*`) and the base URL the redirect URI is made of.
+fn sign_in_settings() -> Vec<&'static str> {
+    SETTINGS
+        .iter()
+        .map(|s| s.name)
+        .filter(|name| {
+            name.starts_with("auth_") || name.starts_with("oidc_") || *name == "public_base_url"
+        })
+        .collect()
+}
+
+#[test]
+fn every_component_that_authenticates_declares_the_sign_in_variables_and_only_the_providers_host() {
+    let manifest = manifest();
+    let components = manifest["component"].as_table().expect("[component.*]");
+    let mut authenticating = Vec::new();
+    for (name, component) in components {
+        let source_dir = workspace_dir().join("functions").join(name).join("src");
+        let authenticates = std::fs::read_dir(&source_dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", source_dir.display()))
+            .filter_map(Result::ok)
+            .any(|file| {
+                std::fs::read_to_string(file.path()).is_ok_and(|source| {
+                    source.contains("caller(") || source.contains("auth_settings()")
+                })
+            });
+        let outbound = component
+            .get("allowed_outbound_hosts")
+            .and_then(toml::Value::as_array)
+            .map(|hosts| {
+                hosts
+                    .iter()
+                    .filter_map(toml::Value::as_str)
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        if !authenticates {
+            assert!(
+                outbound.is_empty(),
+                "component {name} calls no provider but may reach {outbound:?}"
+            );
+            continue;
+        }
+        authenticating.push(name.clone());
+        assert_eq!(
+            outbound,
+            ["{{ oidc_issuer_host }}"],
+            "component {name} authenticates: it may reach the identity provider and nothing else"
+        );
+        let variables = component
+            .get("variables")
+            .and_then(toml::Value::as_table)
+            .unwrap_or_else(|| panic!("component {name} authenticates but declares no variables"));
+        for setting in sign_in_settings() {
+            assert_eq!(
+                variables.get(setting).and_then(toml::Value::as_str),
+                Some(format!("{{{{ {setting} }}}}").as_str()),
+                "component {name} authenticates but does not declare {setting}"
+            );
+        }
+    }
+    for expected in ["auth", "request", "generate", "records", "disputes"] {
+        assert!(
+            authenticating.iter().any(|n| n == expected),
+            "{expected} authenticates: {authenticating:?}"
+        );
+    }
+    // Secrets: only where they are used, and never with a value in spin.toml.
+    let variables = manifest["variables"].as_table().expect("[variables]");
+    for secret in ["oidc_client_secret", "development_signing_key"] {
+        let spec = &variables[secret];
+        assert_eq!(
+            spec.get("secret").and_then(toml::Value::as_bool),
+            Some(true),
+            "{secret}"
+        );
+        assert_eq!(
+            spec.get("default").and_then(toml::Value::as_str),
+            Some(""),
+            "{secret} has a value in spin.toml"
+        );
+    }
+}

@@ -150,6 +150,7 @@ async fn run(cli: Cli) -> Result<()> {
             scope,
         });
     }
+    log_sign_in_mode(&app_config.components);
     let router = router::Router::build(&app_config.routes, |id| {
         components.iter().position(|c| c.id == id)
     })?;
@@ -250,6 +251,35 @@ async fn open_backends(
         backends.insert(label, backend);
     }
     Ok(backends)
+}
+
+/// Sign-in fails closed (the components answer 503 `AUTH_NOT_CONFIGURED`):
+/// say why once at start, and say loudly when development tokens are on.
+fn log_sign_in_mode(components: &[manifest::ComponentConfig]) {
+    let Some(variables) = components
+        .iter()
+        .map(|c| &c.variables)
+        .find(|v| v.contains_key("auth_mode"))
+    else {
+        return;
+    };
+    let set = |name: &str| {
+        variables
+            .get(name)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+    };
+    if set("auth_mode") == Some("development") {
+        eprintln!(
+            "credit-host: DEVELOPMENT MODE (auth_mode=development): development tokens are accepted; never in production"
+        );
+    } else if set("oidc_issuer").is_none() {
+        eprintln!(
+            "credit-host: sign-in is not configured: neither oidc_issuer nor auth_mode=development is set, \
+             so every authenticated endpoint answers 503 AUTH_NOT_CONFIGURED (docs/operations.md, \"Sign-in\"); \
+             public verification works"
+        );
+    }
 }
 
 async fn serve(app: Arc<server::App>, listen: SocketAddr) -> Result<()> {

@@ -87,6 +87,8 @@ pub struct Settings {
     pub disputes: DisputeConfig,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: TrustedProxies,
+    /// How callers sign in.
+    pub auth: AuthSettings,
 }
 
 impl Settings {
@@ -127,8 +129,130 @@ impl Settings {
             public_base_url: PUBLIC_BASE_URL.read(&get)?,
             disputes,
             trusted_proxies: TRUSTED_PROXIES.read(&get)?,
+            auth: AuthSettings::from_lookup(&lookup)?,
         })
     }
+}
+
+/// How callers sign in, as one request reads it: development tokens only
+/// where `auth_mode=development` says so, the identity provider where
+/// `oidc_issuer` names one. Neither: authenticated endpoints answer 503
+/// `AUTH_NOT_CONFIGURED` (fail closed). The secrets (`oidc_client_secret`,
+/// `development_signing_key`) are read where they are used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthSettings {
+    /// Development tokens (HS256 with `development_signing_key`) are accepted.
+    pub development: bool,
+    pub provider: Option<ProviderSettings>,
+    /// Where the provider sends the browser back to: `{public_base_url}/auth/callback`.
+    pub public_base_url: String,
+}
+
+/// The OpenID provider this service trusts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderSettings {
+    /// The issuer URL exactly as the provider's tokens carry it in `iss`.
+    pub issuer: String,
+    /// The `aud` API access tokens must carry.
+    pub audience: String,
+    /// This service's client at the provider; the `aud` of its ID tokens.
+    pub client_id: String,
+    pub claims: ClaimNames,
+}
+
+/// The claims that carry the caller's credit code, role and unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimNames {
+    pub uscc: String,
+    pub role: String,
+    pub unit: String,
+}
+
+impl AuthSettings {
+    /// Reads the sign-in settings; `INVALID_CONFIG` names a malformed one.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<AuthSettings, Error> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let development = match get(AUTH_MODE.name).as_deref() {
+            None | Some("oidc") => false,
+            Some("development") => true,
+            Some(other) => {
+                return Err(bad(
+                    AUTH_MODE.name,
+                    format!("“{other}”应为 oidc 或 development"),
+                ));
+            }
+        };
+        let provider = match get(OIDC_ISSUER.name) {
+            None => None,
+            Some(issuer) => {
+                if !(issuer.starts_with("https://") || issuer.starts_with("http://")) {
+                    return Err(bad(
+                        OIDC_ISSUER.name,
+                        format!("“{issuer}”应以 https:// 开头"),
+                    ));
+                }
+                let host = get(OIDC_ISSUER_HOST.name).unwrap_or_default();
+                if !within_origin(&issuer, &host) {
+                    return Err(bad(
+                        OIDC_ISSUER_HOST.name,
+                        format!("“{host}”应为 oidc_issuer 的 scheme://host[:port]（出站访问许可）"),
+                    ));
+                }
+                let client_id = get(OIDC_CLIENT_ID.name).ok_or_else(|| {
+                    bad(OIDC_CLIENT_ID.name, "设置 oidc_issuer 时必须设置".into())
+                })?;
+                Some(ProviderSettings {
+                    audience: get(OIDC_AUDIENCE.name).unwrap_or_else(|| client_id.clone()),
+                    issuer,
+                    client_id,
+                    claims: ClaimNames {
+                        uscc: get(OIDC_CLAIM_USCC.name).unwrap_or(OIDC_CLAIM_USCC.default.into()),
+                        role: get(OIDC_CLAIM_ROLE.name).unwrap_or(OIDC_CLAIM_ROLE.default.into()),
+                        unit: get(OIDC_CLAIM_UNIT.name).unwrap_or(OIDC_CLAIM_UNIT.default.into()),
+                    },
+                })
+            }
+        };
+        Ok(AuthSettings {
+            development,
+            provider,
+            public_base_url: PUBLIC_BASE_URL.read(&get)?,
+        })
+    }
+
+    /// `AUTH_NOT_CONFIGURED` unless some way of signing in is configured.
+    pub fn require_configured(&self) -> Result<(), Error> {
+        if self.development || self.provider.is_some() {
+            Ok(())
+        } else {
+            Err(Error::AuthNotConfigured(NOT_CONFIGURED_WHY.into()))
+        }
+    }
+}
+
+/// Why nobody can sign in, for logs: what an operator must set.
+pub const NOT_CONFIGURED_WHY: &str = "neither oidc_issuer nor auth_mode=development is set: \
+    every authenticated endpoint answers 503 AUTH_NOT_CONFIGURED (docs/operations.md, \"Sign-in\")";
+
+/// Whether `url` is on `origin` (`scheme://host[:port]`), so that the
+/// outbound-host permission made from `oidc_issuer_host` lets the service
+/// reach the issuer.
+fn within_origin(url: &str, origin: &str) -> bool {
+    let origin = origin.trim_end_matches('/');
+    !origin.is_empty()
+        && url
+            .strip_prefix(origin)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// A free-text setting with a default.
+pub struct Text {
+    pub name: &'static str,
+    pub default: &'static str,
 }
 
 /// One row of the settings table, as documented.
@@ -336,6 +460,39 @@ pub const TRUSTED_PROXIES: Networks = Networks {
     name: "trusted_proxies",
 };
 
+pub const AUTH_MODE: Text = Text {
+    name: "auth_mode",
+    default: "oidc",
+};
+pub const OIDC_ISSUER: Text = Text {
+    name: "oidc_issuer",
+    default: "",
+};
+pub const OIDC_ISSUER_HOST: Text = Text {
+    name: "oidc_issuer_host",
+    default: "https://identity-provider.invalid",
+};
+pub const OIDC_AUDIENCE: Text = Text {
+    name: "oidc_audience",
+    default: "",
+};
+pub const OIDC_CLIENT_ID: Text = Text {
+    name: "oidc_client_id",
+    default: "",
+};
+pub const OIDC_CLAIM_USCC: Text = Text {
+    name: "oidc_claim_uscc",
+    default: "uscc",
+};
+pub const OIDC_CLAIM_ROLE: Text = Text {
+    name: "oidc_claim_role",
+    default: "role",
+};
+pub const OIDC_CLAIM_UNIT: Text = Text {
+    name: "oidc_claim_unit",
+    default: "unit",
+};
+
 /// The settings table: every setting, its default as spin.toml writes it,
 /// what it allows and what it means.
 pub const SETTINGS: &[Setting] = &[
@@ -447,6 +604,54 @@ pub const SETTINGS: &[Setting] = &[
         allowed: "CIDRs or addresses, comma-separated",
         meaning: "proxies (ingress, load balancer) whose X-Forwarded-For names the client; rate limits and the audit count that client",
     },
+    Setting {
+        name: AUTH_MODE.name,
+        default: AUTH_MODE.default,
+        allowed: "oidc or development",
+        meaning: "development: also accept development tokens signed with the secret development_signing_key; never in production",
+    },
+    Setting {
+        name: OIDC_ISSUER.name,
+        default: OIDC_ISSUER.default,
+        allowed: "https:// URL, or empty",
+        meaning: "the identity provider's issuer; empty: no provider sign-in (and without development mode, 503 AUTH_NOT_CONFIGURED)",
+    },
+    Setting {
+        name: OIDC_ISSUER_HOST.name,
+        default: OIDC_ISSUER_HOST.default,
+        allowed: "scheme://host[:port] of oidc_issuer",
+        meaning: "the provider's origin, the only outbound host the sign-in and API components may call",
+    },
+    Setting {
+        name: OIDC_AUDIENCE.name,
+        default: OIDC_AUDIENCE.default,
+        allowed: "text; empty: oidc_client_id",
+        meaning: "the aud that API access tokens must carry",
+    },
+    Setting {
+        name: OIDC_CLIENT_ID.name,
+        default: OIDC_CLIENT_ID.default,
+        allowed: "text; required with oidc_issuer",
+        meaning: "this service's client id at the provider (browser sign-in)",
+    },
+    Setting {
+        name: OIDC_CLAIM_USCC.name,
+        default: OIDC_CLAIM_USCC.default,
+        allowed: "claim name",
+        meaning: "the claim carrying a legal person's unified social credit code",
+    },
+    Setting {
+        name: OIDC_CLAIM_ROLE.name,
+        default: OIDC_CLAIM_ROLE.default,
+        allowed: "claim name",
+        meaning: "the claim carrying the role: entity, staff, department or admin",
+    },
+    Setting {
+        name: OIDC_CLAIM_UNIT.name,
+        default: OIDC_CLAIM_UNIT.default,
+        allowed: "claim name",
+        meaning: "the claim carrying an officer's unit, as the catalog names it (e.g. 县税务局)",
+    },
 ];
 
 #[cfg(test)]
@@ -492,16 +697,83 @@ mod tests {
     #[test]
     fn every_setting_read_is_in_the_table_and_every_row_is_read() {
         let read = std::cell::RefCell::new(Vec::new());
+        // With a provider, so that every sign-in setting is read too.
         Settings::from_lookup(|name| {
             read.borrow_mut().push(name.to_owned());
-            None
+            match name {
+                "oidc_issuer" => Some("https://id.example.test/oidc".into()),
+                "oidc_issuer_host" => Some("https://id.example.test".into()),
+                "oidc_client_id" => Some("credit-report".into()),
+                _ => None,
+            }
         })
         .unwrap();
         let mut read = read.into_inner();
         read.sort();
+        read.dedup();
         let mut table: Vec<String> = SETTINGS.iter().map(|s| s.name.to_owned()).collect();
         table.sort();
         assert_eq!(read, table);
+    }
+
+    fn auth(pairs: &[(&str, &str)]) -> Result<AuthSettings, Error> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        AuthSettings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn sign_in_fails_closed_unless_a_provider_or_development_mode_is_set() {
+        let nothing = auth(&[]).unwrap();
+        assert_eq!(
+            nothing.require_configured().unwrap_err().code(),
+            "AUTH_NOT_CONFIGURED"
+        );
+        assert!(
+            auth(&[("auth_mode", "development")])
+                .unwrap()
+                .require_configured()
+                .is_ok()
+        );
+        assert_eq!(
+            auth(&[("auth_mode", "dev")]).unwrap_err().code(),
+            "INVALID_CONFIG"
+        );
+        let issuer = [
+            ("oidc_issuer", "https://id.example.test/oidc"),
+            ("oidc_issuer_host", "https://id.example.test"),
+            ("oidc_client_id", "credit-report"),
+        ];
+        let with_provider = auth(&issuer).unwrap();
+        let provider = with_provider.provider.as_ref().unwrap();
+        assert!(with_provider.require_configured().is_ok() && !with_provider.development);
+        // The audience defaults to the client id; the claims to their documented names.
+        assert_eq!(provider.audience, "credit-report");
+        assert_eq!(
+            (
+                provider.claims.uscc.as_str(),
+                provider.claims.role.as_str(),
+                provider.claims.unit.as_str()
+            ),
+            ("uscc", "role", "unit")
+        );
+        // The outbound permission must cover the issuer, and a client id is needed.
+        for (name, value) in [
+            ("oidc_issuer_host", "https://id.example.test.evil"),
+            ("oidc_issuer_host", "http://id.example.test"),
+            ("oidc_client_id", " "),
+        ] {
+            let mut pairs = issuer.to_vec();
+            pairs.retain(|(k, _)| *k != name);
+            pairs.push((name, value));
+            let e = auth(&pairs).unwrap_err();
+            assert!(
+                matches!(e, Error::InvalidConfig { ref variable, .. } if variable == name),
+                "{name}={value}"
+            );
+        }
     }
 
     #[test]

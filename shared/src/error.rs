@@ -63,6 +63,12 @@ pub enum Error {
     InvalidConfig { variable: String, detail: String },
     #[error("数据存储暂时不可用，请稍后重试")]
     StoreUnavailable(String),
+    #[error(
+        "本服务尚未配置登录方式（统一身份认证平台或开发模式），暂不能办理需要登录的业务；公开核验不受影响"
+    )]
+    AuthNotConfigured(String),
+    #[error("统一身份认证平台暂时无法访问，请稍后重试登录")]
+    IdentityProviderUnavailable(String),
     #[error("服务内部错误，请稍后重试")]
     Internal(String),
 }
@@ -97,6 +103,8 @@ pub const CODES: &[&str] = &[
     "METHOD_NOT_ALLOWED",
     "INVALID_CONFIG",
     "STORE_UNAVAILABLE",
+    "AUTH_NOT_CONFIGURED",
+    "IDENTITY_PROVIDER_UNAVAILABLE",
     "INTERNAL",
 ];
 
@@ -123,7 +131,9 @@ impl Error {
             Error::UnsupportedMediaType(_) | Error::NotAPdf => 415,
             Error::RateLimited { .. } | Error::TooManyApplications { .. } => 429,
             Error::InvalidConfig { .. } | Error::Internal(_) => 500,
-            Error::StoreUnavailable(_) => 503,
+            Error::StoreUnavailable(_)
+            | Error::AuthNotConfigured(_)
+            | Error::IdentityProviderUnavailable(_) => 503,
         }
     }
 
@@ -154,6 +164,8 @@ impl Error {
             Error::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
             Error::InvalidConfig { .. } => "INVALID_CONFIG",
             Error::StoreUnavailable(_) => "STORE_UNAVAILABLE",
+            Error::AuthNotConfigured(_) => "AUTH_NOT_CONFIGURED",
+            Error::IdentityProviderUnavailable(_) => "IDENTITY_PROVIDER_UNAVAILABLE",
             Error::Internal(_) => "INTERNAL",
         }
     }
@@ -234,7 +246,10 @@ impl Error {
     /// The internal cause, for logs only.
     pub fn cause(&self) -> Option<&str> {
         match self {
-            Error::StoreUnavailable(c) | Error::Internal(c) => Some(c),
+            Error::StoreUnavailable(c)
+            | Error::AuthNotConfigured(c)
+            | Error::IdentityProviderUnavailable(c)
+            | Error::Internal(c) => Some(c),
             _ => None,
         }
     }
@@ -338,6 +353,8 @@ mod tests {
                 detail: text(),
             },
             Error::StoreUnavailable(text()),
+            Error::AuthNotConfigured(text()),
+            Error::IdentityProviderUnavailable(text()),
             Error::Internal(text()),
         ];
         for error in &every {
@@ -366,6 +383,8 @@ mod tests {
                 | Error::MethodNotAllowed { .. }
                 | Error::InvalidConfig { .. }
                 | Error::StoreUnavailable(_)
+                | Error::AuthNotConfigured(_)
+                | Error::IdentityProviderUnavailable(_)
                 | Error::Internal(_) => {}
             }
         }

@@ -8,6 +8,7 @@ is printed with the command that produced it.
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -105,6 +106,10 @@ def main():
     for tool in ("wrk",):
         if not shutil.which(tool):
             sys.exit(f"{tool} is missing: run `make setup`")
+    # Development mode, set explicitly, with a key of this run: the bench signs its own tokens
+    # (credit-dev inherits the key from this environment).
+    os.environ["SPIN_VARIABLE_AUTH_MODE"] = "development"
+    os.environ["SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY"] = secrets.token_hex(32)
     state = tempfile.mkdtemp(prefix="credit-bench-")
     log_path = os.path.join(state, "host.log")
     env = {**os.environ,

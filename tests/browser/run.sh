@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The browser test against a host of its own: starts the host from the built components on a free
-# port with an empty state folder, mints the tokens, runs the CSV unit tests and the browser
-# scenario, and stops the host whatever happens. Exits non-zero when any check fails.
+# port with an empty state folder, in development mode (explicitly, with a fresh key) and with the
+# test identity provider (tests/oidc) on another free port, mints the development tokens, runs the
+# CSV unit tests, the browser scenario and the provider sign-in, and stops the host and the
+# provider whatever happens. Exits non-zero when any check fails.
 #
 #   TARGET_DIR      where the host, credit-dev and the wasm components were built (default: target)
 #   SCREENSHOT_DIR  default $TARGET_DIR/browser-screenshots
@@ -17,7 +19,7 @@ entity_uscc=${BROWSER_ENTITY_USCC:-91620321MA72BR0W1E}
 department_unit=${BROWSER_DEPARTMENT_UNIT:-县税务局}
 export SCREENSHOT_DIR=${SCREENSHOT_DIR:-$target/browser-screenshots}
 
-for needed in "$host_bin" "$dev_bin" "$wasm_dir/web.wasm" /usr/bin/chromium "$root/tests/browser/node_modules/playwright-core"; do
+for needed in "$host_bin" "$dev_bin" "$wasm_dir/web.wasm" /usr/bin/chromium "$root/tests/browser/node_modules/playwright-core" "$root/tests/oidc/node_modules/oidc-provider"; do
   [ -e "$needed" ] || { echo "browser test: $needed is missing (run make build, make setup and npm ci in tests/browser)" >&2; exit 2; }
 done
 node_major=$(node -p 'process.versions.node.split(".")[0]')
@@ -26,8 +28,13 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 work=$(mktemp -d "${TMPDIR:-/tmp}/credit-browser.XXXXXX")
 host_pid=
 step_pid=
+provider_pid=
 cleanup() {
   local status=$?
+  if [ -n "$provider_pid" ]; then
+    kill -TERM "$provider_pid" 2>/dev/null || true
+    wait "$provider_pid" 2>/dev/null || true
+  fi
   if [ -n "$step_pid" ]; then
     kill -TERM "$step_pid" 2>/dev/null || true
     wait "$step_pid" 2>/dev/null || true
@@ -57,6 +64,15 @@ sed -E "s#^source = \"target/wasm32-wasip2/component/#source = \"$wasm_dir/#" "$
 free_port() {
   node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
 }
+
+# Development mode, said so explicitly, with a key of this run only.
+SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+export SPIN_VARIABLE_AUTH_MODE=development SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY
+provider_port=$(free_port)
+provider_url="http://127.0.0.1:$provider_port"
+export SPIN_VARIABLE_OIDC_ISSUER=$provider_url SPIN_VARIABLE_OIDC_ISSUER_HOST=$provider_url \
+  SPIN_VARIABLE_OIDC_CLIENT_ID=credit-report SPIN_VARIABLE_OIDC_CLIENT_SECRET=credit-report-secret \
+  SPIN_VARIABLE_OIDC_AUDIENCE=urn:credit-report
 
 # Up to 3 ports, since one may be taken between the probe and the host's bind; the first start
 # compiles every component, so readiness may take a while on a cold cache.
@@ -88,6 +104,16 @@ done
 [ -n "$ready" ] || exit 1
 echo "browser test: host at $base_url"
 
+(cd "$root/tests/oidc" && exec node provider.mjs --port "$provider_port" --service-url "$base_url") >"$work/provider.log" 2>&1 &
+provider_pid=$!
+for _ in $(seq 150); do
+  grep -q "listening on" "$work/provider.log" && break
+  kill -0 "$provider_pid" 2>/dev/null || { cat "$work/provider.log" >&2; echo "browser test: the identity provider did not start" >&2; exit 1; }
+  sleep 0.2
+done
+grep -q "listening on" "$work/provider.log" || { echo "browser test: the identity provider did not listen within 30 s" >&2; exit 1; }
+echo "browser test: identity provider at $provider_url"
+
 ENTITY_TOKEN=$("$dev_bin" token --role entity --uscc "$entity_uscc" --name 浏览器申请测试有限公司 | tail -n1)
 DEPARTMENT_TOKEN=$("$dev_bin" token --role department --unit "$department_unit" | tail -n1)
 # The entity the CSV batch writes a record for, to object to it.
@@ -110,3 +136,4 @@ cd "$root/tests/browser"
 bounded 60 node --test csv.test.mjs
 # Each browser step waits 15 s at most, the whole scenario 5 minutes.
 bounded 300 node e2e.mjs
+BASE_URL=$base_url PROVIDER_URL=$provider_url bounded 120 node signin.mjs

@@ -3,11 +3,12 @@
 //! problem answers through the HTTP API of a running host; tables of bad requests.
 
 use chrono::{DateTime, Datelike, Days, FixedOffset, Months, NaiveDate, Utc};
-use credit_core::auth::{Claims, DEVELOPMENT_SECRET, Role, mint};
+use credit_core::auth::Role;
+use credit_core::auth::development::{Claims, mint};
 use credit_core::uscc::CreditCode;
 use serde_json::{Value, json};
 
-use crate::{Reply, TestHost};
+use crate::{Reply, TEST_SIGNING_KEY, TestHost};
 
 /// The entity name in entity tokens and in the records built here.
 const ENTITY_NAME: &str = "永昌县测试商贸有限公司";
@@ -15,7 +16,7 @@ const ENTITY_NAME: &str = "永昌县测试商贸有限公司";
 /// Every status a record PUT may answer for an item that was stored.
 pub const STORED: &[&str] = &["created", "updated", "unchanged"];
 
-/// A bearer token signed with the development secret, valid for an hour from now, and at any
+/// A development token signed with [`TEST_SIGNING_KEY`], valid for an hour from now, and at any
 /// earlier time the clock is pinned to (its issue time is not checked).
 pub fn token(role: Role, sub: &str, uscc: Option<&str>, unit: Option<&str>) -> String {
     let now = Utc::now().timestamp();
@@ -28,7 +29,7 @@ pub fn token(role: Role, sub: &str, uscc: Option<&str>, unit: Option<&str>) -> S
         exp: now + 3600,
         iat: Some(now),
     };
-    mint(DEVELOPMENT_SECRET.as_bytes(), &claims).unwrap()
+    mint(TEST_SIGNING_KEY.as_bytes(), &claims).unwrap()
 }
 
 pub fn entity(uscc: &str) -> String {

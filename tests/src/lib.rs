@@ -23,6 +23,7 @@
 //! cargo target dir; `CREDIT_HOST_BIN` points at another host binary.
 
 pub mod fixtures;
+pub mod oidc;
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -34,6 +35,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, FixedOffset};
 use tempfile::TempDir;
 use ureq::http;
+
+/// The development key of test hosts in development mode; [`fixtures::token`] signs with it.
+pub const TEST_SIGNING_KEY: &str = "integration-tests-development-signing-key";
 
 /// The request header a host started with `--test-clock` reads as the instance's wall clock.
 pub const TEST_NOW_HEADER: &str = "x-credit-test-now";
@@ -79,7 +83,7 @@ pub struct HostOptions {
     pub manifest: PathBuf,
     /// The host's `--state-dir`; `None` gives a fresh temporary folder, removed on drop.
     pub state_dir: Option<PathBuf>,
-    /// Extra environment for the host, e.g. `SPIN_VARIABLE_JWT_SECRET`.
+    /// Extra environment for the host, e.g. `SPIN_VARIABLE_AUTH_MODE`.
     pub env: Vec<(String, String)>,
     /// A Spin runtime-config file (`--runtime-config-file`).
     pub runtime_config: Option<PathBuf>,
@@ -104,9 +108,21 @@ impl HostOptions {
         }
     }
 
-    /// The product: `<workspace>/spin.toml`.
+    /// The product (`<workspace>/spin.toml`) in development mode, set explicitly as
+    /// [`HostOptions::development`] does, so that [`fixtures::token`]s sign in.
     pub fn product() -> Self {
+        Self::product_without_sign_in().development()
+    }
+
+    /// The product with no sign-in variables set: it fails closed (503 `AUTH_NOT_CONFIGURED`).
+    pub fn product_without_sign_in() -> Self {
         Self::new(workspace_dir().join("spin.toml"))
+    }
+
+    /// `auth_mode=development` with [`TEST_SIGNING_KEY`] as `development_signing_key`.
+    pub fn development(self) -> Self {
+        self.variable("auth_mode", "development")
+            .variable("development_signing_key", TEST_SIGNING_KEY)
     }
 
     /// The host-test probe: `tests/probe/spin.toml`.

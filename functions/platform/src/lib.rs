@@ -8,9 +8,10 @@
 mod kv;
 
 use chrono::{DateTime, Utc};
-use credit_core::auth::{self, Principal};
+use credit_core::auth::development;
 use credit_core::config::Settings;
 use credit_core::error::Error;
+use credit_core::usecase::signin::{self, Credentials, HttpReply, ProviderHttp};
 use credit_core::usecase::{Caller, Visitor};
 use serde::Serialize;
 use serde_json::Value;
@@ -93,19 +94,72 @@ pub fn settings() -> Result<Settings, Error> {
     Settings::from_lookup(variable)
 }
 
-/// The signed-in caller (401 when the bearer token is missing or invalid),
-/// where it calls from, and now.
+/// The session cookie: an opaque id, HttpOnly, Secure, SameSite=Strict.
+pub const SESSION_COOKIE: &str = "credit_session";
+
+/// The value of a request cookie.
+pub fn cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    header(req, "cookie")?
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.trim())
+        .filter(|value| !value.is_empty())
+}
+
+/// The signed-in caller (bearer token or session cookie; 401 when missing
+/// or invalid, 503 when no way of signing in is configured), where it
+/// calls from, and now.
 pub fn caller(req: &Request, settings: &Settings) -> Result<Caller, Error> {
     let now = now();
+    let development_key = variable(development::KEY_VARIABLE);
+    let credentials = Credentials {
+        authorization: header(req, "authorization"),
+        session: cookie(req, SESSION_COOKIE),
+        development_key: development_key.as_deref().filter(|k| !k.is_empty()),
+    };
+    let principal =
+        signin::authenticate(&store()?, &OutboundHttp, &settings.auth, &credentials, now)?;
     Ok(Caller {
-        principal: principal(req, now)?,
-        client: client(
-            header(req, "spin-client-addr"),
-            header(req, "x-forwarded-for"),
-            settings,
-        ),
+        principal,
+        client: client_addr(req, settings),
         now,
     })
+}
+
+/// The identity provider through Spin outbound HTTP (the component
+/// declares the provider's origin in `allowed_outbound_hosts`).
+pub struct OutboundHttp;
+
+impl OutboundHttp {
+    fn send(request: spin_sdk::http::Request) -> Result<HttpReply, String> {
+        let response: Response =
+            spin_sdk::http::run(spin_sdk::http::send(request)).map_err(|e| e.to_string())?;
+        Ok(HttpReply {
+            status: *response.status(),
+            body: response.into_body(),
+        })
+    }
+}
+
+impl ProviderHttp for OutboundHttp {
+    fn get(&self, url: &str) -> Result<HttpReply, String> {
+        Self::send(
+            Request::get(url)
+                .header("accept", "application/json")
+                .build(),
+        )
+    }
+
+    fn post_form(&self, url: &str, authorization: &str, body: &str) -> Result<HttpReply, String> {
+        Self::send(
+            Request::post(url, body.to_owned())
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("accept", "application/json")
+                .header("authorization", authorization)
+                .build(),
+        )
+    }
 }
 
 /// An anonymous visitor: where it calls from, and now.
@@ -118,6 +172,15 @@ pub fn visitor(
         client: client(spin_client_addr, forwarded_for, settings),
         now: now(),
     }
+}
+
+/// The request's client as rate limits and the audit count it.
+pub fn client_addr(req: &Request, settings: &Settings) -> String {
+    client(
+        header(req, "spin-client-addr"),
+        header(req, "x-forwarded-for"),
+        settings,
+    )
 }
 
 /// The client as the core counts it, from the host's peer address
@@ -134,14 +197,6 @@ fn client(
             .ok()
     });
     credit_core::client::client_of(peer, forwarded_for, &settings.trusted_proxies)
-}
-
-fn principal(req: &Request, now: DateTime<Utc>) -> Result<Principal, Error> {
-    let secret = variable("jwt_secret").ok_or_else(|| Error::InvalidConfig {
-        variable: "jwt_secret".into(),
-        detail: "未配置".into(),
-    })?;
-    auth::verify_bearer(header(req, "authorization"), secret.as_bytes(), now)
 }
 
 /// A JSON answer. A value that cannot be serialised is an internal error,

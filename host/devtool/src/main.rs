@@ -2,8 +2,9 @@
 //!
 //! `credit-dev token --role entity|staff|department|admin [--uscc X] [--unit 县税务局]
 //! [--name 名称] [--sub S] [--secret S] [--hours N]` prints a development bearer token
-//! as its last line. The key is `--secret`, else `SPIN_VARIABLE_JWT_SECRET`, else the
-//! public development key (spin.toml's default).
+//! as its last line. The key is `--secret`, else `SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY`
+//! (the host's `development_signing_key`, read only with `auth_mode=development`); there is
+//! no default key.
 //! `credit-dev seed --base-url URL --marker FILE [--secret S]` pushes demo records into a
 //! running host once (the marker file says it was done) and prints a guide with tokens.
 
@@ -14,11 +15,15 @@ use std::process::ExitCode;
 
 use chrono::Utc;
 use clap::{Parser, Subcommand};
-use credit_core::auth::{Claims, DEVELOPMENT_SECRET, Role, mint};
+use credit_core::auth::Role;
+use credit_core::auth::development::{Claims, mint};
 use credit_core::uscc::CreditCode;
 
 #[derive(Parser)]
-#[command(name = "credit-dev", about = "Development tokens and demo data for the local host")]
+#[command(
+    name = "credit-dev",
+    about = "Development tokens and demo data for the local host"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -40,7 +45,7 @@ enum Command {
         name: Option<String>,
         #[arg(long)]
         sub: Option<String>,
-        /// The signing key; default SPIN_VARIABLE_JWT_SECRET, else the public development key.
+        /// The signing key (at least 32 bytes); default SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY.
         #[arg(long)]
         secret: Option<String>,
         #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(i64).range(1..=24 * 366))]
@@ -80,7 +85,7 @@ fn main() -> ExitCode {
         } => seed::run(
             base_url.trim_end_matches('/'),
             &marker,
-            secret.unwrap_or_else(secret_from_env),
+            secret.or_else(secret_from_env),
         ),
     };
     match result {
@@ -111,7 +116,9 @@ fn token(
         }
         _ => {}
     }
-    let secret = secret.unwrap_or_else(secret_from_env);
+    let secret = secret
+        .or_else(secret_from_env)
+        .ok_or_else(|| format!("no signing key: pass --secret or set {KEY_ENV}"))?;
     let now = Utc::now().timestamp();
     let claims = Claims {
         sub: sub.unwrap_or_else(|| format!("dev-{}", role.as_str())),
@@ -127,10 +134,9 @@ fn token(
     Ok(jwt)
 }
 
-/// `SPIN_VARIABLE_JWT_SECRET`, else the public development key (spin.toml's default).
-fn secret_from_env() -> String {
-    std::env::var("SPIN_VARIABLE_JWT_SECRET")
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| DEVELOPMENT_SECRET.to_owned())
+/// Where the host reads its development key from.
+const KEY_ENV: &str = "SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY";
+
+fn secret_from_env() -> Option<String> {
+    std::env::var(KEY_ENV).ok().filter(|s| !s.is_empty())
 }

@@ -10,10 +10,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use chrono::{Days, FixedOffset, Months, NaiveDate, Utc};
-use credit_core::auth::{Claims, Role, mint};
+use credit_core::auth::Role;
+use credit_core::auth::development::{Claims, mint};
 use credit_core::uscc::CreditCode;
 use serde_json::{Value, json};
-
 
 /// How long to wait for a host that is still compiling its components.
 const HOST_WAIT: Duration = Duration::from_secs(180);
@@ -63,22 +63,19 @@ const TAX: &str = "县税务局";
 const MARKET: &str = "县市场监管局";
 const ENVIRONMENT: &str = "市生态环境局永昌分局";
 
-pub fn run(base_url: &str, marker: &Path, secret: String) -> Result<String, String> {
+pub fn run(base_url: &str, marker: &Path, secret: Option<String>) -> Result<String, String> {
+    let secret = secret.ok_or(
+        "no signing key: pass --secret or set SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY (make run does)",
+    )?;
     let tokens = Tokens { secret };
     let demo = entities();
     if marker.exists() {
-        eprintln!(
-            "# demo data already seeded ({} exists)",
-            marker.display()
-        );
+        eprintln!("# demo data already seeded ({} exists)", marker.display());
     } else {
         let client = Client::new(base_url);
         client.wait_until_up()?;
         seed(&client, &tokens, &demo)?;
-        if let Some(dir) = marker
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
+        if let Some(dir) = marker.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
         }
         let note = json!({

@@ -32,6 +32,9 @@
 //! | `dom/{domain}/obj/n`, `dom/{domain}/obj/{seq}` | objections on a data domain's records (`rep`: repairs) | list append |
 //! | `all/obj/n`, `all/obj/{seq}` | every objection, for the administrator (`rep`: repairs) | list append |
 //! | `seq/objection/{yyyymmdd}`, `seq/repair/{yyyymmdd}` | counter: the day's case sequence | increment |
+//! | `auth/provider` | [`CachedProvider`]: the identity provider's discovery document and keys, with when they were fetched | set |
+//! | `auth/signin/{sha256(state)}` | [`SignInAttempt`]: nonce, PKCE verifier, page to return to, expiry | set; deleted when used |
+//! | `auth/session/{sha256(id)}` | [`Session`]: who signed in, the ID token (logout hint), expiry | set; deleted at logout or when found expired |
 //!
 //! Building a report reads the entity's lists and its records only, never
 //! a scan.
@@ -45,6 +48,9 @@
 //! [`Objection`]: crate::dispute::Objection
 //! [`Repair`]: crate::dispute::Repair
 //! [`EVIDENCE_CHUNK`]: crate::dispute::EVIDENCE_CHUNK
+//! [`CachedProvider`]: crate::usecase::signin::CachedProvider
+//! [`SignInAttempt`]: crate::usecase::signin::SignInAttempt
+//! [`Session`]: crate::usecase::signin::Session
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -195,6 +201,27 @@ pub fn case_sequence(kind: CaseKind, china_day: NaiveDate) -> String {
     format!("seq/{sequence}/{}", day(china_day))
 }
 
+// ----- sign-in -----
+// Session ids and `state` values are secrets: the store keeps their digests
+// only, so a copy of the store signs nobody in.
+
+pub fn identity_provider() -> String {
+    "auth/provider".to_owned()
+}
+
+pub fn sign_in_attempt(state: &str) -> String {
+    format!("auth/signin/{}", digest(state))
+}
+
+pub fn session(id: &str) -> String {
+    format!("auth/session/{}", digest(id))
+}
+
+fn digest(secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    crate::codes::hex(&Sha256::digest(secret.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -263,5 +290,10 @@ mod tests {
             "seq/objection/20261129"
         );
         assert_eq!(case_sequence(CaseKind::Repair, day), "seq/repair/20261129");
+        assert_eq!(identity_provider(), "auth/provider");
+        // sha256("abc"): the secret itself is never part of a key.
+        let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        assert_eq!(sign_in_attempt("abc"), format!("auth/signin/{abc}"));
+        assert_eq!(session("abc"), format!("auth/session/{abc}"));
     }
 }

@@ -7,6 +7,7 @@ pub mod audit_log;
 pub mod disputes;
 pub mod intake;
 pub mod reports;
+pub mod signin;
 pub mod verification;
 
 use chrono::{DateTime, Utc};

@@ -1,4 +1,4 @@
-// Shared helpers for every page: API calls with problem+json handling, the token, small DOM tools.
+// Shared helpers for every page: API calls with problem+json handling, sign-in, small DOM tools.
 
 const TOKEN_KEY = 'credit-report.token';
 
@@ -132,41 +132,49 @@ export function tokenClaims(token) {
 }
 
 /**
- * Wires a sign-in form (textarea #token-input) and its signed-in view.
- * `onChange(token, claims)` runs on load when a token is stored, and after each sign-in or out.
+ * Wires the sign-in card: the 登录 link to the identity provider (the session lives in an
+ * HttpOnly cookie the page never sees), and, only where the service runs in development mode,
+ * the development token box (textarea #token-input; the token is kept in this tab only).
+ * `onChange(active, claims)` runs once the sign-in state is known, and after each sign-in or
+ * out; `claims` has role, uscc, unit and name.
  */
 export function setupSignIn({ form, signedIn, roles, onChange }) {
+  const card = form.closest('section');
+  const providerBox = card.querySelector('.provider-sign-in');
   const input = form.querySelector('textarea');
-  const status = form.querySelector('.sign-in-status');
+  const status = card.querySelector('.sign-in-status');
   const fits = (claims) => !roles || !claims?.role || roles.includes(claims.role);
   // Role codes until the catalog answers with their labels.
   let roleName = (role) => role;
   const roleNames = () => (roles ? roles.map(roleName).join('或') : '');
+  let session = { signed_in: false, provider: false, development: false };
   const render = () => {
+    // Outside development mode no token is kept in the page.
+    if (!session.development) clearToken();
     const stored = getToken();
     const storedClaims = stored ? tokenClaims(stored) : null;
-    // A token of another role (from another page of this tab) stays stored but does not sign in here.
-    const token = stored && fits(storedClaims) ? stored : '';
-    const claims = token ? storedClaims : null;
-    form.hidden = Boolean(token);
-    signedIn.hidden = !token;
-    if (stored && !token) {
-      show(status, notice('info', `当前令牌的角色为“${roleName(storedClaims?.role)}”，此页面供${roleNames()}使用，请输入相应的访问令牌。`));
+    const current = session.signed_in ? session : storedClaims;
+    // Someone of another role (from another page of this tab) stays signed in but not here.
+    const active = Boolean(current) && fits(current);
+    providerBox.hidden = active || !session.provider;
+    form.hidden = active || !session.development;
+    signedIn.hidden = !current;
+    if (current && !active) {
+      show(status, notice('info', `当前登录身份为“${roleName(current.role)}”，此页面供${roleNames()}使用，请退出后以相应身份登录。`));
     }
-    if (token) {
-      const role = claims?.role;
-      const who = [role ? roleName(role) : '未知角色', claims?.uscc && `统一社会信用代码 ${claims.uscc}`,
-        claims?.unit && `单位 ${claims.unit}`].filter(Boolean).join('，');
-      signedIn.querySelector('.who').textContent = `已登录：${who}`;
+    if (current) {
+      const who = [current.role ? roleName(current.role) : '未知角色', current.name,
+        current.uscc && `统一社会信用代码 ${current.uscc}`, current.unit && `单位 ${current.unit}`].filter(Boolean).join('，');
+      signedIn.querySelector('.who').textContent = `已登录：${who}${session.signed_in ? '' : '（开发令牌）'}`;
     }
-    onChange(token, claims);
+    onChange(active, active ? current : null);
   };
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const token = input.value.trim().replace(/^Bearer\s+/i, '');
     const claims = tokenClaims(token);
     if (!claims) {
-      show(status, notice('error', '令牌格式不正确：请粘贴完整的访问令牌（三段，以“.”分隔）。'));
+      show(status, notice('error', '令牌格式不正确：请粘贴完整的开发令牌（三段，以“.”分隔）。'));
       input.focus();
       return;
     }
@@ -184,10 +192,27 @@ export function setupSignIn({ form, signedIn, roles, onChange }) {
     setToken(token);
     render();
   });
-  signedIn.querySelector('.sign-out').addEventListener('click', () => {
+  signedIn.querySelector('.sign-out').addEventListener('click', async () => {
     clearToken();
+    show(status);
+    if (!session.signed_in) {
+      render();
+      return;
+    }
+    const answer = await api('/auth/logout', { method: 'POST' });
+    if (!answer.ok) return show(status, problemNotice(answer.problem));
+    // Ends the session at the identity provider too, which sends the browser back here.
+    window.location.assign(answer.data.location);
+  });
+  api('/auth/session').then((answer) => {
+    if (!answer.ok) {
+      show(status, problemNotice(answer.problem));
+      providerBox.hidden = true;
+      form.hidden = true;
+      return;
+    }
+    session = answer.data;
     render();
-    input.focus();
   });
   catalog().then((cat) => {
     const names = labels(cat, 'roles');
