@@ -84,6 +84,9 @@ pub struct Settings {
     /// trailing slash.
     pub public_base_url: String,
     pub disputes: DisputeConfig,
+    /// Development mode: the dev tool's seal certificate (and whatever else
+    /// is marked development-only) may be used. Off in every deployment.
+    pub development_mode: bool,
 }
 
 impl Settings {
@@ -123,6 +126,7 @@ impl Settings {
             verify_rate_limit_per_minute: VERIFY_RATE_LIMIT_PER_MINUTE.read(&get)?,
             public_base_url: PUBLIC_BASE_URL.read(&get)?,
             disputes,
+            development_mode: DEVELOPMENT_MODE.read(&get)?,
         })
     }
 }
@@ -311,6 +315,10 @@ pub const PUBLICITY_MAX_MONTHS_SERIOUS: Count = Count {
     min: 1,
     max: 120,
 };
+pub const DEVELOPMENT_MODE: Flag = Flag {
+    name: "development_mode",
+    default: false,
+};
 pub const PUBLIC_HOLIDAYS: Dates = Dates {
     name: "public_holidays",
 };
@@ -422,6 +430,12 @@ pub const SETTINGS: &[Setting] = &[
         default: "",
         allowed: "dates YYYY-MM-DD, comma-separated",
         meaning: "weekend days worked (调休) of the working-day calendar",
+    },
+    Setting {
+        name: DEVELOPMENT_MODE.name,
+        default: "false",
+        allowed: "true/false",
+        meaning: "accept the dev tool's seal certificate (`make run` only; never in a deployment)",
     },
 ];
 

@@ -9,14 +9,17 @@ use sha2::{Digest, Sha256};
 use super::flate::flate;
 use super::font::{FontId, Fonts, UsedGlyphs};
 use super::layout::{Op, PAGE_HEIGHT, PAGE_WIDTH, Page};
+use super::sign::{BYTE_RANGE_PLACEHOLDER, pdf_date as signature_date};
 use super::{
-    INFO_CODE, INFO_DIGEST, INFO_REPORT_NO, RenderError, ReportDocument, XMP_NAMESPACE, XMP_PREFIX,
+    INFO_CODE, INFO_DIGEST, INFO_REPORT_NO, RenderError, ReportDocument, Sealing, XMP_NAMESPACE,
+    XMP_PREFIX,
 };
 
 pub(crate) fn assemble(
     report: &ReportDocument,
     pages: &[Page],
     fonts: &Fonts,
+    sealing: Option<&Sealing>,
 ) -> Result<Vec<u8>, RenderError> {
     let mut sans = UsedGlyphs::new(FontId::Sans);
     let mut mono = UsedGlyphs::new(FontId::Mono);
@@ -46,12 +49,15 @@ pub(crate) fn assemble(
         ])),
     )]));
 
+    // The signature field: an invisible widget on the cover (the cover
+    // draws the visible block itself).
+    let seal_field_id = sealing.map(|_| doc.new_object_id());
     let mut kids = Vec::with_capacity(pages.len());
     for page in pages {
         let content = content_stream(page, fonts, &sans, &mono);
         let content_id =
             doc.add_object(flate(Stream::new(Dictionary::new(), content.into_bytes())));
-        kids.push(Object::Reference(doc.add_object(Dictionary::from_iter([
+        let mut page = Dictionary::from_iter([
             ("Type", Object::Name(b"Page".to_vec())),
             ("Parent", Object::Reference(pages_id)),
             (
@@ -65,8 +71,40 @@ pub(crate) fn assemble(
             ),
             ("Resources", Object::Reference(resources_id)),
             ("Contents", Object::Reference(content_id)),
-        ]))));
+        ]);
+        if let (Some(field_id), true) = (seal_field_id, kids.is_empty()) {
+            page.set("Annots", Object::Array(vec![Object::Reference(field_id)]));
+        }
+        kids.push(Object::Reference(doc.add_object(page)));
     }
+    let acro_form = match (sealing, seal_field_id, kids.first()) {
+        (Some(sealing), Some(field_id), Some(Object::Reference(cover_id))) => {
+            let signature_id = doc.add_object(signature_dictionary(sealing));
+            doc.objects.insert(
+                field_id,
+                Object::Dictionary(Dictionary::from_iter([
+                    ("FT", Object::Name(b"Sig".to_vec())),
+                    ("T", Object::string_literal("ReportSeal")),
+                    ("V", Object::Reference(signature_id)),
+                    ("Type", Object::Name(b"Annot".to_vec())),
+                    ("Subtype", Object::Name(b"Widget".to_vec())),
+                    (
+                        "Rect",
+                        Object::Array(vec![0.into(), 0.into(), 0.into(), 0.into()]),
+                    ),
+                    // Print and Locked.
+                    ("F", Object::Integer(132)),
+                    ("P", Object::Reference(*cover_id)),
+                ])),
+            );
+            Some(Dictionary::from_iter([
+                ("Fields", Object::Array(vec![Object::Reference(field_id)])),
+                // SignaturesExist and AppendOnly.
+                ("SigFlags", Object::Integer(3)),
+            ]))
+        }
+        _ => None,
+    };
     let count = kids.len() as i64;
     doc.objects.insert(
         pages_id,
@@ -95,7 +133,7 @@ pub(crate) fn assemble(
         .into_bytes(),
     );
     let metadata_id = doc.add_object(xmp_stream);
-    let catalog_id = doc.add_object(Dictionary::from_iter([
+    let mut catalog = Dictionary::from_iter([
         ("Type", Object::Name(b"Catalog".to_vec())),
         ("Pages", Object::Reference(pages_id)),
         ("Metadata", Object::Reference(metadata_id)),
@@ -110,7 +148,11 @@ pub(crate) fn assemble(
                 Object::Boolean(true),
             )])),
         ),
-    ]));
+    ]);
+    if let Some(acro_form) = acro_form {
+        catalog.set("AcroForm", Object::Dictionary(acro_form));
+    }
+    let catalog_id = doc.add_object(catalog);
 
     let mut info = Dictionary::from_iter([
         ("Title", text_string(&title)),
@@ -147,7 +189,34 @@ pub(crate) fn assemble(
     let mut out = Vec::new();
     doc.save_to(&mut out)
         .map_err(|e| RenderError::Write(e.to_string()))?;
+    if let Some(sealing) = sealing {
+        sealing.seal.sign_in_place(&mut out)?;
+    }
     Ok(out)
+}
+
+/// The signature dictionary with placeholders for the byte range and the
+/// CMS structure, which [`super::sign`] fills in once the file is written.
+fn signature_dictionary(sealing: &Sealing) -> Dictionary {
+    Dictionary::from_iter([
+        ("Type", Object::Name(b"Sig".to_vec())),
+        ("Filter", Object::Name(b"Adobe.PPKLite".to_vec())),
+        ("SubFilter", Object::Name(b"ETSI.CAdES.detached".to_vec())),
+        (
+            "ByteRange",
+            Object::Array(BYTE_RANGE_PLACEHOLDER.map(Object::Integer).to_vec()),
+        ),
+        (
+            "Contents",
+            Object::String(vec![0; sealing.seal.capacity()], StringFormat::Hexadecimal),
+        ),
+        (
+            "M",
+            Object::string_literal(signature_date(&sealing.signed_at)),
+        ),
+        ("Name", text_string(&sealing.seal.certificates().signer())),
+        ("Reason", text_string("电子签章")),
+    ])
 }
 
 /// The file identifier: a function of the report, never of the clock.
