@@ -159,9 +159,18 @@ fn one_byte_changed(pdf: &[u8]) -> Vec<u8> {
     changed
 }
 
+/// The seal image the deployer supplies in the first test: a small red ring on transparency.
+fn seal_image() -> Vec<u8> {
+    std::fs::read(workspace_dir().join("shared/tests/fixtures/seal-ring.png")).unwrap()
+}
+
 #[test]
 fn a_downloaded_report_is_sealed_valid_for_pdfsig_and_pyhanko_and_still_a_clean_pdf() {
-    let host = TestHost::start(HostOptions::product());
+    use base64::Engine as _;
+    let host = TestHost::start(HostOptions::product().variable(
+        "seal_image_png",
+        base64::engine::general_purpose::STANDARD.encode(seal_image()),
+    ));
     let files = Files::new();
     let report = issue_report(&host, &credit_code(61, 1));
     let pdf = pdf_of(&host, &report);
@@ -215,7 +224,10 @@ fn a_downloaded_report_is_sealed_valid_for_pdfsig_and_pyhanko_and_still_a_clean_
 
     // The seal is the same natively: the file is the core's sealing of the snapshot.
     let seal = development_seal();
-    let seal = Seal::from_pem(&seal.private_key_pem, &seal.chain_pem, true).unwrap();
+    let seal = Seal::from_pem(&seal.private_key_pem, &seal.chain_pem, true)
+        .unwrap()
+        .with_image(Some(&seal_image()))
+        .unwrap();
     assert!(sealed_pdf(&snapshot(&host, &report), PUBLIC_BASE_URL, &seal).unwrap() == pdf);
 
     let answer = verify_file(&host, &pdf);

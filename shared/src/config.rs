@@ -87,6 +87,8 @@ pub struct Settings {
     /// Development mode: the dev tool's seal certificate (and whatever else
     /// is marked development-only) may be used. Off in every deployment.
     pub development_mode: bool,
+    /// The PNG printed in the cover's signature block, when supplied.
+    pub seal_image_png: Option<Vec<u8>>,
 }
 
 impl Settings {
@@ -127,6 +129,7 @@ impl Settings {
             public_base_url: PUBLIC_BASE_URL.read(&get)?,
             disputes,
             development_mode: DEVELOPMENT_MODE.read(&get)?,
+            seal_image_png: SEAL_IMAGE_PNG.read(&get)?,
         })
     }
 }
@@ -166,6 +169,12 @@ pub struct BaseUrl {
 /// A list of dates `YYYY-MM-DD`, separated by commas, semicolons or spaces.
 pub struct Dates {
     pub name: &'static str,
+}
+
+/// A PNG image in base64, at most `max_bytes` decoded; empty means none.
+pub struct Png {
+    pub name: &'static str,
+    pub max_bytes: usize,
 }
 
 impl Flag {
@@ -222,6 +231,35 @@ impl Dates {
                     .map_err(|_| bad(self.name, format!("“{s}”不是 YYYY-MM-DD 格式的日期")))
             })
             .collect()
+    }
+}
+
+impl Png {
+    /// The PNG's bytes; whether they decode is checked where it is drawn.
+    fn read(&self, get: &impl Fn(&str) -> Option<String>) -> Result<Option<Vec<u8>>, Error> {
+        use base64::Engine as _;
+        const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+        let Some(text) = get(self.name) else {
+            return Ok(None);
+        };
+        let compact: String = text.split_whitespace().collect();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(compact)
+            .map_err(|_| bad(self.name, "应为 PNG 图片的 base64 编码".into()))?;
+        if !bytes.starts_with(SIGNATURE) {
+            return Err(bad(self.name, "不是 PNG 图片".into()));
+        }
+        if bytes.len() > self.max_bytes {
+            return Err(bad(
+                self.name,
+                format!(
+                    "图片为 {} 字节，不应超过 {} 字节",
+                    bytes.len(),
+                    self.max_bytes
+                ),
+            ));
+        }
+        Ok(Some(bytes))
     }
 }
 
@@ -318,6 +356,10 @@ pub const PUBLICITY_MAX_MONTHS_SERIOUS: Count = Count {
 pub const DEVELOPMENT_MODE: Flag = Flag {
     name: "development_mode",
     default: false,
+};
+pub const SEAL_IMAGE_PNG: Png = Png {
+    name: "seal_image_png",
+    max_bytes: 256 * 1024,
 };
 pub const PUBLIC_HOLIDAYS: Dates = Dates {
     name: "public_holidays",
@@ -437,6 +479,12 @@ pub const SETTINGS: &[Setting] = &[
         allowed: "true/false",
         meaning: "accept the dev tool's seal certificate (`make run` only; never in a deployment)",
     },
+    Setting {
+        name: SEAL_IMAGE_PNG.name,
+        default: "",
+        allowed: "a PNG in base64, at most 256 KiB",
+        meaning: "the seal image printed in the cover's signature block (none: text only)",
+    },
 ];
 
 #[cfg(test)]
@@ -536,6 +584,21 @@ mod tests {
             (0, 3)
         );
         assert_eq!(c.public_base_url, "https://credit.example.cn");
+    }
+
+    #[test]
+    fn the_seal_image_is_a_base64_png_or_nothing() {
+        assert_eq!(from(&[]).unwrap().seal_image_png, None);
+        let png = from(&[("seal_image_png", "iVBORw0KGgoAAAAN\n SUhEUg==")]).unwrap();
+        assert!(png.seal_image_png.unwrap().starts_with(b"\x89PNG"));
+        let big = format!("iVBORw0KGgo{}", "A".repeat(400 * 1024));
+        for v in ["R0lGODlh", "not base64!", big.as_str()] {
+            let e = from(&[("seal_image_png", v)]).unwrap_err();
+            assert!(
+                matches!(e, Error::InvalidConfig { ref variable, .. } if variable == "seal_image_png"),
+                "{v:.20}"
+            );
+        }
     }
 
     #[test]

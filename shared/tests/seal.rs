@@ -96,6 +96,22 @@ fn a_sealed_report_verifies_and_states_its_issue_time_and_signer() {
 }
 
 #[test]
+fn the_seal_image_is_drawn_in_the_signature_block_and_a_bad_one_refused() {
+    let kv = MemoryStore::default();
+    let report = issued(&kv);
+    let png = include_bytes!("fixtures/seal-ring.png");
+    let with_image = seal(ours()).with_image(Some(png)).unwrap();
+    let bytes = sealed_pdf(&report, BASE_URL, &with_image).unwrap();
+    assert!(String::from_utf8_lossy(&bytes).contains("/SMask"));
+    assert!(facts(&bytes).valid);
+    assert_ne!(bytes, sealed_pdf(&report, BASE_URL, &seal(ours())).unwrap());
+    match seal(ours()).with_image(Some(b"\x89PNG\r\n\x1a\nbroken")) {
+        Err(Error::InvalidConfig { variable, .. }) => assert_eq!(variable, "seal_image_png"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn a_changed_byte_breaks_the_signature_and_an_appended_update_leaves_part_unsigned() {
     let kv = MemoryStore::default();
     let report = issued(&kv);

@@ -34,7 +34,10 @@ fn download(req: Request, params: Params) -> Answer {
         &caller,
         param(&params, "report_no"),
         &settings.public_base_url,
-        || Seal::from_variables(platform::variable, settings.development_mode),
+        || {
+            Seal::from_variables(platform::variable, settings.development_mode)?
+                .with_image(settings.seal_image_png.as_deref())
+        },
     )?;
     if let Some(problem) = &pdf.problem {
         eprintln!(

@@ -43,6 +43,10 @@ pub(crate) enum Op {
         from: [f32; 2],
         to: [f32; 2],
     },
+    /// The seal image, `[x, y, w, h]`.
+    SealImage {
+        rect: [f32; 4],
+    },
 }
 
 #[derive(Default)]
@@ -262,8 +266,18 @@ impl Builder<'_> {
     /// The visible signature block between the cover's facts and its QR
     /// code: who sealed, when, and how to check the seal offline.
     fn seal_block(&mut self, sealing: &Sealing, top: f32) {
+        const IMAGE_HEIGHT: f32 = 56.0;
         let fonts = self.fonts;
-        let inner = CONTENT_WIDTH - 20.0;
+        let image_width = sealing.seal.image().map_or(0.0, |image| {
+            (IMAGE_HEIGHT * image.aspect()).min(2.0 * IMAGE_HEIGHT)
+        });
+        let inner = CONTENT_WIDTH
+            - 20.0
+            - if image_width > 0.0 {
+                image_width + 10.0
+            } else {
+                0.0
+            };
         let mut lines = vec![(
             12.0,
             RED,
@@ -287,11 +301,26 @@ impl Builder<'_> {
         for line in wrap(fonts, FontId::Sans, 9.0, &how, inner) {
             lines.push((9.0, GRAY_TEXT, line));
         }
-        let height: f32 = lines.iter().map(|(size, ..)| size * 1.45).sum::<f32>() + 10.0;
+        let text_height: f32 = lines.iter().map(|(size, ..)| size * 1.45).sum::<f32>() + 10.0;
+        let height = if image_width > 0.0 {
+            text_height.max(IMAGE_HEIGHT + 10.0)
+        } else {
+            text_height
+        };
         self.page().ops.push(Op::Stroke {
             width: 0.8,
             rect: [MARGIN_X, top - height, CONTENT_WIDTH, height],
         });
+        if image_width > 0.0 {
+            self.page().ops.push(Op::SealImage {
+                rect: [
+                    RIGHT - 5.0 - image_width,
+                    top - (height + IMAGE_HEIGHT) / 2.0,
+                    image_width,
+                    IMAGE_HEIGHT,
+                ],
+            });
+        }
         let mut baseline = top - 4.0;
         for (size, color, text) in lines {
             baseline -= size * 1.45;

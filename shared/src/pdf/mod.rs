@@ -9,12 +9,14 @@ use serde::{Deserialize, Serialize};
 
 mod flate;
 mod font;
+mod image;
 mod layout;
 mod line_break;
 pub mod sample;
 pub mod sign;
 mod write;
 
+pub use image::SealImage;
 use sign::Seal;
 
 /// Info dictionary keys (and XMP property names) naming the report a file claims to be.

@@ -31,7 +31,7 @@ use x509_cert::attr::Attribute;
 use x509_cert::der::pem::LineEnding;
 use x509_cert::spki::AlgorithmIdentifierOwned;
 
-use super::RenderError;
+use super::{RenderError, SealImage};
 use crate::error::Error;
 
 /// The secret Spin variables holding the seal: no defaults, read where used.
@@ -166,10 +166,12 @@ impl Certificates {
     }
 }
 
-/// The issuing body's seal: its private key and its published chain.
+/// The issuing body's seal: its private key, its published chain, and the
+/// seal image the cover shows, when a deployer supplies one.
 pub struct Seal {
     key: SigningKey,
     certificates: Certificates,
+    image: Option<SealImage>,
 }
 
 impl std::fmt::Debug for Seal {
@@ -208,11 +210,32 @@ impl Seal {
         if public_key(&certificates.chain[0])? != *key.verifying_key() {
             return Err(SealError::KeyMismatch);
         }
-        Ok(Seal { key, certificates })
+        Ok(Seal {
+            key,
+            certificates,
+            image: None,
+        })
+    }
+
+    /// The seal with the image the `seal_image_png` setting supplies, if
+    /// any: `INVALID_CONFIG` when it is not a usable PNG.
+    pub fn with_image(self, png: Option<&[u8]>) -> Result<Seal, Error> {
+        let image =
+            png.map(SealImage::from_png)
+                .transpose()
+                .map_err(|detail| Error::InvalidConfig {
+                    variable: crate::config::SEAL_IMAGE_PNG.name.into(),
+                    detail,
+                })?;
+        Ok(Seal { image, ..self })
     }
 
     pub fn certificates(&self) -> &Certificates {
         &self.certificates
+    }
+
+    pub fn image(&self) -> Option<&SealImage> {
+        self.image.as_ref()
     }
 
     /// Bytes reserved for the CMS structure in `/Contents`: the chain it

@@ -11,8 +11,8 @@ use super::font::{FontId, Fonts, UsedGlyphs};
 use super::layout::{Op, PAGE_HEIGHT, PAGE_WIDTH, Page};
 use super::sign::{BYTE_RANGE_PLACEHOLDER, pdf_date as signature_date};
 use super::{
-    INFO_CODE, INFO_DIGEST, INFO_REPORT_NO, RenderError, ReportDocument, Sealing, XMP_NAMESPACE,
-    XMP_PREFIX,
+    INFO_CODE, INFO_DIGEST, INFO_REPORT_NO, RenderError, ReportDocument, SealImage, Sealing,
+    XMP_NAMESPACE, XMP_PREFIX,
 };
 
 pub(crate) fn assemble(
@@ -41,13 +41,25 @@ pub(crate) fn assemble(
     let pages_id = doc.new_object_id();
     let sans_id = sans.embed(fonts, &mut doc)?;
     let mono_id = mono.embed(fonts, &mut doc)?;
-    let resources_id = doc.add_object(Dictionary::from_iter([(
+    let mut resources = Dictionary::from_iter([(
         "Font",
         Object::Dictionary(Dictionary::from_iter([
             (FontId::Sans.resource_name(), Object::Reference(sans_id)),
             (FontId::Mono.resource_name(), Object::Reference(mono_id)),
         ])),
-    )]));
+    )]);
+    if let Some(image) = sealing.and_then(|s| s.seal.image()) {
+        let picture = image_xobject(&mut doc, image);
+        let image_id = doc.add_object(picture);
+        resources.set(
+            "XObject",
+            Object::Dictionary(Dictionary::from_iter([(
+                SEAL_IMAGE_RESOURCE,
+                Object::Reference(image_id),
+            )])),
+        );
+    }
+    let resources_id = doc.add_object(resources);
 
     // The signature field: an invisible widget on the cover (the cover
     // draws the visible block itself).
@@ -193,6 +205,32 @@ pub(crate) fn assemble(
         sealing.seal.sign_in_place(&mut out)?;
     }
     Ok(out)
+}
+
+/// The name the pages' resources give the seal image.
+const SEAL_IMAGE_RESOURCE: &str = "SealImage";
+
+/// The seal image as an image XObject, its alpha channel as a soft mask.
+fn image_xobject(doc: &mut Document, image: &SealImage) -> Stream {
+    let samples = |color_space: &[u8], data: Vec<u8>| {
+        flate(Stream::new(
+            Dictionary::from_iter([
+                ("Type", Object::Name(b"XObject".to_vec())),
+                ("Subtype", Object::Name(b"Image".to_vec())),
+                ("Width", Object::Integer(image.width.into())),
+                ("Height", Object::Integer(image.height.into())),
+                ("ColorSpace", Object::Name(color_space.to_vec())),
+                ("BitsPerComponent", Object::Integer(8)),
+            ]),
+            data,
+        ))
+    };
+    let mut picture = samples(b"DeviceRGB", image.rgb.clone());
+    if let Some(alpha) = &image.alpha {
+        let mask_id = doc.add_object(samples(b"DeviceGray", alpha.clone()));
+        picture.dict.set("SMask", Object::Reference(mask_id));
+    }
+    picture
 }
 
 /// The signature dictionary with placeholders for the byte range and the
@@ -345,6 +383,16 @@ fn content_stream(page: &Page, fonts: &Fonts, sans: &UsedGlyphs, mono: &UsedGlyp
                     num(*y),
                     num(*w),
                     num(*h)
+                );
+            }
+            Op::SealImage { rect: [x, y, w, h] } => {
+                let _ = writeln!(
+                    out,
+                    "q {} 0 0 {} {} {} cm /{SEAL_IMAGE_RESOURCE} Do Q",
+                    num(*w),
+                    num(*h),
+                    num(*x),
+                    num(*y)
                 );
             }
             Op::Line { width, from, to } => {
