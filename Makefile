@@ -8,7 +8,11 @@ STATE_DIR ?= .spin
 WASM_TARGET := wasm32-wasip2
 COMPONENTS := request generate verify-code verify-file records catalog disputes web auth
 TEST_COMPONENTS := probe
-APT_PACKAGES := poppler-utils qpdf redis-server wrk chromium
+APT_PACKAGES := poppler-utils qpdf redis-server wrk chromium python3-venv
+# pyHanko, the independent PAdES validator of tests/seal.rs, in a virtualenv of its own
+# (Debian's Python refuses system-wide pip installs, PEP 668).
+PYHANKO_VENV := target/pyhanko
+PYHANKO_INSTALLED := $(PYHANKO_VENV)/.installed-pyhanko-0.38.0-cli-0.6.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST := target/release/credit-host
 DEV := target/release/credit-dev
@@ -34,6 +38,13 @@ target/.setup-done: Makefile
 	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends nodejs npm; }
 	@mkdir -p target && touch $@
 
+# The stamp names the versions: changing them reinstalls.
+$(PYHANKO_INSTALLED): | setup
+	rm -rf $(PYHANKO_VENV)
+	python3 -m venv $(PYHANKO_VENV)
+	$(PYHANKO_VENV)/bin/pip install -q --disable-pip-version-check pyhanko==0.38.0 pyhanko-cli==0.6.0
+	@touch $@
+
 ## components: every Spin component, as wasm32-wasip2 components
 components: setup
 	cargo build --target $(WASM_TARGET) --profile component $(addprefix -p ,$(COMPONENTS) $(TEST_COMPONENTS))
@@ -50,15 +61,21 @@ $(DEV_KEY_FILE):
 
 ## run: build, seed demo data once, serve on 127.0.0.1:$(PORT) in DEVELOPMENT MODE, with a
 ## development identity provider (tests/oidc) on 127.0.0.1:$(PROVIDER_PORT) to sign in through
+## and a development seal made once in $(STATE_DIR) (docs/operations.md)
 run: build tests/oidc/node_modules/.package-lock.json $(DEV_KEY_FILE)
+	@mkdir -p $(STATE_DIR)
+	@$(DEV) seal-ca --dir $(STATE_DIR)
 	@echo "make run: DEVELOPMENT MODE (auth_mode=development): development tokens are accepted, signed with"
 	@echo "  the key in $(DEV_KEY_FILE); sign in with 登录 through the development identity provider at"
 	@echo "  http://127.0.0.1:$(PROVIDER_PORT) as entity-1, officer-1, staff-1 or admin-1 (any password)."
+	@echo "  Reports are sealed with a development seal made once in $(STATE_DIR) (trust root $(STATE_DIR)/seal-ca.pem)."
 	@cd tests/oidc && node provider.mjs --port $(PROVIDER_PORT) --service-url http://127.0.0.1:$(PORT) & provider=$$!; \
 	SPIN_VARIABLE_AUTH_MODE=development SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY=$(DEV_KEY) \
 	SPIN_VARIABLE_OIDC_ISSUER=http://127.0.0.1:$(PROVIDER_PORT) SPIN_VARIABLE_OIDC_ISSUER_HOST=http://127.0.0.1:$(PROVIDER_PORT) \
 	SPIN_VARIABLE_OIDC_CLIENT_ID=credit-report SPIN_VARIABLE_OIDC_CLIENT_SECRET=credit-report-secret \
 	SPIN_VARIABLE_OIDC_AUDIENCE=urn:credit-report \
+	SPIN_VARIABLE_SEAL_PRIVATE_KEY_PEM="$$(cat $(STATE_DIR)/seal-key.pem)" \
+	SPIN_VARIABLE_SEAL_CERTIFICATE_CHAIN_PEM="$$(cat $(STATE_DIR)/seal-chain.pem)" \
 	  $(HOST) --manifest spin.toml --listen 127.0.0.1:$(PORT) --state-dir $(STATE_DIR) & host=$$!; \
 	trap 'kill -INT $$host $$provider 2>/dev/null; wait $$host' INT TERM; \
 	SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY=$(DEV_KEY) $(DEV) seed --base-url http://127.0.0.1:$(PORT) --marker $(STATE_DIR)/demo-seeded \
@@ -67,9 +84,9 @@ run: build tests/oidc/node_modules/.package-lock.json $(DEV_KEY_FILE)
 
 ## test: unit tests, the integration tests against the real components, then the pages in
 ## headless Chromium against a host of their own (tests/browser/run.sh starts and stops it)
-test: build tests/browser/node_modules/.package-lock.json tests/oidc/node_modules/.package-lock.json
+test: build tests/browser/node_modules/.package-lock.json tests/oidc/node_modules/.package-lock.json $(PYHANKO_INSTALLED)
 	cargo test -p credit-core
-	cargo test -p integration-tests -- --test-threads=2
+	PYHANKO="$(CURDIR)/$(PYHANKO_VENV)/bin/pyhanko" cargo test -p integration-tests -- --test-threads=2
 	TARGET_DIR="$${CARGO_TARGET_DIR:-$(CURDIR)/target}" tests/browser/run.sh
 
 ## token: a development token for make run's host, e.g. make token ROLE=entity USCC=91350200776049653A

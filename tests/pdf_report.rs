@@ -5,10 +5,11 @@
 use std::path::Path;
 use std::process::Command;
 
-use credit_core::pdf::render;
-use credit_core::report::{Report, report_document};
+use credit_core::pdf::sign::Seal;
+use credit_core::report::Report;
+use credit_core::usecase::reports::sealed_pdf;
 use integration_tests::fixtures::*;
-use integration_tests::{HostOptions, TestHost};
+use integration_tests::{HostOptions, TestHost, development_seal};
 use serde_json::{Value, json};
 
 /// spin.toml's default `public_base_url`, which the host serves unless overridden.
@@ -134,13 +135,15 @@ fn a_clean_and_a_many_record_report_print_everything_and_download_identically() 
     assert_report_text(&busy_pdf, &busy, dir.path());
 
     // The same bytes every time, for the owner and for counter staff alike,
-    // and the same bytes the core renders natively from the report JSON.
+    // and the same bytes the core renders and seals natively from the report JSON.
     let no = clean["report_no"].as_str().unwrap();
     let again = download(&host, no, &staff("clerk-1"));
     assert_eq!(again.status, 200, "{}", again.text());
     assert!(again.body == first, "second download differs");
+    let seal = development_seal();
+    let seal = Seal::from_pem(&seal.private_key_pem, &seal.chain_pem, true).unwrap();
     for (report, pdf) in [(&clean, &first), (&busy, &busy_pdf)] {
-        let native = render(&report_document(&snapshot(&host, report), PUBLIC_BASE_URL)).unwrap();
+        let native = sealed_pdf(&snapshot(&host, report), PUBLIC_BASE_URL, &seal).unwrap();
         assert!(
             &native == pdf,
             "wasm and native renderings differ for {}",

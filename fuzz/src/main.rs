@@ -19,11 +19,13 @@ use credit_core::auth::Principal;
 use credit_core::catalog::catalog;
 use credit_core::config::RuleConfig;
 use credit_core::kv::MemoryStore;
-use credit_core::pdf::render;
+use credit_core::pdf::sign::development::generate;
+use credit_core::pdf::sign::{Certificates, Seal};
 use credit_core::record::Record;
-use credit_core::report::{ApplyRequest, Outcome, report_document};
+use credit_core::report::{ApplyRequest, Outcome};
 use credit_core::store::Store;
 use credit_core::uscc::CreditCode;
+use credit_core::usecase::reports::sealed_pdf;
 use credit_core::usecase::verification::verify_upload;
 use serde_json::json;
 
@@ -95,8 +97,8 @@ impl Rng {
 }
 
 /// A store with three issued reports (clean, with records, revoked) whose
-/// PDFs are recorded; returns them as seeds with the foreign ones.
-fn issued(kv: &MemoryStore, now: DateTime<Utc>) -> Vec<Vec<u8>> {
+/// sealed PDFs are recorded; returns them as seeds with the foreign ones.
+fn issued(kv: &MemoryStore, now: DateTime<Utc>, seal: &Seal) -> Vec<Vec<u8>> {
     let store = Store::new(kv);
     let config = RuleConfig::default();
     let purpose = catalog().purposes[0].code.clone();
@@ -120,7 +122,7 @@ fn issued(kv: &MemoryStore, now: DateTime<Utc>) -> Vec<Vec<u8>> {
         )
         .unwrap();
         let report = store.issue_report(&request, "fuzz", now, &config).unwrap();
-        let pdf = render(&report_document(&report, "http://127.0.0.1:3000")).unwrap();
+        let pdf = sealed_pdf(&report, "http://127.0.0.1:3000", seal).unwrap();
         store.pin_pdf(&report.report_no, pdf.clone()).unwrap();
         if n == 3 {
             store.revoke(&report.report_no, "fuzz", now).unwrap();
@@ -249,10 +251,15 @@ fn main() {
         .spawn(move || {
             let now = Utc::now();
             let kv = MemoryStore::new();
-            let seeds = issued(&kv, now);
+            let material = generate("模糊测试根证书", "模糊测试签章").expect("a development seal");
+            let seal = Seal::from_pem(&material.private_key_pem, &material.chain_pem, true)
+                .expect("the development seal");
+            let ours = Certificates::from_pem(&material.chain_pem, true).expect("its chain");
+            let seeds = issued(&kv, now, &seal);
             seeds_tx.send(seeds).unwrap();
             for input in inputs {
-                let result = catch_unwind(AssertUnwindSafe(|| verify_upload(&kv, &input, now)));
+                let result =
+                    catch_unwind(AssertUnwindSafe(|| verify_upload(&kv, &input, now, &ours)));
                 let verdict = match result {
                     Err(_) => Err("panic".to_owned()),
                     Ok(Err(error)) => Err(format!("error {}: {error:?}", error.code())),

@@ -89,6 +89,8 @@ pub struct Settings {
     pub trusted_proxies: TrustedProxies,
     /// How callers sign in.
     pub auth: AuthSettings,
+    /// The PNG printed in the cover's signature block, when supplied.
+    pub seal_image_png: Option<Vec<u8>>,
 }
 
 impl Settings {
@@ -130,6 +132,7 @@ impl Settings {
             disputes,
             trusted_proxies: TRUSTED_PROXIES.read(&get)?,
             auth: AuthSettings::from_lookup(&lookup)?,
+            seal_image_png: SEAL_IMAGE_PNG.read(&get)?,
         })
     }
 }
@@ -297,6 +300,12 @@ pub struct Networks {
     pub name: &'static str,
 }
 
+/// A PNG image in base64, at most `max_bytes` decoded; empty means none.
+pub struct Png {
+    pub name: &'static str,
+    pub max_bytes: usize,
+}
+
 impl Flag {
     fn read(&self, get: &impl Fn(&str) -> Option<String>) -> Result<bool, Error> {
         match get(self.name) {
@@ -357,6 +366,35 @@ impl Dates {
 impl Networks {
     fn read(&self, get: &impl Fn(&str) -> Option<String>) -> Result<TrustedProxies, Error> {
         TrustedProxies::parse(&get(self.name).unwrap_or_default()).map_err(|e| bad(self.name, e))
+    }
+}
+
+impl Png {
+    /// The PNG's bytes; whether they decode is checked where it is drawn.
+    fn read(&self, get: &impl Fn(&str) -> Option<String>) -> Result<Option<Vec<u8>>, Error> {
+        use base64::Engine as _;
+        const SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+        let Some(text) = get(self.name) else {
+            return Ok(None);
+        };
+        let compact: String = text.split_whitespace().collect();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(compact)
+            .map_err(|_| bad(self.name, "应为 PNG 图片的 base64 编码".into()))?;
+        if !bytes.starts_with(SIGNATURE) {
+            return Err(bad(self.name, "不是 PNG 图片".into()));
+        }
+        if bytes.len() > self.max_bytes {
+            return Err(bad(
+                self.name,
+                format!(
+                    "图片为 {} 字节，不应超过 {} 字节",
+                    bytes.len(),
+                    self.max_bytes
+                ),
+            ));
+        }
+        Ok(Some(bytes))
     }
 }
 
@@ -449,6 +487,10 @@ pub const PUBLICITY_MAX_MONTHS_SERIOUS: Count = Count {
     default: 36,
     min: 1,
     max: 120,
+};
+pub const SEAL_IMAGE_PNG: Png = Png {
+    name: "seal_image_png",
+    max_bytes: 256 * 1024,
 };
 pub const PUBLIC_HOLIDAYS: Dates = Dates {
     name: "public_holidays",
@@ -652,6 +694,12 @@ pub const SETTINGS: &[Setting] = &[
         allowed: "claim name",
         meaning: "the claim carrying an officer's unit, as the catalog names it (e.g. 县税务局)",
     },
+    Setting {
+        name: SEAL_IMAGE_PNG.name,
+        default: "",
+        allowed: "a PNG in base64, at most 256 KiB",
+        meaning: "the seal image printed in the cover's signature block (none: text only)",
+    },
 ];
 
 #[cfg(test)]
@@ -818,6 +866,21 @@ mod tests {
             (0, 3)
         );
         assert_eq!(c.public_base_url, "https://credit.example.cn");
+    }
+
+    #[test]
+    fn the_seal_image_is_a_base64_png_or_nothing() {
+        assert_eq!(from(&[]).unwrap().seal_image_png, None);
+        let png = from(&[("seal_image_png", "iVBORw0KGgoAAAAN\n SUhEUg==")]).unwrap();
+        assert!(png.seal_image_png.unwrap().starts_with(b"\x89PNG"));
+        let big = format!("iVBORw0KGgo{}", "A".repeat(400 * 1024));
+        for v in ["R0lGODlh", "not base64!", big.as_str()] {
+            let e = from(&[("seal_image_png", v)]).unwrap_err();
+            assert!(
+                matches!(e, Error::InvalidConfig { ref variable, .. } if variable == "seal_image_png"),
+                "{v:.20}"
+            );
+        }
     }
 
     #[test]

@@ -6,11 +6,12 @@
 //! bounded (input size, object count, decompressed bytes, nesting depth via
 //! lopdf's parser) and every failure degrades to "no claim", never a panic.
 
-use lopdf::{Document, LoadOptions, decode_text_string};
+use lopdf::{Document, LoadOptions, Object, decode_text_string};
 use memchr::{memchr, memchr2, memmem, memrchr2};
 use sha2::{Digest, Sha256};
 
 use crate::codes::hex;
+use crate::pdf::sign::SignatureDictionary;
 use crate::pdf::{
     CODE_LABEL, CODE_LABEL_BEFORE_2026_12, INFO_CODE, INFO_DIGEST, INFO_REPORT_NO, REPORT_NO_LABEL,
 };
@@ -72,10 +73,12 @@ pub struct Work {
     pub metadata_bytes_inflated: usize,
 }
 
-/// The claims a file makes, and the work it took to read them.
+/// The claims a file makes, its signature, and the work it took to read them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Inspection {
     pub claims: Claims,
+    /// The signature dictionary covering the most bytes, when there is one.
+    pub signature: Option<SignatureDictionary>,
     pub work: Work,
 }
 
@@ -91,8 +94,8 @@ pub fn inspect(bytes: &[u8]) -> Inspection {
     let mut work = Work::default();
     let Some(doc) = load(bytes, &mut work) else {
         return Inspection {
-            claims: Claims::default(),
             work,
+            ..Inspection::default()
         };
     };
     let sources = [
@@ -102,8 +105,46 @@ pub fn inspect(bytes: &[u8]) -> Inspection {
     ];
     Inspection {
         claims: merge(&sources),
+        signature: signature_dictionary(&doc),
         work,
     }
+}
+
+/// Of the dictionaries with a `/ByteRange` and a `/Contents` string, the
+/// one whose signed bytes reach furthest: the latest signature. Found
+/// among all objects rather than through the form fields, so that a file
+/// whose form was edited still shows the signature it carries.
+fn signature_dictionary(doc: &Document) -> Option<SignatureDictionary> {
+    doc.objects
+        .values()
+        .filter_map(|object| object.as_dict().ok())
+        .filter_map(|dict| {
+            let byte_range = dict
+                .get(b"ByteRange")
+                .ok()?
+                .as_array()
+                .ok()?
+                .iter()
+                .map(|n| n.as_i64().ok())
+                .collect::<Option<Vec<i64>>>()?;
+            let Object::String(contents, _) = dict.get(b"Contents").ok()? else {
+                return None;
+            };
+            let signed_at = dict
+                .get(b"M")
+                .ok()
+                .and_then(|m| m.as_str().ok())
+                .map(|m| String::from_utf8_lossy(m).into_owned());
+            Some(SignatureDictionary {
+                byte_range,
+                contents: contents.clone(),
+                signed_at,
+            })
+        })
+        .max_by_key(|found| match found.byte_range[..] {
+            [_, _, start, length] => start.saturating_add(length),
+            _ => i64::MIN,
+        })
 }
 
 /// True when `upload` begins with exactly the original file (same size and

@@ -10,6 +10,7 @@ use crate::auth::Principal;
 use crate::catalog::{DomainSelection, catalog};
 use crate::codes::{ReportNo, VerificationCode, hex};
 use crate::error::Error;
+use crate::pdf::sign::SignatureFacts;
 use crate::pdf::{DomainSection, RecordSection, ReportDocument};
 use crate::rules::Finding;
 use crate::uscc::CreditCode;
@@ -231,10 +232,13 @@ pub enum Outcome {
         revoked_at: DateTime<FixedOffset>,
         reason: String,
     },
-    /// `appended_update`: the original's bytes are a prefix of the upload
-    /// (an incremental update was appended after issue).
+    /// `appended_update`: the original's bytes are a prefix of the upload,
+    /// or its signature no longer covers the whole file (an incremental
+    /// update was appended after issue). `signed_by_other`: the file carries
+    /// an intact signature, but not this service's seal.
     Tampered {
         appended_update: bool,
+        signed_by_other: bool,
     },
     NotFound,
     Unrecognized,
@@ -299,8 +303,23 @@ impl Verification {
     /// Marks a TAMPERED answer as an appended incremental update, with the
     /// message saying so.
     pub fn mark_appended_update(&mut self) {
-        if let Outcome::Tampered { appended_update } = &mut self.outcome {
+        if let Outcome::Tampered {
+            appended_update, ..
+        } = &mut self.outcome
+        {
             *appended_update = true;
+            self.message = message_for(&self.outcome, self.report.as_ref());
+        }
+    }
+
+    /// Marks a TAMPERED answer as re-signed by someone else, with the
+    /// message saying so.
+    pub fn mark_signed_by_other(&mut self) {
+        if let Outcome::Tampered {
+            signed_by_other, ..
+        } = &mut self.outcome
+        {
+            *signed_by_other = true;
             self.message = message_for(&self.outcome, self.report.as_ref());
         }
     }
@@ -320,6 +339,9 @@ pub struct FileVerification {
     #[serde(flatten)]
     pub verification: Verification,
     pub file: FileFacts,
+    /// The file's signature (电子签章), checked against the published chain;
+    /// filled in by [`crate::usecase::verification::verify_upload`].
+    pub signature: SignatureFacts,
     /// The report the file names when only its (public) number matched: its
     /// summary is then withheld, as the number alone proves nothing.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -357,11 +379,14 @@ fn message_for(outcome: &Outcome, report: Option<&ReportSummary>) -> String {
             "该报告{no}真实，但已于{}被撤销，原因：{reason}。报告所载信息已不再准确，请勿采信，请联系申请主体重新申请专用信用报告。",
             datetime(revoked_at)
         ),
-        Outcome::Tampered { appended_update: false } => format!(
-            "该文件声称是本平台出具的报告{no}，但与原件不一致，内容可能已被篡改。请勿采信，请向申请主体索取原件，或以报告封面右上方的核验码核验。"
+        Outcome::Tampered { signed_by_other: true, .. } => format!(
+            "该文件声称是本平台出具的报告{no}，但其电子签章不是本平台的签章（由其他签章者签署），内容可能已被篡改。请勿采信，请向申请主体索取原件，或以报告封面右上方的核验码核验。"
         ),
-        Outcome::Tampered { appended_update: true } => format!(
-            "该文件声称是本平台出具的报告{no}，原件之后被追加了修改（PDF 增量更新），显示的内容可能已被篡改。请勿采信，请向申请主体索取原件，或以报告封面右上方的核验码核验。"
+        Outcome::Tampered { appended_update: true, .. } => format!(
+            "该文件声称是本平台出具的报告{no}，原件之后被追加了修改（PDF 增量更新），电子签章已不覆盖整个文件，显示的内容可能已被篡改。请勿采信，请向申请主体索取原件，或以报告封面右上方的核验码核验。"
+        ),
+        Outcome::Tampered { .. } => format!(
+            "该文件声称是本平台出具的报告{no}，但与原件不一致，内容可能已被篡改。请勿采信，请向申请主体索取原件，或以报告封面右上方的核验码核验。"
         ),
         Outcome::NotFound => "没有与该核验码对应的报告。请核对核验码（区分大小写，不含 0、O、1、l 等易混淆字符）后重试，或上传报告 PDF 原件进行文件比对；仍无法核验的，请勿采信。".into(),
         Outcome::Unrecognized => "该 PDF 不是本平台出具的专用信用报告，无法核验。请向申请主体索取本平台出具的报告电子版原件，或以报告封面右上方的核验码核验。".into(),

@@ -29,10 +29,11 @@ use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset};
+use credit_core::pdf::sign::development::{DevelopmentSeal, generate};
 use tempfile::TempDir;
 use ureq::http;
 
@@ -76,6 +77,19 @@ fn host_binary() -> PathBuf {
     }
 }
 
+/// The development seal every product host of this test process signs with; `ca_pem` is the
+/// trust root for the independent validators.
+pub fn development_seal() -> &'static DevelopmentSeal {
+    static SEAL: OnceLock<DevelopmentSeal> = OnceLock::new();
+    SEAL.get_or_init(|| {
+        generate("集成测试根证书（仅供开发）", DEVELOPMENT_SIGNER)
+            .expect("generating the development seal")
+    })
+}
+
+/// The signer the development seal names.
+pub const DEVELOPMENT_SIGNER: &str = "永昌县发展和改革局（开发测试用）";
+
 /// How to start a host.
 #[derive(Debug, Clone)]
 pub struct HostOptions {
@@ -109,14 +123,20 @@ impl HostOptions {
     }
 
     /// The product (`<workspace>/spin.toml`) in development mode, set explicitly as
-    /// [`HostOptions::development`] does, so that [`fixtures::token`]s sign in.
+    /// [`HostOptions::development`] does, so that [`fixtures::token`]s sign in and the
+    /// development seal is accepted.
     pub fn product() -> Self {
         Self::product_without_sign_in().development()
     }
 
     /// The product with no sign-in variables set: it fails closed (503 `AUTH_NOT_CONFIGURED`).
+    /// It carries this test process's [`development_seal`] (the seal variables are required:
+    /// no host starts without them).
     pub fn product_without_sign_in() -> Self {
+        let seal = development_seal();
         Self::new(workspace_dir().join("spin.toml"))
+            .variable("seal_private_key_pem", &seal.private_key_pem)
+            .variable("seal_certificate_chain_pem", &seal.chain_pem)
     }
 
     /// `auth_mode=development` with [`TEST_SIGNING_KEY`] as `development_signing_key`.

@@ -1,7 +1,9 @@
-//! Public catalog and the OpenAPI document: `GET /api/v1/catalog`,
-//! `GET /api/v1/openapi.json`.
+//! Public catalog, the OpenAPI document and the seal's certificate chain:
+//! `GET /api/v1/catalog`, `GET /api/v1/openapi.json`,
+//! `GET /api/v1/seal/certificates`.
 
 use credit_core::catalog_document::catalog_document;
+use credit_core::pdf::sign::{CERTIFICATES_PATH, Certificates};
 use platform::Answer;
 use spin_sdk::http::{Params, Request, Response, Router};
 use spin_sdk::http_component;
@@ -10,7 +12,7 @@ use spin_sdk::http_component;
 /// checked against spin.toml's routes and docs/api.md by the tests.
 const OPENAPI: &str = include_str!("../openapi.json");
 
-/// Both change only with a deployment.
+/// All three change only with a deployment.
 const CACHE_CONTROL: &str = "public, max-age=300";
 
 #[http_component]
@@ -18,9 +20,14 @@ fn handle(req: Request) -> Response {
     let mut router = Router::new();
     router.get("/api/v1/catalog", serve_catalog);
     router.get("/api/v1/openapi.json", serve_openapi);
+    router.get(CERTIFICATES_PATH, serve_certificates);
     platform::refuse_the_rest(
         &mut router,
-        &[("/api/v1/catalog", "GET"), ("/api/v1/openapi.json", "GET")],
+        &[
+            ("/api/v1/catalog", "GET"),
+            ("/api/v1/openapi.json", "GET"),
+            (CERTIFICATES_PATH, "GET"),
+        ],
     );
     router.handle(req)
 }
@@ -37,5 +44,18 @@ fn serve_openapi(_: Request, _: Params) -> Answer {
         .header("content-type", "application/json; charset=utf-8")
         .header("cache-control", CACHE_CONTROL)
         .body(OPENAPI)
+        .build())
+}
+
+/// The chain readers check the seal against, seal certificate first; the
+/// same secret variable the verify-file component trusts.
+fn serve_certificates(_: Request, _: Params) -> Answer {
+    let development_mode = platform::settings()?.auth.development;
+    let certificates = Certificates::from_variables(platform::variable, development_mode)?;
+    Ok(Response::builder()
+        .status(200)
+        .header("content-type", "application/pem-certificate-chain")
+        .header("cache-control", CACHE_CONTROL)
+        .body(certificates.to_pem().to_owned())
         .build())
 }

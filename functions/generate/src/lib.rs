@@ -1,11 +1,14 @@
 //! Report PDF download: `GET /api/v1/reports/{report_no}/pdf`.
 //!
-//! The first download renders the stored snapshot and pins the file: its
-//! bytes and then its SHA-256 and size go to the key-value store. Every later
+//! The first download renders the stored snapshot, seals it with the
+//! issuing body's key (secret variables `seal_private_key_pem`,
+//! `seal_certificate_chain_pem`) and pins the file: its bytes and then its
+//! SHA-256 and size go to the key-value store. Every later
 //! download serves those stored bytes, so a changed renderer, font or
 //! public_base_url never alters an issued report, and file verification
 //! compares hashes without rendering (docs/decisions.md).
 
+use credit_core::pdf::sign::Seal;
 use credit_core::usecase::reports;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use platform::{Answer, caller, param, store};
@@ -31,6 +34,10 @@ fn download(req: Request, params: Params) -> Answer {
         &caller,
         param(&params, "report_no"),
         &settings.public_base_url,
+        || {
+            Seal::from_variables(platform::variable, settings.auth.development)?
+                .with_image(settings.seal_image_png.as_deref())
+        },
     )?;
     if let Some(problem) = &pdf.problem {
         eprintln!(

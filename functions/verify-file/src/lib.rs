@@ -7,6 +7,7 @@
 //! bounds; it is never stored.
 
 use credit_core::error::Error;
+use credit_core::pdf::sign::Certificates;
 use credit_core::usecase::verification::Verifier;
 use futures::{Stream, StreamExt};
 use spin_sdk::http::{IncomingRequest, Method, Response};
@@ -42,6 +43,7 @@ async fn verify(req: IncomingRequest) -> Result<Response, Error> {
     );
     // Admitted within the rate limit before a byte of the body is read.
     let verifier = Verifier::admit(&kv, visitor, settings.verify_rate_limit_per_minute)?;
+    let seal = Certificates::from_variables(platform::variable, settings.auth.development)?;
 
     let content_type = header(&req, "content-type").unwrap_or_default();
     let declared: Option<usize> =
@@ -66,7 +68,7 @@ async fn verify(req: IncomingRequest) -> Result<Response, Error> {
         Some(boundary) => read_multipart_file(body, boundary, capacity).await?,
         None => read_pdf(body, capacity).await?,
     };
-    platform::json(200, &verifier.file(&bytes)?).map_err(|problem| problem.0)
+    platform::json(200, &verifier.file(&bytes, &seal)?).map_err(|problem| problem.0)
 }
 
 fn too_large() -> Error {

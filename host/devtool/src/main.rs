@@ -7,7 +7,12 @@
 //! no default key.
 //! `credit-dev seed --base-url URL --marker FILE [--secret S]` pushes demo records into a
 //! running host once (the marker file says it was done) and prints a guide with tokens.
+//! `credit-dev seal-ca --dir DIR` makes a development CA and seal certificate in DIR once
+//! (`seal-ca.pem`, `seal-key.pem`, `seal-chain.pem`), for `make run` and the tests.
+//! `credit-dev seal-cost [--runs N]` times rendering a 4-page sample report with and without
+//! the seal, natively, for `make bench`.
 
+mod seal;
 mod seed;
 
 use std::path::PathBuf;
@@ -22,7 +27,7 @@ use credit_core::uscc::CreditCode;
 #[derive(Parser)]
 #[command(
     name = "credit-dev",
-    about = "Development tokens and demo data for the local host"
+    about = "Development tokens, demo data and the development seal for the local host"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -61,6 +66,16 @@ enum Command {
         #[arg(long)]
         secret: Option<String>,
     },
+    /// Make a development CA and seal certificate in DIR, unless they are there already.
+    SealCa {
+        #[arg(long)]
+        dir: PathBuf,
+    },
+    /// Time rendering a 4-page sample report unsealed and sealed (medians, JSON).
+    SealCost {
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        runs: u32,
+    },
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {
@@ -87,6 +102,8 @@ fn main() -> ExitCode {
             &marker,
             secret.or_else(secret_from_env),
         ),
+        Command::SealCa { dir } => seal::development_ca(&dir),
+        Command::SealCost { runs } => seal::cost(runs),
     };
     match result {
         Ok(line) => {

@@ -5,7 +5,7 @@ use qrcode::{Color, EcLevel, QrCode};
 
 use super::font::{FontId, Fonts};
 use super::line_break::{wrap, wrap_indented};
-use super::{CODE_LABEL, REPORT_NO_LABEL, RenderError, ReportDocument};
+use super::{CODE_LABEL, REPORT_NO_LABEL, RenderError, ReportDocument, Sealing};
 
 pub(crate) const PAGE_WIDTH: f32 = 595.28;
 pub(crate) const PAGE_HEIGHT: f32 = 841.89;
@@ -43,6 +43,10 @@ pub(crate) enum Op {
         from: [f32; 2],
         to: [f32; 2],
     },
+    /// The seal image, `[x, y, w, h]`.
+    SealImage {
+        rect: [f32; 4],
+    },
 }
 
 #[derive(Default)]
@@ -50,14 +54,18 @@ pub(crate) struct Page {
     pub(crate) ops: Vec<Op>,
 }
 
-pub(crate) fn lay_out(doc: &ReportDocument, fonts: &Fonts) -> Result<Vec<Page>, RenderError> {
+pub(crate) fn lay_out(
+    doc: &ReportDocument,
+    sealing: Option<&Sealing>,
+    fonts: &Fonts,
+) -> Result<Vec<Page>, RenderError> {
     let mut b = Builder {
         fonts,
         pages: Vec::new(),
         y: CONTENT_TOP,
         header: None,
     };
-    b.cover(doc)?;
+    b.cover(doc, sealing)?;
     b.header = Some(format!("{}（{}）", doc.title, doc.edition));
     b.notes(doc);
     b.results(doc);
@@ -131,7 +139,11 @@ impl Builder<'_> {
         }
     }
 
-    fn cover(&mut self, doc: &ReportDocument) -> Result<(), RenderError> {
+    fn cover(
+        &mut self,
+        doc: &ReportDocument,
+        sealing: Option<&Sealing>,
+    ) -> Result<(), RenderError> {
         self.new_page();
         let fonts = self.fonts;
 
@@ -202,6 +214,9 @@ impl Builder<'_> {
             }
             y -= 9.0;
         }
+        if let Some(sealing) = sealing {
+            self.seal_block(sealing, (y + 6.0).min(282.0));
+        }
 
         // QR code bottom right, with the link and the code spelled out beside it.
         let qr = QrCode::with_error_correction_level(doc.verify_url.as_bytes(), EcLevel::M)
@@ -246,6 +261,71 @@ impl Builder<'_> {
             y -= 13.0;
         }
         Ok(())
+    }
+
+    /// The visible signature block between the cover's facts and its QR
+    /// code: who sealed, when, and how to check the seal offline.
+    fn seal_block(&mut self, sealing: &Sealing, top: f32) {
+        const IMAGE_HEIGHT: f32 = 56.0;
+        let fonts = self.fonts;
+        let image_width = sealing.seal.image().map_or(0.0, |image| {
+            (IMAGE_HEIGHT * image.aspect()).min(2.0 * IMAGE_HEIGHT)
+        });
+        let inner = CONTENT_WIDTH
+            - 20.0
+            - if image_width > 0.0 {
+                image_width + 10.0
+            } else {
+                0.0
+            };
+        let mut lines = vec![(
+            12.0,
+            RED,
+            format!("电子签章　{}", sealing.seal.certificates().signer()),
+        )];
+        lines.push((
+            9.5,
+            GRAY_TEXT,
+            format!(
+                "签章时间：{}（北京时间）",
+                sealing
+                    .signed_at
+                    .with_timezone(&crate::window::china())
+                    .format("%Y年%m月%d日 %H:%M:%S")
+            ),
+        ));
+        let how = format!(
+            "离线核验：用 PDF 阅读器（如 Adobe Acrobat Reader）打开本文件，在签名面板查看签章有效、文件未被修改；签章证书链见 {}",
+            sealing.certificates_url
+        );
+        for line in wrap(fonts, FontId::Sans, 9.0, &how, inner) {
+            lines.push((9.0, GRAY_TEXT, line));
+        }
+        let text_height: f32 = lines.iter().map(|(size, ..)| size * 1.45).sum::<f32>() + 10.0;
+        let height = if image_width > 0.0 {
+            text_height.max(IMAGE_HEIGHT + 10.0)
+        } else {
+            text_height
+        };
+        self.page().ops.push(Op::Stroke {
+            width: 0.8,
+            rect: [MARGIN_X, top - height, CONTENT_WIDTH, height],
+        });
+        if image_width > 0.0 {
+            self.page().ops.push(Op::SealImage {
+                rect: [
+                    RIGHT - 5.0 - image_width,
+                    top - (height + IMAGE_HEIGHT) / 2.0,
+                    image_width,
+                    IMAGE_HEIGHT,
+                ],
+            });
+        }
+        let mut baseline = top - 4.0;
+        for (size, color, text) in lines {
+            baseline -= size * 1.45;
+            self.text(FontId::Sans, size, MARGIN_X + 10.0, baseline, &text, color);
+        }
     }
 
     fn heading(&mut self, text: &str) {

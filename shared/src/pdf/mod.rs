@@ -4,14 +4,20 @@
 //! already formatted for people (Chinese labels, dates as YYYY年MM月DD日 or
 //! YYYY-MM-DD), so the layout code makes no domain decisions.
 
+use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
 mod flate;
 mod font;
+mod image;
 mod layout;
 mod line_break;
 pub mod sample;
+pub mod sign;
 mod write;
+
+pub use image::SealImage;
+use sign::Seal;
 
 /// Info dictionary keys (and XMP property names) naming the report a file claims to be.
 pub const INFO_REPORT_NO: &str = "ReportNo";
@@ -43,8 +49,26 @@ pub enum RenderError {
 /// platform.
 pub fn render(document: &ReportDocument) -> Result<Vec<u8>, RenderError> {
     let fonts = font::Fonts::load()?;
-    let pages = layout::lay_out(document, &fonts)?;
-    write::assemble(document, &pages, &fonts)
+    let pages = layout::lay_out(document, None, &fonts)?;
+    write::assemble(document, &pages, &fonts, None)
+}
+
+/// [`render`], sealed: the cover shows the signature block and the file
+/// carries the issuing body's signature ([`sign`]). Deterministic too.
+pub fn render_sealed(document: &ReportDocument, sealing: &Sealing) -> Result<Vec<u8>, RenderError> {
+    let fonts = font::Fonts::load()?;
+    let pages = layout::lay_out(document, Some(sealing), &fonts)?;
+    write::assemble(document, &pages, &fonts, Some(sealing))
+}
+
+/// How a report is sealed.
+#[derive(Debug)]
+pub struct Sealing<'s> {
+    pub seal: &'s Seal,
+    /// The report's issue time: the signing time the signature states.
+    pub signed_at: DateTime<FixedOffset>,
+    /// Where the certificate chain is published, printed under the seal.
+    pub certificates_url: String,
 }
 
 /// Everything printed on a report, already formatted.

@@ -9,14 +9,17 @@ use sha2::{Digest, Sha256};
 use super::flate::flate;
 use super::font::{FontId, Fonts, UsedGlyphs};
 use super::layout::{Op, PAGE_HEIGHT, PAGE_WIDTH, Page};
+use super::sign::{BYTE_RANGE_PLACEHOLDER, pdf_date as signature_date};
 use super::{
-    INFO_CODE, INFO_DIGEST, INFO_REPORT_NO, RenderError, ReportDocument, XMP_NAMESPACE, XMP_PREFIX,
+    INFO_CODE, INFO_DIGEST, INFO_REPORT_NO, RenderError, ReportDocument, SealImage, Sealing,
+    XMP_NAMESPACE, XMP_PREFIX,
 };
 
 pub(crate) fn assemble(
     report: &ReportDocument,
     pages: &[Page],
     fonts: &Fonts,
+    sealing: Option<&Sealing>,
 ) -> Result<Vec<u8>, RenderError> {
     let mut sans = UsedGlyphs::new(FontId::Sans);
     let mut mono = UsedGlyphs::new(FontId::Mono);
@@ -38,20 +41,35 @@ pub(crate) fn assemble(
     let pages_id = doc.new_object_id();
     let sans_id = sans.embed(fonts, &mut doc)?;
     let mono_id = mono.embed(fonts, &mut doc)?;
-    let resources_id = doc.add_object(Dictionary::from_iter([(
+    let mut resources = Dictionary::from_iter([(
         "Font",
         Object::Dictionary(Dictionary::from_iter([
             (FontId::Sans.resource_name(), Object::Reference(sans_id)),
             (FontId::Mono.resource_name(), Object::Reference(mono_id)),
         ])),
-    )]));
+    )]);
+    if let Some(image) = sealing.and_then(|s| s.seal.image()) {
+        let picture = image_xobject(&mut doc, image);
+        let image_id = doc.add_object(picture);
+        resources.set(
+            "XObject",
+            Object::Dictionary(Dictionary::from_iter([(
+                SEAL_IMAGE_RESOURCE,
+                Object::Reference(image_id),
+            )])),
+        );
+    }
+    let resources_id = doc.add_object(resources);
 
+    // The signature field: an invisible widget on the cover (the cover
+    // draws the visible block itself).
+    let seal_field_id = sealing.map(|_| doc.new_object_id());
     let mut kids = Vec::with_capacity(pages.len());
     for page in pages {
         let content = content_stream(page, fonts, &sans, &mono);
         let content_id =
             doc.add_object(flate(Stream::new(Dictionary::new(), content.into_bytes())));
-        kids.push(Object::Reference(doc.add_object(Dictionary::from_iter([
+        let mut page = Dictionary::from_iter([
             ("Type", Object::Name(b"Page".to_vec())),
             ("Parent", Object::Reference(pages_id)),
             (
@@ -65,8 +83,40 @@ pub(crate) fn assemble(
             ),
             ("Resources", Object::Reference(resources_id)),
             ("Contents", Object::Reference(content_id)),
-        ]))));
+        ]);
+        if let (Some(field_id), true) = (seal_field_id, kids.is_empty()) {
+            page.set("Annots", Object::Array(vec![Object::Reference(field_id)]));
+        }
+        kids.push(Object::Reference(doc.add_object(page)));
     }
+    let acro_form = match (sealing, seal_field_id, kids.first()) {
+        (Some(sealing), Some(field_id), Some(Object::Reference(cover_id))) => {
+            let signature_id = doc.add_object(signature_dictionary(sealing));
+            doc.objects.insert(
+                field_id,
+                Object::Dictionary(Dictionary::from_iter([
+                    ("FT", Object::Name(b"Sig".to_vec())),
+                    ("T", Object::string_literal("ReportSeal")),
+                    ("V", Object::Reference(signature_id)),
+                    ("Type", Object::Name(b"Annot".to_vec())),
+                    ("Subtype", Object::Name(b"Widget".to_vec())),
+                    (
+                        "Rect",
+                        Object::Array(vec![0.into(), 0.into(), 0.into(), 0.into()]),
+                    ),
+                    // Print and Locked.
+                    ("F", Object::Integer(132)),
+                    ("P", Object::Reference(*cover_id)),
+                ])),
+            );
+            Some(Dictionary::from_iter([
+                ("Fields", Object::Array(vec![Object::Reference(field_id)])),
+                // SignaturesExist and AppendOnly.
+                ("SigFlags", Object::Integer(3)),
+            ]))
+        }
+        _ => None,
+    };
     let count = kids.len() as i64;
     doc.objects.insert(
         pages_id,
@@ -95,7 +145,7 @@ pub(crate) fn assemble(
         .into_bytes(),
     );
     let metadata_id = doc.add_object(xmp_stream);
-    let catalog_id = doc.add_object(Dictionary::from_iter([
+    let mut catalog = Dictionary::from_iter([
         ("Type", Object::Name(b"Catalog".to_vec())),
         ("Pages", Object::Reference(pages_id)),
         ("Metadata", Object::Reference(metadata_id)),
@@ -110,7 +160,11 @@ pub(crate) fn assemble(
                 Object::Boolean(true),
             )])),
         ),
-    ]));
+    ]);
+    if let Some(acro_form) = acro_form {
+        catalog.set("AcroForm", Object::Dictionary(acro_form));
+    }
+    let catalog_id = doc.add_object(catalog);
 
     let mut info = Dictionary::from_iter([
         ("Title", text_string(&title)),
@@ -147,7 +201,60 @@ pub(crate) fn assemble(
     let mut out = Vec::new();
     doc.save_to(&mut out)
         .map_err(|e| RenderError::Write(e.to_string()))?;
+    if let Some(sealing) = sealing {
+        sealing.seal.sign_in_place(&mut out)?;
+    }
     Ok(out)
+}
+
+/// The name the pages' resources give the seal image.
+const SEAL_IMAGE_RESOURCE: &str = "SealImage";
+
+/// The seal image as an image XObject, its alpha channel as a soft mask.
+fn image_xobject(doc: &mut Document, image: &SealImage) -> Stream {
+    let samples = |color_space: &[u8], data: Vec<u8>| {
+        flate(Stream::new(
+            Dictionary::from_iter([
+                ("Type", Object::Name(b"XObject".to_vec())),
+                ("Subtype", Object::Name(b"Image".to_vec())),
+                ("Width", Object::Integer(image.width.into())),
+                ("Height", Object::Integer(image.height.into())),
+                ("ColorSpace", Object::Name(color_space.to_vec())),
+                ("BitsPerComponent", Object::Integer(8)),
+            ]),
+            data,
+        ))
+    };
+    let mut picture = samples(b"DeviceRGB", image.rgb.clone());
+    if let Some(alpha) = &image.alpha {
+        let mask_id = doc.add_object(samples(b"DeviceGray", alpha.clone()));
+        picture.dict.set("SMask", Object::Reference(mask_id));
+    }
+    picture
+}
+
+/// The signature dictionary with placeholders for the byte range and the
+/// CMS structure, which [`super::sign`] fills in once the file is written.
+fn signature_dictionary(sealing: &Sealing) -> Dictionary {
+    Dictionary::from_iter([
+        ("Type", Object::Name(b"Sig".to_vec())),
+        ("Filter", Object::Name(b"Adobe.PPKLite".to_vec())),
+        ("SubFilter", Object::Name(b"ETSI.CAdES.detached".to_vec())),
+        (
+            "ByteRange",
+            Object::Array(BYTE_RANGE_PLACEHOLDER.map(Object::Integer).to_vec()),
+        ),
+        (
+            "Contents",
+            Object::String(vec![0; sealing.seal.capacity()], StringFormat::Hexadecimal),
+        ),
+        (
+            "M",
+            Object::string_literal(signature_date(&sealing.signed_at)),
+        ),
+        ("Name", text_string(&sealing.seal.certificates().signer())),
+        ("Reason", text_string("电子签章")),
+    ])
 }
 
 /// The file identifier: a function of the report, never of the clock.
@@ -276,6 +383,16 @@ fn content_stream(page: &Page, fonts: &Fonts, sans: &UsedGlyphs, mono: &UsedGlyp
                     num(*y),
                     num(*w),
                     num(*h)
+                );
+            }
+            Op::SealImage { rect: [x, y, w, h] } => {
+                let _ = writeln!(
+                    out,
+                    "q {} 0 0 {} {} {} cm /{SEAL_IMAGE_RESOURCE} Do Q",
+                    num(*w),
+                    num(*h),
+                    num(*x),
+                    num(*y)
                 );
             }
             Op::Line { width, from, to } => {

@@ -537,7 +537,8 @@ fn file_verification_outcomes() {
     assert_eq!(
         by_code.verification.outcome,
         Outcome::Tampered {
-            appended_update: false
+            appended_update: false,
+            signed_by_other: false,
         }
     );
     assert_eq!(
@@ -548,6 +549,9 @@ fn file_verification_outcomes() {
     let mut appended = by_code.clone();
     appended.verification.mark_appended_update();
     assert!(appended.verification.message.contains("增量更新"));
+    let mut resigned = by_code.clone();
+    resigned.verification.mark_signed_by_other();
+    assert!(resigned.verification.message.contains("其他签章者"));
 
     let by_number = store
         .verify_file(
@@ -587,9 +591,15 @@ fn every_outcome_has_its_own_message() {
         },
         Outcome::Tampered {
             appended_update: false,
+            signed_by_other: false,
         },
         Outcome::Tampered {
             appended_update: true,
+            signed_by_other: false,
+        },
+        Outcome::Tampered {
+            appended_update: false,
+            signed_by_other: true,
         },
         Outcome::NotFound,
         Outcome::Unrecognized,

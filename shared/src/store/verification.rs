@@ -7,6 +7,7 @@ use super::{Store, from_json, keys};
 use crate::codes::{ReportNo, VerificationCode};
 use crate::error::Error;
 use crate::kv::KeyValue;
+use crate::pdf::sign::SignatureFacts;
 use crate::report::{
     FileClaim, FileFacts, FileVerification, Outcome, Report, Revocation, Verification,
 };
@@ -122,6 +123,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
             return Ok(FileVerification {
                 verification: Verification::of_authentic(&report, status, now),
                 file: file(true),
+                signature: SignatureFacts::default(),
                 claimed_report_no: None,
             });
         }
@@ -133,10 +135,12 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
                     verification: Verification::new(
                         Outcome::Tampered {
                             appended_update: false,
+                            signed_by_other: false,
                         },
                         Some(report.summary()),
                     ),
                     file: file(false),
+                    signature: SignatureFacts::default(),
                     claimed_report_no: Some(report.report_no),
                 });
             }
@@ -149,10 +153,12 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
                     verification: Verification::new(
                         Outcome::Tampered {
                             appended_update: false,
+                            signed_by_other: false,
                         },
                         None,
                     ),
                     file: file(false),
+                    signature: SignatureFacts::default(),
                     claimed_report_no: Some(no.clone()),
                 });
             }
@@ -160,6 +166,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         Ok(FileVerification {
             verification: Verification::new(Outcome::Unrecognized, None),
             file: file(false),
+            signature: SignatureFacts::default(),
             claimed_report_no: None,
         })
     }

@@ -11,7 +11,8 @@ use crate::codes::{ReportNo, hex};
 use crate::config::RuleConfig;
 use crate::error::Error;
 use crate::kv::KeyValue;
-use crate::pdf;
+use crate::pdf::sign::{CERTIFICATES_PATH, Seal};
+use crate::pdf::{self, Sealing};
 use crate::report::{ApplyRequest, Report, ReportSummary, Revocation, report_document};
 use crate::store::Store;
 use crate::uscc::CreditCode;
@@ -170,19 +171,21 @@ pub struct Download {
     pub problem: Option<String>,
 }
 
-/// The report's PDF, for its owner and counter staff: rendered and pinned
-/// at the first download, served as pinned afterwards.
+/// The report's PDF, for its owner and counter staff: rendered, sealed and
+/// pinned at the first download, served as pinned afterwards. `seal` is
+/// asked for only when the file is rendered, so issued files are served
+/// whatever becomes of the key.
 pub fn download(
     kv: &(impl KeyValue + ?Sized),
     caller: &Caller,
     report_no: &str,
     public_base_url: &str,
+    seal: impl Fn() -> Result<Seal, Error>,
 ) -> Result<Download, Error> {
     let report = readable_report(kv, caller, report_no)?;
     let report_no = report.report_no.clone();
     let pdf = Store::new(kv).issued_pdf(&report_no, || {
-        pdf::render(&report_document(&report, public_base_url))
-            .map_err(|e| Error::Internal(format!("rendering {report_no}: {e}")))
+        sealed_pdf(&report, public_base_url, &seal()?)
     })?;
     let sha256 = hex(&Sha256::digest(&pdf.bytes));
     let entry = caller
@@ -196,6 +199,22 @@ pub fn download(
         sha256,
         problem: pdf.problem,
     })
+}
+
+/// The report's PDF as first issued: rendered and sealed with the issue
+/// time as the signing time. The same bytes for the same report and key,
+/// natively and in wasm.
+pub fn sealed_pdf(report: &Report, public_base_url: &str, seal: &Seal) -> Result<Vec<u8>, Error> {
+    let sealing = Sealing {
+        seal,
+        signed_at: report.issued_at,
+        certificates_url: format!(
+            "{}{CERTIFICATES_PATH}",
+            public_base_url.trim_end_matches('/')
+        ),
+    };
+    pdf::render_sealed(&report_document(report, public_base_url), &sealing)
+        .map_err(|e| Error::Internal(format!("rendering {}: {e}", report.report_no)))
 }
 
 /// The report, for its owner and counter staff. A report the caller may

@@ -13,6 +13,7 @@ use crate::codes::{VerificationCode, hex};
 use crate::error::Error;
 use crate::inspect;
 use crate::kv::KeyValue;
+use crate::pdf::sign::{self, Certificates};
 use crate::report::{FileClaim, FileVerification, Outcome, Verification};
 use crate::store::{Store, check_rate_limit};
 
@@ -143,9 +144,10 @@ impl<'a, K: KeyValue + ?Sized> Verifier<'a, K> {
         Ok(BatchVerification { results })
     }
 
-    /// An uploaded file, given its exact bytes.
-    pub fn file(&self, bytes: &[u8]) -> Result<FileVerification, Error> {
-        let answer = verify_upload(self.kv, bytes, self.visitor.now)?;
+    /// An uploaded file, given its exact bytes, and the published seal
+    /// certificates its signature is checked against.
+    pub fn file(&self, bytes: &[u8], seal: &Certificates) -> Result<FileVerification, Error> {
+        let answer = verify_upload(self.kv, bytes, self.visitor.now, seal)?;
         let target = answer
             .verification
             .report
@@ -155,7 +157,11 @@ impl<'a, K: KeyValue + ?Sized> Verifier<'a, K> {
         let mut entry = self
             .visitor
             .entry("verify.file", answer.verification.outcome.code())
-            .details(json!({ "sha256": answer.file.sha256, "size": answer.file.size }));
+            .details(json!({
+                "sha256": answer.file.sha256,
+                "size": answer.file.size,
+                "signature_valid": answer.signature.valid,
+            }));
         if let Some(no) = target {
             entry = entry.target(no);
         }
@@ -175,30 +181,47 @@ fn parse_code(raw: &Value) -> Result<VerificationCode, Error> {
 }
 
 /// What an uploaded file is, given its exact bytes. The upload's SHA-256 is
-/// compared with the recorded ones; only a file that is not an original is
-/// parsed (bounded), to name the report it claims to be. A TAMPERED file
-/// that begins with the original's exact bytes is marked as an appended
-/// incremental update. Not audited: the fuzzer drives this directly.
+/// compared with the recorded ones: the pinned copy is the reference. The
+/// file is parsed (bounded) for its signature, checked against `seal`, and,
+/// when it is not an original, for the report it claims to be. A TAMPERED
+/// file is marked as an appended incremental update when it begins with the
+/// original's exact bytes or its signature no longer covers the whole file,
+/// and as signed by another when its intact signature is not our seal. Not
+/// audited: the fuzzer drives this directly.
 pub fn verify_upload(
     kv: &(impl KeyValue + ?Sized),
     bytes: &[u8],
     now: DateTime<Utc>,
+    seal: &Certificates,
 ) -> Result<FileVerification, Error> {
     let sha256 = hex(&Sha256::digest(bytes));
     let size = bytes.len() as u64;
     let store = Store::new(kv);
+    let inspection = inspect::inspect(bytes);
     let claims = if store.find_by_sha256(&sha256)?.is_some() {
         Vec::new()
     } else {
-        file_claims(&inspect::claims(bytes))
+        file_claims(&inspection.claims)
     };
     let mut answer = store.verify_file(&sha256, size, &claims, now)?;
-    if matches!(answer.verification.outcome, Outcome::Tampered { .. })
-        && let Some(no) = &answer.claimed_report_no
-        && let Some(original) = store.pdf_of(no)?
-        && inspect::extends_original(bytes, original.size, &original.sha256)
-    {
-        answer.verification.mark_appended_update();
+    if let Some(dictionary) = &inspection.signature {
+        answer.signature = sign::check(bytes, dictionary, seal);
+    }
+    if matches!(answer.verification.outcome, Outcome::Tampered { .. }) {
+        let signature = &answer.signature;
+        let appended = signature.valid && !signature.covers_whole_file
+            || match &answer.claimed_report_no {
+                Some(no) => store
+                    .pdf_of(no)?
+                    .is_some_and(|o| inspect::extends_original(bytes, o.size, &o.sha256)),
+                None => false,
+            };
+        if appended {
+            answer.verification.mark_appended_update();
+        }
+        if signature.valid && !signature.by_issuer {
+            answer.verification.mark_signed_by_other();
+        }
     }
     Ok(answer)
 }

@@ -90,7 +90,21 @@ async function renderOutcome(result) {
       ['与原件一致', same === true ? '是，与出具时的原件逐字节一致' : same === false ? '否，与出具时的原件不一致' : undefined],
     ]));
   }
+  if (result.signature && typeof result.signature === 'object') box.append(el('h3', {}, '电子签章'), facts(signatureFacts(result.signature)));
   return box;
+}
+
+function signatureFacts(signature) {
+  if (!signature.present) return [['电子签章', '文件中没有电子签章']];
+  const state = !signature.valid ? '无效：文件在签章后被改动，或签章已损坏'
+    : !signature.covers_whole_file ? '签章本身完好，但签章之后文件又被追加了修改'
+    : !signature.by_issuer ? '签章完好，但不是本平台出具机构的签章'
+    : '有效：由出具机构签署，签章后文件未被修改';
+  return [
+    ['签章状态', state],
+    ['签章单位', signature.signer],
+    ['签章时间', dateTime(signature.signed_at)],
+  ];
 }
 
 async function present(resultArea, answer) {

@@ -1,0 +1,91 @@
+//! The development seal: a CA and a seal certificate marked development-only
+//! (`credit_core::pdf::sign::DEVELOPMENT_UNIT`), which the components accept
+//! only with `auth_mode=development`. Made once per state folder, so reports
+//! sealed in earlier runs still verify against it.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use credit_core::pdf::sample::{THREE_PAGES, sample_document};
+use credit_core::pdf::sign::Seal;
+use credit_core::pdf::sign::development::generate;
+use credit_core::pdf::{Sealing, render, render_sealed};
+
+pub const CA_FILE: &str = "seal-ca.pem";
+pub const KEY_FILE: &str = "seal-key.pem";
+pub const CHAIN_FILE: &str = "seal-chain.pem";
+
+const CA_NAME: &str = "专用信用报告开发测试根证书（仅供开发）";
+const SIGNER: &str = "永昌县发展和改革局（开发测试用）";
+
+/// Writes the three PEM files into `dir` unless all are there; answers
+/// what it did.
+pub fn development_ca(dir: &Path) -> Result<String, String> {
+    let paths = [CA_FILE, KEY_FILE, CHAIN_FILE].map(|name| dir.join(name));
+    if paths.iter().all(|path| path.exists()) {
+        return Ok(format!("development seal kept in {}", dir.display()));
+    }
+    let seal = generate(CA_NAME, SIGNER).map_err(|e| format!("generating the seal: {e}"))?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for (path, pem) in paths
+        .iter()
+        .zip([&seal.ca_pem, &seal.private_key_pem, &seal.chain_pem])
+    {
+        write_private(path, pem).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(format!(
+        "development seal made in {} (trust root for offline checks: {CA_FILE})",
+        dir.display()
+    ))
+}
+
+/// Readable by the owner only: one of the files is a private key.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())
+}
+
+/// Medians of `runs` renderings of the sample report (about 4 pages), unsealed and sealed, as a
+/// JSON line: the native cost of sealing, which `make bench` sets beside the component's.
+pub fn cost(runs: u32) -> Result<String, String> {
+    let material = generate(CA_NAME, SIGNER).map_err(|e| format!("generating the seal: {e}"))?;
+    let seal = Seal::from_pem(&material.private_key_pem, &material.chain_pem, true)
+        .map_err(|e| e.to_string())?;
+    let sealing = Sealing {
+        seal: &seal,
+        signed_at: chrono::DateTime::parse_from_rfc3339("2026-11-29T10:00:00+08:00")
+            .map_err(|e| e.to_string())?,
+        certificates_url: "http://127.0.0.1:3000/api/v1/seal/certificates".into(),
+    };
+    let document = sample_document(THREE_PAGES);
+    let median = |work: &dyn Fn() -> Result<Vec<u8>, String>| -> Result<(f64, usize), String> {
+        let mut times = Vec::with_capacity(runs as usize);
+        let mut size = 0;
+        for _ in 0..runs {
+            let start = Instant::now();
+            size = work()?.len();
+            times.push(start.elapsed());
+        }
+        times.sort();
+        let middle: Duration = times[times.len() / 2];
+        Ok((middle.as_secs_f64() * 1000.0, size))
+    };
+    let (unsealed, unsealed_bytes) = median(&|| render(&document).map_err(|e| e.to_string()))?;
+    let (sealed, sealed_bytes) =
+        median(&|| render_sealed(&document, &sealing).map_err(|e| e.to_string()))?;
+    Ok(serde_json::json!({
+        "runs": runs,
+        "unsealed_ms": unsealed,
+        "sealed_ms": sealed,
+        "unsealed_bytes": unsealed_bytes,
+        "sealed_bytes": sealed_bytes,
+    })
+    .to_string())
+}
