@@ -65,6 +65,7 @@ for attempt in 1 2 3; do
   base_url="http://127.0.0.1:$port"
   mkdir -p "$work/state"
   SPIN_VARIABLE_VERIFY_RATE_LIMIT_PER_MINUTE=100000 SPIN_VARIABLE_PUBLIC_BASE_URL="$base_url" \
+    CREDIT_HOST_CACHE_DIR="$target/credit-host-cache" \
     "$host_bin" --manifest "$work/spin.toml" --listen "127.0.0.1:$port" --state-dir "$work/state" >"$work/host.log" 2>&1 &
   host_pid=$!
   ready=
