@@ -157,11 +157,13 @@ fn host_codes() -> BTreeSet<String> {
         DeadlineExceeded,
         ComponentFailed,
         InvalidTestClock,
+        ServerBusy,
+        RequestTimeout,
     ];
     for problem in every {
         match problem {
             RouteNotFound | PayloadTooLarge | DeadlineExceeded | ComponentFailed
-            | InvalidTestClock => {}
+            | InvalidTestClock | ServerBusy | RequestTimeout => {}
         }
     }
     every.into_iter().map(|p| p.code().to_owned()).collect()

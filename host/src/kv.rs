@@ -2,13 +2,51 @@
 //! `spin up`'s `.spin/sqlite_key_value.db`), or Redis as Spin's Redis provider uses it.
 
 use std::path::Path;
-use std::sync::Mutex;
 
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 /// Error text for the WIT `other(string)` case.
 pub type KvError = String;
+
+/// The largest key and value a component may write: the sizes Spin's key-value specification
+/// (SIP 010) requires every store to take, so whatever runs here fits any Spin store. Larger
+/// ones are answered as a store error, never a trap.
+pub const MAX_KEY_BYTES: usize = 256;
+pub const MAX_VALUE_BYTES: usize = 1024 * 1024;
+/// The most bytes one read (a batch of values, a key listing) may hand a component: far more
+/// than any request needs, and under an instance's memory, so that the answer is a store error
+/// rather than a guest that traps while taking it.
+pub const MAX_RESULT_BYTES: usize = 32 * 1024 * 1024;
+
+fn check_key(key: &str) -> Result<(), KvError> {
+    if key.len() > MAX_KEY_BYTES {
+        return Err(format!(
+            "key of {} bytes is over the limit of {MAX_KEY_BYTES} bytes",
+            key.len()
+        ));
+    }
+    Ok(())
+}
+
+fn check_value(value: &[u8]) -> Result<(), KvError> {
+    if value.len() > MAX_VALUE_BYTES {
+        return Err(format!(
+            "value of {} bytes is over the limit of {MAX_VALUE_BYTES} bytes",
+            value.len()
+        ));
+    }
+    Ok(())
+}
+
+fn check_result(bytes: usize) -> Result<(), KvError> {
+    if bytes > MAX_RESULT_BYTES {
+        return Err(format!(
+            "result of {bytes} bytes is over the limit of {MAX_RESULT_BYTES} bytes"
+        ));
+    }
+    Ok(())
+}
 
 pub enum Backend {
     Sqlite(SqliteKv),
@@ -17,40 +55,42 @@ pub enum Backend {
 
 impl Backend {
     pub async fn get(&self, store: &str, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+        check_key(key)?;
         match self {
-            Backend::Sqlite(s) => s.get(store, key),
+            Backend::Sqlite(s) => s.get(store, key).await,
             Backend::Redis(r) => r.get(key).await,
         }
     }
 
-    pub async fn set(&self, store: &str, key: &str, value: &[u8]) -> Result<(), KvError> {
-        match self {
-            Backend::Sqlite(s) => s.set_many(store, &[(key, value)]),
-            Backend::Redis(r) => r.set_many(&[(key, value)]).await,
-        }
+    pub async fn set(&self, store: &str, key: &str, value: Vec<u8>) -> Result<(), KvError> {
+        self.set_many(store, vec![(key.to_owned(), value)]).await
     }
 
     pub async fn delete(&self, store: &str, key: &str) -> Result<(), KvError> {
-        self.delete_many(store, &[key.to_owned()]).await
+        self.delete_many(store, vec![key.to_owned()]).await
     }
 
     pub async fn exists(&self, store: &str, key: &str) -> Result<bool, KvError> {
+        check_key(key)?;
         match self {
-            Backend::Sqlite(s) => s.exists(store, key),
+            Backend::Sqlite(s) => s.exists(store, key).await,
             Backend::Redis(r) => r.exists(key).await,
         }
     }
 
     pub async fn keys(&self, store: &str) -> Result<Vec<String>, KvError> {
-        match self {
-            Backend::Sqlite(s) => s.keys(store),
+        let keys = match self {
+            Backend::Sqlite(s) => s.keys(store).await,
             Backend::Redis(r) => r.keys().await,
-        }
+        }?;
+        check_result(keys.iter().map(String::len).sum())?;
+        Ok(keys)
     }
 
     pub async fn increment(&self, store: &str, key: &str, delta: i64) -> Result<i64, KvError> {
+        check_key(key)?;
         match self {
-            Backend::Sqlite(s) => s.increment(store, key, delta),
+            Backend::Sqlite(s) => s.increment(store, key, delta).await,
             Backend::Redis(r) => r.increment(key, delta).await,
         }
     }
@@ -64,8 +104,10 @@ impl Backend {
         expected: Option<&[u8]>,
         new: &[u8],
     ) -> Result<bool, KvError> {
+        check_key(key)?;
+        check_value(new)?;
         match self {
-            Backend::Sqlite(s) => s.compare_and_swap(store, key, expected, new),
+            Backend::Sqlite(s) => s.compare_and_swap(store, key, expected, new).await,
             Backend::Redis(r) => r.compare_and_swap(key, expected, new).await,
         }
     }
@@ -75,23 +117,40 @@ impl Backend {
         store: &str,
         keys: Vec<String>,
     ) -> Result<Vec<(String, Option<Vec<u8>>)>, KvError> {
-        match self {
-            Backend::Sqlite(s) => s.get_many(store, keys),
+        keys.iter().try_for_each(|k| check_key(k))?;
+        let found = match self {
+            Backend::Sqlite(s) => s.get_many(store, keys).await,
             Backend::Redis(r) => r.get_many(keys).await,
+        }?;
+        check_result(
+            found
+                .iter()
+                .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len))
+                .sum(),
+        )?;
+        Ok(found)
+    }
+
+    pub async fn set_many(
+        &self,
+        store: &str,
+        entries: Vec<(String, Vec<u8>)>,
+    ) -> Result<(), KvError> {
+        for (key, value) in &entries {
+            check_key(key)?;
+            check_value(value)?;
+        }
+        match self {
+            Backend::Sqlite(s) => s.set_many(store, entries).await,
+            Backend::Redis(r) => r.set_many(&entries).await,
         }
     }
 
-    pub async fn set_many(&self, store: &str, entries: &[(&str, &[u8])]) -> Result<(), KvError> {
+    pub async fn delete_many(&self, store: &str, keys: Vec<String>) -> Result<(), KvError> {
+        keys.iter().try_for_each(|k| check_key(k))?;
         match self {
-            Backend::Sqlite(s) => s.set_many(store, entries),
-            Backend::Redis(r) => r.set_many(entries).await,
-        }
-    }
-
-    pub async fn delete_many(&self, store: &str, keys: &[String]) -> Result<(), KvError> {
-        match self {
-            Backend::Sqlite(s) => s.delete_many(store, keys),
-            Backend::Redis(r) => r.delete_many(keys).await,
+            Backend::Sqlite(s) => s.delete_many(store, keys).await,
+            Backend::Redis(r) => r.delete_many(&keys).await,
         }
     }
 }
@@ -110,13 +169,25 @@ const DELETE: &str = "DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2";
 const BUSY_RETRY: std::time::Duration = std::time::Duration::from_micros(250);
 const BUSY_RETRIES: i32 = 20_000;
 
-/// One connection behind a mutex: every operation is a few microseconds, and the mutex makes
-/// read-modify-write sequences (increment, compare-and-swap) atomic across requests. Those
-/// sequences take the write lock up front (`BEGIN IMMEDIATE`): a deferred transaction that reads
-/// and then writes fails at once with "database is locked" when the checkpointer restarted the
-/// WAL in between, whereas a waiting writer is covered by the busy timeout.
+/// Work for the SQLite thread.
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// One connection, owned by one dedicated thread that runs every operation in turn: SQLite's
+/// blocking calls (and the busy handler's waits) never stall the async workers that serve
+/// requests, and running one operation at a time makes read-modify-write sequences
+/// (increment, compare-and-swap) atomic across requests. Those sequences take the write lock
+/// up front (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes fails at
+/// once with "database is locked" when the checkpointer restarted the WAL in between, whereas
+/// a waiting writer is covered by the busy handler.
+///
+/// Durability: WAL with `synchronous = NORMAL`. An operation is answered once its transaction
+/// has committed to the WAL: it survives the host process crashing or being killed. The WAL is
+/// fsynced at checkpoints (a side connection runs one every second), so an operating-system
+/// crash or power loss may lose the commits of the last second or so, never corrupting the
+/// file. Because every write passes through this one thread, writes queued behind each other
+/// could later share one commit (group commit) without changing what a caller is told.
 pub struct SqliteKv {
-    conn: Mutex<Connection>,
+    jobs: std::sync::mpsc::Sender<Job>,
 }
 
 impl SqliteKv {
@@ -128,7 +199,7 @@ impl SqliteKv {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         // SQLite's own busy timeout sleeps up to 100 ms between tries; waiting out the
-        // checkpointer (a few ms) that way stalls a request and its worker thread far longer.
+        // checkpointer (a few ms) that way stalls every queued operation far longer.
         conn.busy_handler(Some(|tries: i32| {
             std::thread::sleep(BUSY_RETRY);
             tries < BUSY_RETRIES
@@ -139,7 +210,7 @@ impl SqliteKv {
             [],
         )?;
         conn.set_prepared_statement_cache_capacity(32);
-        // Checkpoints fsync. Instead of one every 1000 pages inside some request's commit, a
+        // Checkpoints fsync. Instead of one every 1000 pages inside some operation's commit, a
         // side connection runs one a second; RESTART lets the next writer reuse the WAL from
         // its start, so the file stays small under sustained writes.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
@@ -154,128 +225,164 @@ impl SqliteKv {
                 }
             }
         });
-        Ok(Self {
-            conn: Mutex::new(conn),
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("credit-host-sqlite".to_owned())
+            .spawn(move || {
+                let mut conn = conn;
+                for job in queue {
+                    // A panic in one operation (its caller then gets an error) cannot leave
+                    // SQLite inconsistent: keep serving the others.
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        job(&mut conn);
+                    }));
+                }
+            })
+            .context("starting the SQLite thread")?;
+        Ok(Self { jobs })
+    }
+
+    /// Runs `work` on the SQLite thread and waits for its answer without blocking the caller's
+    /// worker thread.
+    async fn call<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> Result<T, KvError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Box::new(move |conn| {
+                let _ = reply.send(work(conn));
+            }))
+            .map_err(|_| "the key-value thread has stopped".to_owned())?;
+        answer
+            .await
+            .map_err(|_| "the key-value operation failed without an answer".to_owned())?
+            .map_err(other)
+    }
+
+    async fn get(&self, store: &str, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+        let (store, key) = (store.to_owned(), key.to_owned());
+        self.call(move |conn| read(conn, &store, &key)).await
+    }
+
+    async fn exists(&self, store: &str, key: &str) -> Result<bool, KvError> {
+        let (store, key) = (store.to_owned(), key.to_owned());
+        self.call(move |conn| {
+            conn.prepare_cached("SELECT 1 FROM spin_key_value WHERE store = ?1 AND key = ?2")?
+                .exists(params![store, key])
         })
+        .await
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
-        // A panic while holding the lock cannot leave SQLite inconsistent: keep serving.
-        self.conn
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    async fn keys(&self, store: &str) -> Result<Vec<String>, KvError> {
+        let store = store.to_owned();
+        self.call(move |conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT key FROM spin_key_value WHERE store = ?1 ORDER BY key")?;
+            let rows = stmt.query_map(params![store], |row| row.get(0))?;
+            rows.collect()
+        })
+        .await
     }
 
-    fn get(&self, store: &str, key: &str) -> Result<Option<Vec<u8>>, KvError> {
-        let conn = self.lock();
-        read(&conn, store, key).map_err(other)
-    }
-
-    fn exists(&self, store: &str, key: &str) -> Result<bool, KvError> {
-        let conn = self.lock();
-        let mut stmt = conn
-            .prepare_cached("SELECT 1 FROM spin_key_value WHERE store = ?1 AND key = ?2")
-            .map_err(other)?;
-        stmt.exists(params![store, key]).map_err(other)
-    }
-
-    fn keys(&self, store: &str) -> Result<Vec<String>, KvError> {
-        let conn = self.lock();
-        let mut stmt = conn
-            .prepare_cached("SELECT key FROM spin_key_value WHERE store = ?1 ORDER BY key")
-            .map_err(other)?;
-        let rows = stmt
-            .query_map(params![store], |row| row.get(0))
-            .map_err(other)?;
-        rows.collect::<Result<_, _>>().map_err(other)
-    }
-
-    fn increment(&self, store: &str, key: &str, delta: i64) -> Result<i64, KvError> {
-        let mut conn = self.lock();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(other)?;
-        let current =
-            match read(&tx, store, key).map_err(other)? {
-                None => 0,
-                // Spin's SQLite backend stores counters as little-endian i64.
-                Some(bytes) => i64::from_le_bytes(bytes.try_into().map_err(|_| {
+    async fn increment(&self, store: &str, key: &str, delta: i64) -> Result<i64, KvError> {
+        let (store, key) = (store.to_owned(), key.to_owned());
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            // Spin's SQLite backend stores counters as little-endian i64.
+            let current = match read(&tx, &store, &key)? {
+                None => Ok(0),
+                Some(bytes) => bytes.try_into().map(i64::from_le_bytes).map_err(|_| {
                     format!("value of {key:?} is not an 8-byte little-endian integer")
-                })?),
+                }),
             };
-        let next = current
-            .checked_add(delta)
-            .ok_or_else(|| format!("incrementing {key:?} overflows"))?;
-        tx.prepare_cached(UPSERT)
-            .map_err(other)?
-            .execute(params![store, key, next.to_le_bytes().as_slice()])
-            .map_err(other)?;
-        tx.commit().map_err(other)?;
-        Ok(next)
+            let next = current.and_then(|current| {
+                current
+                    .checked_add(delta)
+                    .ok_or_else(|| format!("incrementing {key:?} overflows"))
+            });
+            let next = match next {
+                Ok(next) => next,
+                Err(refused) => return Ok(Err(refused)),
+            };
+            tx.prepare_cached(UPSERT)?.execute(params![
+                store,
+                key,
+                next.to_le_bytes().as_slice()
+            ])?;
+            tx.commit()?;
+            Ok(Ok(next))
+        })
+        .await?
     }
 
-    fn compare_and_swap(
+    async fn compare_and_swap(
         &self,
         store: &str,
         key: &str,
         expected: Option<&[u8]>,
         new: &[u8],
     ) -> Result<bool, KvError> {
-        let mut conn = self.lock();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(other)?;
-        if read(&tx, store, key).map_err(other)?.as_deref() != expected {
-            return Ok(false);
-        }
-        tx.prepare_cached(UPSERT)
-            .map_err(other)?
-            .execute(params![store, key, new])
-            .map_err(other)?;
-        tx.commit().map_err(other)?;
-        Ok(true)
+        let (store, key) = (store.to_owned(), key.to_owned());
+        let (expected, new) = (expected.map(<[u8]>::to_vec), new.to_vec());
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if read(&tx, &store, &key)? != expected {
+                return Ok(false);
+            }
+            tx.prepare_cached(UPSERT)?
+                .execute(params![store, key, new])?;
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
     }
 
-    fn get_many(
+    async fn get_many(
         &self,
         store: &str,
         keys: Vec<String>,
     ) -> Result<Vec<(String, Option<Vec<u8>>)>, KvError> {
-        let conn = self.lock();
-        keys.into_iter()
-            .map(|key| {
-                let value = read(&conn, store, &key).map_err(other)?;
-                Ok((key, value))
-            })
-            .collect()
+        let store = store.to_owned();
+        self.call(move |conn| {
+            keys.into_iter()
+                .map(|key| {
+                    let value = read(conn, &store, &key)?;
+                    Ok((key, value))
+                })
+                .collect()
+        })
+        .await
     }
 
-    fn set_many(&self, store: &str, entries: &[(&str, &[u8])]) -> Result<(), KvError> {
-        let mut conn = self.lock();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(other)?;
-        {
-            let mut stmt = tx.prepare_cached(UPSERT).map_err(other)?;
-            for (key, value) in entries {
-                stmt.execute(params![store, key, value]).map_err(other)?;
+    async fn set_many(&self, store: &str, entries: Vec<(String, Vec<u8>)>) -> Result<(), KvError> {
+        let store = store.to_owned();
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            {
+                let mut stmt = tx.prepare_cached(UPSERT)?;
+                for (key, value) in &entries {
+                    stmt.execute(params![store, key, value])?;
+                }
             }
-        }
-        tx.commit().map_err(other)
+            tx.commit()
+        })
+        .await
     }
 
-    fn delete_many(&self, store: &str, keys: &[String]) -> Result<(), KvError> {
-        let mut conn = self.lock();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(other)?;
-        {
-            let mut stmt = tx.prepare_cached(DELETE).map_err(other)?;
-            for key in keys {
-                stmt.execute(params![store, key]).map_err(other)?;
+    async fn delete_many(&self, store: &str, keys: Vec<String>) -> Result<(), KvError> {
+        let store = store.to_owned();
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            {
+                let mut stmt = tx.prepare_cached(DELETE)?;
+                for key in &keys {
+                    stmt.execute(params![store, key])?;
+                }
             }
-        }
-        tx.commit().map_err(other)
+            tx.commit()
+        })
+        .await
     }
 }
 
@@ -376,13 +483,13 @@ impl RedisKv {
         Ok(keys.into_iter().zip(values).collect())
     }
 
-    async fn set_many(&self, entries: &[(&str, &[u8])]) -> Result<(), KvError> {
+    async fn set_many(&self, entries: &[(String, Vec<u8>)]) -> Result<(), KvError> {
         if entries.is_empty() {
             return Ok(());
         }
         let mut cmd = redis::cmd("MSET");
         for (key, value) in entries {
-            cmd.arg(*key).arg(*value);
+            cmd.arg(key).arg(value);
         }
         cmd.query_async(&mut self.conn.clone()).await.map_err(other)
     }

@@ -3,8 +3,12 @@
 //! Reads a Spin manifest (v2), compiles each component once, and serves every request with a
 //! fresh instance under a body cap, a memory limit and an epoch deadline.
 
+mod body;
+mod connections;
 mod kv;
 mod manifest;
+mod module_cache;
+mod outbound;
 mod problem;
 mod router;
 mod server;
@@ -12,7 +16,7 @@ mod spin_api;
 mod state;
 mod test_clock;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -22,7 +26,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::Parser;
 use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
@@ -30,16 +34,17 @@ use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
+use crate::connections::{AcceptBackoff, ConnectionLimiter, RESERVED_FDS};
 use crate::kv::{Backend, RedisKv, SqliteKv};
 use crate::manifest::StoreBackend;
+use crate::module_cache::ModuleCache;
+use crate::outbound::OutboundPolicy;
 use crate::server::{Limits, LoadedComponent};
 use crate::spin_api::ComponentScope;
 use crate::state::RequestState;
 
 /// How often the epoch advances: the granularity of deadlines and of guest yields.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
-/// Instances alive at once (pooling allocator slots).
-const MAX_CONCURRENT_INSTANCES: u32 = 256;
 /// Bytes of each pooled table and stack kept mapped between instances.
 const KEEP_RESIDENT: usize = 1024 * 1024;
 /// Bytes of each pooled linear memory kept mapped between instances: above what most requests
@@ -74,9 +79,34 @@ struct Cli {
     /// Time one request may run before its instance is stopped with a 500, in milliseconds.
     #[arg(long, env = "CREDIT_HOST_DEADLINE_MS", default_value_t = 10_000)]
     deadline_ms: u64,
-    /// Folder for compiled components, reused across starts (default: <tmp>/credit-host-cache).
+    /// Folder for compiled components, reused across starts; private to this user (mode 0700)
+    /// (default: <state-dir>/module-cache).
     #[arg(long, env = "CREDIT_HOST_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
+    /// Time a connection has to send a complete request head, from its opening or from the end
+    /// of its previous answer (so also how long an idle keep-alive connection stays open), in
+    /// milliseconds.
+    #[arg(
+        long,
+        env = "CREDIT_HOST_HEADER_READ_TIMEOUT_MS",
+        default_value_t = 10_000
+    )]
+    header_read_timeout_ms: u64,
+    /// Connections open at once; more are answered 503 and closed (lowered to what the
+    /// open-file limit allows).
+    #[arg(long, env = "CREDIT_HOST_MAX_CONNECTIONS", default_value_t = 4096)]
+    max_connections: usize,
+    /// Connections open at once from one client address (IPv6: one /64). Behind a proxy or
+    /// load balancer every client is the proxy: raise it to --max-connections there.
+    #[arg(
+        long,
+        env = "CREDIT_HOST_MAX_CONNECTIONS_PER_CLIENT",
+        default_value_t = 128
+    )]
+    max_connections_per_client: usize,
+    /// Instances running at once; further requests wait for one, up to the deadline.
+    #[arg(long, env = "CREDIT_HOST_MAX_INSTANCES", default_value_t = 256)]
+    max_instances: u32,
     /// For tests only, never in production: honour the `x-credit-test-now` request header (an
     /// RFC 3339 time, e.g. 2026-03-02T09:00:00+08:00) as the wall clock that request's instance
     /// reads. Without this flag the header has no effect.
@@ -93,22 +123,36 @@ fn main() -> Result<()> {
 }
 
 async fn run(cli: Cli) -> Result<()> {
+    let fd_limit = connections::raise_fd_limit();
     let env: HashMap<String, String> = std::env::vars().collect();
     let app_config = manifest::load(&cli.manifest, &env)?;
-    let backends = open_backends(cli.runtime_config_file.as_deref(), &cli.state_dir).await?;
+    // A store is opened only when some component declares it.
+    let declared: HashSet<&str> = app_config
+        .components
+        .iter()
+        .flat_map(|c| c.key_value_stores.iter().map(String::as_str))
+        .collect();
+    let backends = open_backends(
+        cli.runtime_config_file.as_deref(),
+        &cli.state_dir,
+        &declared,
+    )
+    .await?;
 
     let memory_bytes = cli.memory_mib * 1024 * 1024;
-    let engine = engine(memory_bytes)?;
+    let max_instances = cli.max_instances.max(1);
+    let engine = engine(memory_bytes, max_instances)?;
     let mut linker = Linker::<RequestState>::new(&engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
         .map_err(anyhow::Error::from)?;
     spin_api::add_to_linker(&mut linker).map_err(anyhow::Error::from)?;
 
-    let cache_dir = cli
-        .cache_dir
-        .clone()
-        .unwrap_or_else(|| std::env::temp_dir().join("credit-host-cache"));
+    let cache = ModuleCache::open(
+        &cli.cache_dir
+            .clone()
+            .unwrap_or_else(|| cli.state_dir.join("module-cache")),
+    );
     let mut components = Vec::new();
     for c in &app_config.components {
         let mut stores = HashMap::new();
@@ -121,8 +165,8 @@ async fn run(cli: Cli) -> Result<()> {
             })?;
             stores.insert(label.clone(), backend.clone());
         }
-        let component = compile(&engine, &c.source, &cache_dir)
-            .with_context(|| format!("component {}", c.id))?;
+        let component =
+            compile(&engine, &c.source, &cache).with_context(|| format!("component {}", c.id))?;
         let pre = linker
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)
@@ -144,10 +188,13 @@ async fn run(cli: Cli) -> Result<()> {
             stores,
             variables: c.variables.clone(),
         });
+        let outbound = OutboundPolicy::parse(&c.id, &c.allowed_outbound_hosts)
+            .with_context(|| format!("component {}", c.id))?;
         components.push(LoadedComponent {
             id: c.id.clone(),
             pre,
             scope,
+            outbound: Arc::new(outbound),
         });
     }
     log_sign_in_mode(&app_config.components);
@@ -173,19 +220,26 @@ async fn run(cli: Cli) -> Result<()> {
             memory_bytes,
             deadline: Duration::from_millis(cli.deadline_ms),
         },
+        instances: Arc::new(tokio::sync::Semaphore::new(max_instances as usize)),
         test_clock: cli.test_clock,
     });
-    serve(app, cli.listen).await
+    let max_connections = cli
+        .max_connections
+        .min(usize::try_from(fd_limit.saturating_sub(RESERVED_FDS)).unwrap_or(usize::MAX))
+        .max(1);
+    let limiter = ConnectionLimiter::new(max_connections, cli.max_connections_per_client.max(1));
+    let header_read_timeout = Duration::from_millis(cli.header_read_timeout_ms);
+    serve(app, cli.listen, limiter, header_read_timeout).await
 }
 
-fn engine(memory_bytes: usize) -> Result<Engine> {
+fn engine(memory_bytes: usize, max_instances: u32) -> Result<Engine> {
     let mut pooling = PoolingAllocationConfig::default();
     pooling
-        .total_component_instances(MAX_CONCURRENT_INSTANCES)
-        .total_stacks(MAX_CONCURRENT_INSTANCES)
-        .total_core_instances(MAX_CONCURRENT_INSTANCES * 8)
-        .total_memories(MAX_CONCURRENT_INSTANCES * 2)
-        .total_tables(MAX_CONCURRENT_INSTANCES * 4)
+        .total_component_instances(max_instances)
+        .total_stacks(max_instances)
+        .total_core_instances(max_instances * 8)
+        .total_memories(max_instances * 2)
+        .total_tables(max_instances * 4)
         .max_memory_size(memory_bytes)
         // Reset reused slots with memset instead of madvise: saves page faults on every request.
         .linear_memory_keep_resident(KEEP_MEMORY_RESIDENT)
@@ -199,7 +253,7 @@ fn engine(memory_bytes: usize) -> Result<Engine> {
 }
 
 /// Compiles a component, or loads the artifact a previous start compiled from the same bytes.
-fn compile(engine: &Engine, source: &Path, cache_dir: &Path) -> Result<Component> {
+fn compile(engine: &Engine, source: &Path, cache: &ModuleCache) -> Result<Component> {
     let wasm = std::fs::read(source).with_context(|| format!("reading {}", source.display()))?;
     let mut compat = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut compat);
@@ -207,24 +261,15 @@ fn compile(engine: &Engine, source: &Path, cache_dir: &Path) -> Result<Component
         .chain_update(&wasm)
         .chain_update(compat.finish().to_le_bytes())
         .finalize();
-    let hex = base16ct::lower::encode_string(&digest);
-    let cached = cache_dir.join(format!("{hex}.cwasm"));
-    if cached.exists() {
-        // SAFETY: the file was written by `Component::serialize` of this same engine
-        // configuration (the name covers the compatibility hash) into our own cache folder.
-        if let Ok(component) = unsafe { Component::deserialize_file(engine, &cached) } {
-            return Ok(component);
-        }
+    let name = format!("{}.cwasm", base16ct::lower::encode_string(&digest));
+    if let Some(component) = cache.load(engine, &name) {
+        return Ok(component);
     }
     let component = Component::new(engine, &wasm)
         .map_err(anyhow::Error::from)
         .with_context(|| format!("compiling {}", source.display()))?;
-    // The cache only saves time: failing to write it is not an error.
     if let Ok(bytes) = component.serialize() {
-        let tmp = cache_dir.join(format!("{hex}.{}.tmp", std::process::id()));
-        if std::fs::create_dir_all(cache_dir).is_ok() && std::fs::write(&tmp, bytes).is_ok() {
-            let _ = std::fs::rename(&tmp, &cached);
-        }
+        cache.store(&name, &bytes);
     }
     Ok(component)
 }
@@ -233,10 +278,14 @@ fn compile(engine: &Engine, source: &Path, cache_dir: &Path) -> Result<Component
 async fn open_backends(
     runtime_config: Option<&Path>,
     state_dir: &Path,
+    declared: &HashSet<&str>,
 ) -> Result<HashMap<String, Arc<Backend>>> {
     let mut by_location: HashMap<StoreBackend, Arc<Backend>> = HashMap::new();
     let mut backends = HashMap::new();
     for (label, location) in manifest::load_stores(runtime_config, state_dir)? {
+        if !declared.contains(label.as_str()) {
+            continue;
+        }
         let backend = match by_location.get(&location) {
             Some(b) => b.clone(),
             None => {
@@ -282,13 +331,24 @@ fn log_sign_in_mode(components: &[manifest::ComponentConfig]) {
     }
 }
 
-async fn serve(app: Arc<server::App>, listen: SocketAddr) -> Result<()> {
+async fn serve(
+    app: Arc<server::App>,
+    listen: SocketAddr,
+    limiter: Arc<ConnectionLimiter>,
+    header_read_timeout: Duration,
+) -> Result<()> {
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let local = listener.local_addr()?;
     let graceful = GracefulShutdown::new();
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    // The timer makes hyper enforce the header-read timeout, which runs from a connection's
+    // opening and again from the end of each answer: it closes slow heads and idle keep-alive
+    // connections alike.
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
     if app.test_clock {
         eprintln!(
             "credit-host: test clock on: the {} header sets a request's wall clock",
@@ -296,24 +356,48 @@ async fn serve(app: Arc<server::App>, listen: SocketAddr) -> Result<()> {
         );
     }
     eprintln!(
+        "credit-host: at most {} connections, {} per client; header read timeout {header_read_timeout:?}",
+        limiter.max_total(),
+        limiter.max_per_client()
+    );
+    eprintln!(
         "credit-host: {} components, listening on http://{local}",
         app.components.len()
     );
+    let mut backoff = AcceptBackoff::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, client) = match accepted {
                     Ok(a) => a,
+                    Err(e) if connections::out_of_resources(&e) => {
+                        // Accepting again at once would fail again: pause, so that closing
+                        // connections can free descriptors, instead of spinning.
+                        if backoff.is_first() {
+                            eprintln!("credit-host: accept failed: {e}; pausing accepts");
+                        }
+                        tokio::time::sleep(backoff.pause()).await;
+                        continue;
+                    }
                     Err(e) => { eprintln!("credit-host: accept failed: {e}"); continue; }
+                };
+                backoff.reset();
+                let permit = match limiter.admit(client.ip()) {
+                    Ok(permit) => permit,
+                    Err(refusal) => {
+                        limiter.refuse(stream, client.ip(), refusal);
+                        continue;
+                    }
                 };
                 // Without it keep-alive responses stall on Nagle + delayed ACK (~40 ms).
                 let _ = stream.set_nodelay(true);
                 let app = app.clone();
                 let service = hyper::service::service_fn(move |req| app.clone().handle(req, client));
-                let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+                let connection = http.serve_connection(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {
                     let _ = connection.await;
+                    drop(permit);
                 });
             }
             _ = tokio::signal::ctrl_c() => break,

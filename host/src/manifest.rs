@@ -49,6 +49,8 @@ struct RawComponent {
     #[serde(default)]
     key_value_stores: Vec<String>,
     #[serde(default)]
+    allowed_outbound_hosts: Vec<String>,
+    #[serde(default)]
     variables: BTreeMap<String, String>,
 }
 
@@ -58,6 +60,8 @@ pub struct ComponentConfig {
     pub id: String,
     pub source: PathBuf,
     pub key_value_stores: Vec<String>,
+    /// `allowed_outbound_hosts`, templates resolved against the application variables.
+    pub allowed_outbound_hosts: Vec<String>,
     /// Component variable name -> resolved value.
     pub variables: HashMap<String, String>,
 }
@@ -97,10 +101,17 @@ pub fn load(path: &Path, env: &HashMap<String, String>) -> Result<App> {
                 .with_context(|| format!("component {id}: variable {name}"))?;
             variables.insert(name.clone(), value);
         }
+        let allowed_outbound_hosts = c
+            .allowed_outbound_hosts
+            .iter()
+            .map(|entry| expand_template(entry, &app_vars))
+            .collect::<Result<_>>()
+            .with_context(|| format!("component {id}: allowed_outbound_hosts"))?;
         components.push(ComponentConfig {
             id: id.clone(),
             source: base.join(&c.source),
             key_value_stores: c.key_value_stores.clone(),
+            allowed_outbound_hosts,
             variables,
         });
     }

@@ -14,6 +14,11 @@ pub enum HostProblem {
     ComponentFailed,
     /// A test host (`--test-clock`) got a malformed `x-credit-test-now`.
     InvalidTestClock,
+    /// Over the cap on connections (all, or this client's), or no instance came free within the
+    /// deadline: 503 with `Retry-After`.
+    ServerBusy,
+    /// The request body came slower than the host's minimum rate: 408, connection closed.
+    RequestTimeout,
 }
 
 impl HostProblem {
@@ -24,6 +29,8 @@ impl HostProblem {
             HostProblem::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             HostProblem::DeadlineExceeded => "DEADLINE_EXCEEDED",
             HostProblem::ComponentFailed => "COMPONENT_FAILED",
+            HostProblem::ServerBusy => "SERVER_BUSY",
+            HostProblem::RequestTimeout => "REQUEST_TIMEOUT",
             HostProblem::InvalidTestClock => "INVALID_TEST_CLOCK",
         }
     }

@@ -3,17 +3,15 @@
 use std::convert::Infallible;
 use std::io::Write;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, LazyLock};
-use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
-use hyper::body::{Body, Frame, Incoming, SizeHint};
-use tokio::sync::Notify;
+use hyper::body::{Body, Incoming};
+use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use wasmtime::component::ResourceTable;
 use wasmtime::{Engine, Store, StoreLimitsBuilder, Trap, UpdateDeadline};
@@ -23,6 +21,12 @@ use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpView};
 
+use crate::body::{
+    BodyFault, BodyWatch, MIN_BYTES_PER_WINDOW, PacedBody, RATE_WINDOW, ReadAhead, RequestBody,
+    read_ahead,
+};
+use crate::connections::RETRY_AFTER_SECS;
+use crate::outbound::{OutboundGate, OutboundPolicy};
 use crate::problem::HostProblem;
 use crate::router::Router;
 use crate::spin_api::ComponentScope;
@@ -39,6 +43,8 @@ pub struct LoadedComponent {
     pub id: String,
     pub pre: ProxyPre<RequestState>,
     pub scope: Arc<ComponentScope>,
+    /// Where the component may send HTTP requests (its `allowed_outbound_hosts`).
+    pub outbound: Arc<OutboundPolicy>,
 }
 
 pub struct App {
@@ -46,6 +52,9 @@ pub struct App {
     pub components: Vec<LoadedComponent>,
     pub router: Router,
     pub limits: Limits,
+    /// Instances that may run at once (the pooling allocator's slots): a request waits here for
+    /// one, up to its deadline, instead of failing when all are taken.
+    pub instances: Arc<Semaphore>,
     /// `--test-clock`: requests may pin their instance's wall clock.
     pub test_clock: bool,
 }
@@ -137,25 +146,53 @@ impl App {
                 parts.headers.insert(name, value);
             }
         }
-        // The component reads the body as it arrives, so it can refuse an upload early.
-        let over_cap = Arc::new(Notify::new());
-        let body = RequestBody {
-            inner: Some(body),
-            left: max_body,
-            max: max_body,
-            over_cap: over_cap.clone(),
-            polled: false,
-            expects_continue: parts.headers.get(http::header::EXPECT).is_some(),
-            drain_for: self.limits.deadline,
+        // A small body is read whole, a large one in part, before an instance is taken: a
+        // client that sends slowly holds its connection, not an instance.
+        let mut body = PacedBody::new(body);
+        let read = match read_ahead(&mut body, max_body).await {
+            ReadAhead::Read(frames) => frames,
+            ReadAhead::Failed(fault) => {
+                let (response, note) = self.body_failure(fault);
+                log.write(&component.id, response.status(), None, Some(note));
+                return response;
+            }
         };
+        // The component reads the rest as it arrives, so it can refuse an upload early.
+        let watch = Arc::new(BodyWatch::default());
+        let body = RequestBody::new(read, body, max_body, watch.clone(), self.limits.deadline);
         self.run(
             component,
             Request::from_parts(parts, body),
             wall_clock,
-            over_cap,
+            watch,
             log,
         )
         .await
+    }
+
+    /// The host's answer to a body it stopped taking, and the note for the log.
+    fn body_failure(&self, fault: BodyFault) -> (Response<HyperOutgoingBody>, String) {
+        match fault {
+            BodyFault::OverCap => (
+                body_too_large(),
+                format!("body over {} bytes", self.limits.max_body_bytes),
+            ),
+            BodyFault::TooSlow => {
+                let mut response = problem(
+                    StatusCode::REQUEST_TIMEOUT,
+                    HostProblem::RequestTimeout,
+                    "请求体发送过慢，连接已关闭",
+                );
+                response
+                    .headers_mut()
+                    .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+                let note = format!(
+                    "body slower than {MIN_BYTES_PER_WINDOW} bytes per {}s",
+                    RATE_WINDOW.as_secs()
+                );
+                (response, note)
+            }
+        }
     }
 
     /// Runs a fresh instance on the request. The response is returned as soon as the component
@@ -165,13 +202,22 @@ impl App {
         component: &LoadedComponent,
         req: Request<B>,
         wall_clock: Option<PinnedWallClock>,
-        over_cap: Arc<Notify>,
+        watch: Arc<BodyWatch>,
         log: RequestLog,
     ) -> Response<HyperOutgoingBody>
     where
         B: hyper::body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<wasmtime_wasi_http::Error>,
     {
+        let waited_for = self.limits.deadline;
+        let Ok(Ok(instance_slot)) =
+            tokio::time::timeout(waited_for, self.instances.clone().acquire_owned()).await
+        else {
+            let response = server_busy();
+            let note = format!("no instance free within {waited_for:?}");
+            log.write(&component.id, response.status(), None, Some(note));
+            return response;
+        };
         let mut wasi = WasiCtx::builder();
         wasi.inherit_stdout().inherit_stderr();
         if let Some(clock) = wall_clock {
@@ -187,6 +233,7 @@ impl App {
                     .build(),
             ),
             scope: component.scope.clone(),
+            outbound: OutboundGate(component.outbound.clone()),
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limits);
@@ -237,15 +284,18 @@ impl App {
                 Ok(Err(e)) => Err(RunError::failed(e)),
                 Err(_elapsed) => Err(RunError::Deadline),
             };
-            (result, store.data().limits.peak())
+            let peak = store.data().limits.peak();
+            // The pool slot returns with the store; only then may a waiting request take it.
+            drop(store);
+            drop(instance_slot);
+            (result, peak)
         });
 
         let answered = tokio::select! {
             biased;
             answered = &mut receiver => answered,
-            () = over_cap.notified() => {
-                let response = body_too_large();
-                let note = format!("body over {} bytes", self.limits.max_body_bytes);
+            fault = watch.failed() => {
+                let (response, note) = self.body_failure(fault);
                 log.write_when_done(component.id.clone(), response.status(), Some(note), task);
                 return response;
             }
@@ -280,95 +330,6 @@ impl App {
                 response
             }
         }
-    }
-}
-
-/// The request body as the component sees it: streamed, ending in an error past the cap (and
-/// telling `over_cap`, so the host answers 413 if the component has not answered yet).
-struct RequestBody {
-    inner: Option<Incoming>,
-    /// Bytes still allowed under the cap.
-    left: usize,
-    max: usize,
-    over_cap: Arc<Notify>,
-    polled: bool,
-    expects_continue: bool,
-    /// How long the rest of a body the component did not read is drained.
-    drain_for: Duration,
-}
-
-impl Body for RequestBody {
-    type Data = Bytes;
-    type Error = wasmtime_wasi_http::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        let this = &mut *self;
-        this.polled = true;
-        let Some(inner) = this.inner.as_mut() else {
-            return Poll::Ready(None);
-        };
-        Poll::Ready(match ready!(Pin::new(inner).poll_frame(cx)) {
-            Some(Ok(frame)) => {
-                let len = frame.data_ref().map_or(0, Bytes::len);
-                if len > this.left {
-                    // Dropping the body makes hyper close the connection after the answer.
-                    this.inner = None;
-                    this.over_cap.notify_one();
-                    Some(Err(wasmtime_wasi_http::Error::HttpRequestBodySize(Some(
-                        this.max as u64,
-                    ))))
-                } else {
-                    this.left -= len;
-                    Some(Ok(frame))
-                }
-            }
-            Some(Err(e)) => Some(Err(wasmtime_wasi_http::Error::Hyper(e))),
-            None => None,
-        })
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.as_ref().is_none_or(Body::is_end_stream)
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner
-            .as_ref()
-            .map_or_else(|| SizeHint::with_exact(0), Body::size_hint)
-    }
-}
-
-impl Drop for RequestBody {
-    /// A component that answered without reading the whole body (a refused upload): most
-    /// clients send the whole body before they read the answer, so the rest is read and
-    /// discarded (within the cap and time) instead of resetting the connection under them.
-    /// A client waiting for `100 Continue` that was never sent gets the answer without it.
-    fn drop(&mut self) {
-        let Some(mut body) = self.inner.take() else {
-            return;
-        };
-        if body.is_end_stream() || (self.expects_continue && !self.polled) {
-            return;
-        }
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
-        let (mut left, drain_for) = (self.left, self.drain_for);
-        runtime.spawn(async move {
-            let _ = tokio::time::timeout(drain_for, async {
-                while let Some(Ok(frame)) = body.frame().await {
-                    let len = frame.data_ref().map_or(0, Bytes::len);
-                    if len > left {
-                        break;
-                    }
-                    left -= len;
-                }
-            })
-            .await;
-        });
     }
 }
 
@@ -489,6 +450,20 @@ fn body_too_large() -> Response<HyperOutgoingBody> {
         HostProblem::PayloadTooLarge,
         "请求体过大",
     )
+}
+
+/// No instance came free within the deadline.
+fn server_busy() -> Response<HyperOutgoingBody> {
+    let mut response = problem(
+        StatusCode::SERVICE_UNAVAILABLE,
+        HostProblem::ServerBusy,
+        "服务繁忙，请稍后再试",
+    );
+    response.headers_mut().insert(
+        http::header::RETRY_AFTER,
+        HeaderValue::from(RETRY_AFTER_SECS),
+    );
+    response
 }
 
 /// An RFC 9457 problem response produced by the host itself.

@@ -91,7 +91,7 @@ impl key_value::HostStore for RequestState {
     ) -> Ret<(), key_value::Error> {
         let s = self.table.get(&this)?;
         Ok(s.backend
-            .set(&s.label, &key, &value)
+            .set(&s.label, &key, value)
             .await
             .map_err(key_value::Error::Other))
     }
@@ -178,7 +178,7 @@ impl store::HostBucket for RequestState {
     ) -> Ret<(), store::Error> {
         let b = self.table.get(&this)?;
         Ok(b.backend
-            .set(&b.label, &key, &value)
+            .set(&b.label, &key, value)
             .await
             .map_err(store::Error::Other))
     }
@@ -307,12 +307,8 @@ impl batch::Host for RequestState {
         key_values: Vec<(String, Vec<u8>)>,
     ) -> Ret<(), store::Error> {
         let b = self.table.get(&bucket)?;
-        let entries: Vec<(&str, &[u8])> = key_values
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_slice()))
-            .collect();
         Ok(b.backend
-            .set_many(&b.label, &entries)
+            .set_many(&b.label, key_values)
             .await
             .map_err(store::Error::Other))
     }
@@ -324,7 +320,7 @@ impl batch::Host for RequestState {
     ) -> Ret<(), store::Error> {
         let b = self.table.get(&bucket)?;
         Ok(b.backend
-            .delete_many(&b.label, &keys)
+            .delete_many(&b.label, keys)
             .await
             .map_err(store::Error::Other))
     }

@@ -7,14 +7,18 @@ use wasmtime::{ResourceLimiter, StoreLimits};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use crate::outbound::OutboundGate;
 use crate::spin_api::ComponentScope;
 
 pub struct RequestState {
     pub table: ResourceTable,
+    /// wasi:sockets stays closed: `WasiCtx`'s default address check refuses every address.
     pub wasi: WasiCtx,
     pub http: WasiHttpCtx,
     pub limits: MemoryTracker,
     pub scope: Arc<ComponentScope>,
+    /// Outbound HTTP only where the component's `allowed_outbound_hosts` allows it.
+    pub outbound: OutboundGate,
 }
 
 impl WasiView for RequestState {
@@ -31,7 +35,7 @@ impl WasiHttpView for RequestState {
         WasiHttpCtxView {
             ctx: &mut self.http,
             table: &mut self.table,
-            hooks: Default::default(),
+            hooks: &mut self.outbound,
         }
     }
 }

@@ -119,7 +119,9 @@ def main():
            "SPIN_VARIABLE_VERIFY_RATE_LIMIT_PER_MINUTE": "1000000000",
            "SPIN_VARIABLE_APPLY_LIMIT_PER_DAY": "1000000",
            "SPIN_VARIABLE_SEAL_PRIVATE_KEY_PEM": read("seal-key.pem"),
-           "SPIN_VARIABLE_SEAL_CERTIFICATE_CHAIN_PEM": read("seal-chain.pem")}
+           "SPIN_VARIABLE_SEAL_CERTIFICATE_CHAIN_PEM": read("seal-chain.pem"),
+           # Compiled components are reused across runs (the default is inside the state folder).
+           "CREDIT_HOST_CACHE_DIR": os.path.join(ROOT, "target/credit-host-cache")}
     host = subprocess.Popen([HOST, "--manifest", os.path.join(ROOT, "spin.toml"),
                              "--listen", f"127.0.0.1:{PORT}", "--state-dir", state],
                             stderr=open(log_path, "w"), env=env)

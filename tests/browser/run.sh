@@ -84,6 +84,7 @@ for attempt in 1 2 3; do
   SPIN_VARIABLE_VERIFY_RATE_LIMIT_PER_MINUTE=100000 SPIN_VARIABLE_PUBLIC_BASE_URL="$base_url" \
     SPIN_VARIABLE_SEAL_PRIVATE_KEY_PEM="$(cat "$work/seal/seal-key.pem")" \
     SPIN_VARIABLE_SEAL_CERTIFICATE_CHAIN_PEM="$(cat "$work/seal/seal-chain.pem")" \
+    CREDIT_HOST_CACHE_DIR="$target/credit-host-cache" \
     "$host_bin" --manifest "$work/spin.toml" --listen "127.0.0.1:$port" --state-dir "$work/state" >"$work/host.log" 2>&1 &
   host_pid=$!
   ready=

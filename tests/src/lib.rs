@@ -292,6 +292,13 @@ impl TestHost {
         for _attempt in 0..3 {
             self.port = free_port();
             let mut cmd = Command::new(&bin);
+            // One compiled-component cache for every test host (the host's default, inside the
+            // state folder, would compile every component again for each test); options' own
+            // environment, applied after, may choose another.
+            cmd.env(
+                "CREDIT_HOST_CACHE_DIR",
+                target_dir().join("credit-host-cache"),
+            );
             cmd.arg("--manifest")
                 .arg(&self.resolved_manifest)
                 .arg("--listen")
@@ -423,6 +430,11 @@ impl TestHost {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The host's process id, e.g. to count its open sockets in `/proc/<pid>/fd`.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("the host is running").id()
     }
 
     pub fn state_dir(&self) -> &Path {

@@ -50,6 +50,7 @@ fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
         "clock" => Ok(clock(&req)),
         "alloc" => Ok(allocate_mib(param("mib").parse().unwrap_or(0))),
         "body" => Ok(json!({ "len": req.body().len() })),
+        "outbound" => Ok(outbound(&param("url"))),
         other => {
             return Ok(reply(
                 400,
@@ -193,6 +194,15 @@ fn spin_forever(mark: &str) -> ! {
     let mut x: u64 = 0;
     loop {
         x = std::hint::black_box(x.wrapping_add(1));
+    }
+}
+
+/// GET `url` from inside the component: the status, or the error the host gave.
+fn outbound(url: &str) -> Value {
+    let request = Request::get(url).build();
+    match spin_sdk::http::run(spin_sdk::http::send::<_, Response>(request)) {
+        Ok(response) => json!({ "status": *response.status() }),
+        Err(e) => json!({ "error": format!("{e:?}") }),
     }
 }
 
