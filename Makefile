@@ -16,13 +16,17 @@ PYHANKO_INSTALLED := $(PYHANKO_VENV)/.installed-pyhanko-0.38.0-cli-0.6.0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST := target/release/credit-host
 DEV := target/release/credit-dev
+# The real Spin CLI for the compatibility pass: shared/ beside the repository (beside the main
+# checkout for a git worktree), or SPIN=/path/to/spin.
+SPIN ?= $(firstword $(wildcard $(abspath ../shared/tools/spin) \
+	$(abspath $(shell git rev-parse --path-format=absolute --git-common-dir 2>/dev/null)/../../shared/tools/spin)))
 
 PROVIDER_PORT ?= 3001
 # make run's development key, made once per state folder (never a fixed, public one).
 DEV_KEY_FILE := $(STATE_DIR)/development-signing-key
 DEV_KEY = $$(cat $(DEV_KEY_FILE))
 
-.PHONY: setup components host build run test token bench fuzz clean browser-test
+.PHONY: setup components host build run test spin-test token bench fuzz clean browser-test
 
 ## setup: the wasm target and the Debian packages the build and tests use
 setup: target/.setup-done
@@ -82,12 +86,32 @@ run: build tests/oidc/node_modules/.package-lock.json $(DEV_KEY_FILE)
 	  || { kill $$host $$provider; exit 1; }; \
 	wait $$host; kill $$provider 2>/dev/null
 
-## test: unit tests, the integration tests against the real components, then the pages in
-## headless Chromium against a host of their own (tests/browser/run.sh starts and stops it)
+## test: unit tests, the integration tests against the real components, the pages in
+## headless Chromium against a host of their own (tests/browser/run.sh starts and stops it),
+## then the compatibility pass under real Spin (spin-test)
 test: build tests/browser/node_modules/.package-lock.json tests/oidc/node_modules/.package-lock.json $(PYHANKO_INSTALLED)
 	cargo test -p credit-core
 	PYHANKO="$(CURDIR)/$(PYHANKO_VENV)/bin/pyhanko" cargo test -p integration-tests -- --test-threads=2
 	TARGET_DIR="$${CARGO_TARGET_DIR:-$(CURDIR)/target}" tests/browser/run.sh
+	@$(MAKE) --no-print-directory spin-test
+
+## spin-test: the API and verification tests again under `spin up` of the same spin.toml, and
+## our host and Spin side by side (tests/spin_compat.rs); skipped, saying why, without a Spin CLI
+SPIN_TESTS := openapi records_apply pdf_report verify disputes spin_compat
+SPIN_LEDGER := $(CURDIR)/target/spin-test-ledger.txt
+spin-test: build
+	@if [ -z "$(SPIN)" ]; then \
+	  echo "Spin compatibility pass skipped: no Spin CLI at ../shared/tools/spin (set SPIN=/path/to/spin)"; \
+	  exit 0; \
+	fi; \
+	echo "Spin compatibility pass with $(SPIN): $$($(SPIN) --version)"; \
+	rm -f $(SPIN_LEDGER); \
+	CREDIT_TEST_SERVER=spin CREDIT_SPIN_BIN="$(SPIN)" CREDIT_TEST_LEDGER=$(SPIN_LEDGER) \
+	  cargo test -p integration-tests $(addprefix --test ,$(SPIN_TESTS)) -- --test-threads=2 || exit 1; \
+	ran=$$(grep -c '^ran ' <(sort -u $(SPIN_LEDGER))); \
+	skipped=$$(grep '^skipped ' $(SPIN_LEDGER) | sort -u); \
+	echo "Spin compatibility pass: $$ran tests ran under Spin, $$(grep -c . <<<"$$skipped") skipped (host-only):"; \
+	sed 's/^skipped /  /' <<<"$$skipped"
 
 ## token: a development token for make run's host, e.g. make token ROLE=entity USCC=91350200776049653A
 token: $(DEV_KEY_FILE)
@@ -124,9 +148,11 @@ fuzz:
 	$${CARGO_TARGET_DIR:-target}/release/fuzz-verify-file $(FUZZ_SECONDS) $(FUZZ_SEED)
 
 ## bench: the speed and memory targets through the host (verify-code, verify-file, PDF
-## generation, report building with many records stored); writes docs/benchmarks.md
+## generation, report building with many records stored); writes docs/benchmarks.md.
+## BENCH_SERVER=spin measures under `spin up` instead and writes target/benchmarks-spin.md.
+BENCH_SERVER ?= host
 bench: build
-	python3 tests/bench/bench.py
+	python3 tests/bench/bench.py --server $(BENCH_SERVER) $(if $(SPIN),--spin "$(SPIN)")
 
 clean:
 	cargo clean

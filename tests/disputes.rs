@@ -499,6 +499,7 @@ fn with_show_repaired_records_a_repaired_record_is_printed_labelled() {
 
 #[test]
 fn an_objection_not_accepted_in_time_is_listed_as_overdue() {
+    integration_tests::skip_under_spin!("deadlines are reached through the test clock");
     // The default deadlines: 2 working days to accept, then 10 to answer.
     let host = TestHost::start(HostOptions::product().test_clock());
     let uscc = credit_code(77, 1);

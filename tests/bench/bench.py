@@ -4,7 +4,13 @@
 Starts the release host on a scratch store, prepares reports through the API
 as users do, drives load with wrk, and writes docs/benchmarks.md. Each figure
 is printed with the command that produced it.
+
+`--server spin` measures the same under `spin up` of the same spin.toml (the
+Spin CLI from `--spin`, default ../shared/tools/spin) and writes
+target/benchmarks-spin.md unless `--output` says where. Spin reports no
+per-instance memory, so that row says so.
 """
+import argparse
 import json
 import os
 import re
@@ -96,13 +102,32 @@ def time_requests(method, path, n, bearer=None, body=None, content_type="applica
 
 
 def peak_memory_mib(host_log, component):
-    """The host logs each request's peak linear memory; take the largest for a component."""
+    """Our host logs each request's peak linear memory; take the largest for a component."""
     pattern = rf"^\S+ \S+ {re.escape(component)} \d+ [\d.]+ms.*? peak_memory=(\d+)"
     peaks = [int(m) for m in re.findall(pattern, host_log, re.M)]
     return max(peaks) / (1024 * 1024) if peaks else None
 
 
+def server_command(server, spin, state):
+    """The command serving spin.toml on PORT with this state folder: our host, or `spin up`."""
+    listen = f"127.0.0.1:{PORT}"
+    manifest = os.path.join(ROOT, "spin.toml")
+    if server == "spin":
+        return [spin, "up", "--from", manifest, "--listen", listen, "--state-dir", state]
+    return [HOST, "--manifest", manifest, "--listen", listen, "--state-dir", state]
+
+
 def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--server", choices=("host", "spin"), default="host",
+                        help="serve through our host (default) or `spin up`")
+    parser.add_argument("--spin", default=os.path.join(ROOT, "..", "shared", "tools", "spin"),
+                        help="the Spin CLI, for --server spin")
+    parser.add_argument("--output", help="the Markdown file to write (default: docs/benchmarks.md, "
+                                         "or target/benchmarks-spin.md with --server spin)")
+    args = parser.parse_args()
+    output = args.output or os.path.join(
+        ROOT, "docs/benchmarks.md" if args.server == "host" else "target/benchmarks-spin.md")
     for tool in ("wrk",):
         if not shutil.which(tool):
             sys.exit(f"{tool} is missing: run `make setup`")
@@ -110,8 +135,10 @@ def main():
     # (credit-dev inherits the key from this environment).
     os.environ["SPIN_VARIABLE_AUTH_MODE"] = "development"
     os.environ["SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY"] = secrets.token_hex(32)
+    if args.server == "spin" and not os.path.exists(args.spin):
+        sys.exit(f"no Spin CLI at {args.spin}: pass --spin (make bench BENCH_SERVER=spin SPIN=...)")
     state = tempfile.mkdtemp(prefix="credit-bench-")
-    log_path = os.path.join(state, "host.log")
+    log_path = os.path.join(state, "server.log")
     seal = os.path.join(state, "seal")
     subprocess.run([DEV, "seal-ca", "--dir", seal], check=True, capture_output=True)
     read = lambda name: open(os.path.join(seal, name)).read()
@@ -120,23 +147,25 @@ def main():
            "SPIN_VARIABLE_APPLY_LIMIT_PER_DAY": "1000000",
            "SPIN_VARIABLE_SEAL_PRIVATE_KEY_PEM": read("seal-key.pem"),
            "SPIN_VARIABLE_SEAL_CERTIFICATE_CHAIN_PEM": read("seal-chain.pem"),
-           # Compiled components are reused across runs (the default is inside the state folder).
+           # Compiled components are reused across runs (the host's default is inside the state folder).
            "CREDIT_HOST_CACHE_DIR": os.path.join(ROOT, "target/credit-host-cache")}
-    host = subprocess.Popen([HOST, "--manifest", os.path.join(ROOT, "spin.toml"),
-                             "--listen", f"127.0.0.1:{PORT}", "--state-dir", state],
-                            stderr=open(log_path, "w"), env=env)
+    log = open(log_path, "w")
+    server = subprocess.Popen(server_command(args.server, args.spin, state),
+                              stdout=log, stderr=log, env=env)
     try:
-        for _ in range(600):
+        for _ in range(1200):
             try:
                 if call("GET", "/api/v1/catalog")[0] == 200:
                     break
             except OSError:
+                if server.poll() is not None:
+                    sys.exit(f"the {args.server} server exited: see {log_path}")
                 time.sleep(0.1)
         results = run(state, log_path)
     finally:
-        host.terminate()
-        host.wait()
-    write_report(results)
+        server.terminate()
+        server.wait()
+    write_report(results, args.server, output)
 
 
 def run(state, log_path):
@@ -240,7 +269,10 @@ def bulk_uscc(n):
     return body + ALPHABET[check]
 
 
-def write_report(results):
+SERVER_NAMES = {"host": "the release `credit-host`", "spin": "`spin up` (the real Spin CLI)"}
+
+
+def write_report(results, server, output):
     mem = results.pop("memory")
     short, long_ = results["pdf short"], results["pdf long"]
     code8, code1 = results["verify-code 8 conn"], results["verify-code 1 conn"]
@@ -263,14 +295,15 @@ def write_report(results):
          f"in wasm ≈ {results['seal']['wasm_estimate']:.1f} ms (component ≈ {results['seal']['wasm_per_native']:.1f}× native)",
          results["seal"]["cmd"]),
         ("peak linear memory per instance", "≤ 32 MB",
-         ", ".join(f"{c} {m:.1f} MiB" for c, m in mem.items() if m is not None), "host log `peak_memory=`"),
+         ", ".join(f"{c} {m:.1f} MiB" for c, m in mem.items() if m is not None)
+         or f"not reported by {SERVER_NAMES[server]}", "host log `peak_memory=`"),
         ("apply (36 months, all domains), few records stored", "flat",
          f"{small_store['median']:.1f} ms median", small_store["cmd"]),
         (f"apply, after {BULK_RECORDS:,} other records stored", "as fast as above",
          f"{big_store['median']:.1f} ms median", big_store["cmd"]),
     ]
     lines = ["# Benchmarks", "",
-             f"Written by `make bench` on {time.strftime('%Y-%m-%d %H:%M')} UTC: the release `credit-host` on this "
+             f"Written by `make bench` on {time.strftime('%Y-%m-%d %H:%M')} UTC: {SERVER_NAMES[server]} on this "
              "2-core machine, components built with the `component` profile, a fresh SQLite store, "
              "load from `wrk` on the same machine (it takes one of the two cores). "
              f"`BENCH_SECONDS={DURATION}`, `BENCH_BULK_RECORDS={BULK_RECORDS}`.", "",
@@ -278,7 +311,7 @@ def write_report(results):
     lines += [f"| {a} | {b} | {c} | `{d}` |" for a, b, c, d in rows]
     text = "\n".join(lines) + "\n"
     print(text)
-    with open(os.path.join(ROOT, "docs/benchmarks.md"), "w") as f:
+    with open(output, "w") as f:
         f.write(text)
 
 

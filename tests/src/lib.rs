@@ -1,5 +1,5 @@
-//! Harness for the integration tests: starts the real `credit-host` binary on a free port with
-//! a manifest, talks HTTP to it, and stops it on drop.
+//! Harness for the integration tests: starts the real `credit-host` binary (or `spin up`) on a
+//! free port with a manifest, talks HTTP to it, and stops it on drop.
 //!
 //! ```no_run
 //! use integration_tests::{HostOptions, TestHost};
@@ -21,11 +21,17 @@
 //! Locations: the workspace's `target/` holds the host (`release/credit-host`) and the
 //! components (`wasm32-wasip2/component/*.wasm`). `CREDIT_TARGET_DIR` points both at another
 //! cargo target dir; `CREDIT_HOST_BIN` points at another host binary.
+//!
+//! The same tests run on either server ([`Server`]): our host, or `spin up` of the real Spin CLI
+//! when `CREDIT_TEST_SERVER=spin` (`make spin-test`). The Spin CLI is `CREDIT_SPIN_BIN`, or
+//! `../shared/tools/spin` beside the workspace. A test that needs what only our host has (the
+//! test clock, its limits' flags) starts with [`skip_under_spin!`]; with `CREDIT_TEST_LEDGER`
+//! set, every test that ran under Spin, and every one skipped there, is written to that file.
 
 pub mod fixtures;
 pub mod oidc;
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -70,6 +76,86 @@ pub fn component_dir() -> PathBuf {
     target_dir().join("wasm32-wasip2").join("component")
 }
 
+/// The environment variable that selects the server: `host` (the default) or `spin`.
+pub const SERVER_VARIABLE: &str = "CREDIT_TEST_SERVER";
+/// The environment variable naming the Spin CLI.
+pub const SPIN_BIN_VARIABLE: &str = "CREDIT_SPIN_BIN";
+/// The environment variable naming the file that records which tests ran under Spin.
+pub const LEDGER_VARIABLE: &str = "CREDIT_TEST_LEDGER";
+
+/// The server that runs the components.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Server {
+    /// `credit-host`, this repository's host.
+    Host,
+    /// `spin up` of the real Spin CLI.
+    Spin,
+}
+
+impl Server {
+    /// The server `CREDIT_TEST_SERVER` names; our host when it is unset.
+    pub fn selected() -> Server {
+        match std::env::var(SERVER_VARIABLE).as_deref() {
+            Err(std::env::VarError::NotPresent) | Ok("") | Ok("host") => Server::Host,
+            Ok("spin") => Server::Spin,
+            other => panic!("{SERVER_VARIABLE}={other:?}: expected `host` or `spin`"),
+        }
+    }
+}
+
+/// The Spin CLI: `CREDIT_SPIN_BIN`, or `../shared/tools/spin` beside the workspace.
+pub fn spin_binary() -> PathBuf {
+    match std::env::var_os(SPIN_BIN_VARIABLE) {
+        Some(bin) => PathBuf::from(bin),
+        None => workspace_dir().join("../shared/tools/spin"),
+    }
+}
+
+/// Under Spin, records that the running test is skipped there and why, and returns true; the
+/// test then returns at once. Use it through [`skip_under_spin!`].
+pub fn skipped_under_spin(why: &str) -> bool {
+    if Server::selected() != Server::Spin {
+        return false;
+    }
+    eprintln!("skipped under Spin: {why}");
+    record_in_ledger(&format!("skipped {}: {why}", test_name()));
+    true
+}
+
+/// Marks a test that needs what only our host has: under Spin it returns at once, recorded as
+/// skipped with the reason given.
+#[macro_export]
+macro_rules! skip_under_spin {
+    ($why:expr) => {
+        if $crate::skipped_under_spin($why) {
+            return;
+        }
+    };
+}
+
+/// The running test's name (libtest names each test's thread after it).
+fn test_name() -> String {
+    std::thread::current()
+        .name()
+        .unwrap_or("unnamed test")
+        .to_owned()
+}
+
+/// Appends one line to the `CREDIT_TEST_LEDGER` file, when it is set. Tests run in parallel:
+/// each line is one append, which the system does not interleave.
+fn record_in_ledger(line: &str) {
+    let Some(path) = std::env::var_os(LEDGER_VARIABLE) else {
+        return;
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .unwrap_or_else(|e| panic!("opening {}: {e}", Path::new(&path).display()));
+    file.write_all(format!("{line}\n").as_bytes())
+        .expect("writing the test ledger");
+}
+
 fn host_binary() -> PathBuf {
     match std::env::var_os("CREDIT_HOST_BIN") {
         Some(bin) => PathBuf::from(bin),
@@ -107,6 +193,8 @@ pub struct HostOptions {
     pub max_body_bytes: Option<usize>,
     /// Starts the host with `--test-clock`, for [`TestHost::at`].
     pub test_clock: bool,
+    /// The server: [`Server::selected`] unless a test chooses.
+    pub server: Server,
 }
 
 impl HostOptions {
@@ -119,6 +207,7 @@ impl HostOptions {
             deadline: None,
             max_body_bytes: None,
             test_clock: false,
+            server: Server::selected(),
         }
     }
 
@@ -188,6 +277,24 @@ impl HostOptions {
         self.test_clock = true;
         self
     }
+
+    /// Runs on this server whatever `CREDIT_TEST_SERVER` says.
+    pub fn server(mut self, server: Server) -> Self {
+        self.server = server;
+        self
+    }
+
+    /// The options only our host has, which Spin cannot be given.
+    fn host_only_options(&self) -> Vec<&'static str> {
+        [
+            (self.test_clock, "the test clock"),
+            (self.deadline.is_some(), "a request deadline"),
+            (self.max_body_bytes.is_some(), "a request body cap"),
+        ]
+        .into_iter()
+        .filter_map(|(set, what)| set.then_some(what))
+        .collect()
+    }
 }
 
 /// An HTTP answer.
@@ -225,15 +332,22 @@ impl Reply {
     }
 }
 
-/// Host output captured so far, and whether it said it is listening.
+/// Server output (stdout and stderr) captured so far, and whether it said it is listening.
 #[derive(Default)]
 struct Output {
     text: String,
     listening: bool,
-    exited: bool,
+    /// Streams that reached their end (of the two): both, once the server has exited.
+    closed_streams: u8,
 }
 
-/// A running `credit-host`. Stopped on drop.
+impl Output {
+    fn exited(&self) -> bool {
+        self.closed_streams == 2
+    }
+}
+
+/// A running server (our host or Spin) serving a manifest. Stopped on drop.
 pub struct TestHost {
     options: HostOptions,
     child: Option<Child>,
@@ -247,12 +361,13 @@ pub struct TestHost {
 }
 
 impl TestHost {
-    /// Starts a host and waits until it listens. Panics with the host's output if it cannot.
+    /// Starts a server and waits until it listens. Panics with its output if it cannot.
     pub fn start(options: HostOptions) -> TestHost {
-        Self::try_start(options).unwrap_or_else(|log| panic!("credit-host did not start:\n{log}"))
+        let server = options.server;
+        Self::try_start(options).unwrap_or_else(|log| panic!("{server:?} did not start:\n{log}"))
     }
 
-    /// Like [`TestHost::start`], but a host that exits before listening gives its output.
+    /// Like [`TestHost::start`], but a server that exits before listening gives its output.
     pub fn try_start(options: HostOptions) -> Result<TestHost, String> {
         let scratch = tempfile::tempdir().expect("creating a temporary folder");
         let state_dir = options
@@ -260,7 +375,6 @@ impl TestHost {
             .clone()
             .unwrap_or_else(|| scratch.path().join("state"));
         let resolved_manifest = scratch.path().join("spin.toml");
-        resolve_manifest(&options.manifest, &resolved_manifest);
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(60)))
@@ -280,74 +394,71 @@ impl TestHost {
         Ok(host)
     }
 
+    /// The server this one runs on.
+    pub fn server(&self) -> Server {
+        self.options.server
+    }
+
     fn spawn(&mut self) -> Result<(), String> {
-        let bin = host_binary();
-        assert!(
-            bin.exists(),
-            "host binary {} not found: run `cargo build --release -p credit-host` (or `make host`), \
-             or set CREDIT_HOST_BIN / CREDIT_TARGET_DIR",
-            bin.display()
-        );
-        // A port taken between the probe and the host's bind makes the start fail: retry then.
+        resolve_manifest(&self.options.manifest, &self.resolved_manifest);
+        if self.options.server == Server::Spin {
+            let host_only = self.options.host_only_options();
+            assert!(
+                host_only.is_empty(),
+                "Spin has no {}: start the test with skip_under_spin!, or choose Server::Host",
+                host_only.join(", ")
+            );
+            record_in_ledger(&format!("ran {}", test_name()));
+        }
+        // A port taken between the probe and the server's bind makes the start fail: retry then.
         for _attempt in 0..3 {
             self.port = free_port();
-            let mut cmd = Command::new(&bin);
-            // One compiled-component cache for every test host (the host's default, inside the
-            // state folder, would compile every component again for each test); options' own
-            // environment, applied after, may choose another.
-            cmd.env(
-                "CREDIT_HOST_CACHE_DIR",
-                target_dir().join("credit-host-cache"),
-            );
-            cmd.arg("--manifest")
-                .arg(&self.resolved_manifest)
-                .arg("--listen")
-                .arg(format!("127.0.0.1:{}", self.port))
-                .arg("--state-dir")
-                .arg(&self.state_dir)
-                .envs(
-                    self.options
-                        .env
-                        .iter()
-                        .map(|(k, v)| (k.as_str(), v.as_str())),
-                )
-                .stdin(Stdio::null())
-                .stdout(Stdio::inherit())
-                .stderr(Stdio::piped());
-            if let Some(rc) = &self.options.runtime_config {
-                cmd.arg("--runtime-config-file").arg(rc);
-            }
-            if let Some(deadline) = self.options.deadline {
-                cmd.arg("--deadline-ms")
-                    .arg(deadline.as_millis().to_string());
-            }
-            if let Some(bytes) = self.options.max_body_bytes {
-                cmd.arg("--max-body-bytes").arg(bytes.to_string());
-            }
-            if self.options.test_clock {
-                cmd.arg("--test-clock");
-            }
+            let mut cmd = match self.options.server {
+                Server::Host => self.host_command(),
+                Server::Spin => self.spin_command(),
+            };
+            cmd.envs(
+                self.options
+                    .env
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str())),
+            )
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+            let program = cmd.get_program().to_string_lossy().into_owned();
             let mut child = cmd
                 .spawn()
-                .unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()));
+                .unwrap_or_else(|e| panic!("starting {program}: {e}"));
             let output: Arc<(Mutex<Output>, Condvar)> = Arc::default();
-            let stderr = child.stderr.take().expect("stderr is piped");
-            let sink = output.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(stderr).lines() {
-                    let Ok(line) = line else { break };
-                    eprintln!("[host] {line}");
+            let prefix = match self.options.server {
+                Server::Host => "[host]",
+                Server::Spin => "[spin]",
+            };
+            let streams: [Box<dyn Read + Send>; 2] = [
+                Box::new(child.stdout.take().expect("stdout is piped")),
+                Box::new(child.stderr.take().expect("stderr is piped")),
+            ];
+            for stream in streams {
+                let sink = output.clone();
+                std::thread::spawn(move || {
+                    for line in BufReader::new(stream).lines() {
+                        let Ok(line) = line else { break };
+                        eprintln!("{prefix} {line}");
+                        let (lock, ready) = &*sink;
+                        let mut out = lock.lock().unwrap();
+                        // Our host says "listening on http://…", Spin "Serving http://…".
+                        out.listening |= line.contains("listening on http://")
+                            || line.starts_with("Serving http://");
+                        out.text.push_str(&line);
+                        out.text.push('\n');
+                        ready.notify_all();
+                    }
                     let (lock, ready) = &*sink;
-                    let mut out = lock.lock().unwrap();
-                    out.listening |= line.contains("listening on http://");
-                    out.text.push_str(&line);
-                    out.text.push('\n');
+                    lock.lock().unwrap().closed_streams += 1;
                     ready.notify_all();
-                }
-                let (lock, ready) = &*sink;
-                lock.lock().unwrap().exited = true;
-                ready.notify_all();
-            });
+                });
+            }
             self.output = output;
             self.child = Some(child);
             match self.wait_until_listening() {
@@ -359,7 +470,67 @@ impl TestHost {
                 }
             }
         }
-        Err("credit-host could not bind a free port in 3 attempts".to_owned())
+        Err("no free port could be bound in 3 attempts".to_owned())
+    }
+
+    fn host_command(&self) -> Command {
+        let bin = host_binary();
+        assert!(
+            bin.exists(),
+            "host binary {} not found: run `cargo build --release -p credit-host` (or `make host`), \
+             or set CREDIT_HOST_BIN / CREDIT_TARGET_DIR",
+            bin.display()
+        );
+        let mut cmd = Command::new(&bin);
+        // One compiled-component cache for every test host (the host's default, inside the
+        // state folder, would compile every component again for each test); options' own
+        // environment, applied after, may choose another.
+        cmd.env(
+            "CREDIT_HOST_CACHE_DIR",
+            target_dir().join("credit-host-cache"),
+        );
+        cmd.arg("--manifest")
+            .arg(&self.resolved_manifest)
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{}", self.port))
+            .arg("--state-dir")
+            .arg(&self.state_dir);
+        if let Some(rc) = &self.options.runtime_config {
+            cmd.arg("--runtime-config-file").arg(rc);
+        }
+        if let Some(deadline) = self.options.deadline {
+            cmd.arg("--deadline-ms")
+                .arg(deadline.as_millis().to_string());
+        }
+        if let Some(bytes) = self.options.max_body_bytes {
+            cmd.arg("--max-body-bytes").arg(bytes.to_string());
+        }
+        if self.options.test_clock {
+            cmd.arg("--test-clock");
+        }
+        cmd
+    }
+
+    /// `spin up` of the same manifest, state folder and runtime config.
+    fn spin_command(&self) -> Command {
+        let bin = spin_binary();
+        assert!(
+            bin.exists(),
+            "{SERVER_VARIABLE}=spin, but there is no Spin CLI at {}: set {SPIN_BIN_VARIABLE}",
+            bin.display()
+        );
+        let mut cmd = Command::new(&bin);
+        cmd.arg("up")
+            .arg("--from")
+            .arg(&self.resolved_manifest)
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{}", self.port))
+            .arg("--state-dir")
+            .arg(&self.state_dir);
+        if let Some(rc) = &self.options.runtime_config {
+            cmd.arg("--runtime-config-file").arg(rc);
+        }
+        cmd
     }
 
     fn wait_until_listening(&self) -> Result<(), String> {
@@ -367,7 +538,7 @@ impl TestHost {
         let started = Instant::now();
         let mut out = lock.lock().unwrap();
         while !out.listening {
-            if out.exited {
+            if out.exited() {
                 return Err(out.text.clone());
             }
             let left = START_TIMEOUT
@@ -378,12 +549,26 @@ impl TestHost {
         Ok(())
     }
 
-    /// Stops the host (SIGTERM, then SIGKILL after 10 s) and starts it again with the same
+    /// Stops the server (SIGTERM, then SIGKILL after 10 s) and starts it again with the same
     /// options and state folder.
     pub fn restart(&mut self) {
         self.stop();
         if let Err(log) = self.spawn() {
-            panic!("credit-host did not restart:\n{log}");
+            panic!("{:?} did not restart:\n{log}", self.options.server);
+        }
+    }
+
+    /// Stops the server and starts the one `options` describe on the same state folder (their
+    /// own `state_dir` is ignored): e.g. Spin serving what our host wrote, or our host without
+    /// the test clock after it wrote the past.
+    pub fn serve_with(&mut self, options: HostOptions) {
+        self.stop();
+        self.options = HostOptions {
+            state_dir: Some(self.state_dir.clone()),
+            ..options
+        };
+        if let Err(log) = self.spawn() {
+            panic!("{:?} did not start:\n{log}", self.options.server);
         }
     }
 
@@ -406,7 +591,7 @@ impl TestHost {
         let _ = child.wait();
     }
 
-    /// Everything the host wrote to stderr since its last (re)start.
+    /// Everything the server wrote (stderr and stdout) since its last (re)start.
     pub fn log(&self) -> String {
         self.output.0.lock().unwrap().text.clone()
     }
@@ -419,7 +604,7 @@ impl TestHost {
         let started = Instant::now();
         let mut out = lock.lock().unwrap();
         while !written(&out.text) {
-            assert!(!out.exited, "credit-host exited:\n{}", out.text);
+            assert!(!out.exited(), "the server exited:\n{}", out.text);
             let left = LOG_TIMEOUT
                 .checked_sub(started.elapsed())
                 .unwrap_or_else(|| panic!("the awaited log line never came:\n{}", out.text));
