@@ -73,8 +73,9 @@ run: build tests/oidc/node_modules/.package-lock.json $(DEV_KEY_FILE)
 	@echo "  the key in $(DEV_KEY_FILE); sign in with 登录 through the development identity provider at"
 	@echo "  http://127.0.0.1:$(PROVIDER_PORT) as entity-1, officer-1, staff-1 or admin-1 (any password)."
 	@echo "  Reports are sealed with a development seal made once in $(STATE_DIR) (trust root $(STATE_DIR)/seal-ca.pem)."
-	@cd tests/oidc && node provider.mjs --port $(PROVIDER_PORT) --service-url http://127.0.0.1:$(PORT) & provider=$$!; \
-	SPIN_VARIABLE_AUTH_MODE=development SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY=$(DEV_KEY) \
+	@base_url=$${SPIN_VARIABLE_PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)}; \
+	cd tests/oidc && node provider.mjs --port $(PROVIDER_PORT) --service-url $$base_url & provider=$$!; \
+	SPIN_VARIABLE_PUBLIC_BASE_URL=$$base_url SPIN_VARIABLE_AUTH_MODE=development SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY=$(DEV_KEY) \
 	SPIN_VARIABLE_OIDC_ISSUER=http://127.0.0.1:$(PROVIDER_PORT) SPIN_VARIABLE_OIDC_ISSUER_HOST=http://127.0.0.1:$(PROVIDER_PORT) \
 	SPIN_VARIABLE_OIDC_CLIENT_ID=credit-report SPIN_VARIABLE_OIDC_CLIENT_SECRET=credit-report-secret \
 	SPIN_VARIABLE_OIDC_AUDIENCE=urn:credit-report \
