@@ -165,6 +165,9 @@ async function main() {
       genuineOutcome = outcome;
       expect(outcome === 'VALID', `outcome ${outcome}: ${text}`);
       expect(text.includes('真实有效'), `no 真实有效 in: ${text}`);
+      expect(text.includes('有效：由出具机构签署'), `the seal is not shown valid in: ${text}`);
+      const offline = await page.innerText('#offline');
+      expect(offline.includes('离线核验电子签章'), `no offline check section: ${offline}`);
       await shoot(page, 'verify-file-genuine');
     });
 
@@ -176,6 +179,7 @@ async function main() {
       expect(outcome === 'TAMPERED', `outcome ${outcome}: ${text}`);
       expect(outcome !== genuineOutcome, 'tampered and genuine look the same');
       expect(text.includes('文件已被篡改'), `no 文件已被篡改 in: ${text}`);
+      expect(text.includes('签章之后文件又被追加了修改'), `the appended bytes are not named in: ${text}`);
       await shoot(page, 'verify-file-tampered');
     });
 
