@@ -508,6 +508,9 @@ fn ndjson_batches_reject_bad_lines_only() {
     assert_eq!(records_of(&host, &uscc).len(), 2);
 }
 
+/// How often a client sends again a batch Spin's busy SQLite store refused.
+const SPIN_BUSY_RESENDS: usize = 5;
+
 #[test]
 fn eight_parallel_clients_with_overlapping_batches_lose_nothing() {
     let host = TestHost::start(HostOptions::product());
@@ -524,7 +527,17 @@ fn eight_parallel_clients_with_overlapping_batches_lose_nothing() {
                             penalty(uscc, "tax", &format!("永税罚〔2026〕P{d}号"), days_ago(5))
                         })
                         .collect();
-                    let reply = put_records(host, tax, &items);
+                    let mut reply = put_records(host, tax, &items);
+                    // Spin's SQLite store may stay busy longer than the components wait for
+                    // it: the batch is then refused whole with 503, to be sent again
+                    // (docs/operations.md); a batch sent again changes nothing stored twice.
+                    for _ in 0..SPIN_BUSY_RESENDS {
+                        if Server::selected() != Server::Spin || reply.status != 503 {
+                            break;
+                        }
+                        assert_problem(&reply, 503, "STORE_UNAVAILABLE");
+                        reply = put_records(host, tax, &items);
+                    }
                     assert_eq!(reply.status, 200, "{}", reply.text());
                     let body = reply.json();
                     assert_eq!(body["summary"]["rejected"], 0, "{}", body["summary"]);
@@ -535,12 +548,12 @@ fn eight_parallel_clients_with_overlapping_batches_lose_nothing() {
         clients.into_iter().map(|c| c.join().unwrap()).sum()
     });
     let distinct = 50 * 7 + 100;
-    // On Spin's SQLite store a compare-and-swap on a missing key is an unconditional write: two
-    // clients may both be told they created one document (docs/operations.md). What is stored
-    // is the same on both servers.
-    match Server::selected() {
-        Server::Host => assert_eq!(created, distinct, "each document created exactly once"),
-        Server::Spin => assert!(created >= distinct, "{created} created of {distinct}"),
+    // Under Spin the counts are not exact: on its SQLite store a compare-and-swap on a missing
+    // key is an unconditional write, so two clients may both be told they created one
+    // document, and a batch sent again reports what its refused first try stored as unchanged
+    // (docs/operations.md). What is stored is the same on both servers.
+    if Server::selected() == Server::Host {
+        assert_eq!(created, distinct, "each document created exactly once");
     }
     let listed = records_of(&host, &uscc);
     assert_eq!(listed.len(), distinct);

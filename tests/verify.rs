@@ -664,10 +664,21 @@ fn files_are_compared_byte_for_byte_and_forgeries_named() {
         bad("POST", file, upload("report.pdf", &png), None, 415, "NOT_A_PDF"),
         bad("POST", file, pdf(b""), None, 415, "NOT_A_PDF"),
         bad("POST", file, Body::raw(ct, no_file), None, 400, "MISSING_FIELD"),
+    ];
+    assert_bad_requests(&host, &table);
+    // These are answered before their bodies are read. Our host reads the rest meanwhile; Spin
+    // closes the connection, so a client that writes the whole body first (as this one does)
+    // sees a broken pipe there (docs/operations.md). The next test reads those answers as they
+    // come, on both servers.
+    let early_answers_reach_this_client = Server::selected() == Server::Host;
+    #[rustfmt::skip]
+    let table = [
         bad("POST", file, pdf(&six_mb), None, 413, "FILE_TOO_LARGE"),
         bad("POST", file, upload("big.pdf", &six_mb), None, 413, "FILE_TOO_LARGE"),
     ];
-    assert_bad_requests(&host, &table);
+    if early_answers_reach_this_client {
+        assert_bad_requests(&host, &table);
+    }
 
     // Exactly at the limit.
     let mut at_limit = reports.valid_pdf.clone();
@@ -677,8 +688,10 @@ fn files_are_compared_byte_for_byte_and_forgeries_named() {
         &valid_no,
         &reports.valid_pdf,
     );
-    at_limit.push(b' ');
-    assert_problem(&verify_file(&host, &at_limit), 413, "FILE_TOO_LARGE");
+    if early_answers_reach_this_client {
+        at_limit.push(b' ');
+        assert_problem(&verify_file(&host, &at_limit), 413, "FILE_TOO_LARGE");
+    }
 
     // Hostile files are answered and the host stays up.
     let bomb = zip_bomb(&valid_no);
