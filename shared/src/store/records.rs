@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::kv::KeyValue;
 use crate::record::{Record, RecordId, RecordStatus, StoredRecord};
 use crate::uscc::CreditCode;
-use crate::window::in_china;
+use crate::window::{china, in_china};
 
 /// What an upsert did (`created`, `updated`, `unchanged` in docs/api.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,7 +59,10 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
     ) -> Result<Upserted, Error> {
         let id = record.id();
         let key = keys::record(&id);
-        let at = in_china(now);
+        // Full precision: two writers' values must differ, as the key-value
+        // adapter takes "the key holds exactly my bytes" for a swap that
+        // happened (Spin's Redis store misreports its swaps).
+        let at = now.with_timezone(&china());
         for _ in 0..MAX_CAS_ATTEMPTS {
             match self.kv.get(&key)? {
                 None => {
