@@ -135,7 +135,7 @@ fn every_component_that_authenticates_declares_the_sign_in_variables_and_only_th
             .filter_map(Result::ok)
             .any(|file| {
                 std::fs::read_to_string(file.path()).is_ok_and(|source| {
-                    source.contains("caller(") || source.contains("auth_settings()")
+                    source.contains("caller(") || source.contains("OutboundHttp")
                 })
             });
         let outbound = component
