@@ -156,10 +156,17 @@ pub enum ReadAhead {
 }
 
 /// Reads the body until it ends or `READ_AHEAD_BYTES` have come, under the cap and the rate.
-pub async fn read_ahead(body: &mut PacedBody, max_body: usize) -> ReadAhead {
+/// A body declared larger than that (an upload) is read ahead only to its first bytes: the
+/// component may refuse it by its declared length and first bytes without waiting for more,
+/// and the minimum rate still cuts a slow one.
+pub async fn read_ahead(body: &mut PacedBody, max_body: usize, declared: Option<u64>) -> ReadAhead {
+    let wanted = match declared {
+        Some(length) if length > READ_AHEAD_BYTES as u64 => 1,
+        _ => READ_AHEAD_BYTES,
+    };
     let mut frames = VecDeque::new();
     let mut read = 0;
-    while read < READ_AHEAD_BYTES && !body.is_end_stream() {
+    while read < wanted && !body.is_end_stream() {
         match body.frame().await {
             None => break,
             Some(Ok(frame)) => {

@@ -148,8 +148,13 @@ impl App {
         }
         // A small body is read whole, a large one in part, before an instance is taken: a
         // client that sends slowly holds its connection, not an instance.
+        let declared = parts
+            .headers
+            .get(hyper::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
         let mut body = PacedBody::new(body);
-        let read = match read_ahead(&mut body, max_body).await {
+        let read = match read_ahead(&mut body, max_body, declared).await {
             ReadAhead::Read(frames) => frames,
             ReadAhead::Failed(fault) => {
                 let (response, note) = self.body_failure(fault);
