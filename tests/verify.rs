@@ -826,6 +826,7 @@ fn verify_forwarded(host: &TestHost, code: &str, forwarded_for: &str) -> u16 {
 
 #[test]
 fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit() {
+    integration_tests::skip_under_spin!("the minute is pinned through the test clock");
     let host = TestHost::start(
         HostOptions::product()
             .test_clock()
@@ -847,6 +848,7 @@ fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit() {
 
 #[test]
 fn without_trusted_proxies_a_forwarded_address_is_ignored() {
+    integration_tests::skip_under_spin!("the minute is pinned through the test clock");
     let host = TestHost::start(
         HostOptions::product()
             .test_clock()
