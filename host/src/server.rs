@@ -310,13 +310,15 @@ impl App {
         });
 
         let answered = tokio::select! {
+            // The body's fault first: it is reported before the component sees its read fail,
+            // so an answer the component made of that failure never wins over the host's.
             biased;
-            answered = &mut receiver => answered,
             fault = watch.failed() => {
                 let (response, note) = self.body_failure(fault);
                 log.write_when_done(component.id.clone(), response.status(), Some(note), task);
                 return response;
             }
+            answered = &mut receiver => answered,
         };
         match answered {
             Ok(Ok(response)) => {
