@@ -326,6 +326,41 @@ fn with_every_instance_taken_a_request_waits_for_one_instead_of_failing() {
     });
 }
 
+#[test]
+fn slow_uploads_hold_at_most_half_of_the_instances() {
+    let host = TestHost::start(HostOptions::probe().env("CREDIT_HOST_MAX_INSTANCES", "2"));
+    // Two uploads declared large stream into their instance, and stall after their first
+    // bytes: the first holds the uploads' share (one instance of two), the second waits for it.
+    let mut uploads: Vec<TcpStream> = (0..2)
+        .map(|_| {
+            let mut stream = TcpStream::connect(("127.0.0.1", host.port())).unwrap();
+            stream
+                .write_all(b"POST /probe/x?op=body HTTP/1.1\r\nhost: x\r\ncontent-length: 1000000\r\n\r\nslow")
+                .unwrap();
+            stream
+        })
+        .collect();
+    // Requests without a large body still find an instance, before the uploads are answered.
+    for _ in 0..3 {
+        assert_eq!(ok_json(host.get("/probe/x?op=echo"))["component"], "probe");
+    }
+    for upload in &mut uploads {
+        upload.set_nonblocking(true).unwrap();
+        let unanswered =
+            matches!(upload.read(&mut [0u8; 1]), Err(e) if e.kind() == ErrorKind::WouldBlock);
+        assert!(
+            unanswered,
+            "an upload was answered before the requests beside it"
+        );
+        upload.set_nonblocking(false).unwrap();
+    }
+    // Then the host cuts each slow upload off.
+    for upload in &mut uploads {
+        let answer = read_until_closed(upload);
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    }
+}
+
 /// A tiny HTTP server on a free port: answers every request 200 and counts them.
 struct Upstream {
     port: u16,

@@ -1,5 +1,5 @@
 //! Request bodies as the host takes them from a client: at a minimum rate, under a cap, and
-//! read ahead before an instance is taken for them.
+//! (small ones) read whole before an instance is taken for them.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -13,9 +13,10 @@ use hyper::body::{Body, Frame, Incoming, SizeHint};
 use tokio::sync::Notify;
 use tokio::time::Sleep;
 
-/// Bytes of a body read before an instance is taken: a body this small (every JSON request)
-/// arrives whole first, so a client that sends it slowly holds a connection, never an instance.
-pub const READ_AHEAD_BYTES: usize = 16 * 1024;
+/// A body declared this small (every JSON request) is read whole before an instance is taken:
+/// a client that sends it slowly holds a connection, never an instance. A larger body streams
+/// into its instance, so that the component can refuse an upload from its head or first bytes.
+pub const WHOLE_BODY_BYTES: u64 = 16 * 1024;
 /// The minimum body rate: while the host waits for body bytes, every `RATE_WINDOW` of waiting
 /// must bring at least `MIN_BYTES_PER_WINDOW` of them (1 KiB/s), or the body is cut off. A
 /// client that trickles a byte a second is cut after 5 s; time a component spends computing
@@ -148,44 +149,44 @@ impl Body for PacedBody {
     }
 }
 
-/// What reading ahead found.
-pub enum ReadAhead {
-    /// The frames read so far; the body goes on unless `PacedBody::is_end_stream`.
+/// What reading a small body found.
+pub enum ReadWhole {
+    /// Its frames, all of them unless the client broke off.
     Read(VecDeque<Frame<Bytes>>),
     Failed(BodyFault),
 }
 
-/// Reads the body until it ends or `READ_AHEAD_BYTES` have come, under the cap and the rate.
-/// A body declared larger than that (an upload) is read ahead only to its first bytes: the
-/// component may refuse it by its declared length and first bytes without waiting for more,
-/// and the minimum rate still cuts a slow one.
-pub async fn read_ahead(body: &mut PacedBody, max_body: usize, declared: Option<u64>) -> ReadAhead {
-    let wanted = match declared {
-        Some(length) if length > READ_AHEAD_BYTES as u64 => 1,
-        _ => READ_AHEAD_BYTES,
-    };
+/// Whether the body is declared small enough to be read whole first.
+pub fn declared_small(body: &Incoming) -> bool {
+    body.size_hint()
+        .upper()
+        .is_some_and(|bytes| bytes <= WHOLE_BODY_BYTES)
+}
+
+/// Reads a body declared small until it ends, under the cap and the rate.
+pub async fn read_whole(body: &mut PacedBody, max_body: usize) -> ReadWhole {
     let mut frames = VecDeque::new();
     let mut read = 0;
-    while read < wanted && !body.is_end_stream() {
+    while !body.is_end_stream() {
         match body.frame().await {
             None => break,
             Some(Ok(frame)) => {
                 read += frame.data_ref().map_or(0, Bytes::len);
                 if read > max_body {
-                    return ReadAhead::Failed(BodyFault::OverCap);
+                    return ReadWhole::Failed(BodyFault::OverCap);
                 }
                 frames.push_back(frame);
             }
-            Some(Err(PacedError::TooSlow)) => return ReadAhead::Failed(BodyFault::TooSlow),
+            Some(Err(PacedError::TooSlow)) => return ReadWhole::Failed(BodyFault::TooSlow),
             // A client that broke off its own request gets no answer it could read: let the
             // component see the short body, as before.
             Some(Err(PacedError::Client(_))) => break,
         }
     }
-    ReadAhead::Read(frames)
+    ReadWhole::Read(frames)
 }
 
-/// The request body as the component sees it: what was read ahead, then the rest streamed,
+/// The request body as the component sees it: what was read whole, or all of it streamed,
 /// ending in an error past the cap or below the minimum rate (and telling the `BodyWatch`, so
 /// the host answers 413 or 408 if the component has not answered yet).
 pub struct RequestBody {

@@ -221,6 +221,9 @@ async fn run(cli: Cli) -> Result<()> {
             deadline: Duration::from_millis(cli.deadline_ms),
         },
         instances: Arc::new(tokio::sync::Semaphore::new(max_instances as usize)),
+        uploads: Arc::new(tokio::sync::Semaphore::new(
+            (max_instances as usize / 2).max(1),
+        )),
         test_clock: cli.test_clock,
     });
     let max_connections = cli

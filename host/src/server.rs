@@ -22,8 +22,8 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpView};
 
 use crate::body::{
-    BodyFault, BodyWatch, MIN_BYTES_PER_WINDOW, PacedBody, RATE_WINDOW, ReadAhead, RequestBody,
-    read_ahead,
+    BodyFault, BodyWatch, MIN_BYTES_PER_WINDOW, PacedBody, RATE_WINDOW, ReadWhole, RequestBody,
+    declared_small, read_whole,
 };
 use crate::connections::RETRY_AFTER_SECS;
 use crate::outbound::{OutboundGate, OutboundPolicy};
@@ -55,6 +55,9 @@ pub struct App {
     /// Instances that may run at once (the pooling allocator's slots): a request waits here for
     /// one, up to its deadline, instead of failing when all are taken.
     pub instances: Arc<Semaphore>,
+    /// The share of those instances that requests streaming a large body may hold (half):
+    /// slow uploads never take the instances that verifications and JSON requests need.
+    pub uploads: Arc<Semaphore>,
     /// `--test-clock`: requests may pin their instance's wall clock.
     pub test_clock: bool,
 }
@@ -146,28 +149,30 @@ impl App {
                 parts.headers.insert(name, value);
             }
         }
-        // A small body is read whole, a large one in part, before an instance is taken: a
-        // client that sends slowly holds its connection, not an instance.
-        let declared = parts
-            .headers
-            .get(hyper::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
+        // A small body is read whole before an instance is taken: a client that sends it slowly
+        // holds its connection, not an instance. A large one streams into the component, which
+        // reads it as it arrives and so can refuse an upload early.
+        let small = declared_small(&body);
         let mut body = PacedBody::new(body);
-        let read = match read_ahead(&mut body, max_body, declared).await {
-            ReadAhead::Read(frames) => frames,
-            ReadAhead::Failed(fault) => {
-                let (response, note) = self.body_failure(fault);
-                log.write(&component.id, response.status(), None, Some(note));
-                return response;
+        let read = if small {
+            match read_whole(&mut body, max_body).await {
+                ReadWhole::Read(frames) => frames,
+                ReadWhole::Failed(fault) => {
+                    let (response, note) = self.body_failure(fault);
+                    log.write(&component.id, response.status(), None, Some(note));
+                    return response;
+                }
             }
+        } else {
+            Default::default()
         };
-        // The component reads the rest as it arrives, so it can refuse an upload early.
+        let streams = !body.is_end_stream();
         let watch = Arc::new(BodyWatch::default());
         let body = RequestBody::new(read, body, max_body, watch.clone(), self.limits.deadline);
         self.run(
             component,
             Request::from_parts(parts, body),
+            streams,
             wall_clock,
             watch,
             log,
@@ -206,6 +211,7 @@ impl App {
         &self,
         component: &LoadedComponent,
         req: Request<B>,
+        streams: bool,
         wall_clock: Option<PinnedWallClock>,
         watch: Arc<BodyWatch>,
         log: RequestLog,
@@ -215,9 +221,16 @@ impl App {
         B::Error: Into<wasmtime_wasi_http::Error>,
     {
         let waited_for = self.limits.deadline;
-        let Ok(Ok(instance_slot)) =
-            tokio::time::timeout(waited_for, self.instances.clone().acquire_owned()).await
-        else {
+        let slots = tokio::time::timeout(waited_for, async {
+            let upload = match streams {
+                true => Some(self.uploads.clone().acquire_owned().await?),
+                false => None,
+            };
+            let instance = self.instances.clone().acquire_owned().await?;
+            Ok::<_, tokio::sync::AcquireError>((upload, instance))
+        })
+        .await;
+        let Ok(Ok(slots)) = slots else {
             let response = server_busy();
             let note = format!("no instance free within {waited_for:?}");
             log.write(&component.id, response.status(), None, Some(note));
@@ -292,18 +305,20 @@ impl App {
             let peak = store.data().limits.peak();
             // The pool slot returns with the store; only then may a waiting request take it.
             drop(store);
-            drop(instance_slot);
+            drop(slots);
             (result, peak)
         });
 
         let answered = tokio::select! {
+            // The body's fault first: it is reported before the component sees its read fail,
+            // so an answer the component made of that failure never wins over the host's.
             biased;
-            answered = &mut receiver => answered,
             fault = watch.failed() => {
                 let (response, note) = self.body_failure(fault);
                 log.write_when_done(component.id.clone(), response.status(), Some(note), task);
                 return response;
             }
+            answered = &mut receiver => answered,
         };
         match answered {
             Ok(Ok(response)) => {
