@@ -6,7 +6,7 @@ SHELL := /bin/bash
 PORT ?= 3000
 STATE_DIR ?= .spin
 WASM_TARGET := wasm32-wasip2
-COMPONENTS := request generate verify-code verify-file records catalog disputes web auth
+COMPONENTS := request generate verify-code verify-file records catalog disputes subscriptions web auth
 TEST_COMPONENTS := probe
 APT_PACKAGES := poppler-utils qpdf redis-server wrk chromium python3-venv
 # pyHanko, the independent PAdES validator of tests/seal.rs, in a virtualenv of its own

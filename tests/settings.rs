@@ -135,7 +135,9 @@ fn every_component_that_authenticates_declares_the_sign_in_variables_and_only_th
             .filter_map(Result::ok)
             .any(|file| {
                 std::fs::read_to_string(file.path()).is_ok_and(|source| {
-                    source.contains("caller(") || source.contains("OutboundHttp")
+                    source.contains("caller(")
+                        || source.contains("api_client(")
+                        || source.contains("OutboundHttp")
                 })
             });
         let outbound = component
@@ -156,10 +158,15 @@ fn every_component_that_authenticates_declares_the_sign_in_variables_and_only_th
             continue;
         }
         authenticating.push(name.clone());
+        // Components that revoke reports or read the feed also post webhooks (docs/integration.md).
+        let expected: &[&str] = if ["records", "disputes", "subscriptions"].contains(&name.as_str()) {
+            &["{{ oidc_issuer_host }}", "{{ webhook_host }}"]
+        } else {
+            &["{{ oidc_issuer_host }}"]
+        };
         assert_eq!(
-            outbound,
-            ["{{ oidc_issuer_host }}"],
-            "component {name} authenticates: it may reach the identity provider and nothing else"
+            outbound, expected,
+            "component {name} authenticates: it may reach the identity provider (and webhook receivers) and nothing else"
         );
         let variables = component
             .get("variables")
@@ -173,7 +180,7 @@ fn every_component_that_authenticates_declares_the_sign_in_variables_and_only_th
             );
         }
     }
-    for expected in ["auth", "request", "generate", "records", "disputes"] {
+    for expected in ["auth", "request", "generate", "records", "disputes", "subscriptions"] {
         assert!(
             authenticating.iter().any(|n| n == expected),
             "{expected} authenticates: {authenticating:?}"

@@ -514,6 +514,13 @@ pub const OIDC_ISSUER_HOST: Text = Text {
     name: "oidc_issuer_host",
     default: "https://identity-provider.invalid",
 };
+/// The origin of relying parties' webhook receivers that the components
+/// delivering webhooks may call (docs/integration.md: more hosts are more
+/// `allowed_outbound_hosts` entries in spin.toml).
+pub const WEBHOOK_HOST: Text = Text {
+    name: "webhook_host",
+    default: "https://webhook-receiver.invalid",
+};
 pub const OIDC_AUDIENCE: Text = Text {
     name: "oidc_audience",
     default: "",
@@ -663,6 +670,12 @@ pub const SETTINGS: &[Setting] = &[
         default: OIDC_ISSUER_HOST.default,
         allowed: "scheme://host[:port] of oidc_issuer",
         meaning: "the provider's origin, the only outbound host the sign-in and API components may call",
+    },
+    Setting {
+        name: WEBHOOK_HOST.name,
+        default: WEBHOOK_HOST.default,
+        allowed: "scheme://host[:port]",
+        meaning: "a relying party's webhook origin that revocation notices may be posted to (more: further allowed_outbound_hosts entries, docs/integration.md)",
     },
     Setting {
         name: OIDC_AUDIENCE.name,

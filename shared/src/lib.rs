@@ -20,6 +20,7 @@ pub mod pdf;
 pub mod record;
 pub mod report;
 pub mod rules;
+pub mod subscription;
 pub mod store;
 pub mod uscc;
 pub mod usecase;

@@ -9,6 +9,7 @@
 //! | `POST /api/v1/objections/{no}/accept`, `/reject`, `/resolve` | the unit answering for the record's domain |
 //! | `POST /api/v1/repairs/{no}/approve`, `/reject` | the unit answering for the record's domain |
 
+use credit_core::codes::ReportNo;
 use credit_core::dispute::{CaseKind, EvidenceType};
 use credit_core::usecase::disputes::{CaseDesk, case_filter};
 use platform::{Answer, caller, json, param, query_param, store};
@@ -103,8 +104,19 @@ fn decide(req: Request, params: Params, kind: CaseKind) -> Answer {
     let body: Value = platform::json_body_or_empty(&req, MAX_BODY_BYTES)?;
     with_desk(&req, |desk| {
         let view = desk.decide(kind, param(&params, "no"), param(&params, "act"), &body)?;
+        platform::notify_holders(&revoked_by(&view));
         json(200, &view)
     })
+}
+
+/// The reports a decision revoked, as its case view lists them.
+fn revoked_by(view: &Value) -> Vec<ReportNo> {
+    view["revoked_reports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|no| no.as_str()?.parse().ok())
+        .collect()
 }
 
 /// Evidence is served as a download only, never rendered inline.

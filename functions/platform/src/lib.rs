@@ -5,13 +5,16 @@
 //! and answer. Every failure becomes problem+json in [`Problem`]'s one
 //! `IntoResponse`. Nothing here holds state between requests.
 
+pub mod cors;
 mod kv;
 
 use chrono::{DateTime, Utc};
 use credit_core::auth::development;
 use credit_core::config::Settings;
 use credit_core::error::Error;
+use credit_core::codes::ReportNo;
 use credit_core::usecase::signin::{self, Credentials, HttpReply, ProviderHttp};
+use credit_core::usecase::subscriptions::{self, ApiClient, WebhookSender};
 use credit_core::usecase::{Caller, Visitor};
 use serde::Serialize;
 use serde_json::Value;
@@ -125,6 +128,59 @@ pub fn caller(req: &Request, settings: &Settings) -> Result<Caller, Error> {
         client: client_addr(req, settings),
         now,
     })
+}
+
+/// An API client's bearer token (any valid token; no role needed), where
+/// it calls from, and now.
+pub fn api_client(req: &Request, settings: &Settings) -> Result<ApiClient, Error> {
+    let now = now();
+    let development_key = variable(development::KEY_VARIABLE);
+    let sub = signin::authenticate_client(
+        &store()?,
+        &OutboundHttp,
+        &settings.auth,
+        header(req, "authorization"),
+        development_key.as_deref().filter(|k| !k.is_empty()),
+        now,
+    )?;
+    Ok(ApiClient {
+        sub,
+        client: client_addr(req, settings),
+        now,
+    })
+}
+
+/// Webhooks to relying parties through Spin outbound HTTP: only to the
+/// callback hosts the component lists in `allowed_outbound_hosts`
+/// (docs/integration.md); a refused host is a failed attempt in the
+/// subscriber's delivery log.
+pub struct OutboundWebhook;
+
+impl WebhookSender for OutboundWebhook {
+    fn post(&self, url: &str, headers: &[(&str, String)], body: &[u8]) -> Result<u16, String> {
+        let mut request = Request::post(url, body.to_vec());
+        for (name, value) in headers {
+            request.header(*name, value.as_str());
+        }
+        let response: Response = spin_sdk::http::run(spin_sdk::http::send(request.build()))
+            .map_err(|e| e.to_string())?;
+        Ok(*response.status())
+    }
+}
+
+/// After a revocation: the webhooks of the clients holding these reports.
+/// Their feeds have the events already, so a failure here is logged and
+/// never fails the request that revoked.
+pub fn notify_holders(reports: &[ReportNo]) {
+    if reports.is_empty() {
+        return;
+    }
+    let sent = store().and_then(|kv| {
+        subscriptions::notify_holders(&kv, &OutboundWebhook, reports, now())
+    });
+    if let Err(error) = sent {
+        eprintln!("webhooks after revocation: {}: {error}", error.code());
+    }
 }
 
 /// The identity provider through Spin outbound HTTP (the component

@@ -37,7 +37,14 @@ fn upsert_batch(req: Request, _: Params) -> Answer {
     let caller = caller(&req, &settings)?;
     let body = platform::body_within(&req, MAX_BATCH_BYTES)?;
     let items = intake::batch_items(platform::content_type(&req).as_deref(), body)?;
-    json(200, &intake::upsert_batch(&store()?, &caller, items)?)
+    let stored = intake::upsert_batch(&store()?, &caller, items)?;
+    let revoked: Vec<_> = stored
+        .results
+        .iter()
+        .flat_map(|item| item.revoked_reports.iter().cloned())
+        .collect();
+    platform::notify_holders(&revoked);
+    json(200, &stored)
 }
 
 fn list(req: Request, _: Params) -> Answer {
@@ -61,10 +68,9 @@ fn withdraw(req: Request, params: Params) -> Answer {
     let caller = caller(&req, &settings)?;
     let body = platform::body_within(&req, MAX_REASON_BYTES)?;
     let reason = intake::withdrawal_reason(body, query_param(&req, "reason"))?;
-    json(
-        200,
-        &intake::withdraw(&store()?, &caller, param(&params, "id"), &reason)?,
-    )
+    let withdrawn = intake::withdraw(&store()?, &caller, param(&params, "id"), &reason)?;
+    platform::notify_holders(&withdrawn.revoked_reports);
+    json(200, &withdrawn)
 }
 
 fn audit_entries(req: Request, _: Params) -> Answer {

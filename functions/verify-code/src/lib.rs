@@ -18,6 +18,9 @@ const MAX_BODY_BYTES: usize = 16 * 1024;
 
 #[http_component]
 fn handle(req: Request) -> Response {
+    if platform::cors::is_preflight(req.method()) {
+        return platform::cors::preflight();
+    }
     let mut router = Router::new();
     router.post("/api/v1/verify/code", verify_code);
     router.post("/api/v1/verify/batch", verify_codes);
@@ -28,7 +31,9 @@ fn handle(req: Request) -> Response {
             ("/api/v1/verify/batch", "POST"),
         ],
     );
-    router.handle(req)
+    let mut response = router.handle(req);
+    platform::cors::allow_any_origin(&mut response);
+    response
 }
 
 /// Runs `verify` for a visitor admitted within its rate limit: the body is

@@ -23,9 +23,14 @@ const PDF_HEADER: &[u8] = b"%PDF-";
 // Router reads the whole body first), so no router here.
 #[http_component]
 async fn handle(req: IncomingRequest) -> Response {
-    verify(req)
+    if platform::cors::is_preflight(&req.method()) {
+        return platform::cors::preflight();
+    }
+    let mut response = verify(req)
         .await
-        .unwrap_or_else(|error| platform::problem(&error))
+        .unwrap_or_else(|error| platform::problem(&error));
+    platform::cors::allow_any_origin(&mut response);
+    response
 }
 
 async fn verify(req: IncomingRequest) -> Result<Response, Error> {

@@ -35,6 +35,15 @@
 //! | `auth/provider` | [`CachedProvider`]: the identity provider's discovery document and keys, with when they were fetched | set |
 //! | `auth/signin/{sha256(state)}` | [`SignInAttempt`]: nonce, PKCE verifier, page to return to, expiry | set; deleted when used |
 //! | `auth/session/{sha256(id)}` | [`Session`]: who signed in, the ID token (logout hint), expiry | set; deleted at logout or when found expired |
+//! | `sub/{client}` | [`Subscriber`]: the API client's subject and webhook (`client`: a digest of the subject) | set |
+//! | `sub/{client}/rpt/{report_no}` | [`Subscription`] | set-if-absent |
+//! | `sub/{client}/rpt/n`, `sub/{client}/rpt/{seq}` | the reports the client holds | list append |
+//! | `sub/{client}/evt/n`, `sub/{client}/evt/{seq}` | [`Event`]s: the client's feed, `seq` its cursor | list append |
+//! | `sub/{client}/said/{report_no}/{kind}` | marker: this event is in the feed (each announced once) | set-if-absent |
+//! | `sub/{client}/hook/done` | counter: feed events the webhook has settled (delivered or given up) | increment |
+//! | `sub/{client}/hook/try/{seq}` | counter: attempts to deliver event `seq` | increment |
+//! | `sub/{client}/dlv/n`, `sub/{client}/dlv/{seq}` | [`Delivery`] log of the webhook | list append |
+//! | `rpt/{report_no}/subs/n`, `rpt/{report_no}/subs/{seq}` | clients holding the report (told at revocation) | list append |
 //!
 //! Building a report reads the entity's lists and its records only, never
 //! a scan.
@@ -51,12 +60,17 @@
 //! [`CachedProvider`]: crate::usecase::signin::CachedProvider
 //! [`SignInAttempt`]: crate::usecase::signin::SignInAttempt
 //! [`Session`]: crate::usecase::signin::Session
+//! [`Subscriber`]: crate::subscription::Subscriber
+//! [`Subscription`]: crate::subscription::Subscription
+//! [`Event`]: crate::subscription::Event
+//! [`Delivery`]: crate::subscription::Delivery
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::codes::{ReportNo, VerificationCode};
 use crate::dispute::{CaseKind, CaseNo};
 use crate::record::RecordId;
+use crate::subscription::{ClientId, EventKind};
 use crate::uscc::CreditCode;
 
 /// The keys of an append-only list: its slot counter and its slots.
@@ -215,6 +229,44 @@ pub fn sign_in_attempt(state: &str) -> String {
 
 pub fn session(id: &str) -> String {
     format!("auth/session/{}", digest(id))
+}
+
+// ----- revocation subscriptions -----
+
+pub fn subscriber(client: &ClientId) -> String {
+    format!("sub/{client}")
+}
+
+pub fn subscription(client: &ClientId, report_no: &ReportNo) -> String {
+    format!("sub/{client}/rpt/{report_no}")
+}
+
+pub fn subscriptions_of(client: &ClientId) -> ListKeys {
+    ListKeys(format!("sub/{client}/rpt"))
+}
+
+pub fn events_of(client: &ClientId) -> ListKeys {
+    ListKeys(format!("sub/{client}/evt"))
+}
+
+pub fn event_announced(client: &ClientId, report_no: &ReportNo, kind: EventKind) -> String {
+    format!("sub/{client}/said/{report_no}/{}", kind.as_str())
+}
+
+pub fn webhook_settled(client: &ClientId) -> String {
+    format!("sub/{client}/hook/done")
+}
+
+pub fn webhook_attempts(client: &ClientId, cursor: u64) -> String {
+    format!("sub/{client}/hook/try/{cursor}")
+}
+
+pub fn deliveries_of(client: &ClientId) -> ListKeys {
+    ListKeys(format!("sub/{client}/dlv"))
+}
+
+pub fn subscribers_of(report_no: &ReportNo) -> ListKeys {
+    ListKeys(format!("rpt/{report_no}/subs"))
 }
 
 fn digest(secret: &str) -> String {

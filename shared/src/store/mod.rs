@@ -10,6 +10,7 @@
 //! | `issued_pdf` | pinning a report's PDF bytes at first download |
 //! | `verification` | verifying by code and by uploaded file |
 //! | `rate_limit` | per-client counters per minute |
+//! | `subscriptions` | revocation subscriptions, each client's event feed, webhook progress and log |
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -22,6 +23,7 @@ pub mod keys;
 mod rate_limit;
 mod records;
 mod reports;
+mod subscriptions;
 mod verification;
 
 pub use issued_pdf::{IssuedPdf, PDF_CHUNK_BYTES};

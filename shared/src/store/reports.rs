@@ -176,11 +176,15 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
             revoked_at: in_china(now),
             reason: reason.to_owned(),
         };
-        Ok(self.kv.compare_and_swap(
+        let revoked_now = self.kv.compare_and_swap(
             &keys::report_status(report_no),
             None,
             &to_json(&revocation)?,
-        )?)
+        )?;
+        if revoked_now {
+            self.announce_revocation(report_no, &revocation)?;
+        }
+        Ok(revoked_now)
     }
 
     /// Revokes every unexpired report that showed the record.

@@ -8,6 +8,7 @@ pub mod disputes;
 pub mod intake;
 pub mod reports;
 pub mod signin;
+pub mod subscriptions;
 pub mod verification;
 
 use chrono::{DateTime, Utc};

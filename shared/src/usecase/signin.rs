@@ -277,6 +277,43 @@ pub fn authenticate(
     verify_access_token(kv, http, provider, token, now)
 }
 
+/// The subject of an API client's bearer token (no session cookie: the
+/// subscription endpoints are for systems). Unlike [`authenticate`], no
+/// role is needed: a tender platform's token carries none.
+pub fn authenticate_client(
+    kv: &(impl KeyValue + ?Sized),
+    http: &impl ProviderHttp,
+    settings: &AuthSettings,
+    authorization: Option<&str>,
+    development_key: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<String, Error> {
+    settings.require_configured()?;
+    let token = crate::auth::bearer_token(authorization)?;
+    if development::is_development_token(token) {
+        if !settings.development {
+            return Err(unauthenticated("身份令牌无效，请重新登录"));
+        }
+        let key = development_key.unwrap_or_default();
+        return Ok(development::verify_token(token, key.as_bytes(), now)?
+            .sub()
+            .to_owned());
+    }
+    let provider = settings
+        .provider
+        .as_ref()
+        .ok_or_else(|| unauthenticated("身份令牌无效，请重新登录"))?;
+    let (claims, _) =
+        verify_with_provider(kv, http, &provider.issuer, &provider.audience, token, now)?;
+    claims
+        .get("sub")
+        .and_then(serde_json::Value::as_str)
+        .map(str::trim)
+        .filter(|sub| !sub.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| unauthenticated("身份令牌缺少 sub"))
+}
+
 /// Verifies an API access token from the provider.
 pub fn verify_access_token(
     kv: &(impl KeyValue + ?Sized),

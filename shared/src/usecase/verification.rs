@@ -170,7 +170,7 @@ impl<'a, K: KeyValue + ?Sized> Verifier<'a, K> {
     }
 }
 
-fn parse_code(raw: &Value) -> Result<VerificationCode, Error> {
+pub(crate) fn parse_code(raw: &Value) -> Result<VerificationCode, Error> {
     match raw {
         Value::String(s) => s.parse(),
         Value::Null => Err(Error::MissingField {
