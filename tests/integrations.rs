@@ -84,13 +84,32 @@ fn read_request(stream: &TcpStream) -> Option<Received> {
         let (name, value) = trimmed.split_once(':')?;
         headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
     }
-    let length: usize = headers
+    let chunked = headers
         .iter()
-        .find(|(n, _)| n == "content-length")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
+        .any(|(n, v)| n == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
+    let body = if chunked {
+        let mut body = Vec::new();
+        loop {
+            line.clear();
+            reader.read_line(&mut line).ok()?;
+            let size = usize::from_str_radix(line.trim().split(';').next()?, 16).ok()?;
+            let mut chunk = vec![0; size + 2];
+            reader.read_exact(&mut chunk).ok()?;
+            if size == 0 {
+                break body;
+            }
+            body.extend_from_slice(&chunk[..size]);
+        }
+    } else {
+        let length: usize = headers
+            .iter()
+            .find(|(n, _)| n == "content-length")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).ok()?;
+        body
+    };
     Some(Received { headers, body })
 }
 
@@ -230,8 +249,8 @@ fn public_verification_answers_any_origin_and_authenticated_endpoints_grant_none
 fn a_revocation_reaches_the_feed_and_a_signed_webhook() {
     let receiver = Receiver::start();
     let host = TestHost::start(host_for(receiver.port));
-    let uscc = credit_code(9101, 1);
-    let (report, record) = report_with_record(&host, &uscc, "永税9101罚〔2026〕1号");
+    let uscc = credit_code(91, 1);
+    let (report, record) = report_with_record(&host, &uscc, "永税91罚〔2026〕1号");
     let report_no = report["report_no"].as_str().unwrap();
     let code = report["verification_code"].as_str().unwrap();
     let platform = platform_token("tender-platform-a");
@@ -349,8 +368,8 @@ fn a_receiver_that_was_down_gets_the_event_after_the_feed_is_read() {
     let port = reserved.local_addr().unwrap().port();
     drop(reserved);
     let host = TestHost::start(host_for(port));
-    let uscc = credit_code(9102, 1);
-    let (report, record) = report_with_record(&host, &uscc, "永税9102罚〔2026〕1号");
+    let uscc = credit_code(92, 1);
+    let (report, record) = report_with_record(&host, &uscc, "永税92罚〔2026〕1号");
     let platform = platform_token("tender-platform-down");
     let registered = subscribe(
         &host,
@@ -382,7 +401,7 @@ fn a_receiver_that_was_down_gets_the_event_after_the_feed_is_read() {
 fn expiry_is_announced_in_the_feed() {
     skip_under_spin!("moves the clock past the report's validity");
     let host = TestHost::start(HostOptions::product().test_clock());
-    let uscc = credit_code(9103, 1);
+    let uscc = credit_code(93, 1);
     let report = issue_report(&host, &uscc);
     // A token still valid when the clock has moved past the report's validity.
     let platform = mint(
