@@ -141,3 +141,5 @@ bounded 60 node --test csv.test.mjs
 # Each browser step waits 15 s at most, the whole scenario 5 minutes.
 bounded 300 node e2e.mjs
 BASE_URL=$base_url PROVIDER_URL=$provider_url bounded 120 node signin.mjs
+# The embeddable element from a page of another origin (a tender platform's, on its own port).
+bounded 120 node embed.mjs

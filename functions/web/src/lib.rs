@@ -181,6 +181,8 @@ mod tests {
             ("/js/apply.js", "text/javascript; charset=utf-8"),
             ("/js/desk.js", "text/javascript; charset=utf-8"),
             ("/js/csv.js", "text/javascript; charset=utf-8"),
+            ("/embed.js", "text/javascript; charset=utf-8"),
+            ("/embed-example.html", "text/html; charset=utf-8"),
         ] {
             let reply = serve("GET", path, None);
             assert_eq!(reply.status, 200, "{path}");
