@@ -53,8 +53,8 @@ impl Receiver {
                 if let Some(request) = read_request(&stream) {
                     log.lock().unwrap().push(request);
                 }
-                let _ = (&stream)
-                    .write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n");
+                let _ =
+                    (&stream).write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n");
             }
         });
         Receiver { port, received }
@@ -141,7 +141,9 @@ fn withdraw(host: &TestHost, record_id: &str) {
             ("authorization", &format!("Bearer {}", tax_department())),
             ("content-type", "application/json"),
         ],
-        json!({ "reason": "行政复议决定撤销该处罚决定" }).to_string().as_bytes(),
+        json!({ "reason": "行政复议决定撤销该处罚决定" })
+            .to_string()
+            .as_bytes(),
     );
     assert_eq!(reply.status, 200, "{}", reply.text());
 }
@@ -151,7 +153,10 @@ fn subscribe(host: &TestHost, bearer: &str, body: Value) -> Reply {
 }
 
 fn feed(host: &TestHost, bearer: &str, after: u64) -> Value {
-    let reply = host.get_auth(&format!("/api/v1/subscriptions/events?after={after}"), bearer);
+    let reply = host.get_auth(
+        &format!("/api/v1/subscriptions/events?after={after}"),
+        bearer,
+    );
     assert_eq!(reply.status, 200, "{}", reply.text());
     reply.json()
 }
@@ -322,16 +327,27 @@ fn a_revocation_reaches_the_feed_and_a_signed_webhook() {
     assert_eq!(event["event_id"], format!("{report_no}:revoked"));
     let now = Utc::now();
     let (timestamp, signature) = (post.header(TIMESTAMP_HEADER), post.header(SIGNATURE_HEADER));
-    assert!(verify_signature(&secret, timestamp, signature, &post.body, now));
+    assert!(verify_signature(
+        &secret, timestamp, signature, &post.body, now
+    ));
     let mut forged = post.body.clone();
     forged.extend_from_slice(b" ");
-    assert!(!verify_signature(&secret, timestamp, signature, &forged, now), "forged body");
+    assert!(
+        !verify_signature(&secret, timestamp, signature, &forged, now),
+        "forged body"
+    );
     assert!(
         !verify_signature("another-secret", timestamp, signature, &post.body, now),
         "another key"
     );
     assert!(
-        !verify_signature(&secret, timestamp, signature, &post.body, now + Duration::minutes(10)),
+        !verify_signature(
+            &secret,
+            timestamp,
+            signature,
+            &post.body,
+            now + Duration::minutes(10)
+        ),
         "replayed ten minutes later"
     );
 
@@ -390,7 +406,11 @@ fn a_receiver_that_was_down_gets_the_event_after_the_feed_is_read() {
     let page = feed(&host, &platform, 0);
     assert_eq!(page["events"][0]["type"], "report.revoked", "{page}");
     let posts = receiver.received();
-    assert_eq!(posts.len(), 1, "the feed read retried the webhook: {posts:?}");
+    assert_eq!(
+        posts.len(),
+        1,
+        "the feed read retried the webhook: {posts:?}"
+    );
     let log = deliveries(&host, &platform);
     assert_eq!(log["deliveries"][0]["result"], "delivered", "{log}");
     assert_eq!(log["deliveries"][0]["attempt"], 2, "{log}");

@@ -159,7 +159,8 @@ fn every_component_that_authenticates_declares_the_sign_in_variables_and_only_th
         }
         authenticating.push(name.clone());
         // Components that revoke reports or read the feed also post webhooks (docs/integration.md).
-        let expected: &[&str] = if ["records", "disputes", "subscriptions"].contains(&name.as_str()) {
+        let expected: &[&str] = if ["records", "disputes", "subscriptions"].contains(&name.as_str())
+        {
             &["{{ oidc_issuer_host }}", "{{ webhook_host }}"]
         } else {
             &["{{ oidc_issuer_host }}"]
@@ -180,7 +181,14 @@ fn every_component_that_authenticates_declares_the_sign_in_variables_and_only_th
             );
         }
     }
-    for expected in ["auth", "request", "generate", "records", "disputes", "subscriptions"] {
+    for expected in [
+        "auth",
+        "request",
+        "generate",
+        "records",
+        "disputes",
+        "subscriptions",
+    ] {
         assert!(
             authenticating.iter().any(|n| n == expected),
             "{expected} authenticates: {authenticating:?}"

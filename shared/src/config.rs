@@ -125,6 +125,9 @@ impl Settings {
                 serious: REPAIR_MIN_MONTHS_SERIOUS.read(&get)?,
             },
         };
+        // Only spin.toml's allowed_outbound_hosts uses it; a value that is no
+        // origin would be a permission that never matches, so say so here.
+        check_origin(WEBHOOK_HOST.name, get(WEBHOOK_HOST.name).as_deref())?;
         Ok(Settings {
             rules,
             verify_rate_limit_per_minute: VERIFY_RATE_LIMIT_PER_MINUTE.read(&get)?,
@@ -250,6 +253,22 @@ fn within_origin(url: &str, origin: &str) -> bool {
         && url
             .strip_prefix(origin)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// `scheme://host[:port]` with an http(s) scheme and nothing after the
+/// authority, or unset.
+fn check_origin(name: &str, value: Option<&str>) -> Result<(), Error> {
+    let Some(value) = value else { return Ok(()) };
+    let authority = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"));
+    match authority {
+        Some(a) if !a.is_empty() && !a.contains(['/', '?', '#', '@']) => Ok(()),
+        _ => Err(bad(
+            name,
+            format!("“{value}”应为 scheme://host[:port]，不含路径（出站访问许可）"),
+        )),
+    }
 }
 
 /// A free-text setting with a default.
@@ -753,6 +772,24 @@ mod tests {
         let by_default = |name: &str| SETTINGS.iter().find(|s| s.name == name).unwrap().default;
         assert_eq!(by_default("report_validity_days"), "30");
         assert_eq!(by_default("end_publicity_at_expiry"), "true");
+    }
+
+    #[test]
+    fn webhook_host_must_be_an_origin() {
+        let with = |value: &'static str| {
+            Settings::from_lookup(move |name| (name == "webhook_host").then(|| value.into()))
+        };
+        assert!(with("https://tender.example.cn").is_ok());
+        assert!(with("http://127.0.0.1:8080").is_ok());
+        for bad in [
+            "https://tender.example.cn/hooks",
+            "tender.example.cn",
+            "ftp://x",
+            "https://",
+        ] {
+            let error = with(bad).unwrap_err();
+            assert_eq!(error.code(), "INVALID_CONFIG", "{bad}");
+        }
     }
 
     #[test]

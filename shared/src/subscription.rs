@@ -170,7 +170,10 @@ pub fn parse_callback_url(raw: &str) -> Result<String, Error> {
 /// seconds): `v1=` and the hex HMAC-SHA256, keyed with the client's secret,
 /// of `"{timestamp}.{body}"`.
 pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
-    format!("v1={}", hex(&mac(secret, timestamp, body).finalize().into_bytes()))
+    format!(
+        "v1={}",
+        hex(&mac(secret, timestamp, body).finalize().into_bytes())
+    )
 }
 
 fn mac(secret: &str, timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
@@ -223,7 +226,10 @@ mod tests {
         assert!(!verify_signature("other", &ts, &signature, body, now));
         assert!(!verify_signature("s3cret", &ts, &signature, b"{}", now));
         let later = now + chrono::Duration::seconds(SIGNATURE_TOLERANCE_SECS + 1);
-        assert!(!verify_signature("s3cret", &ts, &signature, body, later), "replayed later");
+        assert!(
+            !verify_signature("s3cret", &ts, &signature, body, later),
+            "replayed later"
+        );
         let moved = (now.timestamp() + 1).to_string();
         assert!(!verify_signature("s3cret", &moved, &signature, body, now));
         assert!(!verify_signature("s3cret", &ts, "v1=zz", body, now));

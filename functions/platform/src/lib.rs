@@ -10,9 +10,9 @@ mod kv;
 
 use chrono::{DateTime, Utc};
 use credit_core::auth::development;
+use credit_core::codes::ReportNo;
 use credit_core::config::Settings;
 use credit_core::error::Error;
-use credit_core::codes::ReportNo;
 use credit_core::usecase::signin::{self, Credentials, HttpReply, ProviderHttp};
 use credit_core::usecase::subscriptions::{self, ApiClient, WebhookSender};
 use credit_core::usecase::{Caller, Visitor};
@@ -175,9 +175,8 @@ pub fn notify_holders(reports: &[ReportNo]) {
     if reports.is_empty() {
         return;
     }
-    let sent = store().and_then(|kv| {
-        subscriptions::notify_holders(&kv, &OutboundWebhook, reports, now())
-    });
+    let sent =
+        store().and_then(|kv| subscriptions::notify_holders(&kv, &OutboundWebhook, reports, now()));
     if let Err(error) = sent {
         eprintln!("webhooks after revocation: {}: {error}", error.code());
     }

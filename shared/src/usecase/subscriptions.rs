@@ -151,7 +151,10 @@ pub fn subscribe(
     audit::append(
         kv,
         &client
-            .entry("subscription.create", if created { "created" } else { "exists" })
+            .entry(
+                "subscription.create",
+                if created { "created" } else { "exists" },
+            )
             .target(&report_no)
             .details(json!({ "status": status, "callback_url": callback_url })),
     )?;
@@ -217,10 +220,7 @@ pub struct DeliveryLog {
     pub deliveries: Vec<Delivery>,
 }
 
-pub fn deliveries(
-    kv: &(impl KeyValue + ?Sized),
-    client: &ApiClient,
-) -> Result<DeliveryLog, Error> {
+pub fn deliveries(kv: &(impl KeyValue + ?Sized), client: &ApiClient) -> Result<DeliveryLog, Error> {
     let store = Store::new(kv);
     let id = client.id();
     Ok(DeliveryLog {
