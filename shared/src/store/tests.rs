@@ -1043,3 +1043,51 @@ fn a_fingerprint_recorded_before_bytes_were_kept_is_pinned_when_it_still_matches
         big_pdf(0)
     );
 }
+
+#[test]
+fn a_revocation_enters_each_holders_feed_once_and_expiry_is_caught_up() {
+    use crate::subscription::{ClientId, EventKind, Subscription};
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    let cfg = RuleConfig::default();
+    let report = store.issue_report(&all(), "e", now(), &cfg).unwrap();
+    let (a, b) = (ClientId::of_subject("a"), ClientId::of_subject("b"));
+    let holds = Subscription {
+        report_no: report.report_no.clone(),
+        subscribed_at: report.issued_at,
+        valid_until: report.valid_until,
+    };
+    assert!(store.subscribe(&a, &holds).unwrap());
+    assert!(!store.subscribe(&a, &holds).unwrap(), "registered once");
+    assert!(store.subscribe(&b, &holds).unwrap());
+
+    assert!(store.revoke(&report.report_no, "更正", now()).unwrap());
+    assert!(!store.revoke(&report.report_no, "again", now()).unwrap());
+    for client in [&a, &b] {
+        store.catch_up(client, now()).unwrap();
+        let feed = store.events_after(client, 0, 10).unwrap();
+        assert_eq!(feed.len(), 1, "{feed:?}");
+        assert_eq!(feed[0].cursor, 1);
+        assert_eq!(feed[0].kind, EventKind::Revoked);
+        assert_eq!(feed[0].reason.as_deref(), Some("更正"));
+    }
+    assert!(store.events_after(&a, 1, 10).unwrap().is_empty());
+
+    // Another report of `a` expires: announced at the first read after its validity.
+    let later = store.issue_report(&all(), "e", now(), &cfg).unwrap();
+    let expiring = Subscription {
+        report_no: later.report_no.clone(),
+        subscribed_at: later.issued_at,
+        valid_until: later.valid_until,
+    };
+    store.subscribe(&a, &expiring).unwrap();
+    store.catch_up(&a, now()).unwrap();
+    assert_eq!(store.events_after(&a, 1, 10).unwrap(), vec![]);
+    let after_expiry = now() + Duration::days(400);
+    store.catch_up(&a, after_expiry).unwrap();
+    store.catch_up(&a, after_expiry).unwrap();
+    let feed = store.events_after(&a, 1, 10).unwrap();
+    assert_eq!(feed.len(), 1, "{feed:?}");
+    assert_eq!(feed[0].kind, EventKind::Expired);
+    assert_eq!(feed[0].occurred_at, later.valid_until);
+}
