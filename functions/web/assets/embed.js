@@ -1,7 +1,7 @@
 // <credit-report-verify>: the service's report verification, embedded in another site's page
 // (a tender platform's bid evaluation, a department's workflow). docs/integration.md.
 //
-//   <script src="https://credit.example.gov.cn/embed.js" defer></script>
+//   <script src="{the service's address}/embed.js" defer></script>
 //   <credit-report-verify code="optional code to check at once" mode="both|code|file"></credit-report-verify>
 //
 // One file, no external assets; the element draws into its shadow root with a constructed
