@@ -251,6 +251,11 @@ fn api_tokens_from_the_provider_per_role_and_every_forgery_refused() {
         let reply = host.get_auth(path, &token);
         assert_eq!(reply.status, status, "{client} {path}: {}", reply.text());
     }
+    // The tender platform needs no role to follow the reports it holds (docs/integration.md).
+    let tender = provider.client_credentials_token("tender-platform");
+    let feed = host.get_auth("/api/v1/subscriptions/events", &tender);
+    assert_eq!(feed.status, 200, "{}", feed.text());
+    assert_eq!(feed.json()["events"], json!([]));
     // Public verification needs no token.
     let verified = host.post_json(
         "/api/v1/verify/code",
