@@ -462,3 +462,32 @@ fn expiry_is_announced_in_the_feed() {
         "INVALID_FIELD",
     );
 }
+
+#[test]
+fn a_receiver_that_never_answers_does_not_hold_the_revocation() {
+    // Accepts connections (the kernel's backlog) and never reads or answers.
+    let silent = TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = silent.local_addr().unwrap().port();
+    let host = TestHost::start(host_for(port));
+    let uscc = credit_code(93, 1);
+    let (report, record) = report_with_record(&host, &uscc, "永税93罚〔2026〕1号");
+    let platform = platform_token("tender-platform-silent");
+    let registered = subscribe(
+        &host,
+        &platform,
+        json!({
+            "report_no": report["report_no"], "code": report["verification_code"],
+            "callback_url": format!("http://127.0.0.1:{port}/hooks/credit"),
+        }),
+    );
+    assert_eq!(registered.status, 201, "{}", registered.text());
+
+    // The withdrawal is answered (not the host's deadline) and the webhook
+    // attempt is logged as failed; the feed has the event.
+    withdraw(&host, &record);
+    let log = deliveries(&host, &platform);
+    assert_eq!(log["deliveries"][0]["result"], "failed", "{log}");
+    let page = feed(&host, &platform, 0);
+    assert_eq!(page["events"][0]["type"], "report.revoked", "{page}");
+    drop(silent);
+}

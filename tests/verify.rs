@@ -835,11 +835,16 @@ fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit() {
     );
     let code = VerificationCode::generate().unwrap().to_string();
     let first = "198.51.100.1";
-    let statuses: Vec<u16> = (0..3).map(|_| verify_forwarded(&host, &code, first)).collect();
+    let statuses: Vec<u16> = (0..3)
+        .map(|_| verify_forwarded(&host, &code, first))
+        .collect();
     assert_eq!(statuses, [200, 200, 429]);
     assert_eq!(verify_forwarded(&host, &code, "198.51.100.2"), 200);
     // Writing another address to the left of the proxy's hop changes nothing.
-    assert_eq!(verify_forwarded(&host, &code, &format!("203.0.113.9, {first}")), 429);
+    assert_eq!(
+        verify_forwarded(&host, &code, &format!("203.0.113.9, {first}")),
+        429
+    );
     // IPv6 clients share their /64.
     assert_eq!(verify_forwarded(&host, &code, "2001:db8:1:2::a"), 200);
     assert_eq!(verify_forwarded(&host, &code, "2001:db8:1:2::b"), 200);

@@ -156,15 +156,59 @@ pub fn api_client(req: &Request, settings: &Settings) -> Result<ApiClient, Error
 /// subscriber's delivery log.
 pub struct OutboundWebhook;
 
+/// How long a webhook receiver may take to connect, to answer and between
+/// bytes: a receiver that accepts and never answers must not hold the
+/// revoking request until its deadline (the feed has the event anyway).
+const WEBHOOK_TIMEOUT_NS: u64 = 2_000_000_000;
+
 impl WebhookSender for OutboundWebhook {
     fn post(&self, url: &str, headers: &[(&str, String)], body: &[u8]) -> Result<u16, String> {
-        let mut request = Request::post(url, body.to_vec());
+        use spin_sdk::http::conversions::TryIntoOutgoingRequest;
+        use spin_sdk::wit::wasi::http0_2_0::outgoing_handler;
+        use spin_sdk::wit::wasi::http0_2_0::types::{OutgoingBody, RequestOptions};
+
+        let mut request = Request::post(url, ());
         for (name, value) in headers {
             request.header(*name, value.as_str());
         }
-        let response: Response = spin_sdk::http::run(spin_sdk::http::send(request.build()))
+        // spin-sdk's `send` takes no request options, so the request goes
+        // through `wasi:http/outgoing-handler` directly, with timeouts.
+        let (outgoing, _) = request
+            .build()
+            .try_into_outgoing_request()
             .map_err(|e| e.to_string())?;
-        Ok(*response.status())
+        let options = RequestOptions::new();
+        for set in [
+            RequestOptions::set_connect_timeout,
+            RequestOptions::set_first_byte_timeout,
+            RequestOptions::set_between_bytes_timeout,
+        ] {
+            set(&options, Some(WEBHOOK_TIMEOUT_NS))
+                .map_err(|()| "the host refuses request timeouts".to_owned())?;
+        }
+        let outgoing_body = outgoing
+            .body()
+            .map_err(|()| "request body taken".to_owned())?;
+        let response =
+            outgoing_handler::handle(outgoing, Some(options)).map_err(|e| format!("{e:?}"))?;
+        {
+            let stream = outgoing_body
+                .write()
+                .map_err(|()| "request body stream taken".to_owned())?;
+            for chunk in body.chunks(4096) {
+                stream
+                    .blocking_write_and_flush(chunk)
+                    .map_err(|e| format!("{e:?}"))?;
+            }
+        }
+        OutgoingBody::finish(outgoing_body, None).map_err(|e| format!("{e:?}"))?;
+        response.subscribe().block();
+        let answer = response
+            .get()
+            .ok_or("no response")?
+            .map_err(|()| "response taken".to_owned())?
+            .map_err(|e| format!("{e:?}"))?;
+        Ok(answer.status())
     }
 }
 
