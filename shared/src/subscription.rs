@@ -113,6 +113,8 @@ pub struct Event {
     pub occurred_at: DateTime<FixedOffset>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// When the event entered the feed.
+    pub announced_at: DateTime<FixedOffset>,
 }
 
 impl Event {

@@ -14,10 +14,20 @@ use crate::error::Error;
 use crate::kv::KeyValue;
 use crate::report::Revocation;
 use crate::subscription::{ClientId, Delivery, Event, EventKind, Subscriber, Subscription};
+use crate::window::in_china;
+
+/// A feed slot taken this long before a later event was written, and still
+/// empty, belongs to a writer that died: requests end at their deadline
+/// (10 s) long before.
+const ABANDONED_AFTER_SECS: i64 = 60;
+/// Slots read past a page, to find an event beyond an abandoned slot.
+const LOOK_PAST_ABANDONED: usize = 8;
 
 /// A fact about to enter a feed.
 struct Fact<'a> {
     report_no: &'a ReportNo,
+    /// When the fact enters the feed (the request announcing it).
+    announced_at: DateTime<Utc>,
     kind: EventKind,
     occurred_at: chrono::DateTime<chrono::FixedOffset>,
     reason: Option<String>,
@@ -90,6 +100,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
                     report_no,
                     kind: EventKind::Revoked,
                     occurred_at: revocation.revoked_at,
+                    announced_at: revocation.revoked_at.with_timezone(&Utc),
                     reason: Some(revocation.reason.clone()),
                 },
             )?;
@@ -98,9 +109,13 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
     }
 
     /// Appends the fact to the client's feed unless it is there already.
+    /// The marker is set only after the event is written: a writer that
+    /// dies half way leaves the fact unannounced (the next catch-up
+    /// announces it again; receivers drop repeats by `event_id`), never
+    /// marked and missing.
     fn announce(&self, client: &ClientId, fact: Fact<'_>) -> Result<(), Error> {
         let marker = keys::event_announced(client, fact.report_no, fact.kind);
-        if !self.kv.compare_and_swap(&marker, None, b"1")? {
+        if self.kv.exists(&marker)? {
             return Ok(());
         }
         let feed = keys::events_of(client);
@@ -112,8 +127,10 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
             report_no: fact.report_no.clone(),
             occurred_at: fact.occurred_at,
             reason: fact.reason,
+            announced_at: in_china(fact.announced_at),
         };
-        Ok(self.kv.set(&feed.slot(cursor), &to_json(&event)?)?)
+        self.kv.set(&feed.slot(cursor), &to_json(&event)?)?;
+        Ok(self.kv.set(&marker, b"1")?)
     }
 
     /// Announces what the client's reports went through that its feed does
@@ -135,6 +152,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
                             report_no: &subscription.report_no,
                             kind: EventKind::Revoked,
                             occurred_at: revocation.revoked_at,
+                            announced_at: now,
                             reason: Some(revocation.reason),
                         }
                     }
@@ -142,6 +160,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
                         report_no: &subscription.report_no,
                         kind: EventKind::Expired,
                         occurred_at: subscription.valid_until,
+                        announced_at: now,
                         reason: None,
                     },
                     None => continue,
@@ -154,23 +173,45 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
 
     /// Up to `limit` events after `after`, in order. A page ends before a
     /// slot a writer has taken but not filled yet, so a cursor never passes
-    /// an event that is still being written.
+    /// an event that is still being written; a slot whose writer died is
+    /// passed once a later event is older than [`ABANDONED_AFTER_SECS`]
+    /// (no request lives that long), so one lost writer cannot stop a feed.
     pub fn events_after(
         &self,
         client: &ClientId,
         after: u64,
         limit: usize,
+        now: DateTime<Utc>,
     ) -> Result<Vec<Event>, Error> {
         let feed = keys::events_of(client);
         let last = self.counter(&feed.counter())?;
+        // Read past the page by a few slots, to see beyond an abandoned one.
         let slots: Vec<String> = (after.saturating_add(1)..=last)
-            .take(limit)
+            .take(limit.saturating_add(LOOK_PAST_ABANDONED))
             .map(|i| feed.slot(i))
             .collect();
-        let mut events = Vec::with_capacity(slots.len());
+        let mut found: Vec<Option<Event>> = Vec::with_capacity(slots.len());
         for (key, value) in slots.iter().zip(self.get_many_raw(&slots)?) {
-            let Some(value) = value else { break };
-            events.push(from_json(key, &value)?);
+            found.push(value.map(|v| from_json(key, &v)).transpose()?);
+        }
+        let abandoned_before = now - chrono::Duration::seconds(ABANDONED_AFTER_SECS);
+        let mut events = Vec::with_capacity(limit);
+        for (i, slot) in found.iter().enumerate() {
+            if events.len() == limit {
+                break;
+            }
+            match slot {
+                Some(event) => events.push(event.clone()),
+                None => {
+                    let abandoned = found[i + 1..]
+                        .iter()
+                        .flatten()
+                        .any(|later| later.announced_at <= abandoned_before);
+                    if !abandoned {
+                        break;
+                    }
+                }
+            }
         }
         Ok(events)
     }
@@ -184,16 +225,16 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
             .unwrap_or(0))
     }
 
-    /// Moves the webhook past `cursor`, unless another delivery did so
-    /// first; whether this call moved it.
-    pub fn settle_webhook(&self, client: &ClientId, cursor: u64) -> Result<bool, Error> {
+    /// Moves the webhook from `from` to `cursor`, unless another delivery
+    /// moved it first; whether this call moved it.
+    pub fn settle_webhook(&self, client: &ClientId, from: u64, cursor: u64) -> Result<bool, Error> {
         let key = keys::webhook_settled(client);
         let current = self.kv.get(&key)?;
         let previous = current
             .as_deref()
             .and_then(|v| String::from_utf8_lossy(v).parse::<u64>().ok())
             .unwrap_or(0);
-        if previous + 1 != cursor {
+        if previous != from || cursor <= from {
             return Ok(false);
         }
         Ok(self
@@ -201,7 +242,6 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
             .compare_and_swap(&key, current.as_deref(), cursor.to_string().as_bytes())?)
     }
 
-    /// Counts one more attempt at delivering the event; returns its number.
     pub fn webhook_attempt(&self, client: &ClientId, cursor: u64) -> Result<u32, Error> {
         let n = self
             .kv

@@ -1065,13 +1065,13 @@ fn a_revocation_enters_each_holders_feed_once_and_expiry_is_caught_up() {
     assert!(!store.revoke(&report.report_no, "again", now()).unwrap());
     for client in [&a, &b] {
         store.catch_up(client, now()).unwrap();
-        let feed = store.events_after(client, 0, 10).unwrap();
+        let feed = store.events_after(client, 0, 10, now()).unwrap();
         assert_eq!(feed.len(), 1, "{feed:?}");
         assert_eq!(feed[0].cursor, 1);
         assert_eq!(feed[0].kind, EventKind::Revoked);
         assert_eq!(feed[0].reason.as_deref(), Some("更正"));
     }
-    assert!(store.events_after(&a, 1, 10).unwrap().is_empty());
+    assert!(store.events_after(&a, 1, 10, now()).unwrap().is_empty());
 
     // Another report of `a` expires: announced at the first read after its validity.
     let later = store.issue_report(&all(), "e", now(), &cfg).unwrap();
@@ -1082,12 +1082,90 @@ fn a_revocation_enters_each_holders_feed_once_and_expiry_is_caught_up() {
     };
     store.subscribe(&a, &expiring).unwrap();
     store.catch_up(&a, now()).unwrap();
-    assert_eq!(store.events_after(&a, 1, 10).unwrap(), vec![]);
+    assert_eq!(store.events_after(&a, 1, 10, now()).unwrap(), vec![]);
     let after_expiry = now() + Duration::days(400);
     store.catch_up(&a, after_expiry).unwrap();
     store.catch_up(&a, after_expiry).unwrap();
-    let feed = store.events_after(&a, 1, 10).unwrap();
+    let feed = store.events_after(&a, 1, 10, now()).unwrap();
     assert_eq!(feed.len(), 1, "{feed:?}");
     assert_eq!(feed[0].kind, EventKind::Expired);
     assert_eq!(feed[0].occurred_at, later.valid_until);
+}
+
+#[test]
+fn a_feed_slot_whose_writer_died_stops_the_feed_only_while_a_writer_could_still_fill_it() {
+    use crate::subscription::{ClientId, Subscription};
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    let cfg = RuleConfig::default();
+    let a = ClientId::of_subject("a");
+    // A writer took slot 1 and died before writing it.
+    let feed = keys::events_of(&a);
+    kv.increment(&feed.counter(), 1).unwrap();
+    let report = store.issue_report(&all(), "e", now(), &cfg).unwrap();
+    store
+        .subscribe(
+            &a,
+            &Subscription {
+                report_no: report.report_no.clone(),
+                subscribed_at: report.issued_at,
+                valid_until: report.valid_until,
+            },
+        )
+        .unwrap();
+    assert!(store.revoke(&report.report_no, "更正", now()).unwrap());
+
+    assert_eq!(
+        store.events_after(&a, 0, 10, now()).unwrap(),
+        vec![],
+        "slot 1 may still be written"
+    );
+    let later = now() + Duration::seconds(61);
+    let events = store.events_after(&a, 0, 10, later).unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].cursor, 2);
+
+    // The webhook settles past the abandoned slot too.
+    assert!(store.settle_webhook(&a, 0, 2).unwrap());
+    assert!(!store.settle_webhook(&a, 0, 2).unwrap(), "moved once");
+    assert_eq!(store.webhook_settled(&a).unwrap(), 2);
+}
+
+#[test]
+fn a_fact_whose_event_was_not_written_is_announced_again() {
+    use crate::subscription::{ClientId, EventKind, Subscription};
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    let cfg = RuleConfig::default();
+    let a = ClientId::of_subject("a");
+    let report = store.issue_report(&all(), "e", now(), &cfg).unwrap();
+    store
+        .subscribe(
+            &a,
+            &Subscription {
+                report_no: report.report_no.clone(),
+                subscribed_at: report.issued_at,
+                valid_until: report.valid_until,
+            },
+        )
+        .unwrap();
+    assert!(store.revoke(&report.report_no, "更正", now()).unwrap());
+    // The announcing request died after taking the slot, before writing.
+    let feed = keys::events_of(&a);
+    kv.delete(&feed.slot(1)).unwrap();
+    kv.delete(&keys::event_announced(
+        &a,
+        &report.report_no,
+        EventKind::Revoked,
+    ))
+    .unwrap();
+
+    let later = now() + Duration::seconds(61);
+    store.catch_up(&a, later).unwrap();
+    let events = store
+        .events_after(&a, 0, 10, later + Duration::seconds(61))
+        .unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].kind, EventKind::Revoked);
+    assert_eq!(events[0].cursor, 2);
 }

@@ -198,7 +198,7 @@ pub fn feed(
     let store = Store::new(kv);
     let id = client.id();
     store.catch_up(&id, client.now)?;
-    let events = store.events_after(&id, after, MAX_PAGE + 1)?;
+    let events = store.events_after(&id, after, MAX_PAGE + 1, client.now)?;
     let has_more = events.len() > MAX_PAGE;
     let events: Vec<Event> = events.into_iter().take(MAX_PAGE).collect();
     let next_cursor = events.last().map_or(after, |e| e.cursor);
@@ -266,8 +266,8 @@ fn deliver(
     let Some(webhook) = store.subscriber(id)?.and_then(|s| s.webhook) else {
         return Ok(());
     };
-    let settled = store.webhook_settled(id)?;
-    for event in store.events_after(id, settled, DELIVERIES_PER_TRIGGER)? {
+    let mut settled = store.webhook_settled(id)?;
+    for event in store.events_after(id, settled, DELIVERIES_PER_TRIGGER, now)? {
         let attempt = store.webhook_attempt(id, event.cursor)?;
         let body = serde_json::to_vec(&event)
             .map_err(|e| Error::Internal(format!("serialize event: {e}")))?;
@@ -297,9 +297,10 @@ fn deliver(
                 error: answer.err(),
             },
         )?;
-        if result == "failed" || !store.settle_webhook(id, event.cursor)? {
+        if result == "failed" || !store.settle_webhook(id, settled, event.cursor)? {
             break;
         }
+        settled = event.cursor;
     }
     Ok(())
 }
