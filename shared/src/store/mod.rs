@@ -9,7 +9,7 @@
 //! | `reports` | issuing, reading and revoking reports |
 //! | `issued_pdf` | pinning a report's PDF bytes at first download |
 //! | `verification` | verifying by code and by uploaded file |
-//! | `rate_limit` | per-client counters per minute |
+//! | `rate_limit` | per-client counters per minute, the visitor ceiling and index |
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -25,7 +25,8 @@ mod reports;
 mod verification;
 
 pub use issued_pdf::{IssuedPdf, PDF_CHUNK_BYTES};
-pub use rate_limit::check_rate_limit;
+pub use rate_limit::{Admission, IndexedVisitor, Limits, admit, seconds_to_minute_end};
+pub use verification::AnswerIndex;
 pub use records::{Change, StatusChanged, Upserted};
 
 use keys::ListKeys;
