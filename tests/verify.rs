@@ -890,7 +890,7 @@ fn more_distinct_visitors_in_a_minute_than_the_ceiling_are_told_the_service_is_b
         ],
         body.as_bytes(),
     );
-    assert_problem(&busy, 429, "SERVICE_BUSY");
+    assert_problem(&busy, 429, "TOO_MANY_VISITORS");
     assert_eq!(busy.header("retry-after"), Some("40"));
     // Visitors of the minute keep their own limit; the next minute starts afresh.
     assert_eq!(verify_forwarded(&host, &code, "198.51.100.1"), 200);

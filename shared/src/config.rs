@@ -592,7 +592,7 @@ pub const SETTINGS: &[Setting] = &[
         name: VERIFY_VISITORS_PER_MINUTE.name,
         default: "2000",
         allowed: "1–10000000",
-        meaning: "distinct verifying clients per minute, service-wide; more answer 429 SERVICE_BUSY",
+        meaning: "distinct verifying clients per minute, service-wide; more answer 429 TOO_MANY_VISITORS",
     },
     Setting {
         name: VERIFIER_ADDRESS_RETENTION_DAYS.name,

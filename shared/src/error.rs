@@ -56,7 +56,7 @@ pub enum Error {
     #[error("请求过于频繁，请 {retry_after_secs} 秒后再试")]
     RateLimited { retry_after_secs: u64 },
     #[error("核验服务当前访问人数过多，请 {retry_after_secs} 秒后再试")]
-    ServiceBusy { retry_after_secs: u64 },
+    TooManyVisitors { retry_after_secs: u64 },
     #[error("该主体今日申请报告已达 {limit} 次上限，请明日再申请")]
     TooManyApplications { limit: u32, retry_after_secs: u64 },
     #[error("不支持的请求方法，可用：{allowed}")]
@@ -101,7 +101,7 @@ pub const CODES: &[&str] = &[
     "CONFLICT",
     "REPAIR_NOT_YET_ALLOWED",
     "RATE_LIMITED",
-    "SERVICE_BUSY",
+    "TOO_MANY_VISITORS",
     "TOO_MANY_APPLICATIONS",
     "METHOD_NOT_ALLOWED",
     "INVALID_CONFIG",
@@ -133,7 +133,7 @@ impl Error {
             | Error::TooManyItems { .. } => 413,
             Error::UnsupportedMediaType(_) | Error::NotAPdf => 415,
             Error::RateLimited { .. }
-            | Error::ServiceBusy { .. }
+            | Error::TooManyVisitors { .. }
             | Error::TooManyApplications { .. } => 429,
             Error::InvalidConfig { .. } | Error::Internal(_) => 500,
             Error::StoreUnavailable(_)
@@ -165,7 +165,7 @@ impl Error {
             Error::Conflict(_) => "CONFLICT",
             Error::RepairNotYetAllowed { .. } => "REPAIR_NOT_YET_ALLOWED",
             Error::RateLimited { .. } => "RATE_LIMITED",
-            Error::ServiceBusy { .. } => "SERVICE_BUSY",
+            Error::TooManyVisitors { .. } => "TOO_MANY_VISITORS",
             Error::TooManyApplications { .. } => "TOO_MANY_APPLICATIONS",
             Error::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
             Error::InvalidConfig { .. } => "INVALID_CONFIG",
@@ -194,7 +194,7 @@ impl Error {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             Error::RateLimited { retry_after_secs }
-            | Error::ServiceBusy { retry_after_secs }
+            | Error::TooManyVisitors { retry_after_secs }
             | Error::TooManyApplications {
                 retry_after_secs, ..
             } => Some(*retry_after_secs),
@@ -350,7 +350,7 @@ mod tests {
             Error::RateLimited {
                 retry_after_secs: 1,
             },
-            Error::ServiceBusy {
+            Error::TooManyVisitors {
                 retry_after_secs: 1,
             },
             Error::TooManyApplications {
@@ -389,7 +389,7 @@ mod tests {
                 | Error::Conflict(_)
                 | Error::RepairNotYetAllowed { .. }
                 | Error::RateLimited { .. }
-                | Error::ServiceBusy { .. }
+                | Error::TooManyVisitors { .. }
                 | Error::TooManyApplications { .. }
                 | Error::MethodNotAllowed { .. }
                 | Error::InvalidConfig { .. }

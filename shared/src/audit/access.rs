@@ -395,7 +395,7 @@ mod tests {
         verify(&kv, "10.0.0.2", 1, at(0)).unwrap();
         // A third visitor is over the ceiling: busy for the rest of the minute.
         let busy = verify(&kv, "10.0.0.3", 1, at(0)).unwrap_err();
-        assert_eq!((busy.code(), busy.retry_after()), ("SERVICE_BUSY", Some(30)));
+        assert_eq!((busy.code(), busy.retry_after()), ("TOO_MANY_VISITORS", Some(30)));
         assert_eq!(verify(&kv, "10.0.0.3", 1, at(0)).unwrap_err().code(), "RATE_LIMITED");
         verify(&kv, "10.0.0.3", 1, at(1)).unwrap();
         let check = check_day(&kv, day(), 5).unwrap();

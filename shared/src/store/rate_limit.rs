@@ -88,7 +88,7 @@ pub fn seconds_to_minute_end(now: DateTime<Utc>) -> u64 {
 
 /// Counts `cost` attempts by `client` in the current minute under `scope`.
 /// Over the per-client limit: `RATE_LIMITED`; a new visitor past the
-/// ceiling of distinct visitors: `SERVICE_BUSY` (and its counter is raised
+/// ceiling of distinct visitors: `TOO_MANY_VISITORS` (and its counter is raised
 /// past its limit, so the rest of its minute is refused too, without
 /// counting it as a visitor again). Both with the seconds left in the
 /// minute. A refused first visit is still indexed, so its counter is pruned
@@ -121,7 +121,7 @@ pub fn admit(
     };
     if visitor.is_some_and(|k| k > u64::from(limits.visitors)) {
         kv.increment(&counter, i64::from(limits.per_client))?;
-        return refuse(Error::ServiceBusy {
+        return refuse(Error::TooManyVisitors {
             retry_after_secs: reset_secs,
         });
     }

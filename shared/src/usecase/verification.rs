@@ -92,7 +92,7 @@ impl<'a, K: KeyValue + ?Sized> Verifier<'a, K> {
     }
 
     /// Counts `cost` verifications against the visitor's limit per minute
-    /// and the ceiling of visitors: `RATE_LIMITED` or `SERVICE_BUSY` once
+    /// and the ceiling of visitors: `RATE_LIMITED` or `TOO_MANY_VISITORS` once
     /// passed. A single code and a file are admitted before their body is
     /// read, so a refused visitor costs no parsing.
     pub fn admit(&self, cost: u32) -> Result<Admission, Error> {
