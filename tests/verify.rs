@@ -983,6 +983,18 @@ fn the_audit_check_names_a_deleted_or_edited_entry_and_old_access_logs_are_prune
         check(&host)["changes"]["problem"],
         json!({ "kind": "missing", "seq": 2, "key": second })
     );
+    // The developer tool runs the same check on the state folder.
+    let tool = Command::new(integration_tests::target_dir().join("release/credit-dev"))
+        .args(["audit-verify", "--day", &day.to_string(), "--state-dir"])
+        .arg(host.state_dir())
+        .output()
+        .expect("credit-dev (make host builds it)");
+    assert_eq!(tool.status.code(), Some(1), "{tool:?}");
+    let printed: Value = serde_json::from_slice(&tool.stdout).unwrap();
+    assert_eq!(
+        printed["changes"]["problem"],
+        json!({ "kind": "missing", "seq": 2, "key": second })
+    );
     let access_entry = format!("acc/{yyyymmdd}/0900/127.0.0.1/2");
     tamper(&host, &access_entry, None);
     assert_eq!(
