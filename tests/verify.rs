@@ -781,7 +781,10 @@ fn too_many_attempts_from_one_address_are_rate_limited() {
         let reply = within.post_json("/api/v1/verify/code", &code, None);
         assert_eq!(reply.status, 200, "attempt {attempt}: {}", reply.text());
         expect_outcome(&reply, "NOT_FOUND");
-        assert_eq!(reply.header("ratelimit-policy"), Some("\"verify\";q=5;w=60"));
+        assert_eq!(
+            reply.header("ratelimit-policy"),
+            Some("\"verify\";q=5;w=60")
+        );
         let remaining = format!("\"verify\";r={};t=40", 5 - attempt);
         assert_eq!(reply.header("ratelimit"), Some(remaining.as_str()));
     }
@@ -840,11 +843,16 @@ fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit() {
     );
     let code = VerificationCode::generate().unwrap().to_string();
     let first = "198.51.100.1";
-    let statuses: Vec<u16> = (0..3).map(|_| verify_forwarded(&host, &code, first)).collect();
+    let statuses: Vec<u16> = (0..3)
+        .map(|_| verify_forwarded(&host, &code, first))
+        .collect();
     assert_eq!(statuses, [200, 200, 429]);
     assert_eq!(verify_forwarded(&host, &code, "198.51.100.2"), 200);
     // Writing another address to the left of the proxy's hop changes nothing.
-    assert_eq!(verify_forwarded(&host, &code, &format!("203.0.113.9, {first}")), 429);
+    assert_eq!(
+        verify_forwarded(&host, &code, &format!("203.0.113.9, {first}")),
+        429
+    );
     // IPv6 clients share their /64.
     assert_eq!(verify_forwarded(&host, &code, "2001:db8:1:2::a"), 200);
     assert_eq!(verify_forwarded(&host, &code, "2001:db8:1:2::b"), 200);
@@ -946,7 +954,10 @@ fn the_audit_check_names_a_deleted_or_edited_entry_and_old_access_logs_are_prune
         .collect();
     let code = json!({ "code": code_of(&issued[0]) });
     for _ in 0..3 {
-        expect_outcome(&morning.post_json("/api/v1/verify/code", &code, None), "VALID");
+        expect_outcome(
+            &morning.post_json("/api/v1/verify/code", &code, None),
+            "VALID",
+        );
     }
     let check = |host: &TestHost| {
         let reply = host.get_auth(&format!("/api/v1/audit/check?day={day}"), &admin);
@@ -970,7 +981,9 @@ fn the_audit_check_names_a_deleted_or_edited_entry_and_old_access_logs_are_prune
             |r| r.get(0),
         )
         .unwrap();
-    let edited = String::from_utf8(original.clone()).unwrap().replacen("\"at\"", "\"at\" ", 1);
+    let edited = String::from_utf8(original.clone())
+        .unwrap()
+        .replacen("\"at\"", "\"at\" ", 1);
     tamper(&host, &second, Some(edited.as_bytes()));
     let altered = check(&host);
     assert_eq!(altered["intact"], false);
@@ -1011,7 +1024,11 @@ fn the_audit_check_names_a_deleted_or_edited_entry_and_old_access_logs_are_prune
             b"",
         )
     };
-    assert_problem(&prune(day + chrono::Duration::days(1)), 400, "INVALID_FIELD");
+    assert_problem(
+        &prune(day + chrono::Duration::days(1)),
+        400,
+        "INVALID_FIELD",
+    );
     let pruned = prune(day);
     assert_eq!(pruned.status, 200, "{}", pruned.text());
     assert_eq!(pruned.json()["visitors"], 1);
@@ -1020,7 +1037,10 @@ fn the_audit_check_names_a_deleted_or_edited_entry_and_old_access_logs_are_prune
         .query_row(
             "SELECT count(*) FROM spin_key_value WHERE store = 'default' \
              AND (key LIKE ?1 OR key LIKE ?2)",
-            [format!("acc/{yyyymmdd}/%"), format!("rl/verify/{yyyymmdd}/%")],
+            [
+                format!("acc/{yyyymmdd}/%"),
+                format!("rl/verify/{yyyymmdd}/%"),
+            ],
             |r| r.get(0),
         )
         .unwrap();

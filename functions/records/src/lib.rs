@@ -122,7 +122,10 @@ fn prune_day(req: Request, _: Params) -> Answer {
     let settings = platform::settings()?;
     let caller = caller(&req, &settings)?;
     let Some(day) = query_param(&req, "day") else {
-        return Err(credit_core::error::Error::MissingField { field: "day".into() }.into());
+        return Err(credit_core::error::Error::MissingField {
+            field: "day".into(),
+        }
+        .into());
     };
     let day = audit_log::day_param("day", Some(&day), caller.now)?;
     json(

@@ -149,7 +149,11 @@ impl KeyValue for SqliteStore {
 
 /// Checks a day's change chain and access log: the check as JSON, and
 /// whether the day is intact.
-pub fn verify(state_dir: &Path, day: NaiveDate, verify_limit: u32) -> Result<(String, bool), String> {
+pub fn verify(
+    state_dir: &Path,
+    day: NaiveDate,
+    verify_limit: u32,
+) -> Result<(String, bool), String> {
     let store = SqliteStore::open(state_dir)?;
     let check = audit::check_day(&store, day, verify_limit).map_err(|e| format!("{e:?}"))?;
     let json = serde_json::to_string_pretty(&check).map_err(|e| e.to_string())?;
@@ -165,8 +169,7 @@ pub fn prune(
 ) -> Result<String, String> {
     let store = SqliteStore::open(state_dir)?;
     let now = Utc::now();
-    let operator = AuditEntry::new(None, "audit.prune", "pruned", now)
-        .client("credit-dev");
+    let operator = AuditEntry::new(None, "audit.prune", "pruned", now).client("credit-dev");
     let operator = AuditEntry {
         actor: "operator:credit-dev".into(),
         ..operator

@@ -140,9 +140,7 @@ fn walk(
                     });
                     continue;
                 };
-                let count = kv
-                    .increment(&minute.client(&visitor.client), 0)?
-                    .max(0) as u64;
+                let count = kv.increment(&minute.client(&visitor.client), 0)?.max(0) as u64;
                 let last = count.min(u64::from(if visitor.limit > 0 {
                     visitor.limit
                 } else {
@@ -395,8 +393,14 @@ mod tests {
         verify(&kv, "10.0.0.2", 1, at(0)).unwrap();
         // A third visitor is over the ceiling: busy for the rest of the minute.
         let busy = verify(&kv, "10.0.0.3", 1, at(0)).unwrap_err();
-        assert_eq!((busy.code(), busy.retry_after()), ("TOO_MANY_VISITORS", Some(30)));
-        assert_eq!(verify(&kv, "10.0.0.3", 1, at(0)).unwrap_err().code(), "RATE_LIMITED");
+        assert_eq!(
+            (busy.code(), busy.retry_after()),
+            ("TOO_MANY_VISITORS", Some(30))
+        );
+        assert_eq!(
+            verify(&kv, "10.0.0.3", 1, at(0)).unwrap_err().code(),
+            "RATE_LIMITED"
+        );
         verify(&kv, "10.0.0.3", 1, at(1)).unwrap();
         let check = check_day(&kv, day(), 5).unwrap();
         assert_eq!(
@@ -459,13 +463,20 @@ mod tests {
         let pruned = prune_day(&kv, day(), 180, 5, admin.clone(), now).unwrap();
         assert_eq!((pruned.visitors, pruned.entries), (2, 2));
         assert_eq!(pruned.outcomes["verify.code"]["VALID"], 2);
-        assert!(kv.keys_with_prefix("rl/").is_empty(), "{:?}", kv.keys_with_prefix("rl/"));
+        assert!(
+            kv.keys_with_prefix("rl/").is_empty(),
+            "{:?}",
+            kv.keys_with_prefix("rl/")
+        );
         assert!(kv.keys_with_prefix("acc/").is_empty());
         let today = china_date(now);
         let summary = super::super::list_day(&kv, today, 0, 10).unwrap();
         assert_eq!(summary[0].target.as_deref(), Some("2026-11-29"));
         assert_eq!(summary[0].details["entries"], 2);
-        assert_eq!(super::super::chain::check_day(&kv, today).unwrap().problem, None);
+        assert_eq!(
+            super::super::chain::check_day(&kv, today).unwrap().problem,
+            None
+        );
         let again = prune_day(&kv, day(), 180, 5, admin, now).unwrap();
         assert_eq!((again.deleted, again.summary_entry), (0, None));
     }

@@ -361,7 +361,13 @@ mod tests {
             minute.access_entry("10.0.0.1", 7),
             "acc/20261129/1005/10.0.0.1/7"
         );
-        assert_eq!(rate_minutes_of("verify", day)[1439], rate_minute("verify", Utc.with_ymd_and_hms(2026, 11, 29, 15, 59, 0).unwrap()));
+        assert_eq!(
+            rate_minutes_of("verify", day)[1439],
+            rate_minute(
+                "verify",
+                Utc.with_ymd_and_hms(2026, 11, 29, 15, 59, 0).unwrap()
+            )
+        );
         assert_eq!(audit_day(day).slot(4), "audit/20261129/4");
         assert_eq!(audit_head(day), "audit/20261129/head");
         assert_eq!(case(&case_no), "case/XF20261129-000003");

@@ -26,8 +26,8 @@ mod verification;
 
 pub use issued_pdf::{IssuedPdf, PDF_CHUNK_BYTES};
 pub use rate_limit::{Admission, IndexedVisitor, Limits, admit, seconds_to_minute_end};
-pub use verification::AnswerIndex;
 pub use records::{Change, StatusChanged, Upserted};
+pub use verification::AnswerIndex;
 
 use keys::ListKeys;
 

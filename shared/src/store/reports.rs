@@ -127,7 +127,9 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         if !self
             .kv
             .compare_and_swap(&code_key, None, &to_json(&index)?)?
-            && self.find_by_code(&report.verification_code)?.map(|r| r.report_no)
+            && self
+                .find_by_code(&report.verification_code)?
+                .map(|r| r.report_no)
                 != Some(report.report_no.clone())
         {
             return Err(Error::Internal("verification code collision".into()));

@@ -789,7 +789,15 @@ fn rate_limits_count_per_client_per_minute() {
     assert_eq!((e.code(), e.retry_after()), ("RATE_LIMITED", Some(15)));
     let full = admit(&kv, "verify", "10.2.2.2", 5, limits, t).unwrap();
     assert_eq!((full.count, full.remaining(), full.reset_secs), (5, 0, 15));
-    let next = admit(&kv, "verify", "10.1.1.1", 1, limits, t + Duration::seconds(15)).unwrap();
+    let next = admit(
+        &kv,
+        "verify",
+        "10.1.1.1",
+        1,
+        limits,
+        t + Duration::seconds(15),
+    )
+    .unwrap();
     // 02:01:00 is a new minute: its first visitor.
     assert_eq!((next.count, next.visitor), (1, Some(1)));
 }
@@ -869,7 +877,10 @@ fn code_verification_reads_one_index_entry_that_revocation_rewrote() {
         .issue_report(&all(), "e", now(), &RuleConfig::default())
         .unwrap();
     assert_eq!(
-        store.verify_code(&report.verification_code, now()).unwrap().outcome,
+        store
+            .verify_code(&report.verification_code, now())
+            .unwrap()
+            .outcome,
         Outcome::Valid
     );
     store.revoke(&report.report_no, "测试撤销", now()).unwrap();
@@ -896,8 +907,11 @@ fn codes_indexed_before_the_index_carried_the_answer_still_verify() {
         .issue_report(&all(), "e", now(), &RuleConfig::default())
         .unwrap();
     let no = report.report_no.as_str();
-    kv.set(&keys::report_by_code(&report.verification_code), no.as_bytes())
-        .unwrap();
+    kv.set(
+        &keys::report_by_code(&report.verification_code),
+        no.as_bytes(),
+    )
+    .unwrap();
     kv.set(
         &keys::report_status(&report.report_no),
         &serde_json::to_vec(&crate::report::Revocation {
@@ -909,7 +923,10 @@ fn codes_indexed_before_the_index_carried_the_answer_still_verify() {
     .unwrap();
     let answer = store.verify_code(&report.verification_code, now()).unwrap();
     assert_eq!(answer.outcome.code(), "REVOKED");
-    assert_eq!(store.find_by_code(&report.verification_code).unwrap(), Some(report));
+    assert_eq!(
+        store.find_by_code(&report.verification_code).unwrap(),
+        Some(report)
+    );
 }
 
 #[test]
@@ -1119,11 +1136,20 @@ fn verifications_cost_three_store_operations() {
     };
 
     let first = verifier.admit(1).unwrap();
-    assert_eq!(verifier.code(&first, body()).unwrap().outcome, Outcome::Valid);
-    assert_eq!(ops(&journal), ["increment", "increment", "get_many", "set_many"]);
+    assert_eq!(
+        verifier.code(&first, body()).unwrap().outcome,
+        Outcome::Valid
+    );
+    assert_eq!(
+        ops(&journal),
+        ["increment", "increment", "get_many", "set_many"]
+    );
 
     let again = verifier.admit(1).unwrap();
-    assert_eq!(verifier.code(&again, body()).unwrap().outcome, Outcome::Valid);
+    assert_eq!(
+        verifier.code(&again, body()).unwrap().outcome,
+        Outcome::Valid
+    );
     assert_eq!(ops(&journal), ["increment", "get_many", "set_many"]);
     assert_eq!((again.count, again.remaining()), (2, 58));
 

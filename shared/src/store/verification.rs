@@ -107,8 +107,10 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
             return Ok(false);
         };
         let report: Report = from_json(&keys[0], report)?;
-        let revocation: Option<Revocation> =
-            status.as_ref().map(|b| from_json(&keys[1], b)).transpose()?;
+        let revocation: Option<Revocation> = status
+            .as_ref()
+            .map(|b| from_json(&keys[1], b))
+            .transpose()?;
         let revoked = revocation.is_some();
         let pdf: Option<PdfFingerprint> =
             pdf.as_ref().map(|b| from_json(&keys[2], b)).transpose()?;

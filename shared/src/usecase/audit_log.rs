@@ -48,12 +48,12 @@ impl Query {
 pub fn day_param(name: &str, text: Option<&str>, now: DateTime<Utc>) -> Result<NaiveDate, Error> {
     match text {
         None => Ok(audit::today(now)),
-        Some(text) => NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
-            Error::InvalidField {
+        Some(text) => {
+            NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| Error::InvalidField {
                 field: name.into(),
                 detail: format!("“{text}”应为 YYYY-MM-DD 格式的日期"),
-            }
-        }),
+            })
+        }
     }
 }
 

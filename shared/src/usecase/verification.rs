@@ -50,7 +50,11 @@ pub enum BatchItem {
 /// The `RateLimit-Policy` and `RateLimit` headers of a verification answer
 /// (draft-ietf-httpapi-ratelimit-headers): the quota per 60 s window, what
 /// remains of it and the seconds until it resets.
-pub fn rate_limit_headers(limit: u32, remaining: u64, reset_secs: u64) -> [(&'static str, String); 2] {
+pub fn rate_limit_headers(
+    limit: u32,
+    remaining: u64,
+    reset_secs: u64,
+) -> [(&'static str, String); 2] {
     [
         (
             "ratelimit-policy",
@@ -228,8 +232,7 @@ impl<'a, K: KeyValue + ?Sized> Verifier<'a, K> {
         bytes: Result<Vec<u8>, Error>,
         seal: &Certificates,
     ) -> Result<FileVerification, Error> {
-        let result =
-            bytes.and_then(|bytes| verify_upload(self.kv, &bytes, self.visitor.now, seal));
+        let result = bytes.and_then(|bytes| verify_upload(self.kv, &bytes, self.visitor.now, seal));
         self.logged(
             admission,
             "verify.file",
