@@ -37,13 +37,13 @@ pub struct AnswerIndex {
 /// An index entry as read: the answer, or a bare report number written
 /// before the index carried it.
 enum Indexed {
-    Answer(AnswerIndex),
+    Answer(Box<AnswerIndex>),
     Legacy(ReportNo),
 }
 
 fn indexed(key: &str, bytes: &[u8]) -> Result<Option<Indexed>, Error> {
     if bytes.first() == Some(&b'{') {
-        return Ok(Some(Indexed::Answer(from_json(key, bytes)?)));
+        return Ok(Some(Indexed::Answer(Box::new(from_json(key, bytes)?))));
     }
     Ok(String::from_utf8_lossy(bytes)
         .parse()
