@@ -334,7 +334,7 @@ fn codes_answer_every_outcome_alone_and_in_a_batch() {
 
     // Audited with outcome, report and client, never the code itself.
     let admin = token(credit_core::auth::Role::Admin, "root", None, None);
-    let audit = host.get_auth("/api/v1/audit", &admin);
+    let audit = host.get_auth("/api/v1/audit/access", &admin);
     assert_eq!(audit.status, 200, "{}", audit.text());
     let entries = audit.json()["entries"].as_array().unwrap().clone();
     let revoked_entry = entries
@@ -706,7 +706,7 @@ fn files_are_compared_byte_for_byte_and_forgeries_named() {
 
     // Audited without the file.
     let admin = token(credit_core::auth::Role::Admin, "root", None, None);
-    let audit = host.get_auth("/api/v1/audit", &admin).json();
+    let audit = host.get_auth("/api/v1/audit/access", &admin).json();
     let entry = audit["entries"]
         .as_array()
         .unwrap()
@@ -776,14 +776,22 @@ fn too_many_attempts_from_one_address_are_rate_limited() {
     let within = host.at(china_time(day, 9, 0, 20));
     let unknown = VerificationCode::generate().unwrap().to_string();
     let code = json!({ "code": unknown });
+    // Every answer says what is left of the minute (draft-ietf-httpapi-ratelimit-headers).
     for attempt in 1..=5 {
         let reply = within.post_json("/api/v1/verify/code", &code, None);
         assert_eq!(reply.status, 200, "attempt {attempt}: {}", reply.text());
         expect_outcome(&reply, "NOT_FOUND");
+        assert_eq!(
+            reply.header("ratelimit-policy"),
+            Some("\"verify\";q=5;w=60")
+        );
+        let remaining = format!("\"verify\";r={};t=40", 5 - attempt);
+        assert_eq!(reply.header("ratelimit"), Some(remaining.as_str()));
     }
     let limited = within.post_json("/api/v1/verify/code", &code, None);
     let body = assert_problem(&limited, 429, "RATE_LIMITED");
     assert_eq!(limited.header("retry-after"), Some("40"));
+    assert_eq!(limited.header("ratelimit"), Some("\"verify\";r=0;t=40"));
     assert_eq!(body["retry_after"], 40);
     // Files and batches count against the same limit.
     assert_problem(
@@ -865,4 +873,176 @@ fn without_trusted_proxies_a_forwarded_address_is_ignored() {
         .map(|hop| verify_forwarded(&host, &code, hop))
         .collect();
     assert_eq!(statuses, [200, 200, 429]);
+}
+
+#[test]
+fn more_distinct_visitors_in_a_minute_than_the_ceiling_are_told_the_service_is_busy() {
+    integration_tests::skip_under_spin!("the minute is pinned through the test clock");
+    let host = TestHost::start(
+        HostOptions::product()
+            .test_clock()
+            .variable("verify_rate_limit_per_minute", "5")
+            .variable("verify_visitors_per_minute", "2")
+            .variable("trusted_proxies", "127.0.0.0/8"),
+    );
+    let code = VerificationCode::generate().unwrap().to_string();
+    assert_eq!(verify_forwarded(&host, &code, "198.51.100.1"), 200);
+    assert_eq!(verify_forwarded(&host, &code, "198.51.100.2"), 200);
+    let body = json!({ "code": code }).to_string();
+    let busy = host.at(china_time(today(), 10, 0, 20)).request(
+        "POST",
+        "/api/v1/verify/code",
+        &[
+            ("content-type", "application/json"),
+            ("x-forwarded-for", "198.51.100.3"),
+        ],
+        body.as_bytes(),
+    );
+    assert_problem(&busy, 429, "TOO_MANY_VISITORS");
+    assert_eq!(busy.header("retry-after"), Some("40"));
+    // Visitors of the minute keep their own limit; the next minute starts afresh.
+    assert_eq!(verify_forwarded(&host, &code, "198.51.100.1"), 200);
+    assert_eq!(verify_forwarded(&host, &code, "198.51.100.3"), 429);
+    let next = host.at(china_time(today(), 10, 1, 0)).request(
+        "POST",
+        "/api/v1/verify/code",
+        &[
+            ("content-type", "application/json"),
+            ("x-forwarded-for", "198.51.100.3"),
+        ],
+        body.as_bytes(),
+    );
+    assert_eq!(next.status, 200, "{}", next.text());
+}
+
+/// Changes one stored value of the host's SQLite store: what an attacker with
+/// write access to the store (not to the service) could do.
+fn tamper(host: &TestHost, key: &str, value: Option<&[u8]>) {
+    let db = rusqlite::Connection::open(host.state_dir().join("sqlite_key_value.db")).unwrap();
+    let changed = match value {
+        Some(value) => db.execute(
+            "UPDATE spin_key_value SET value = ?2 WHERE store = 'default' AND key = ?1",
+            rusqlite::params![key, value],
+        ),
+        None => db.execute(
+            "DELETE FROM spin_key_value WHERE store = 'default' AND key = ?1",
+            [key],
+        ),
+    }
+    .unwrap();
+    assert_eq!(changed, 1, "{key} is in the store");
+}
+
+#[test]
+fn the_audit_check_names_a_deleted_or_edited_entry_and_old_access_logs_are_pruned() {
+    integration_tests::skip_under_spin!("edits the host's SQLite file");
+    let host = TestHost::start(product().test_clock());
+    let admin = token(credit_core::auth::Role::Admin, "root", None, None);
+    // A day just past the retention (180 days), so that it can be pruned today.
+    let day = today() - chrono::Duration::days(181);
+    let morning = host.at(china_time(day, 9, 0, 0));
+    let issued: Vec<Value> = (1..=2)
+        .map(|i| {
+            let reply = morning.post_json(
+                "/api/v1/reports",
+                &json!({"months": 12, "domains": "all", "purpose": purpose(&host)}),
+                Some(&entity(&credit_code(77, i))),
+            );
+            assert_eq!(reply.status, 201, "{}", reply.text());
+            reply.json()
+        })
+        .collect();
+    let code = json!({ "code": code_of(&issued[0]) });
+    for _ in 0..3 {
+        expect_outcome(
+            &morning.post_json("/api/v1/verify/code", &code, None),
+            "VALID",
+        );
+    }
+    let check = |host: &TestHost| {
+        let reply = host.get_auth(&format!("/api/v1/audit/check?day={day}"), &admin);
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        reply.json()
+    };
+    let intact = check(&host);
+    assert_eq!(intact["intact"], true, "{intact}");
+    let entries = intact["changes"]["entries"].as_u64().unwrap();
+    assert!(entries >= 2, "{intact}");
+    assert_eq!(intact["access"]["entries"], 3, "{intact}");
+    assert_eq!(intact["changes"]["head_hash"].as_str().unwrap().len(), 64);
+
+    let yyyymmdd = day.format("%Y%m%d");
+    let second = format!("audit/{yyyymmdd}/2");
+    let db = rusqlite::Connection::open(host.state_dir().join("sqlite_key_value.db")).unwrap();
+    let original: Vec<u8> = db
+        .query_row(
+            "SELECT value FROM spin_key_value WHERE store = 'default' AND key = ?1",
+            [&second],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let edited = String::from_utf8(original.clone())
+        .unwrap()
+        .replacen("\"at\"", "\"at\" ", 1);
+    tamper(&host, &second, Some(edited.as_bytes()));
+    let altered = check(&host);
+    assert_eq!(altered["intact"], false);
+    assert_eq!(
+        altered["changes"]["problem"],
+        json!({ "kind": "altered", "seq": 2, "key": second })
+    );
+    tamper(&host, &second, None);
+    assert_eq!(
+        check(&host)["changes"]["problem"],
+        json!({ "kind": "missing", "seq": 2, "key": second })
+    );
+    // The developer tool runs the same check on the state folder.
+    let tool = Command::new(integration_tests::target_dir().join("release/credit-dev"))
+        .args(["audit-verify", "--day", &day.to_string(), "--state-dir"])
+        .arg(host.state_dir())
+        .output()
+        .expect("credit-dev (make host builds it)");
+    assert_eq!(tool.status.code(), Some(1), "{tool:?}");
+    let printed: Value = serde_json::from_slice(&tool.stdout).unwrap();
+    assert_eq!(
+        printed["changes"]["problem"],
+        json!({ "kind": "missing", "seq": 2, "key": second })
+    );
+    let access_entry = format!("acc/{yyyymmdd}/0900/127.0.0.1/2");
+    tamper(&host, &access_entry, None);
+    assert_eq!(
+        check(&host)["access"]["problem"],
+        json!({ "kind": "missing", "minute": "0900", "key": access_entry })
+    );
+
+    // Today the day's access log is pruned to a summary in today's change log.
+    let prune = |day: chrono::NaiveDate| {
+        host.request(
+            "POST",
+            &format!("/api/v1/audit/prune?day={day}"),
+            &[("authorization", &format!("Bearer {admin}"))],
+            b"",
+        )
+    };
+    assert_problem(
+        &prune(day + chrono::Duration::days(1)),
+        400,
+        "INVALID_FIELD",
+    );
+    let pruned = prune(day);
+    assert_eq!(pruned.status, 200, "{}", pruned.text());
+    assert_eq!(pruned.json()["visitors"], 1);
+    assert_eq!(pruned.json()["outcomes"]["verify.code"]["VALID"], 2);
+    let remaining: i64 = db
+        .query_row(
+            "SELECT count(*) FROM spin_key_value WHERE store = 'default' \
+             AND (key LIKE ?1 OR key LIKE ?2)",
+            [
+                format!("acc/{yyyymmdd}/%"),
+                format!("rl/verify/{yyyymmdd}/%"),
+            ],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(remaining, 0);
 }

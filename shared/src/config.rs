@@ -81,6 +81,12 @@ impl Default for RuleConfig {
 pub struct Settings {
     pub rules: RuleConfig,
     pub verify_rate_limit_per_minute: u32,
+    /// Distinct verifying clients per minute, for the whole service: the
+    /// global ceiling (requests per minute ≤ this × the per-client limit).
+    pub verify_visitors_per_minute: u32,
+    /// Days a verifier's address is kept in the access log before its day
+    /// is pruned to a summary.
+    pub verifier_address_retention_days: u32,
     /// Base of the verification link printed in the QR code, without a
     /// trailing slash.
     pub public_base_url: String,
@@ -131,6 +137,8 @@ impl Settings {
         Ok(Settings {
             rules,
             verify_rate_limit_per_minute: VERIFY_RATE_LIMIT_PER_MINUTE.read(&get)?,
+            verify_visitors_per_minute: VERIFY_VISITORS_PER_MINUTE.read(&get)?,
+            verifier_address_retention_days: VERIFIER_ADDRESS_RETENTION_DAYS.read(&get)?,
             public_base_url: PUBLIC_BASE_URL.read(&get)?,
             disputes,
             trusted_proxies: TRUSTED_PROXIES.read(&get)?,
@@ -448,6 +456,18 @@ pub const VERIFY_RATE_LIMIT_PER_MINUTE: Count = Count {
     min: 1,
     max: 1_000_000,
 };
+pub const VERIFY_VISITORS_PER_MINUTE: Count = Count {
+    name: "verify_visitors_per_minute",
+    default: 2000,
+    min: 1,
+    max: 10_000_000,
+};
+pub const VERIFIER_ADDRESS_RETENTION_DAYS: Count = Count {
+    name: "verifier_address_retention_days",
+    default: 180,
+    min: 1,
+    max: 3650,
+};
 pub const APPLY_LIMIT_PER_DAY: Count = Count {
     name: "apply_limit_per_day",
     default: 10,
@@ -593,6 +613,18 @@ pub const SETTINGS: &[Setting] = &[
         default: "120",
         allowed: "1–1000000",
         meaning: "verifications per client address per minute",
+    },
+    Setting {
+        name: VERIFY_VISITORS_PER_MINUTE.name,
+        default: "2000",
+        allowed: "1–10000000",
+        meaning: "distinct verifying clients per minute, service-wide; more answer 429 TOO_MANY_VISITORS",
+    },
+    Setting {
+        name: VERIFIER_ADDRESS_RETENTION_DAYS.name,
+        default: "180",
+        allowed: "1–3650",
+        meaning: "days verifiers' addresses stay in the access log before a day is pruned to a summary",
     },
     Setting {
         name: APPLY_LIMIT_PER_DAY.name,

@@ -55,6 +55,8 @@ pub enum Error {
     },
     #[error("请求过于频繁，请 {retry_after_secs} 秒后再试")]
     RateLimited { retry_after_secs: u64 },
+    #[error("核验服务当前访问人数过多，请 {retry_after_secs} 秒后再试")]
+    TooManyVisitors { retry_after_secs: u64 },
     #[error("该主体今日申请报告已达 {limit} 次上限，请明日再申请")]
     TooManyApplications { limit: u32, retry_after_secs: u64 },
     #[error("不支持的请求方法，可用：{allowed}")]
@@ -99,6 +101,7 @@ pub const CODES: &[&str] = &[
     "CONFLICT",
     "REPAIR_NOT_YET_ALLOWED",
     "RATE_LIMITED",
+    "TOO_MANY_VISITORS",
     "TOO_MANY_APPLICATIONS",
     "METHOD_NOT_ALLOWED",
     "INVALID_CONFIG",
@@ -129,7 +132,9 @@ impl Error {
             | Error::FileTooLarge { .. }
             | Error::TooManyItems { .. } => 413,
             Error::UnsupportedMediaType(_) | Error::NotAPdf => 415,
-            Error::RateLimited { .. } | Error::TooManyApplications { .. } => 429,
+            Error::RateLimited { .. }
+            | Error::TooManyVisitors { .. }
+            | Error::TooManyApplications { .. } => 429,
             Error::InvalidConfig { .. } | Error::Internal(_) => 500,
             Error::StoreUnavailable(_)
             | Error::AuthNotConfigured(_)
@@ -160,6 +165,7 @@ impl Error {
             Error::Conflict(_) => "CONFLICT",
             Error::RepairNotYetAllowed { .. } => "REPAIR_NOT_YET_ALLOWED",
             Error::RateLimited { .. } => "RATE_LIMITED",
+            Error::TooManyVisitors { .. } => "TOO_MANY_VISITORS",
             Error::TooManyApplications { .. } => "TOO_MANY_APPLICATIONS",
             Error::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
             Error::InvalidConfig { .. } => "INVALID_CONFIG",
@@ -188,6 +194,7 @@ impl Error {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             Error::RateLimited { retry_after_secs }
+            | Error::TooManyVisitors { retry_after_secs }
             | Error::TooManyApplications {
                 retry_after_secs, ..
             } => Some(*retry_after_secs),
@@ -343,6 +350,9 @@ mod tests {
             Error::RateLimited {
                 retry_after_secs: 1,
             },
+            Error::TooManyVisitors {
+                retry_after_secs: 1,
+            },
             Error::TooManyApplications {
                 limit: 1,
                 retry_after_secs: 1,
@@ -379,6 +389,7 @@ mod tests {
                 | Error::Conflict(_)
                 | Error::RepairNotYetAllowed { .. }
                 | Error::RateLimited { .. }
+                | Error::TooManyVisitors { .. }
                 | Error::TooManyApplications { .. }
                 | Error::MethodNotAllowed { .. }
                 | Error::InvalidConfig { .. }

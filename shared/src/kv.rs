@@ -15,7 +15,13 @@ pub trait KeyValue {
     /// Values in the order of `keys`; `None` where a key is absent.
     fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError>;
     fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError>;
+    /// Writes every pair in one operation (Spin's `wasi:keyvalue/batch`
+    /// `set-many`; one transaction on the host's SQLite store): a change and
+    /// its audit entry are acknowledged together.
+    fn set_many(&self, entries: &[(String, Vec<u8>)]) -> Result<(), StoreError>;
     fn delete(&self, key: &str) -> Result<(), StoreError>;
+    /// Deletes every key in one operation (`wasi:keyvalue/batch` `delete-many`).
+    fn delete_many(&self, keys: &[String]) -> Result<(), StoreError>;
     fn exists(&self, key: &str) -> Result<bool, StoreError>;
     /// Atomically adds `delta` and returns the new value. The stored encoding of a
     /// counter differs between backends, so a counter key is only ever read
@@ -84,8 +90,24 @@ impl KeyValue for MemoryStore {
         Ok(())
     }
 
+    fn set_many(&self, entries: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        let mut map = self.lock();
+        for (key, value) in entries {
+            map.insert(key.clone(), value.clone());
+        }
+        Ok(())
+    }
+
     fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.lock().remove(key);
+        Ok(())
+    }
+
+    fn delete_many(&self, keys: &[String]) -> Result<(), StoreError> {
+        let mut map = self.lock();
+        for key in keys {
+            map.remove(key);
+        }
         Ok(())
     }
 

@@ -289,15 +289,25 @@ impl Verification {
         revocation: Option<Revocation>,
         now: DateTime<Utc>,
     ) -> Verification {
+        Verification::of_summary(report.summary(), revocation, now)
+    }
+
+    /// [`Verification::of_authentic`] from what an answer index keeps: the
+    /// summary (with `valid_until`) and the revocation.
+    pub fn of_summary(
+        summary: ReportSummary,
+        revocation: Option<Revocation>,
+        now: DateTime<Utc>,
+    ) -> Verification {
         let outcome = match revocation {
             Some(r) => Outcome::Revoked {
                 revoked_at: r.revoked_at,
                 reason: r.reason,
             },
-            None if report.is_expired(now) => Outcome::Expired,
+            None if now > summary.valid_until => Outcome::Expired,
             None => Outcome::Valid,
         };
-        Verification::new(outcome, Some(report.summary()))
+        Verification::new(outcome, Some(summary))
     }
 
     /// Marks a TAMPERED answer as an appended incremental update, with the

@@ -83,8 +83,24 @@ impl KeyValue for SpinStore {
         retry_busy(|| self.bucket.set(key, value))
     }
 
+    fn set_many(&self, entries: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        match entries {
+            [] => Ok(()),
+            [(key, value)] => self.set(key, value),
+            _ => retry_busy(|| batch::set_many(&self.bucket, entries)),
+        }
+    }
+
     fn delete(&self, key: &str) -> Result<(), StoreError> {
         retry_busy(|| self.bucket.delete(key))
+    }
+
+    fn delete_many(&self, keys: &[String]) -> Result<(), StoreError> {
+        match keys {
+            [] => Ok(()),
+            [key] => self.delete(key),
+            _ => retry_busy(|| batch::delete_many(&self.bucket, keys)),
+        }
     }
 
     fn exists(&self, key: &str) -> Result<bool, StoreError> {

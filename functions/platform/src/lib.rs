@@ -60,6 +60,16 @@ pub fn problem(error: &Error) -> Response {
     builder.body(error.to_problem().to_string()).build()
 }
 
+/// A verification's answer (or its problem) with the `RateLimit` and
+/// `RateLimit-Policy` headers of the rate-limit state it was answered in.
+pub fn with_headers(answer: Answer, headers: &[(&'static str, String)]) -> Response {
+    let mut response = answer.unwrap_or_else(|problem| problem.into_response());
+    for (name, value) in headers {
+        response.set_header(*name, value.as_str());
+    }
+    response
+}
+
 /// Completes a component's router: each of its `paths` answers other
 /// methods with 405 and the methods it allows, and any other path with
 /// problem+json 404 (the router's own answers are plain text).

@@ -1,7 +1,10 @@
 //! Department record intake and the admin's audit log:
 //! `PUT /api/v1/records` (batch upsert, JSON array or NDJSON),
 //! `GET /api/v1/records?uscc=`, `GET|DELETE /api/v1/records/{id}`,
-//! `GET /api/v1/audit?date=YYYY-MM-DD&after=&limit=`.
+//! `GET /api/v1/audit?date=YYYY-MM-DD&after=&limit=` (the change log),
+//! `GET /api/v1/audit/access?date=` (public verifications),
+//! `GET /api/v1/audit/check?day=` (both logs of a day checked) and
+//! `POST /api/v1/audit/prune?day=` (an old day's access log to a summary).
 
 use credit_core::usecase::{audit_log, entity_param, intake};
 use platform::{Answer, caller, json, param, query_param, store};
@@ -21,12 +24,18 @@ fn handle(req: Request) -> Response {
     router.get("/api/v1/records/:id", show);
     router.delete("/api/v1/records/:id", withdraw);
     router.get("/api/v1/audit", audit_entries);
+    router.get("/api/v1/audit/access", access_entries);
+    router.get("/api/v1/audit/check", check_day);
+    router.post("/api/v1/audit/prune", prune_day);
     platform::refuse_the_rest(
         &mut router,
         &[
             ("/api/v1/records", "GET, PUT"),
             ("/api/v1/records/:id", "GET, DELETE"),
             ("/api/v1/audit", "GET"),
+            ("/api/v1/audit/access", "GET"),
+            ("/api/v1/audit/check", "GET"),
+            ("/api/v1/audit/prune", "POST"),
         ],
     );
     router.handle(req)
@@ -83,4 +92,56 @@ fn audit_entries(req: Request, _: Params) -> Answer {
         caller.now,
     )?;
     json(200, &audit_log::entries(&store()?, &caller, &query)?)
+}
+
+fn access_entries(req: Request, _: Params) -> Answer {
+    let settings = platform::settings()?;
+    let caller = caller(&req, &settings)?;
+    let date = audit_log::day_param("date", query_param(&req, "date").as_deref(), caller.now)?;
+    json(
+        200,
+        &audit_log::access_entries(
+            &store()?,
+            &caller,
+            date,
+            settings.verify_rate_limit_per_minute,
+        )?,
+    )
+}
+
+fn check_day(req: Request, _: Params) -> Answer {
+    let settings = platform::settings()?;
+    let caller = caller(&req, &settings)?;
+    let day = audit_log::day_param("day", query_param(&req, "day").as_deref(), caller.now)?;
+    json(
+        200,
+        &audit_log::check(
+            &store()?,
+            &caller,
+            day,
+            settings.verify_rate_limit_per_minute,
+        )?,
+    )
+}
+
+fn prune_day(req: Request, _: Params) -> Answer {
+    let settings = platform::settings()?;
+    let caller = caller(&req, &settings)?;
+    let Some(day) = query_param(&req, "day") else {
+        return Err(credit_core::error::Error::MissingField {
+            field: "day".into(),
+        }
+        .into());
+    };
+    let day = audit_log::day_param("day", Some(&day), caller.now)?;
+    json(
+        200,
+        &audit_log::prune(
+            &store()?,
+            &caller,
+            day,
+            settings.verifier_address_retention_days,
+            settings.verify_rate_limit_per_minute,
+        )?,
+    )
 }

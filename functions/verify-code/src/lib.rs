@@ -2,15 +2,21 @@
 //! `POST /api/v1/verify/batch` `{"codes": [...]}` (at most 100, answered in
 //! order).
 //!
-//! The hot path of the service. Store round trips per single verification:
-//! the rate-limit increment, the code lookup, one `get_many` for the report
-//! and its revocation status, and the audit entry (increment + write). A
-//! batch pays the rate limit and the audit once, and looks all its codes up
-//! in the same two round trips as one code.
+//! The hot path of the service. Store operations per single verification:
+//! 3 for a repeat visitor of the minute (the rate-limit increment, whose
+//! value names the access-log slot; one `get_many` of the code's index
+//! entry, which carries the answer; one `set_many` writing the access
+//! entry), 4 for a client's first request of the minute (plus the visitor
+//! counter's increment, the global ceiling). A batch costs the same, its
+//! codes looked up in the one `get_many`, and counts its number of codes
+//! against the limit. Every answer carries `RateLimit` and
+//! `RateLimit-Policy`; a 429 also `Retry-After`.
 
-use credit_core::usecase::verification::Verifier;
+use credit_core::error::Error;
+use credit_core::store::{Admission, Limits};
+use credit_core::usecase::verification::{Verifier, batch_cost, rate_limit_headers};
 use platform::{Answer, SpinStore, json, store, visitor};
-use spin_sdk::http::{Params, Request, Response, Router};
+use spin_sdk::http::{IntoResponse, Params, Request, Response, Router};
 use spin_sdk::http_component;
 
 /// A code, or a hundred of them, with room for whitespace.
@@ -36,33 +42,66 @@ fn handle(req: Request) -> Response {
     response
 }
 
-/// Runs `verify` for a visitor admitted within its rate limit: the body is
-/// read only then.
-fn admitted(req: &Request, verify: impl FnOnce(&Verifier<'_, SpinStore>) -> Answer) -> Answer {
-    let kv = store()?;
-    let settings = platform::settings()?;
-    let visitor = visitor(
-        platform::header(req, "spin-client-addr"),
-        platform::header(req, "x-forwarded-for"),
-        &settings,
-    );
-    verify(&Verifier::admit(
-        &kv,
-        visitor,
-        settings.verify_rate_limit_per_minute,
-    )?)
+/// Counts the request (`cost` codes) against the visitor's limits, then
+/// runs `verify` and answers with the rate-limit headers. A single code is
+/// counted before its body is read.
+fn admitted(
+    req: &Request,
+    cost: impl FnOnce() -> u32,
+    verify: impl FnOnce(&Verifier<'_, SpinStore>, &Admission) -> Answer,
+) -> Response {
+    let run = || -> Result<Response, Error> {
+        let kv = store()?;
+        let settings = platform::settings()?;
+        let visitor = visitor(
+            platform::header(req, "spin-client-addr"),
+            platform::header(req, "x-forwarded-for"),
+            &settings,
+        );
+        let limits = Limits {
+            per_client: settings.verify_rate_limit_per_minute,
+            visitors: settings.verify_visitors_per_minute,
+        };
+        let verifier = Verifier::new(&kv, visitor, limits);
+        let admission = match verifier.admit(cost()) {
+            Ok(admission) => admission,
+            Err(error) => {
+                let headers = error
+                    .retry_after()
+                    .map(|t| rate_limit_headers(limits.per_client, 0, t));
+                return Ok(platform::with_headers(
+                    Err(error.into()),
+                    headers.as_ref().map_or(&[][..], |h| &h[..]),
+                ));
+            }
+        };
+        Ok(platform::with_headers(
+            verify(&verifier, &admission),
+            &admission.headers(),
+        ))
+    };
+    run().unwrap_or_else(|error| platform::Problem(error).into_response())
 }
 
-fn verify_code(req: Request, _: Params) -> Answer {
-    admitted(&req, |verifier| {
-        let body = platform::json_body(&req, MAX_BODY_BYTES)?;
-        json(200, &verifier.code(&body)?)
-    })
+fn verify_code(req: Request, _: Params) -> Response {
+    admitted(
+        &req,
+        || 1,
+        |verifier, admission| {
+            let body = platform::json_body(&req, MAX_BODY_BYTES);
+            json(200, &verifier.code(admission, body)?)
+        },
+    )
 }
 
-fn verify_codes(req: Request, _: Params) -> Answer {
-    admitted(&req, |verifier| {
-        let body = platform::json_body(&req, MAX_BODY_BYTES)?;
-        json(200, &verifier.batch(&body)?)
-    })
+/// A batch costs its number of codes, so its body (at most 16 KiB) is
+/// parsed before it is counted.
+fn verify_codes(req: Request, _: Params) -> Response {
+    let body = platform::json_body(&req, MAX_BODY_BYTES);
+    let cost = batch_cost(&body);
+    admitted(
+        &req,
+        || cost,
+        |verifier, admission| json(200, &verifier.batch(admission, body)?),
+    )
 }

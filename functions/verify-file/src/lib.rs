@@ -5,10 +5,17 @@
 //! reading, and reading stops at the limit or at a missing `%PDF-` header.
 //! The upload is hashed and, if it is not an original, inspected within
 //! bounds; it is never stored.
+//!
+//! Store operations for a genuine report file: 3 (the rate-limit increment,
+//! the file index entry by SHA-256, which carries the answer, and the
+//! access entry's `set_many`; plus the visitor counter on a client's first
+//! request of the minute). Every answer carries `RateLimit` and
+//! `RateLimit-Policy`.
 
 use credit_core::error::Error;
 use credit_core::pdf::sign::Certificates;
-use credit_core::usecase::verification::Verifier;
+use credit_core::store::Limits;
+use credit_core::usecase::verification::{Verifier, rate_limit_headers};
 use futures::{Stream, StreamExt};
 use spin_sdk::http::{IncomingRequest, Method, Response};
 use spin_sdk::http_component;
@@ -41,15 +48,40 @@ async fn verify(req: IncomingRequest) -> Result<Response, Error> {
     }
     let kv = platform::store()?;
     let settings = platform::settings()?;
+    let seal = Certificates::from_variables(platform::variable, settings.auth.development)?;
     let visitor = platform::visitor(
         header(&req, "spin-client-addr").as_deref(),
         header(&req, "x-forwarded-for").as_deref(),
         &settings,
     );
+    let limits = Limits {
+        per_client: settings.verify_rate_limit_per_minute,
+        visitors: settings.verify_visitors_per_minute,
+    };
     // Admitted within the rate limit before a byte of the body is read.
-    let verifier = Verifier::admit(&kv, visitor, settings.verify_rate_limit_per_minute)?;
-    let seal = Certificates::from_variables(platform::variable, settings.auth.development)?;
+    let verifier = Verifier::new(&kv, visitor, limits);
+    let admission = match verifier.admit(1) {
+        Ok(admission) => admission,
+        Err(error) => {
+            let headers = error
+                .retry_after()
+                .map(|t| rate_limit_headers(limits.per_client, 0, t));
+            return Ok(platform::with_headers(
+                Err(error.into()),
+                headers.as_ref().map_or(&[][..], |h| &h[..]),
+            ));
+        }
+    };
+    let bytes = read_upload(req).await;
+    let answer = verifier
+        .file(&admission, bytes, &seal)
+        .map_err(platform::Problem)
+        .and_then(|answer| platform::json(200, &answer));
+    Ok(platform::with_headers(answer, &admission.headers()))
+}
 
+/// The uploaded PDF's bytes: the raw body, or multipart field `file`.
+async fn read_upload(req: IncomingRequest) -> Result<Vec<u8>, Error> {
     let content_type = header(&req, "content-type").unwrap_or_default();
     let declared: Option<usize> =
         header(&req, "content-length").and_then(|v| v.trim().parse().ok());
@@ -69,11 +101,10 @@ async fn verify(req: IncomingRequest) -> Result<Response, Error> {
     // Room for the whole file up front: growing by doubling would copy it
     // several times and hold two copies at the peak.
     let capacity = declared.unwrap_or(0).min(MAX_FILE_BYTES);
-    let bytes = match boundary {
-        Some(boundary) => read_multipart_file(body, boundary, capacity).await?,
-        None => read_pdf(body, capacity).await?,
-    };
-    platform::json(200, &verifier.file(&bytes, &seal)?).map_err(|problem| problem.0)
+    match boundary {
+        Some(boundary) => read_multipart_file(body, boundary, capacity).await,
+        None => read_pdf(body, capacity).await,
+    }
 }
 
 fn too_large() -> Error {

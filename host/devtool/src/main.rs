@@ -11,14 +11,19 @@
 //! (`seal-ca.pem`, `seal-key.pem`, `seal-chain.pem`), for `make run` and the tests.
 //! `credit-dev seal-cost [--runs N]` times rendering a 4-page sample report with and without
 //! the seal, natively, for `make bench`.
+//! `credit-dev audit-verify --state-dir DIR --day YYYY-MM-DD` checks a day's audit logs in the
+//! state folder's SQLite store and names the first missing or altered entry (exit status 1).
+//! `credit-dev audit-prune --state-dir DIR --day YYYY-MM-DD` prunes an access log older than
+//! the retention to its summary (the daily cron of docs/operations.md).
 
+mod audit;
 mod seal;
 mod seed;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use clap::{Parser, Subcommand};
 use credit_core::auth::Role;
 use credit_core::auth::development::{Claims, mint};
@@ -76,6 +81,29 @@ enum Command {
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
         runs: u32,
     },
+    /// Check a day's change chain and access log in a state folder (JSON; exit 1 if broken).
+    AuditVerify {
+        #[arg(long)]
+        state_dir: PathBuf,
+        /// The China-time day, YYYY-MM-DD.
+        #[arg(long)]
+        day: NaiveDate,
+        /// The verify_rate_limit_per_minute in force (for visitors indexed without it).
+        #[arg(long, default_value_t = 120)]
+        verify_limit: u32,
+    },
+    /// Replace an old day's access log by its summary in the change log.
+    AuditPrune {
+        #[arg(long)]
+        state_dir: PathBuf,
+        #[arg(long)]
+        day: NaiveDate,
+        /// verifier_address_retention_days: only older days are pruned.
+        #[arg(long, default_value_t = 180)]
+        retention_days: u32,
+        #[arg(long, default_value_t = 120)]
+        verify_limit: u32,
+    },
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {
@@ -104,6 +132,25 @@ fn main() -> ExitCode {
         ),
         Command::SealCa { dir } => seal::development_ca(&dir),
         Command::SealCost { runs } => seal::cost(runs),
+        Command::AuditVerify {
+            state_dir,
+            day,
+            verify_limit,
+        } => match audit::verify(&state_dir, day, verify_limit) {
+            Ok((json, true)) => Ok(json),
+            Ok((json, false)) => {
+                println!("{json}");
+                eprintln!("audit of {day}: NOT intact (the first problem is named above)");
+                return ExitCode::from(1);
+            }
+            Err(e) => Err(e),
+        },
+        Command::AuditPrune {
+            state_dir,
+            day,
+            retention_days,
+            verify_limit,
+        } => audit::prune(&state_dir, day, retention_days, verify_limit),
     };
     match result {
         Ok(line) => {

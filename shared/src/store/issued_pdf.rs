@@ -48,19 +48,15 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
     pub fn pin_pdf(&self, report_no: &ReportNo, bytes: Vec<u8>) -> Result<IssuedPdf, Error> {
         let fingerprint = PdfFingerprint::of(&bytes, PDF_CHUNK_BYTES as u64);
         self.store_pdf_chunks(report_no, &fingerprint, &bytes)?;
-        // The index before the fingerprint too: a pinned file is always
-        // findable by its hash. A racing loser's entry is harmless, as file
-        // verification also compares the pinned fingerprint.
-        self.kv.compare_and_swap(
-            &keys::report_by_pdf(&fingerprint.sha256),
-            None,
-            report_no.as_str().as_bytes(),
-        )?;
         let key = keys::pdf_fingerprint(report_no);
         if self
             .kv
             .compare_and_swap(&key, None, &to_json(&fingerprint)?)?
         {
+            // The file index carries the answer, written once the
+            // fingerprint is pinned (before the bytes are handed out, so a
+            // holder of the file always finds it).
+            self.refresh_answer_indexes(report_no)?;
             return Ok(IssuedPdf {
                 bytes,
                 fingerprint,

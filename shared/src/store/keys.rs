@@ -20,11 +20,17 @@
 //! | `rpt/{report_no}/status` | [`Revocation`] JSON: the first revocation stands | set-if-absent |
 //! | `rpt/{report_no}/pdf` | [`PdfFingerprint`] JSON, after its chunks | set-if-absent; compare-and-swap to add the chunk size |
 //! | `rpt/{report_no}/pdf/{sha256}/{i}` | the issued PDF's bytes, [`PDF_CHUNK_BYTES`] per chunk | set (same content, same key) |
-//! | `code/{sha256(code)}` | report number | set-if-absent |
-//! | `pdf/{sha256}` | report number | set-if-absent |
+//! | `code/{sha256(code)}` | [`AnswerIndex`] JSON: what a verification by code answers (summary, revocation) | set-if-absent at issue; set again at revocation |
+//! | `pdf/{sha256}` | [`AnswerIndex`] JSON with the pinned file's size: what a genuine file's verification answers | set-if-absent at pinning; set again at revocation |
 //! | `seq/report/{yyyymmdd}` | counter: the day's report sequence | increment |
-//! | `rl/{scope}/{client}/{yyyymmddHHMM}` | counter: a client's attempts in one UTC minute | increment |
-//! | `audit/{yyyymmdd}/n`, `audit/{yyyymmdd}/{seq}` | [`AuditEntry`] JSON by China date | list append |
+//! | `code/{sha256(code)}`, `pdf/{sha256}` (legacy) | a bare report number, from before the index carried the answer | read only |
+//! | `rl/{scope}/{yyyymmdd}/{HHMM}/c/{client}` | counter: a client's attempts (codes) in one China-time minute; its value names the access entry | increment |
+//! | `rl/{scope}/{yyyymmdd}/{HHMM}/v/n`, `…/v/{k}` | counter: the minute's distinct visitors (the global ceiling); item `k`: [`IndexedVisitor`] | increment; item in the entry's `set_many` |
+//! | `rl/{scope}/{yyyymmdd}/m/{HHMM}` | marker: the minute had visitors | in the entry's `set_many` |
+//! | `acc/{yyyymmdd}/{HHMM}/{client}/{n}` | [`AccessEntry`] JSON: one public verification (access log) | set, once |
+//! | `audit/{yyyymmdd}/head` | [`ChainHead`]: the day's last `seq` and entry hash | compare-and-swap |
+//! | `audit/{yyyymmdd}/{seq}` | [`ChainedEntry`] JSON by China date (change log, hash chain) | set, once, with the change it records |
+//! | `audit/{yyyymmdd}/n` (legacy) | counter of a day logged before the chain | read only |
 //! | `case/{no}` | [`Objection`] or [`Repair`] JSON | compare-and-swap |
 //! | `case/{no}/evidence/{i}` | evidence bytes, [`EVIDENCE_CHUNK`] per chunk (never in listings) | set |
 //! | `rec/{id}/case` | the record's latest case number: a new case may start once it is closed | compare-and-swap |
@@ -53,7 +59,11 @@
 //! [`Revocation`]: crate::report::Revocation
 //! [`PdfFingerprint`]: crate::report::PdfFingerprint
 //! [`PDF_CHUNK_BYTES`]: super::PDF_CHUNK_BYTES
-//! [`AuditEntry`]: crate::audit::AuditEntry
+//! [`AnswerIndex`]: crate::store::AnswerIndex
+//! [`IndexedVisitor`]: crate::audit::access::IndexedVisitor
+//! [`AccessEntry`]: crate::audit::access::AccessEntry
+//! [`ChainHead`]: crate::audit::chain::ChainHead
+//! [`ChainedEntry`]: crate::audit::chain::ChainedEntry
 //! [`Objection`]: crate::dispute::Objection
 //! [`Repair`]: crate::dispute::Repair
 //! [`EVIDENCE_CHUNK`]: crate::dispute::EVIDENCE_CHUNK
@@ -72,6 +82,7 @@ use crate::dispute::{CaseKind, CaseNo};
 use crate::record::RecordId;
 use crate::subscription::{ClientId, EventKind};
 use crate::uscc::CreditCode;
+use crate::window::in_china;
 
 /// The keys of an append-only list: its slot counter and its slots.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,24 +165,100 @@ pub fn report_by_pdf(sha256: &str) -> String {
     format!("pdf/{sha256}")
 }
 
-// ----- rate limits -----
+// ----- rate limits and the access log -----
 
-/// The counter of `client`'s attempts under `scope` in `now`'s minute.
-/// The client is cut to 64 printable ASCII characters, so a hostile
-/// address cannot make a long or odd key.
-pub fn rate_limit(scope: &str, client: &str, now: DateTime<Utc>) -> String {
-    let client: String = client
+/// A client as it appears in a key: cut to 64 printable ASCII characters,
+/// so a hostile address cannot make a long or odd key.
+fn key_client(client: &str) -> String {
+    client
         .chars()
         .filter(|c| c.is_ascii_graphic())
         .take(64)
-        .collect();
-    format!("rl/{scope}/{client}/{}", now.format("%Y%m%d%H%M"))
+        .collect()
+}
+
+/// The keys of one China-time minute of a rate-limit scope (e.g. "verify"):
+/// the clients' counters, the minute's visitors, and the day's marker that
+/// the minute had any. Grouped under the day, so a day is found, checked
+/// and pruned without a key scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateMinute {
+    scope: String,
+    day: String,
+    minute: String,
+}
+
+impl RateMinute {
+    /// The counter of `client`'s attempts in this minute.
+    pub fn client(&self, client: &str) -> String {
+        format!(
+            "rl/{}/{}/{}/c/{}",
+            self.scope,
+            self.day,
+            self.minute,
+            key_client(client)
+        )
+    }
+
+    /// The minute's distinct visitors: counter `…/v/n`, item `k` names the
+    /// k-th visitor (a [`Visitor`](crate::audit::access::IndexedVisitor)).
+    pub fn visitors(&self) -> ListKeys {
+        ListKeys(format!("rl/{}/{}/{}/v", self.scope, self.day, self.minute))
+    }
+
+    /// Marker: the minute had visitors (written by each first visit).
+    pub fn active(&self) -> String {
+        format!("rl/{}/{}/m/{}", self.scope, self.day, self.minute)
+    }
+
+    /// Access log entry `slot` of `client` in this minute (the value of its
+    /// rate-limit counter after the request was counted).
+    pub fn access_entry(&self, client: &str, slot: u64) -> String {
+        format!(
+            "acc/{}/{}/{}/{slot}",
+            self.day,
+            self.minute,
+            key_client(client)
+        )
+    }
+
+    /// `HHMM`, China time.
+    pub fn minute(&self) -> &str {
+        &self.minute
+    }
+}
+
+/// The minute of `now` (China time) under `scope`.
+pub fn rate_minute(scope: &str, now: DateTime<Utc>) -> RateMinute {
+    let china = in_china(now);
+    RateMinute {
+        scope: scope.to_owned(),
+        day: china.format("%Y%m%d").to_string(),
+        minute: china.format("%H%M").to_string(),
+    }
+}
+
+/// Every minute of a China-time day under `scope`, in order.
+pub fn rate_minutes_of(scope: &str, china_day: NaiveDate) -> Vec<RateMinute> {
+    (0..24 * 60)
+        .map(|m| RateMinute {
+            scope: scope.to_owned(),
+            day: day(china_day),
+            minute: format!("{:02}{:02}", m / 60, m % 60),
+        })
+        .collect()
 }
 
 // ----- audit -----
 
+/// The change log of a China-time day: entries at `audit/{day}/{seq}`.
 pub fn audit_day(china_day: NaiveDate) -> ListKeys {
     ListKeys(format!("audit/{}", day(china_day)))
+}
+
+/// The head of a day's change log: the last entry's `seq` and hash.
+pub fn audit_head(china_day: NaiveDate) -> String {
+    format!("audit/{}/head", day(china_day))
 }
 
 // ----- disputes -----
@@ -314,11 +401,27 @@ mod tests {
             "rpt/YC20261129-000007/pdf/ab12/1"
         );
         assert_eq!(report_by_pdf("ab12"), "pdf/ab12");
+        // 02:05 UTC is 10:05 in China.
+        let minute = rate_minute("verify", now);
         assert_eq!(
-            rate_limit("verify", "10.0.0.1 \n", now),
-            "rl/verify/10.0.0.1/202611290205"
+            minute.client("10.0.0.1 \n"),
+            "rl/verify/20261129/1005/c/10.0.0.1"
         );
-        assert_eq!(audit_day(day).counter(), "audit/20261129/n");
+        assert_eq!(minute.visitors().slot(3), "rl/verify/20261129/1005/v/3");
+        assert_eq!(minute.active(), "rl/verify/20261129/m/1005");
+        assert_eq!(
+            minute.access_entry("10.0.0.1", 7),
+            "acc/20261129/1005/10.0.0.1/7"
+        );
+        assert_eq!(
+            rate_minutes_of("verify", day)[1439],
+            rate_minute(
+                "verify",
+                Utc.with_ymd_and_hms(2026, 11, 29, 15, 59, 0).unwrap()
+            )
+        );
+        assert_eq!(audit_day(day).slot(4), "audit/20261129/4");
+        assert_eq!(audit_head(day), "audit/20261129/head");
         assert_eq!(case(&case_no), "case/XF20261129-000003");
         assert_eq!(
             evidence_chunk(&case_no, 0),

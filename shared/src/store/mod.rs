@@ -9,7 +9,7 @@
 //! | `reports` | issuing, reading and revoking reports |
 //! | `issued_pdf` | pinning a report's PDF bytes at first download |
 //! | `verification` | verifying by code and by uploaded file |
-//! | `rate_limit` | per-client counters per minute |
+//! | `rate_limit` | per-client counters per minute, the visitor ceiling and index |
 //! | `subscriptions` | revocation subscriptions, each client's event feed, webhook progress and log |
 
 use serde::Serialize;
@@ -27,8 +27,9 @@ mod subscriptions;
 mod verification;
 
 pub use issued_pdf::{IssuedPdf, PDF_CHUNK_BYTES};
-pub use rate_limit::check_rate_limit;
+pub use rate_limit::{Admission, IndexedVisitor, Limits, admit, seconds_to_minute_end};
 pub use records::{Change, StatusChanged, Upserted};
+pub use verification::AnswerIndex;
 
 use keys::ListKeys;
 

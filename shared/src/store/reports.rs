@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Store, from_json, keys, to_json};
+use super::{AnswerIndex, Store, from_json, keys, to_json};
 use crate::catalog::catalog;
 use crate::codes::{ReportNo, VerificationCode};
 use crate::config::RuleConfig;
@@ -115,8 +115,23 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
                 now,
             )?;
         }
+        // The code's index entry carries the answer. A revocation above (or
+        // a racing one) has already written it from the status: it names
+        // this report, and stands.
         let code_key = keys::report_by_code(&report.verification_code);
-        if !self.kv.compare_and_swap(&code_key, None, no.as_bytes())? {
+        let index = AnswerIndex {
+            summary: report.summary(),
+            revocation: None,
+            size: None,
+        };
+        if !self
+            .kv
+            .compare_and_swap(&code_key, None, &to_json(&index)?)?
+            && self
+                .find_by_code(&report.verification_code)?
+                .map(|r| r.report_no)
+                != Some(report.report_no.clone())
+        {
             return Err(Error::Internal("verification code collision".into()));
         }
         Ok(report)
@@ -164,8 +179,9 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         Ok(out)
     }
 
-    /// Revokes a report; the first revocation stands. Returns whether this
-    /// call revoked it.
+    /// Revokes a report; the first revocation stands. Its answer indexes
+    /// (by code, by file) are rewritten to answer REVOKED. Returns whether
+    /// this call revoked it.
     pub fn revoke(
         &self,
         report_no: &ReportNo,
@@ -176,15 +192,16 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
             revoked_at: in_china(now),
             reason: reason.to_owned(),
         };
-        let revoked_now = self.kv.compare_and_swap(
+        let revoked = self.kv.compare_and_swap(
             &keys::report_status(report_no),
             None,
             &to_json(&revocation)?,
         )?;
-        if revoked_now {
+        if revoked {
+            self.refresh_answer_indexes(report_no)?;
             self.announce_revocation(report_no, &revocation)?;
         }
-        Ok(revoked_now)
+        Ok(revoked)
     }
 
     /// Revokes every unexpired report that showed the record.

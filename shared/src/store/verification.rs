@@ -1,32 +1,65 @@
-//! Verification: by code (one or many, in two store round trips) and by an
-//! uploaded file's hash and what it claims to be.
+//! Verification: by code (one or many, in one store round trip) and by an
+//! uploaded file's hash (one round trip for a genuine file) and what it
+//! claims to be.
+//!
+//! The code index `code/{sha256(code)}` and the file index `pdf/{sha256}`
+//! carry the answer ([`AnswerIndex`]: the summary and the revocation), so a
+//! verification reads one key. Whatever changes an answer rewrites them:
+//! [`Store::revoke`] (every revocation path goes through it) and pinning a
+//! PDF. Indexes written before they carried the answer hold a bare report
+//! number and are answered from the report and its status, as before.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
-use super::{Store, from_json, keys};
+use super::{Store, from_json, keys, to_json};
 use crate::codes::{ReportNo, VerificationCode};
 use crate::error::Error;
 use crate::kv::KeyValue;
 use crate::pdf::sign::SignatureFacts;
 use crate::report::{
-    FileClaim, FileFacts, FileVerification, Outcome, Report, Revocation, Verification,
+    FileClaim, FileFacts, FileVerification, Outcome, PdfFingerprint, Report, ReportSummary,
+    Revocation, Verification,
 };
 
-impl<K: KeyValue + ?Sized> Store<'_, K> {
-    /// The report number a code's digest points to (not yet compared with
-    /// the report's own code).
-    fn report_no_for_code(&self, code: &VerificationCode) -> Result<Option<ReportNo>, Error> {
-        Ok(self
-            .kv
-            .get(&keys::report_by_code(code))?
-            .and_then(|no| String::from_utf8_lossy(&no).parse().ok()))
-    }
+/// What a verification by code, or of a genuine file, answers: kept in the
+/// index entry so the answer costs one read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnswerIndex {
+    pub summary: ReportSummary,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation: Option<Revocation>,
+    /// The file index only: the pinned file's size (its SHA-256 is the key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+}
 
+/// An index entry as read: the answer, or a bare report number written
+/// before the index carried it.
+enum Indexed {
+    Answer(Box<AnswerIndex>),
+    Legacy(ReportNo),
+}
+
+fn indexed(key: &str, bytes: &[u8]) -> Result<Option<Indexed>, Error> {
+    if bytes.first() == Some(&b'{') {
+        return Ok(Some(Indexed::Answer(Box::new(from_json(key, bytes)?))));
+    }
+    Ok(String::from_utf8_lossy(bytes)
+        .parse()
+        .ok()
+        .map(Indexed::Legacy))
+}
+
+impl<K: KeyValue + ?Sized> Store<'_, K> {
     /// The report a code belongs to. The lookup is by the code's digest and
     /// the stored code is compared in constant time.
     pub fn find_by_code(&self, code: &VerificationCode) -> Result<Option<Report>, Error> {
-        let Some(no) = self.report_no_for_code(code)? else {
-            return Ok(None);
+        let key = keys::report_by_code(code);
+        let no = match self.kv.get(&key)?.map(|b| indexed(&key, &b)).transpose()? {
+            Some(Some(Indexed::Answer(answer))) => answer.summary.report_no,
+            Some(Some(Indexed::Legacy(no))) => no,
+            _ => return Ok(None),
         };
         Ok(self
             .get_report(&no)?
@@ -37,14 +70,66 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         let Ok(sha256) = normalize_sha256(sha256) else {
             return Ok(None);
         };
-        Ok(self
-            .kv
-            .get(&keys::report_by_pdf(&sha256))?
-            .and_then(|b| String::from_utf8_lossy(&b).parse().ok()))
+        let key = keys::report_by_pdf(&sha256);
+        Ok(
+            match self.kv.get(&key)?.map(|b| indexed(&key, &b)).transpose()? {
+                Some(Some(Indexed::Answer(answer))) => Some(answer.summary.report_no),
+                Some(Some(Indexed::Legacy(no))) => Some(no),
+                _ => None,
+            },
+        )
     }
 
-    /// Verifies by code: VALID, EXPIRED, REVOKED or NOT_FOUND. Two store
-    /// round trips: the code lookup, then the report with its status.
+    /// Rewrites the report's answer indexes (by code; by file once pinned)
+    /// from its snapshot, status and fingerprint: after anything that
+    /// changes its answer. One read, one `set_many`.
+    ///
+    /// A revocation is permanent: when this wrote an unrevoked answer, the
+    /// status is read again, and a revocation made meanwhile (whose own
+    /// rewrite may have landed first) is written over it.
+    pub(crate) fn refresh_answer_indexes(&self, report_no: &ReportNo) -> Result<(), Error> {
+        if !self.write_answer_indexes(report_no)? && self.report_status(report_no)?.is_some() {
+            self.write_answer_indexes(report_no)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the answer indexes as the report answers now; returns whether
+    /// they say revoked.
+    fn write_answer_indexes(&self, report_no: &ReportNo) -> Result<bool, Error> {
+        let keys = [
+            keys::report(report_no),
+            keys::report_status(report_no),
+            keys::pdf_fingerprint(report_no),
+        ];
+        let values = self.get_many_raw(&keys)?;
+        let [Some(report), status, pdf] = values.as_slice() else {
+            return Ok(false);
+        };
+        let report: Report = from_json(&keys[0], report)?;
+        let revocation: Option<Revocation> = status
+            .as_ref()
+            .map(|b| from_json(&keys[1], b))
+            .transpose()?;
+        let revoked = revocation.is_some();
+        let pdf: Option<PdfFingerprint> =
+            pdf.as_ref().map(|b| from_json(&keys[2], b)).transpose()?;
+        let mut writes = vec![(
+            keys::report_by_code(&report.verification_code),
+            to_json(&answer_index(&report, revocation.clone(), None))?,
+        )];
+        if let Some(pdf) = pdf {
+            writes.push((
+                keys::report_by_pdf(&pdf.sha256),
+                to_json(&answer_index(&report, revocation, Some(pdf.size)))?,
+            ));
+        }
+        self.kv.set_many(&writes)?;
+        Ok(revoked)
+    }
+
+    /// Verifies by code: VALID, EXPIRED, REVOKED or NOT_FOUND. One store
+    /// round trip: the code's index entry carries the answer.
     pub fn verify_code(
         &self,
         code: &VerificationCode,
@@ -56,43 +141,87 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
     }
 
     /// Verifies each code as [`Store::verify_code`] does, answered in order,
-    /// with the same two round trips for the whole list: every code lookup
-    /// in one `get_many`, then every report with its status in another.
+    /// with one `get_many` for the whole list (a second one only for codes
+    /// indexed before the index carried the answer).
     pub fn verify_codes(
         &self,
         codes: &[VerificationCode],
         now: DateTime<Utc>,
     ) -> Result<Vec<Verification>, Error> {
         let code_keys: Vec<String> = codes.iter().map(keys::report_by_code).collect();
-        let numbers: Vec<Option<ReportNo>> = self
-            .get_many_raw(&code_keys)?
-            .into_iter()
-            .map(|no| no.and_then(|no| String::from_utf8_lossy(&no).parse().ok()))
-            .collect();
-        let keys: Vec<String> = numbers
+        let found: Vec<Option<Indexed>> = code_keys
             .iter()
-            .flatten()
-            .flat_map(|no| [keys::report(no), keys::report_status(no)])
+            .zip(self.get_many_raw(&code_keys)?)
+            .map(|(key, value)| Ok(value.map(|b| indexed(key, &b)).transpose()?.flatten()))
+            .collect::<Result<_, Error>>()?;
+        let legacy: Vec<ReportNo> = found
+            .iter()
+            .filter_map(|f| match f {
+                Some(Indexed::Legacy(no)) => Some(no.clone()),
+                _ => None,
+            })
             .collect();
-        let values = self.get_many_raw(&keys)?;
-        let mut pairs = keys.chunks_exact(2).zip(values.chunks_exact(2));
+        let legacy_reports = if legacy.is_empty() {
+            Vec::new()
+        } else {
+            self.reports_with_status(&legacy)?
+        };
         let mut out = Vec::with_capacity(codes.len());
-        for (code, no) in codes.iter().zip(&numbers) {
-            let pair = if no.is_some() { pairs.next() } else { None };
-            let mut answer = Verification::new(Outcome::NotFound, None);
-            if let Some(([report_key, status_key], [Some(report), status])) = pair {
-                let report: Report = from_json(report_key, report)?;
-                if report.verification_code.matches(code) {
-                    let status: Option<Revocation> = status
-                        .as_ref()
-                        .map(|b| from_json(status_key, b))
-                        .transpose()?;
-                    answer = Verification::of_authentic(&report, status, now);
+        for (code, found) in codes.iter().zip(found) {
+            let answer = match found {
+                Some(Indexed::Answer(index)) => {
+                    Verification::of_summary(index.summary, index.revocation, now)
                 }
-            }
+                Some(Indexed::Legacy(no)) => legacy_reports
+                    .iter()
+                    .find(|(r, _)| r.report_no == no && r.verification_code.matches(code))
+                    .map(|(r, status)| Verification::of_authentic(r, status.clone(), now))
+                    .unwrap_or_else(|| Verification::new(Outcome::NotFound, None)),
+                None => Verification::new(Outcome::NotFound, None),
+            };
             out.push(answer);
         }
         Ok(out)
+    }
+
+    /// A genuine file's answer from its hash alone (one read), or None when
+    /// the hash names no pinned report file of that size.
+    pub fn verify_genuine_file(
+        &self,
+        sha256: &str,
+        size: u64,
+        now: DateTime<Utc>,
+    ) -> Result<Option<FileVerification>, Error> {
+        let sha = normalize_sha256(sha256)?;
+        let key = keys::report_by_pdf(&sha);
+        let verification = match self.kv.get(&key)?.map(|b| indexed(&key, &b)).transpose()? {
+            Some(Some(Indexed::Answer(index))) if index.size == Some(size) => {
+                Verification::of_summary(index.summary, index.revocation, now)
+            }
+            Some(Some(Indexed::Legacy(no))) => {
+                let Some(report) = self.get_report(&no)? else {
+                    return Ok(None);
+                };
+                if !self
+                    .pdf_of(&no)?
+                    .is_some_and(|p| p.sha256 == sha && p.size == size)
+                {
+                    return Ok(None);
+                }
+                Verification::of_authentic(&report, self.report_status(&no)?, now)
+            }
+            _ => return Ok(None),
+        };
+        Ok(Some(FileVerification {
+            verification,
+            file: FileFacts {
+                sha256: sha,
+                size,
+                matches_original: true,
+            },
+            signature: SignatureFacts::default(),
+            claimed_report_no: None,
+        }))
     }
 
     /// Verifies an uploaded file by the SHA-256 of its exact bytes, then by
@@ -107,26 +236,26 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         claims: &[FileClaim],
         now: DateTime<Utc>,
     ) -> Result<FileVerification, Error> {
+        if let Some(genuine) = self.verify_genuine_file(sha256, size, now)? {
+            return Ok(genuine);
+        }
+        self.verify_claims(sha256, size, claims)
+    }
+
+    /// A file that is not an original: TAMPERED when it claims one of our
+    /// reports, else UNRECOGNIZED.
+    pub fn verify_claims(
+        &self,
+        sha256: &str,
+        size: u64,
+        claims: &[FileClaim],
+    ) -> Result<FileVerification, Error> {
         let sha = normalize_sha256(sha256)?;
         let file = |matches_original| FileFacts {
             sha256: sha.clone(),
             size,
             matches_original,
         };
-        if let Some(no) = self.find_by_sha256(&sha)?
-            && let Some(report) = self.get_report(&no)?
-            && self
-                .pdf_of(&no)?
-                .is_some_and(|p| p.sha256 == sha && p.size == size)
-        {
-            let status = self.report_status(&no)?;
-            return Ok(FileVerification {
-                verification: Verification::of_authentic(&report, status, now),
-                file: file(true),
-                signature: SignatureFacts::default(),
-                claimed_report_no: None,
-            });
-        }
         for claim in claims {
             if let FileClaim::Code(code) = claim
                 && let Some(report) = self.find_by_code(code)?
@@ -169,6 +298,15 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
             signature: SignatureFacts::default(),
             claimed_report_no: None,
         })
+    }
+}
+
+/// The index entry of `report` as it answers now.
+fn answer_index(report: &Report, revocation: Option<Revocation>, size: Option<u64>) -> AnswerIndex {
+    AnswerIndex {
+        summary: report.summary(),
+        revocation,
+        size,
     }
 }
 

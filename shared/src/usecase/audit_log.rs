@@ -1,10 +1,13 @@
 //! The administrator's reading of the audit log, a China-time day at a
-//! time, paged by position.
+//! time: the change log paged by position, the access log of public
+//! verifications, the check of a day's logs, and pruning an old day's
+//! access log to a summary.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::audit::{self, AuditEntry};
+use crate::audit::access::{self, AccessEntry, Pruned};
+use crate::audit::{self, AuditEntry, DayCheck};
 use crate::auth::Role;
 use crate::error::Error;
 use crate::kv::KeyValue;
@@ -30,15 +33,7 @@ impl Query {
         limit: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Query, Error> {
-        let date = match date {
-            None => audit::today(now),
-            Some(text) => NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
-                Error::InvalidField {
-                    field: "date".into(),
-                    detail: format!("“{text}”应为 YYYY-MM-DD 格式的日期"),
-                }
-            })?,
-        };
+        let date = day_param("date", date, now)?;
         Ok(Query {
             date,
             // A day holds fewer entries than this, and the next page's
@@ -46,6 +41,19 @@ impl Query {
             after: number("after", after, 0, u64::from(u32::MAX))?,
             limit: number("limit", limit, MAX_PAGE, MAX_PAGE)?,
         })
+    }
+}
+
+/// A `YYYY-MM-DD` query parameter named `name`; today (China) when absent.
+pub fn day_param(name: &str, text: Option<&str>, now: DateTime<Utc>) -> Result<NaiveDate, Error> {
+    match text {
+        None => Ok(audit::today(now)),
+        Some(text) => {
+            NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| Error::InvalidField {
+                field: name.into(),
+                detail: format!("“{text}”应为 YYYY-MM-DD 格式的日期"),
+            })
+        }
     }
 }
 
@@ -86,6 +94,58 @@ pub fn entries(
         entries,
         next_after,
     })
+}
+
+/// `GET /api/v1/audit/check?day=`: both logs of the day checked, with the
+/// change log's head hash to export.
+pub fn check(
+    kv: &(impl KeyValue + ?Sized),
+    caller: &Caller,
+    day: NaiveDate,
+    verify_limit: u32,
+) -> Result<DayCheck, Error> {
+    caller.principal.require(&[Role::Admin])?;
+    audit::check_day(kv, day, verify_limit)
+}
+
+/// The answer of `GET /api/v1/audit/access?date=`.
+#[derive(Debug, Serialize)]
+pub struct AccessPage {
+    pub date: NaiveDate,
+    pub entries: Vec<AccessEntry>,
+}
+
+/// `GET /api/v1/audit/access?date=`: the day's public verifications.
+pub fn access_entries(
+    kv: &(impl KeyValue + ?Sized),
+    caller: &Caller,
+    date: NaiveDate,
+    verify_limit: u32,
+) -> Result<AccessPage, Error> {
+    caller.principal.require(&[Role::Admin])?;
+    Ok(AccessPage {
+        date,
+        entries: access::list_day(kv, date, verify_limit)?,
+    })
+}
+
+/// `POST /api/v1/audit/prune?day=`: an access log older than the retention
+/// replaced by its summary in the change log (see
+/// [`access::prune_day`]). Audited even when there was nothing to prune.
+pub fn prune(
+    kv: &(impl KeyValue + ?Sized),
+    caller: &Caller,
+    day: NaiveDate,
+    retention_days: u32,
+    verify_limit: u32,
+) -> Result<Pruned, Error> {
+    caller.principal.require(&[Role::Admin])?;
+    let entry = caller.entry("audit.prune", "pruned");
+    let pruned = access::prune_day(kv, day, retention_days, verify_limit, entry, caller.now)?;
+    if pruned.summary_entry.is_none() {
+        audit::append(kv, &caller.entry("audit.prune", "nothing").target(day))?;
+    }
+    Ok(pruned)
 }
 
 #[cfg(test)]

@@ -1,32 +1,36 @@
 //! Public verification: by code, by a batch of codes, by the PDF file.
 //!
-//! A verifier is admitted against its per-minute limit before its request
-//! body is read; every verification is audited (never the upload itself).
+//! A verifier is counted against its per-minute limit (and the ceiling of
+//! visitors per minute) first; every admitted request writes one access-log
+//! entry at the slot its counter names, whatever its outcome (a malformed
+//! body too), never the upload itself. Store operations: the rate-limit
+//! increment (plus the visitor counter on a client's first request of the
+//! minute), one lookup, one `set_many` with the entry.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::audit;
+use crate::audit::access::{self, VERIFY_SCOPE};
 use crate::codes::{VerificationCode, hex};
 use crate::error::Error;
 use crate::inspect;
 use crate::kv::KeyValue;
 use crate::pdf::sign::{self, Certificates};
 use crate::report::{FileClaim, FileVerification, Outcome, Verification};
-use crate::store::{Store, check_rate_limit};
+use crate::store::{Admission, Limits, Store, admit};
 
 use super::Visitor;
 
 /// Codes per `POST /api/v1/verify/batch`.
 pub const MAX_BATCH: usize = 100;
 
-/// A verifier within its rate limit.
+/// A verifier, before and after its admission.
 pub struct Verifier<'a, K: KeyValue + ?Sized> {
     kv: &'a K,
     visitor: Visitor,
-    limit_per_minute: u32,
+    limits: Limits,
 }
 
 /// The answer to `POST /api/v1/verify/batch`: one item per submitted code,
@@ -43,50 +47,136 @@ pub enum BatchItem {
     Rejected { problem: Value },
 }
 
+/// The `RateLimit-Policy` and `RateLimit` headers of a verification answer
+/// (draft-ietf-httpapi-ratelimit-headers): the quota per 60 s window, what
+/// remains of it and the seconds until it resets.
+pub fn rate_limit_headers(
+    limit: u32,
+    remaining: u64,
+    reset_secs: u64,
+) -> [(&'static str, String); 2] {
+    [
+        (
+            "ratelimit-policy",
+            format!("\"{VERIFY_SCOPE}\";q={limit};w=60"),
+        ),
+        (
+            "ratelimit",
+            format!("\"{VERIFY_SCOPE}\";r={remaining};t={reset_secs}"),
+        ),
+    ]
+}
+
+impl Admission {
+    /// This admitted request's rate-limit headers.
+    pub fn headers(&self) -> [(&'static str, String); 2] {
+        rate_limit_headers(self.limit, self.remaining(), self.reset_secs)
+    }
+}
+
+/// The cost of a batch body: its number of codes (at least 1, at most
+/// one over [`MAX_BATCH`], which is refused whole).
+pub fn batch_cost(body: &Result<Value, Error>) -> u32 {
+    let codes = body
+        .as_ref()
+        .ok()
+        .and_then(|b| b.get("codes"))
+        .and_then(Value::as_array)
+        .map_or(1, Vec::len);
+    codes.clamp(1, MAX_BATCH + 1) as u32
+}
+
 impl<'a, K: KeyValue + ?Sized> Verifier<'a, K> {
-    /// Counts one verification against the visitor's limit per minute:
-    /// `RATE_LIMITED` once it is passed. Called before the request body is
-    /// read, so a visitor over its limit costs no parsing.
-    pub fn admit(kv: &'a K, visitor: Visitor, limit_per_minute: u32) -> Result<Self, Error> {
-        check_rate_limit(
-            kv,
-            "verify",
-            &visitor.client,
-            1,
-            limit_per_minute,
-            visitor.now,
-        )?;
-        Ok(Verifier {
+    pub fn new(kv: &'a K, visitor: Visitor, limits: Limits) -> Self {
+        Verifier {
             kv,
             visitor,
-            limit_per_minute,
-        })
+            limits,
+        }
+    }
+
+    /// Counts `cost` verifications against the visitor's limit per minute
+    /// and the ceiling of visitors: `RATE_LIMITED` or `TOO_MANY_VISITORS` once
+    /// passed. A single code and a file are admitted before their body is
+    /// read, so a refused visitor costs no parsing.
+    pub fn admit(&self, cost: u32) -> Result<Admission, Error> {
+        admit(
+            self.kv,
+            VERIFY_SCOPE,
+            &self.visitor.client,
+            cost,
+            self.limits,
+            self.visitor.now,
+        )
+    }
+
+    /// Writes the access entry of an admitted request with `result`'s
+    /// outcome (a verification outcome or an error code), then hands the
+    /// result on.
+    fn logged<T>(
+        &self,
+        admission: &Admission,
+        action: &str,
+        result: Result<T, Error>,
+        describe: impl FnOnce(&T, crate::audit::AuditEntry) -> crate::audit::AuditEntry,
+        outcome: impl FnOnce(&T) -> String,
+    ) -> Result<T, Error> {
+        let entry = match &result {
+            Ok(answer) => describe(answer, self.visitor.entry(action, &outcome(answer))),
+            Err(error) => self.visitor.entry(action, error.code()),
+        };
+        access::record(self.kv, admission, entry)?;
+        result
     }
 
     /// `{"code": "…"}`: VALID, EXPIRED, REVOKED or NOT_FOUND; a malformed
     /// code is an error.
-    pub fn code(&self, body: &Value) -> Result<Verification, Error> {
-        if !body.is_object() {
-            return Err(Error::InvalidJson(
-                "请求体应为 JSON 对象 {\"code\": \"…\"}".into(),
-            ));
-        }
-        let code = parse_code(body.get("code").unwrap_or(&Value::Null))?;
-        let verification = Store::new(self.kv).verify_code(&code, self.visitor.now)?;
-        let mut entry = self
-            .visitor
-            .entry("verify.code", verification.outcome.code());
-        if let Some(report) = &verification.report {
-            entry = entry.target(&report.report_no);
-        }
-        audit::append(self.kv, &entry)?;
-        Ok(verification)
+    pub fn code(
+        &self,
+        admission: &Admission,
+        body: Result<Value, Error>,
+    ) -> Result<Verification, Error> {
+        let result = body.and_then(|body| {
+            if !body.is_object() {
+                return Err(Error::InvalidJson(
+                    "请求体应为 JSON 对象 {\"code\": \"…\"}".into(),
+                ));
+            }
+            let code = parse_code(body.get("code").unwrap_or(&Value::Null))?;
+            Store::new(self.kv).verify_code(&code, self.visitor.now)
+        });
+        self.logged(
+            admission,
+            "verify.code",
+            result,
+            |verification, entry| match &verification.report {
+                Some(report) => entry.target(&report.report_no),
+                None => entry,
+            },
+            |verification| verification.outcome.code().to_owned(),
+        )
     }
 
     /// `{"codes": [...]}`, at most [`MAX_BATCH`], answered in order; a
-    /// malformed code is that item's problem. Every code counts against the
-    /// visitor's limit, so a batch is no way around it.
-    pub fn batch(&self, body: &Value) -> Result<BatchVerification, Error> {
+    /// malformed code is that item's problem. Admitted for its number of
+    /// codes ([`batch_cost`]), so a batch is no way around the limit.
+    pub fn batch(
+        &self,
+        admission: &Admission,
+        body: Result<Value, Error>,
+    ) -> Result<BatchVerification, Error> {
+        let result = body.and_then(|body| self.verify_batch(&body));
+        self.logged(
+            admission,
+            "verify.batch",
+            result,
+            |(_, audited), entry| entry.details(json!({ "results": audited })),
+            |(answer, _)| format!("{} codes", answer.results.len()),
+        )
+        .map(|(answer, _)| answer)
+    }
+
+    fn verify_batch(&self, body: &Value) -> Result<(BatchVerification, Vec<Value>), Error> {
         let Some(items) = body.get("codes").and_then(Value::as_array) else {
             return Err(Error::InvalidJson(
                 "请求体应为 JSON 对象 {\"codes\": [\"…\"]}".into(),
@@ -101,14 +191,8 @@ impl<'a, K: KeyValue + ?Sized> Verifier<'a, K> {
                 detail: "至少提交 1 个核验码".into(),
             });
         }
-        // Admitted for one code; the others count now.
-        let more = u32::try_from(items.len() - 1).unwrap_or(u32::MAX);
-        if more > 0 {
-            let (client, now) = (&self.visitor.client, self.visitor.now);
-            check_rate_limit(self.kv, "verify", client, more, self.limit_per_minute, now)?;
-        }
-        // Every well-formed code is looked up together: two store round
-        // trips for the whole batch.
+        // Every well-formed code is looked up together: one store round
+        // trip for the whole batch.
         let parsed: Vec<Result<VerificationCode, Error>> = items.iter().map(parse_code).collect();
         let codes: Vec<VerificationCode> = parsed.iter().filter_map(|p| p.clone().ok()).collect();
         let mut verified = Store::new(self.kv)
@@ -136,37 +220,42 @@ impl<'a, K: KeyValue + ?Sized> Verifier<'a, K> {
                 }
             }
         }
-        let entry = self
-            .visitor
-            .entry("verify.batch", &format!("{} codes", results.len()))
-            .details(json!({ "results": audited }));
-        audit::append(self.kv, &entry)?;
-        Ok(BatchVerification { results })
+        Ok((BatchVerification { results }, audited))
     }
 
-    /// An uploaded file, given its exact bytes, and the published seal
-    /// certificates its signature is checked against.
-    pub fn file(&self, bytes: &[u8], seal: &Certificates) -> Result<FileVerification, Error> {
-        let answer = verify_upload(self.kv, bytes, self.visitor.now, seal)?;
-        let target = answer
-            .verification
-            .report
-            .as_ref()
-            .map(|r| r.report_no.clone())
-            .or_else(|| answer.claimed_report_no.clone());
-        let mut entry = self
-            .visitor
-            .entry("verify.file", answer.verification.outcome.code())
-            .details(json!({
-                "sha256": answer.file.sha256,
-                "size": answer.file.size,
-                "signature_valid": answer.signature.valid,
-            }));
-        if let Some(no) = target {
-            entry = entry.target(no);
-        }
-        audit::append(self.kv, &entry)?;
-        Ok(answer)
+    /// An uploaded file, given its exact bytes (or why they could not be
+    /// read), and the published seal certificates its signature is checked
+    /// against.
+    pub fn file(
+        &self,
+        admission: &Admission,
+        bytes: Result<Vec<u8>, Error>,
+        seal: &Certificates,
+    ) -> Result<FileVerification, Error> {
+        let result = bytes.and_then(|bytes| verify_upload(self.kv, &bytes, self.visitor.now, seal));
+        self.logged(
+            admission,
+            "verify.file",
+            result,
+            |answer, entry| {
+                let entry = entry.details(json!({
+                    "sha256": answer.file.sha256,
+                    "size": answer.file.size,
+                    "signature_valid": answer.signature.valid,
+                }));
+                match answer
+                    .verification
+                    .report
+                    .as_ref()
+                    .map(|r| r.report_no.clone())
+                    .or_else(|| answer.claimed_report_no.clone())
+                {
+                    Some(no) => entry.target(no),
+                    None => entry,
+                }
+            },
+            |answer| answer.verification.outcome.code().to_owned(),
+        )
     }
 }
 
@@ -197,13 +286,13 @@ pub fn verify_upload(
     let sha256 = hex(&Sha256::digest(bytes));
     let size = bytes.len() as u64;
     let store = Store::new(kv);
+    // A genuine file is answered from its hash: one read. Its signature is
+    // still checked (CPU only) for the answer's `signature`.
     let inspection = inspect::inspect(bytes);
-    let claims = if store.find_by_sha256(&sha256)?.is_some() {
-        Vec::new()
-    } else {
-        file_claims(&inspection.claims)
+    let mut answer = match store.verify_genuine_file(&sha256, size, now)? {
+        Some(genuine) => genuine,
+        None => store.verify_claims(&sha256, size, &file_claims(&inspection.claims))?,
     };
-    let mut answer = store.verify_file(&sha256, size, &claims, now)?;
     if let Some(dictionary) = &inspection.signature {
         answer.signature = sign::check(bytes, dictionary, seal);
     }

@@ -1,7 +1,17 @@
-//! The audit log: every write, every report issued and every verification
-//! appends one entry. Entries are never read-modified-written: each takes a
-//! slot in its China-time day's list ([`keys::audit_day`]) and is written
-//! once, so the admin lists a day without a scan.
+//! The audit log, in two parts (docs/decisions.md, "Two audit logs"):
+//!
+//! - the **change log** ([`chain`]): every write, every report issued, every
+//!   read of personal data; per China-time day a hash chain (`seq`, `prev`),
+//!   each entry written in the same `set_many` as the change it records;
+//! - the **access log** ([`access`]): public verifications, one entry per
+//!   request at the slot its rate-limit counter names, no chain (a
+//!   compare-and-swap per verification would serialise the hot path).
+//!
+//! Both are listed and checked a day at a time without a key scan;
+//! [`check_day`] names the first missing, altered or unlinked entry.
+
+pub mod access;
+pub mod chain;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -10,8 +20,10 @@ use serde_json::Value;
 use crate::auth::Principal;
 use crate::error::Error;
 use crate::kv::KeyValue;
-use crate::store::{BATCH, keys};
 use crate::window::{china_date, in_china};
+
+pub use access::{AccessCheck, AccessEntry};
+pub use chain::{ChainCheck, append, append_with, list_day};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
@@ -77,45 +89,37 @@ impl AuditEntry {
     }
 }
 
-/// Appends an entry under its China-time day; returns its key.
-pub fn append(kv: &(impl KeyValue + ?Sized), entry: &AuditEntry) -> Result<String, Error> {
-    let list = keys::audit_day(entry.at.date_naive());
-    let slot = kv.increment(&list.counter(), 1)?;
-    let key = list.slot(slot.max(0) as u64);
-    let bytes =
-        serde_json::to_vec(entry).map_err(|e| Error::Internal(format!("audit serialize: {e}")))?;
-    kv.set(&key, &bytes)?;
-    Ok(key)
-}
-
-/// The entries of one China-time day, in order of appending. `after`
-/// skips that many (paging); at most `limit` are returned.
-pub fn list_day(
-    kv: &(impl KeyValue + ?Sized),
-    day: NaiveDate,
-    after: u64,
-    limit: usize,
-) -> Result<Vec<AuditEntry>, Error> {
-    let list = keys::audit_day(day);
-    let n = kv.increment(&list.counter(), 0)?.max(0) as u64;
-    let slots: Vec<String> = (after + 1..=n).take(limit).map(|i| list.slot(i)).collect();
-    let mut out = Vec::with_capacity(slots.len());
-    for chunk in slots.chunks(BATCH) {
-        for (key, value) in chunk.iter().zip(kv.get_many(chunk)?) {
-            if let Some(bytes) = value {
-                out.push(
-                    serde_json::from_slice(&bytes)
-                        .map_err(|e| Error::Internal(format!("corrupt {key}: {e}")))?,
-                );
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// Today's date in China, for callers listing "today".
 pub fn today(now: DateTime<Utc>) -> NaiveDate {
     china_date(now)
+}
+
+/// Both logs of one day checked: the answer of `GET /api/v1/audit/check`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DayCheck {
+    pub day: NaiveDate,
+    /// True when neither log shows a problem.
+    pub intact: bool,
+    pub changes: ChainCheck,
+    pub access: AccessCheck,
+}
+
+/// Checks a day's change chain and access log (see [`chain::check_day`]
+/// and [`access::check_day`]). `verify_limit` is the per-client limit in
+/// force, used for visitors indexed before their limit was recorded.
+pub fn check_day(
+    kv: &(impl KeyValue + ?Sized),
+    day: NaiveDate,
+    verify_limit: u32,
+) -> Result<DayCheck, Error> {
+    let changes = chain::check_day(kv, day)?;
+    let access = access::check_day(kv, day, verify_limit)?;
+    Ok(DayCheck {
+        day,
+        intact: changes.problem.is_none() && access.problem.is_none(),
+        changes,
+        access,
+    })
 }
 
 #[cfg(test)]
