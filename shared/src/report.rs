@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::Principal;
 use crate::catalog::{DomainSelection, catalog};
-use crate::codes::{ReportNo, VerificationCode, hex};
+use crate::codes::{AuthorisationRef, ReportNo, VerificationCode, hex};
 use crate::error::Error;
 use crate::pdf::sign::SignatureFacts;
 use crate::pdf::{DomainSection, RecordSection, ReportDocument};
@@ -31,12 +31,23 @@ pub struct ApplyRequest {
     pub domains: DomainSelection,
     /// A purpose code of the catalog.
     pub purpose: String,
+    /// Set when counter staff apply on the entity's behalf.
+    pub on_behalf: Option<OnBehalf>,
+}
+
+/// Counter staff applying for an entity: who, under which written
+/// authorisation of the entity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnBehalf {
+    pub staff_sub: String,
+    pub authorisation_ref: AuthorisationRef,
 }
 
 impl ApplyRequest {
-    /// Parses the body `{"months", "domains", "purpose", "uscc" (staff only)}`
-    /// for `principal`: an entity applies for itself, staff for the named
-    /// entity; other roles are refused.
+    /// Parses the body `{"months", "domains", "purpose", "uscc" and
+    /// "authorisation_ref" (staff only)}` for `principal`: an entity applies
+    /// for itself, staff for the named entity under its written
+    /// authorisation; other roles are refused.
     pub fn from_json(body: &Value, principal: &Principal) -> Result<ApplyRequest, Error> {
         let obj = body
             .as_object()
@@ -76,12 +87,42 @@ impl ApplyRequest {
             Principal::Entity { name, .. } => name.clone(),
             _ => None,
         };
+        let field = AuthorisationRef::FIELD;
+        let authorisation_ref = match obj.get(field).filter(|v| !v.is_null()) {
+            None => None,
+            Some(Value::String(s)) => Some(s.parse::<AuthorisationRef>()?),
+            Some(_) => {
+                return Err(Error::InvalidField {
+                    field: field.into(),
+                    detail: "应为字符串".into(),
+                });
+            }
+        };
+        let on_behalf = match (principal, authorisation_ref) {
+            (Principal::Staff { sub, .. }, Some(authorisation_ref)) => Some(OnBehalf {
+                staff_sub: sub.clone(),
+                authorisation_ref,
+            }),
+            (Principal::Staff { .. }, None) => {
+                return Err(Error::MissingField {
+                    field: field.into(),
+                });
+            }
+            (_, Some(_)) => {
+                return Err(Error::InvalidField {
+                    field: field.into(),
+                    detail: "仅窗口帮办人员代为申请时填写（市场主体的授权委托书编号）".into(),
+                });
+            }
+            (_, None) => None,
+        };
         Ok(ApplyRequest {
             uscc,
             entity_name,
             months,
             domains,
             purpose,
+            on_behalf,
         })
     }
 }
@@ -115,6 +156,10 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Who applied: the principal's audit name.
     pub issued_by: String,
+    /// The entity's written authorisation (授权委托书编号) counter staff
+    /// applied under; absent when the entity applied itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorisation_ref: Option<AuthorisationRef>,
     pub rules: AppliedRules,
     /// Hex SHA-256 of this JSON with `snapshot_digest` empty.
     pub snapshot_digest: String,

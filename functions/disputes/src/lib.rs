@@ -4,7 +4,7 @@
 //! | method and path | who |
 //! |---|---|
 //! | `POST /api/v1/objections`, `POST /api/v1/repairs` | entity; staff with `uscc` |
-//! | `GET /api/v1/objections?status=&overdue=&uscc=`, `GET /api/v1/repairs?status=&uscc=` | entity (own), staff (`uscc`), department (its domains), admin |
+//! | `GET /api/v1/objections?status=&overdue=&uscc=`, `GET /api/v1/repairs?status=&uscc=` | entity (own), staff (`uscc` of an entity they act for), department (its domains), admin |
 //! | `GET /api/v1/{objections,repairs}/{no}`, `…/{no}/evidence` | those who may list it |
 //! | `POST /api/v1/objections/{no}/accept`, `/reject`, `/resolve` | the unit answering for the record's domain |
 //! | `POST /api/v1/repairs/{no}/approve`, `/reject` | the unit answering for the record's domain |
@@ -62,7 +62,12 @@ fn with_desk(
     let settings = platform::settings()?;
     let caller = caller(req, &settings)?;
     let kv = store()?;
-    serve(&CaseDesk::new(&kv, &caller, &settings.disputes))
+    serve(&CaseDesk::new(
+        &kv,
+        &caller,
+        &settings.disputes,
+        settings.rules.staff_mandate_days,
+    ))
 }
 
 fn file(req: Request, kind: CaseKind) -> Answer {

@@ -43,11 +43,14 @@ pub(super) fn check_filer(
     }
 }
 
-/// Who may read a case: its entity, staff, the unit answering for its
-/// domain, the administrator.
+/// Who may read a case: its entity, staff (only while acting for the
+/// entity: `usecase::disputes::CaseDesk` checks their mandate, which needs
+/// the store and the time), the unit answering for its domain, the
+/// administrator.
 pub(super) fn may_read(who: &Principal, uscc: &CreditCode, domain: &str) -> bool {
     match who {
-        Principal::Entity { .. } | Principal::Staff { .. } => who.can_read_entity(uscc),
+        Principal::Entity { .. } => who.can_read_entity(uscc),
+        Principal::Staff { .. } => true,
         Principal::Department { .. } => who.department_may_write(domain),
         Principal::Admin { .. } => true,
     }

@@ -20,7 +20,7 @@ use crate::window::{ReportMonths, in_china};
 
 /// The dispute settings as a deployment gets them by default.
 fn default_config() -> DisputeConfig {
-    Settings::from_lookup(|_| None)
+    Settings::from_lookup(|name| (name == "auth_mode").then(|| "development".into()))
         .expect("the defaults are valid")
         .disputes
 }
@@ -126,6 +126,7 @@ impl World {
             months: ReportMonths::try_from(12).unwrap(),
             domains: DomainSelection::All,
             purpose: "bidding".into(),
+            on_behalf: None,
         };
         self.store()
             .issue_report(&request, "entity:e1", now(), &RuleConfig::default())
@@ -203,6 +204,7 @@ fn configuration_reads_variables_and_rejects_bad_ones() {
     let vars = |name: &str| match name {
         "public_holidays" => Some("2026-10-01, 2026-10-02;2026-10-05".to_owned()),
         "repair_min_months_serious" => Some("24".to_owned()),
+        "auth_mode" => Some("development".to_owned()),
         _ => None,
     };
     let c = Settings::from_lookup(vars).unwrap().disputes;

@@ -22,6 +22,8 @@
 //! | `rpt/{report_no}/pdf/{sha256}/{i}` | the issued PDF's bytes, [`PDF_CHUNK_BYTES`] per chunk | set (same content, same key) |
 //! | `code/{sha256(code)}` | report number | set-if-absent |
 //! | `pdf/{sha256}` | report number | set-if-absent |
+//! | `staff/{sha256(sub)}/apply/{yyyymmdd}` | counter: a staff member's applications on entities' behalf that day | increment |
+//! | `staff/{sha256(sub)}/for/{uscc}` | [`Mandate`]: the staff member acts for the entity until it expires | set (the latest grant) |
 //! | `seq/report/{yyyymmdd}` | counter: the day's report sequence | increment |
 //! | `rl/{scope}/{client}/{yyyymmddHHMM}` | counter: a client's attempts in one UTC minute | increment |
 //! | `audit/{yyyymmdd}/n`, `audit/{yyyymmdd}/{seq}` | [`AuditEntry`] JSON by China date | list append |
@@ -43,6 +45,7 @@
 //! [`Report`]: crate::report::Report
 //! [`Revocation`]: crate::report::Revocation
 //! [`PdfFingerprint`]: crate::report::PdfFingerprint
+//! [`Mandate`]: super::Mandate
 //! [`PDF_CHUNK_BYTES`]: super::PDF_CHUNK_BYTES
 //! [`AuditEntry`]: crate::audit::AuditEntry
 //! [`Objection`]: crate::dispute::Objection
@@ -112,6 +115,21 @@ pub fn reports_showing(id: &RecordId) -> ListKeys {
 
 pub fn applications_on(uscc: &CreditCode, china_day: NaiveDate) -> String {
     format!("ent/{uscc}/apply/{}", day(china_day))
+}
+
+/// A staff member's keys: the subject's digest (32 hex digits), so a long
+/// or odd `sub` never makes a long or odd key.
+fn staff(sub: &str) -> String {
+    use sha2::{Digest, Sha256};
+    crate::codes::hex(&Sha256::digest(sub.as_bytes()))[..32].to_owned()
+}
+
+pub fn staff_applications_on(staff_sub: &str, china_day: NaiveDate) -> String {
+    format!("staff/{}/apply/{}", staff(staff_sub), day(china_day))
+}
+
+pub fn staff_mandate(staff_sub: &str, uscc: &CreditCode) -> String {
+    format!("staff/{}/for/{uscc}", staff(staff_sub))
 }
 
 pub fn report_sequence(china_day: NaiveDate) -> String {

@@ -10,6 +10,7 @@
 //! | `issued_pdf` | pinning a report's PDF bytes at first download |
 //! | `verification` | verifying by code and by uploaded file |
 //! | `rate_limit` | per-client counters per minute |
+//! | `mandates` | which entities counter staff act for, and until when |
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -19,12 +20,14 @@ use crate::kv::KeyValue;
 
 mod issued_pdf;
 pub mod keys;
+mod mandates;
 mod rate_limit;
 mod records;
 mod reports;
 mod verification;
 
 pub use issued_pdf::{IssuedPdf, PDF_CHUNK_BYTES};
+pub use mandates::Mandate;
 pub use rate_limit::check_rate_limit;
 pub use records::{Change, StatusChanged, Upserted};
 

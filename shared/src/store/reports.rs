@@ -27,10 +27,20 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         config: &RuleConfig,
     ) -> Result<Report, Error> {
         let today = china_date(now);
-        let applications = self
-            .kv
-            .increment(&keys::applications_on(&request.uscc, today), 1)?;
-        if applications > i64::from(config.apply_limit_per_day) {
+        // Staff on an entity's behalf count against their own quota, so a
+        // busy counter neither uses up nor is stopped by the entity's limit.
+        let (counter, limit) = match &request.on_behalf {
+            Some(staff) => (
+                keys::staff_applications_on(&staff.staff_sub, today),
+                config.staff_apply_limit_per_day,
+            ),
+            None => (
+                keys::applications_on(&request.uscc, today),
+                config.apply_limit_per_day,
+            ),
+        };
+        let applications = self.kv.increment(&counter, 1)?;
+        if applications > i64::from(limit) {
             let next_midnight = today
                 .succ_opt()
                 .and_then(|d| d.and_hms_opt(0, 0, 0))
@@ -42,8 +52,9 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
                 _ => 86_400,
             };
             return Err(Error::TooManyApplications {
-                limit: config.apply_limit_per_day,
+                limit,
                 retry_after_secs,
+                by_staff: request.on_behalf.is_some(),
             });
         }
         let domains = catalog().select(&request.domains)?;
@@ -78,6 +89,10 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
             clean: clean(&found),
             findings: found,
             issued_by: issuer.to_owned(),
+            authorisation_ref: request
+                .on_behalf
+                .as_ref()
+                .map(|staff| staff.authorisation_ref.clone()),
             rules: AppliedRules {
                 include_simplified_procedure: config.include_simplified_procedure,
                 show_repaired_records: config.show_repaired_records,

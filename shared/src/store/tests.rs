@@ -12,11 +12,12 @@ use crate::auth::Principal;
 use crate::catalog::DomainSelection;
 use crate::codes::{ReportNo, VerificationCode, hex};
 use crate::config::RuleConfig;
+use crate::error::Error;
 use crate::kv::{MemoryStore, StoreError};
 use crate::record::samples::{self, ENTITY, OTHER_ENTITY};
 use crate::record::{Record, RecordStatus, StoredRecord};
 use crate::report::{
-    ApplyRequest, FileClaim, Outcome, PdfFingerprint, Report, Verification, report_document,
+    ApplyRequest, FileClaim, OnBehalf, Outcome, PdfFingerprint, Report, Verification, report_document,
 };
 use crate::uscc::CreditCode;
 use crate::window::ReportMonths;
@@ -45,6 +46,7 @@ fn apply(domains: DomainSelection) -> ApplyRequest {
         months: ReportMonths::try_from(12).unwrap(),
         domains,
         purpose: "bidding".into(),
+        on_behalf: None,
     }
 }
 
@@ -291,6 +293,54 @@ fn applications_are_limited_per_entity_per_day() {
             .issue_report(&all(), "e", at(2026, 11, 30), &cfg)
             .is_ok()
     );
+}
+
+#[test]
+fn staff_applications_have_their_own_quota_and_leave_the_entitys_alone() {
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    let cfg = RuleConfig {
+        apply_limit_per_day: 1,
+        staff_apply_limit_per_day: 2,
+        ..RuleConfig::default()
+    };
+    let by = |staff: &str| ApplyRequest {
+        on_behalf: Some(OnBehalf {
+            staff_sub: staff.into(),
+            authorisation_ref: "永授〔2026〕1号".parse().unwrap(),
+        }),
+        ..all()
+    };
+    let issued = store.issue_report(&by("clerk-1"), "staff:clerk-1", now(), &cfg).unwrap();
+    assert_eq!(issued.authorisation_ref.unwrap().as_str(), "永授〔2026〕1号");
+    store.issue_report(&by("clerk-1"), "staff:clerk-1", now(), &cfg).unwrap();
+    let e = store
+        .issue_report(&by("clerk-1"), "staff:clerk-1", now(), &cfg)
+        .unwrap_err();
+    assert_eq!((e.status(), e.code()), (429, "TOO_MANY_APPLICATIONS"));
+    assert!(e.to_string().contains("代为申请"), "{e}");
+    // Another clerk has a quota of their own, and the entity's own limit is untouched.
+    store.issue_report(&by("clerk-2"), "staff:clerk-2", now(), &cfg).unwrap();
+    store.issue_report(&all(), "e", now(), &cfg).unwrap();
+    let e = store.issue_report(&all(), "e", now(), &cfg).unwrap_err();
+    assert!(e.to_string().contains("该主体"), "{e}");
+}
+
+#[test]
+fn a_mandate_is_in_force_until_it_expires_for_its_staff_member_and_entity_only() {
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    let entity = uscc(ENTITY);
+    assert!(store.mandate("clerk-1", &entity, now()).unwrap().is_none());
+    let mandate = Mandate::new("YC20261130-000001", None, now(), 30);
+    store.grant_mandate("clerk-1", &entity, &mandate).unwrap();
+    assert_eq!(store.mandate("clerk-1", &entity, now()).unwrap(), Some(mandate.clone()));
+    let last_moment = mandate.until.with_timezone(&Utc);
+    assert!(store.mandate("clerk-1", &entity, last_moment).unwrap().is_some());
+    let after = last_moment + Duration::seconds(1);
+    assert!(store.mandate("clerk-1", &entity, after).unwrap().is_none());
+    assert!(store.mandate("clerk-2", &entity, now()).unwrap().is_none());
+    assert!(store.mandate("clerk-1", &uscc(OTHER_ENTITY), now()).unwrap().is_none());
 }
 
 #[test]
@@ -689,15 +739,35 @@ fn apply_requests_parse_for_each_principal() {
         sub: "s".into(),
         unit: None,
     };
-    let body =
-        json!({"months": 12, "domains": ["tax"], "purpose": "listing", "uscc": OTHER_ENTITY});
+    // Staff apply for the named entity under its written authorisation.
+    let body = json!({"months": 12, "domains": ["tax"], "purpose": "listing",
+        "uscc": OTHER_ENTITY, "authorisation_ref": " 永授〔2026〕7号 "});
+    let on_behalf = ApplyRequest::from_json(&body, &staff).unwrap();
+    assert_eq!(on_behalf.uscc.as_str(), OTHER_ENTITY);
     assert_eq!(
-        ApplyRequest::from_json(&body, &staff)
-            .unwrap()
-            .uscc
-            .as_str(),
-        OTHER_ENTITY
+        on_behalf
+            .on_behalf
+            .map(|s| (s.staff_sub, s.authorisation_ref.to_string())),
+        Some(("s".to_owned(), "永授〔2026〕7号".to_owned()))
     );
+    let without = json!({"months": 12, "domains": ["tax"], "purpose": "listing", "uscc": OTHER_ENTITY});
+    let refused = ApplyRequest::from_json(&without, &staff).unwrap_err();
+    assert!(matches!(refused, Error::MissingField { ref field } if field == "authorisation_ref"));
+    for bad in [json!(""), json!("a b"), json!(7)] {
+        let mut body = body.clone();
+        body["authorisation_ref"] = bad;
+        let refused = ApplyRequest::from_json(&body, &staff).unwrap_err();
+        assert!(matches!(refused, Error::InvalidField { ref field, .. } if field == "authorisation_ref"));
+    }
+    // An entity applying for itself gives no authorisation.
+    assert!(
+        ApplyRequest::from_json(
+            &json!({"months": 12, "domains": "all", "purpose": "bidding", "authorisation_ref": "SQ-0001"}),
+            &entity
+        )
+        .is_err()
+    );
+    assert!(req.on_behalf.is_none());
     let cases = [
         (
             json!({"months": 6, "domains": "all", "purpose": "bidding"}),
