@@ -14,7 +14,7 @@ use crate::pdf::sign::SignatureFacts;
 use crate::pdf::{DomainSection, RecordSection, ReportDocument};
 use crate::rules::Finding;
 use crate::uscc::CreditCode;
-use crate::vocabulary::{ReportEdition, VerificationOutcome};
+use crate::vocabulary::{ReportEdition, RevocationCategory, VerificationOutcome};
 use crate::window::{ReportMonths, Window, china, chinese_date};
 
 /// The issuing authority printed on every report.
@@ -226,10 +226,14 @@ pub struct ReportSummary {
     pub record_count: usize,
 }
 
-/// A revocation, stored beside the immutable snapshot.
+/// A revocation, stored beside the immutable snapshot. The public sees
+/// only its time and category; `reason`, in the deciding unit's words, is
+/// for the holder and the service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Revocation {
     pub revoked_at: DateTime<FixedOffset>,
+    #[serde(default)]
+    pub category: RevocationCategory,
     pub reason: String,
 }
 
@@ -273,8 +277,11 @@ impl PdfFingerprint {
 pub enum Outcome {
     Valid,
     Expired,
+    /// `reason_code` is the fixed category, `reason` its Chinese label:
+    /// never the deciding unit's own words.
     Revoked {
         revoked_at: DateTime<FixedOffset>,
+        reason_code: RevocationCategory,
         reason: String,
     },
     /// `appended_update`: the original's bytes are a prefix of the upload,
@@ -337,7 +344,8 @@ impl Verification {
         let outcome = match revocation {
             Some(r) => Outcome::Revoked {
                 revoked_at: r.revoked_at,
-                reason: r.reason,
+                reason_code: r.category,
+                reason: r.category.label().to_owned(),
             },
             None if report.is_expired(now) => Outcome::Expired,
             None => Outcome::Valid,
@@ -420,7 +428,7 @@ fn message_for(outcome: &Outcome, report: Option<&ReportSummary>) -> String {
             "该报告{no}真实，但已于{}超过有效期，不能再替代无违法违规记录证明。请联系申请主体重新申请专用信用报告。",
             report.map(|r| datetime(&r.valid_until)).unwrap_or_default()
         ),
-        Outcome::Revoked { revoked_at, reason } => format!(
+        Outcome::Revoked { revoked_at, reason, .. } => format!(
             "该报告{no}真实，但已于{}被撤销，原因：{reason}。报告所载信息已不再准确，请勿采信，请联系申请主体重新申请专用信用报告。",
             datetime(revoked_at)
         ),

@@ -18,6 +18,7 @@ use crate::kv::KeyValue;
 use crate::record::{RecordId, RecordKind, RecordStatus};
 use crate::store::Change;
 use crate::uscc::CreditCode;
+use crate::vocabulary::RevocationCategory;
 use crate::window::in_china;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -334,7 +335,12 @@ impl<K: KeyValue + ?Sized> Disputes<'_, K> {
                         detail: "更正后的记录应与原记录的领域（domain）、类型（kind）和文书号（document_no）一致".into(),
                     });
                 }
-                let upserted = self.store.upsert_record(*record, &actor, now)?;
+                let upserted = self.store.correct_record(
+                    *record,
+                    &actor,
+                    now,
+                    RevocationCategory::ObjectionUpheld,
+                )?;
                 if upserted.change == Change::Unchanged {
                     return Err(Error::InvalidField {
                         field: "record".into(),
@@ -348,6 +354,7 @@ impl<K: KeyValue + ?Sized> Disputes<'_, K> {
             Resolution::Withdraw { reason } => {
                 let changed = self.store.withdraw_record(
                     id,
+                    RevocationCategory::ObjectionUpheld,
                     &format!("异议申诉 {no} 成立，{reason}"),
                     &actor,
                     now,

@@ -16,6 +16,7 @@ use crate::record::{Record, RecordId, RecordStatus};
 use crate::report::{ApplyRequest, Outcome};
 use crate::store::Store;
 use crate::uscc::CreditCode;
+use crate::vocabulary::RevocationCategory;
 use crate::window::{ReportMonths, in_china};
 
 /// The dispute settings as a deployment gets them by default.
@@ -447,7 +448,13 @@ fn objection_accepted_and_corrected_revokes_reports_and_frees_the_record() {
             at(2026, 11, 30),
         )
         .unwrap();
-    assert!(matches!(verification.outcome, Outcome::Revoked { .. }));
+    assert!(matches!(
+        verification.outcome,
+        Outcome::Revoked {
+            reason_code: RevocationCategory::ObjectionUpheld,
+            ..
+        }
+    ));
     // The record is free for a new case.
     assert!(
         w.disputes()
@@ -534,8 +541,9 @@ fn upheld_objection_keeps_reports_valid_and_withdrawal_revokes_them() {
     assert_eq!(withdrawn.status, ObjectionStatus::Withdrawn);
     assert_eq!(withdrawn.revoked_reports, vec![report.clone()]);
     assert_eq!(w.status(&gone), RecordStatus::Withdrawn);
-    let reason = w.store().report_status(&report).unwrap().unwrap().reason;
-    assert!(reason.contains("处罚决定已被复议撤销"), "{reason}");
+    let revocation = w.store().report_status(&report).unwrap().unwrap();
+    assert!(revocation.reason.contains("处罚决定已被复议撤销"), "{revocation:?}");
+    assert_eq!(revocation.category, RevocationCategory::ObjectionUpheld);
 }
 
 #[test]

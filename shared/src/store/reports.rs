@@ -13,6 +13,7 @@ use crate::record::{RecordId, StoredRecord};
 use crate::report::{AppliedRules, ApplyRequest, Report, Revocation};
 use crate::rules::{FoundRecord, clean, findings};
 use crate::uscc::CreditCode;
+use crate::vocabulary::RevocationCategory;
 use crate::window::{Window, china, china_date, in_china};
 
 impl<K: KeyValue + ?Sized> Store<'_, K> {
@@ -126,6 +127,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         if stale {
             self.revoke(
                 &report.report_no,
+                RevocationCategory::RecordCorrected,
                 "出具过程中报告所列记录发生变更，请重新申请",
                 now,
             )?;
@@ -184,11 +186,13 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
     pub fn revoke(
         &self,
         report_no: &ReportNo,
+        category: RevocationCategory,
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, Error> {
         let revocation = Revocation {
             revoked_at: in_china(now),
+            category,
             reason: reason.to_owned(),
         };
         Ok(self.kv.compare_and_swap(
@@ -202,6 +206,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
     pub fn revoke_reports_showing(
         &self,
         id: &RecordId,
+        category: RevocationCategory,
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<ReportNo>, Error> {
@@ -213,7 +218,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
             let Some(report) = self.get_report(&no)? else {
                 continue;
             };
-            if !report.is_expired(now) && self.revoke(&no, reason, now)? {
+            if !report.is_expired(now) && self.revoke(&no, category, reason, now)? {
                 revoked.push(no);
             }
         }

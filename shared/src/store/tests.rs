@@ -20,6 +20,7 @@ use crate::report::{
     ApplyRequest, FileClaim, OnBehalf, Outcome, PdfFingerprint, Report, Verification, report_document,
 };
 use crate::uscc::CreditCode;
+use crate::vocabulary::RevocationCategory;
 use crate::window::ReportMonths;
 
 fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
@@ -487,12 +488,27 @@ fn repair_withdrawal_and_correction_revoke_reports_that_showed_the_record() {
     let v = store
         .verify_code(&tax_only.verification_code, later)
         .unwrap();
-    let Outcome::Revoked { reason, revoked_at } = &v.outcome else {
+    let Outcome::Revoked {
+        reason,
+        reason_code,
+        revoked_at,
+    } = &v.outcome
+    else {
         panic!("{v:?}")
     };
-    assert!(reason.contains("信用修复"));
+    // The public sees the fixed category, never the unit's own words.
+    assert_eq!(
+        (*reason_code, reason.as_str()),
+        (RevocationCategory::CreditRepair, "信用修复")
+    );
     assert_eq!(revoked_at.to_rfc3339(), "2026-11-29T11:00:00+08:00");
-    assert!(v.message.contains("被撤销"));
+    assert!(v.message.contains("被撤销，原因：信用修复。"), "{}", v.message);
+    let public = serde_json::to_string(&v).unwrap();
+    assert!(!public.contains("已履行处罚"), "{public}");
+    assert!(public.contains("\"reason_code\":\"CREDIT_REPAIR\""), "{public}");
+    // The holder's view keeps the unit's reason.
+    let kept = store.report_status(&tax_only.report_no).unwrap().unwrap();
+    assert!(kept.reason.contains("已履行处罚并提交信用承诺"));
     assert_eq!(
         store
             .verify_code(&education.verification_code, later)
@@ -520,7 +536,7 @@ fn repair_withdrawal_and_correction_revoke_reports_that_showed_the_record() {
     assert_eq!(up.revoked, vec![fresh.report_no.clone()]);
     let next = store.issue_report(&all(), "e", later, &cfg).unwrap();
     let withdrawn = store
-        .withdraw_record(&unrelated, "复议撤销", "department:d", later)
+        .withdraw_record(&unrelated, RevocationCategory::RecordWithdrawn, "复议撤销", "department:d", later)
         .unwrap();
     assert_eq!(withdrawn.revoked, vec![next.report_no.clone()]);
     assert_eq!(
@@ -532,7 +548,7 @@ fn repair_withdrawal_and_correction_revoke_reports_that_showed_the_record() {
     );
     assert_eq!(
         store
-            .withdraw_record(&unrelated, " ", "d", later)
+            .withdraw_record(&unrelated, RevocationCategory::RecordWithdrawn, " ", "d", later)
             .unwrap_err()
             .code(),
         "MISSING_FIELD"
@@ -637,7 +653,8 @@ fn every_outcome_has_its_own_message() {
         Outcome::Expired,
         Outcome::Revoked {
             revoked_at: crate::window::in_china(now()),
-            reason: "测试".into(),
+            reason_code: RevocationCategory::Other,
+            reason: RevocationCategory::Other.label().into(),
         },
         Outcome::Tampered {
             appended_update: false,
@@ -819,7 +836,7 @@ fn keys_stay_short_and_reports_serialize_as_the_contract() {
     store
         .pin_pdf(&report.report_no, b"%PDF-1.7".to_vec())
         .unwrap();
-    store.withdraw_record(&id, "撤销", "d", now()).unwrap();
+    store.withdraw_record(&id, RevocationCategory::RecordWithdrawn, "撤销", "d", now()).unwrap();
     assert!(kv.keys_with_prefix("").iter().all(|k| k.len() <= 250));
     let v = serde_json::to_value(&report).unwrap();
     for field in [
@@ -922,7 +939,7 @@ fn code_verification_reads_the_report_and_its_status_in_one_round_trip() {
     let report = store
         .issue_report(&all(), "e", now(), &RuleConfig::default())
         .unwrap();
-    store.revoke(&report.report_no, "测试撤销", now()).unwrap();
+    store.revoke(&report.report_no, RevocationCategory::Other, "测试撤销", now()).unwrap();
     let journal = Journal::new(&kv);
     let answer = Store::new(&journal)
         .verify_code(&report.verification_code, now())
@@ -954,7 +971,7 @@ fn a_batch_of_codes_takes_two_round_trips_and_answers_in_order() {
     let revoked = store
         .issue_report(&all(), "e", now(), &RuleConfig::default())
         .unwrap();
-    store.revoke(&revoked.report_no, "测试撤销", now()).unwrap();
+    store.revoke(&revoked.report_no, RevocationCategory::Other, "测试撤销", now()).unwrap();
     let unknown: VerificationCode = "ABCDEFGHJKMNPQRS".parse().unwrap();
     let codes = [
         unknown.clone(),

@@ -13,7 +13,7 @@ use crate::kv::KeyValue;
 use crate::record::{Record, RecordId, StoredRecord};
 use crate::store::{Change, Store, Upserted};
 use crate::uscc::CreditCode;
-use crate::vocabulary::ItemResult;
+use crate::vocabulary::{ItemResult, RevocationCategory};
 
 use super::Caller;
 
@@ -259,6 +259,7 @@ pub fn withdraw(
     caller.principal.require_write(record.record.domain())?;
     let changed = Store::new(kv).withdraw_record(
         &record.id,
+        RevocationCategory::RecordWithdrawn,
         reason,
         &caller.principal.audit_name(),
         caller.now,
