@@ -502,7 +502,9 @@ pub fn report_document(report: &Report, public_base_url: &str) -> ReportDocument
         issued_on: chinese_date(report.issued_at.date_naive()),
         valid_until: chinese_date(report.valid_until.date_naive()),
         issuer: ISSUER.into(),
-        verify_url: format!("{base}/?code={}", report.verification_code),
+        // In the fragment, which browsers do not send: the secret code stays
+        // out of server, proxy and referrer logs.
+        verify_url: format!("{base}/#code={}", report.verification_code),
         snapshot_digest: report.snapshot_digest.clone(),
         notes,
         domains: report

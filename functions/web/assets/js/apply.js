@@ -202,6 +202,13 @@ async function submit(event) {
       return;
     }
     json.uscc = uscc;
+    const reference = document.getElementById('authorisation-ref').value.trim();
+    if (reference.length < 4) {
+      show(status, notice('error', '请填写申请主体的授权委托书编号。'));
+      document.getElementById('authorisation-ref').focus();
+      return;
+    }
+    json.authorisation_ref = reference;
   }
   const button = document.getElementById('apply-submit');
   button.disabled = true;
