@@ -141,6 +141,19 @@ fn an_accepted_objection_corrects_the_record_revokes_the_old_report_and_the_new_
     assert_eq!(file.status, 200);
     assert_eq!(file.header("content-type"), Some("application/pdf"));
     assert_eq!(file.body, evidence);
+    // Evidence comes from the public: a download only, never rendered inline, never sniffed
+    // into another type, and inert even if a browser opened it.
+    let disposition = file.header("content-disposition").unwrap_or_default();
+    assert!(
+        disposition.starts_with("attachment;")
+            && disposition.contains(&format!("{no}-evidence.pdf")),
+        "{disposition}"
+    );
+    assert_eq!(file.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(
+        file.header("content-security-policy"),
+        Some("default-src 'none'; sandbox")
+    );
 
     let accepted = post(
         &host,
@@ -620,6 +633,26 @@ fn other_entities_and_departments_are_denied() {
     let case = object(&host, &staff("clerk-9"), on_behalf);
     let no = case["no"].as_str().unwrap().to_owned();
     assert_eq!(case["filed_by"], "staff:clerk-9");
+    // Filing makes the clerk act for the entity: they read its cases and records. Another clerk,
+    // acting for it in nothing, gets the case answered as if it did not exist.
+    let case_path = format!("/api/v1/objections/{no}");
+    assert_eq!(host.get_auth(&case_path, &staff("clerk-9")).status, 200);
+    let for_entity = format!("/api/v1/objections?uscc={uscc}");
+    assert_eq!(
+        listed(&host.get_auth(&for_entity, &staff("clerk-9")), "objections").len(),
+        1
+    );
+    let records = format!("/api/v1/records?uscc={uscc}");
+    assert_eq!(host.get_auth(&records, &staff("clerk-9")).status, 200);
+    let idle = staff("clerk-10");
+    assert_problem(&host.get_auth(&case_path, &idle), 404, "NOT_FOUND");
+    assert_problem(
+        &host.get_auth(&format!("{case_path}/evidence"), &idle),
+        404,
+        "NOT_FOUND",
+    );
+    assert_problem(&host.get_auth(&for_entity, &idle), 403, "FORBIDDEN");
+    assert_problem(&host.get_auth(&records, &idle), 403, "FORBIDDEN");
     assert_problem(
         &post(&host, "/api/v1/objections", filing, &entity(&uscc)),
         409,

@@ -324,8 +324,18 @@ mod authorisation_ref_tests {
         for good in ["永授〔2026〕12号", "SQ-2026-0001", " abcd "] {
             assert!(good.parse::<AuthorisationRef>().is_ok(), "{good}");
         }
-        assert_eq!(" abcd ".parse::<AuthorisationRef>().unwrap().as_str(), "abcd");
-        for bad in ["", "abc", "a b c d", "abcd\u{7}", "<script>", &"9".repeat(41)] {
+        assert_eq!(
+            " abcd ".parse::<AuthorisationRef>().unwrap().as_str(),
+            "abcd"
+        );
+        for bad in [
+            "",
+            "abc",
+            "a b c d",
+            "abcd\u{7}",
+            "<script>",
+            &"9".repeat(41),
+        ] {
             let refused = bad.parse::<AuthorisationRef>().unwrap_err();
             assert_eq!(refused.code(), "INVALID_FIELD", "{bad}");
         }

@@ -349,7 +349,11 @@ impl BaseUrl {
     /// The URL without a trailing slash. Outside development mode only
     /// https: the verification link and the sign-in redirect travel in
     /// clear over http, and a proxy could rewrite them.
-    fn read(&self, get: &impl Fn(&str) -> Option<String>, development: bool) -> Result<String, Error> {
+    fn read(
+        &self,
+        get: &impl Fn(&str) -> Option<String>,
+        development: bool,
+    ) -> Result<String, Error> {
         let url = get(self.name).unwrap_or_else(|| self.default.to_owned());
         if url.starts_with("https://") || (development && url.starts_with("http://")) {
             return Ok(url.trim_end_matches('/').to_owned());
@@ -952,7 +956,9 @@ mod tests {
         }
         // Unset, the default (loopback http) is refused outside development mode too.
         let unset = Settings::from_lookup(|_| None).unwrap_err();
-        assert!(matches!(unset, Error::InvalidConfig { ref variable, .. } if variable == "public_base_url"));
+        assert!(
+            matches!(unset, Error::InvalidConfig { ref variable, .. } if variable == "public_base_url")
+        );
     }
 
     #[test]

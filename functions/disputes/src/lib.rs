@@ -112,7 +112,10 @@ fn decide(req: Request, params: Params, kind: CaseKind) -> Answer {
     })
 }
 
-/// Evidence is served as a download only, never rendered inline.
+/// Evidence, uploaded by the public, is served as a download only: never
+/// rendered inline (`attachment`), never sniffed into another type
+/// (`nosniff`), and inert should a browser open it anyway (a sandbox that
+/// allows nothing).
 fn evidence(req: Request, params: Params, kind: CaseKind) -> Answer {
     with_desk(&req, |desk| {
         let (no, file) = desk.evidence(kind, param(&params, "no"))?;
@@ -129,6 +132,7 @@ fn evidence(req: Request, params: Params, kind: CaseKind) -> Answer {
                 format!("attachment; filename=\"{no}-evidence.{extension}\""),
             )
             .header("x-content-type-options", "nosniff")
+            .header("content-security-policy", "default-src 'none'; sandbox")
             .header("cache-control", "no-store")
             .body(file.bytes)
             .build())

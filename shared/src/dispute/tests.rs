@@ -542,7 +542,10 @@ fn upheld_objection_keeps_reports_valid_and_withdrawal_revokes_them() {
     assert_eq!(withdrawn.revoked_reports, vec![report.clone()]);
     assert_eq!(w.status(&gone), RecordStatus::Withdrawn);
     let revocation = w.store().report_status(&report).unwrap().unwrap();
-    assert!(revocation.reason.contains("处罚决定已被复议撤销"), "{revocation:?}");
+    assert!(
+        revocation.reason.contains("处罚决定已被复议撤销"),
+        "{revocation:?}"
+    );
     assert_eq!(revocation.category, RevocationCategory::ObjectionUpheld);
 }
 

@@ -262,6 +262,13 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
                 field: "reason".into(),
             });
         }
-        self.change_status(id, RecordStatus::Withdrawn, category, reason.trim(), actor, now)
+        self.change_status(
+            id,
+            RecordStatus::Withdrawn,
+            category,
+            reason.trim(),
+            actor,
+            now,
+        )
     }
 }

@@ -17,7 +17,8 @@ use crate::kv::{MemoryStore, StoreError};
 use crate::record::samples::{self, ENTITY, OTHER_ENTITY};
 use crate::record::{Record, RecordStatus, StoredRecord};
 use crate::report::{
-    ApplyRequest, FileClaim, OnBehalf, Outcome, PdfFingerprint, Report, Verification, report_document,
+    ApplyRequest, FileClaim, OnBehalf, Outcome, PdfFingerprint, Report, Verification,
+    report_document,
 };
 use crate::uscc::CreditCode;
 use crate::vocabulary::RevocationCategory;
@@ -312,16 +313,25 @@ fn staff_applications_have_their_own_quota_and_leave_the_entitys_alone() {
         }),
         ..all()
     };
-    let issued = store.issue_report(&by("clerk-1"), "staff:clerk-1", now(), &cfg).unwrap();
-    assert_eq!(issued.authorisation_ref.unwrap().as_str(), "永授〔2026〕1号");
-    store.issue_report(&by("clerk-1"), "staff:clerk-1", now(), &cfg).unwrap();
+    let issued = store
+        .issue_report(&by("clerk-1"), "staff:clerk-1", now(), &cfg)
+        .unwrap();
+    assert_eq!(
+        issued.authorisation_ref.unwrap().as_str(),
+        "永授〔2026〕1号"
+    );
+    store
+        .issue_report(&by("clerk-1"), "staff:clerk-1", now(), &cfg)
+        .unwrap();
     let e = store
         .issue_report(&by("clerk-1"), "staff:clerk-1", now(), &cfg)
         .unwrap_err();
     assert_eq!((e.status(), e.code()), (429, "TOO_MANY_APPLICATIONS"));
     assert!(e.to_string().contains("代为申请"), "{e}");
     // Another clerk has a quota of their own, and the entity's own limit is untouched.
-    store.issue_report(&by("clerk-2"), "staff:clerk-2", now(), &cfg).unwrap();
+    store
+        .issue_report(&by("clerk-2"), "staff:clerk-2", now(), &cfg)
+        .unwrap();
     store.issue_report(&all(), "e", now(), &cfg).unwrap();
     let e = store.issue_report(&all(), "e", now(), &cfg).unwrap_err();
     assert!(e.to_string().contains("该主体"), "{e}");
@@ -335,13 +345,26 @@ fn a_mandate_is_in_force_until_it_expires_for_its_staff_member_and_entity_only()
     assert!(store.mandate("clerk-1", &entity, now()).unwrap().is_none());
     let mandate = Mandate::new("YC20261130-000001", None, now(), 30);
     store.grant_mandate("clerk-1", &entity, &mandate).unwrap();
-    assert_eq!(store.mandate("clerk-1", &entity, now()).unwrap(), Some(mandate.clone()));
+    assert_eq!(
+        store.mandate("clerk-1", &entity, now()).unwrap(),
+        Some(mandate.clone())
+    );
     let last_moment = mandate.until.with_timezone(&Utc);
-    assert!(store.mandate("clerk-1", &entity, last_moment).unwrap().is_some());
+    assert!(
+        store
+            .mandate("clerk-1", &entity, last_moment)
+            .unwrap()
+            .is_some()
+    );
     let after = last_moment + Duration::seconds(1);
     assert!(store.mandate("clerk-1", &entity, after).unwrap().is_none());
     assert!(store.mandate("clerk-2", &entity, now()).unwrap().is_none());
-    assert!(store.mandate("clerk-1", &uscc(OTHER_ENTITY), now()).unwrap().is_none());
+    assert!(
+        store
+            .mandate("clerk-1", &uscc(OTHER_ENTITY), now())
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[test]
@@ -502,10 +525,17 @@ fn repair_withdrawal_and_correction_revoke_reports_that_showed_the_record() {
         (RevocationCategory::CreditRepair, "信用修复")
     );
     assert_eq!(revoked_at.to_rfc3339(), "2026-11-29T11:00:00+08:00");
-    assert!(v.message.contains("被撤销，原因：信用修复。"), "{}", v.message);
+    assert!(
+        v.message.contains("被撤销，原因：信用修复。"),
+        "{}",
+        v.message
+    );
     let public = serde_json::to_string(&v).unwrap();
     assert!(!public.contains("已履行处罚"), "{public}");
-    assert!(public.contains("\"reason_code\":\"CREDIT_REPAIR\""), "{public}");
+    assert!(
+        public.contains("\"reason_code\":\"CREDIT_REPAIR\""),
+        "{public}"
+    );
     // The holder's view keeps the unit's reason.
     let kept = store.report_status(&tax_only.report_no).unwrap().unwrap();
     assert!(kept.reason.contains("已履行处罚并提交信用承诺"));
@@ -536,7 +566,13 @@ fn repair_withdrawal_and_correction_revoke_reports_that_showed_the_record() {
     assert_eq!(up.revoked, vec![fresh.report_no.clone()]);
     let next = store.issue_report(&all(), "e", later, &cfg).unwrap();
     let withdrawn = store
-        .withdraw_record(&unrelated, RevocationCategory::RecordWithdrawn, "复议撤销", "department:d", later)
+        .withdraw_record(
+            &unrelated,
+            RevocationCategory::RecordWithdrawn,
+            "复议撤销",
+            "department:d",
+            later,
+        )
         .unwrap();
     assert_eq!(withdrawn.revoked, vec![next.report_no.clone()]);
     assert_eq!(
@@ -548,7 +584,13 @@ fn repair_withdrawal_and_correction_revoke_reports_that_showed_the_record() {
     );
     assert_eq!(
         store
-            .withdraw_record(&unrelated, RevocationCategory::RecordWithdrawn, " ", "d", later)
+            .withdraw_record(
+                &unrelated,
+                RevocationCategory::RecordWithdrawn,
+                " ",
+                "d",
+                later
+            )
             .unwrap_err()
             .code(),
         "MISSING_FIELD"
@@ -769,14 +811,17 @@ fn apply_requests_parse_for_each_principal() {
             .map(|s| (s.staff_sub, s.authorisation_ref.to_string())),
         Some(("s".to_owned(), "永授〔2026〕7号".to_owned()))
     );
-    let without = json!({"months": 12, "domains": ["tax"], "purpose": "listing", "uscc": OTHER_ENTITY});
+    let without =
+        json!({"months": 12, "domains": ["tax"], "purpose": "listing", "uscc": OTHER_ENTITY});
     let refused = ApplyRequest::from_json(&without, &staff).unwrap_err();
     assert!(matches!(refused, Error::MissingField { ref field } if field == "authorisation_ref"));
     for bad in [json!(""), json!("a b"), json!(7)] {
         let mut body = body.clone();
         body["authorisation_ref"] = bad;
         let refused = ApplyRequest::from_json(&body, &staff).unwrap_err();
-        assert!(matches!(refused, Error::InvalidField { ref field, .. } if field == "authorisation_ref"));
+        assert!(
+            matches!(refused, Error::InvalidField { ref field, .. } if field == "authorisation_ref")
+        );
     }
     // An entity applying for itself gives no authorisation.
     assert!(
@@ -838,7 +883,9 @@ fn keys_stay_short_and_reports_serialize_as_the_contract() {
     store
         .pin_pdf(&report.report_no, b"%PDF-1.7".to_vec())
         .unwrap();
-    store.withdraw_record(&id, RevocationCategory::RecordWithdrawn, "撤销", "d", now()).unwrap();
+    store
+        .withdraw_record(&id, RevocationCategory::RecordWithdrawn, "撤销", "d", now())
+        .unwrap();
     assert!(kv.keys_with_prefix("").iter().all(|k| k.len() <= 250));
     let v = serde_json::to_value(&report).unwrap();
     for field in [
@@ -941,7 +988,14 @@ fn code_verification_reads_the_report_and_its_status_in_one_round_trip() {
     let report = store
         .issue_report(&all(), "e", now(), &RuleConfig::default())
         .unwrap();
-    store.revoke(&report.report_no, RevocationCategory::Other, "测试撤销", now()).unwrap();
+    store
+        .revoke(
+            &report.report_no,
+            RevocationCategory::Other,
+            "测试撤销",
+            now(),
+        )
+        .unwrap();
     let journal = Journal::new(&kv);
     let answer = Store::new(&journal)
         .verify_code(&report.verification_code, now())
@@ -973,7 +1027,14 @@ fn a_batch_of_codes_takes_two_round_trips_and_answers_in_order() {
     let revoked = store
         .issue_report(&all(), "e", now(), &RuleConfig::default())
         .unwrap();
-    store.revoke(&revoked.report_no, RevocationCategory::Other, "测试撤销", now()).unwrap();
+    store
+        .revoke(
+            &revoked.report_no,
+            RevocationCategory::Other,
+            "测试撤销",
+            now(),
+        )
+        .unwrap();
     let unknown: VerificationCode = "ABCDEFGHJKMNPQRS".parse().unwrap();
     let codes = [
         unknown.clone(),

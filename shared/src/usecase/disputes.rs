@@ -6,11 +6,11 @@
 use serde_json::{Value, json};
 
 use crate::audit;
+use crate::auth::Principal;
 use crate::dispute::{
     CaseFilter, CaseKind, CaseNo, DisputeConfig, Disputes, Evidence, ObjectionFiling,
     RepairApplication, Resolution, StatusFilter, reason_from_json,
 };
-use crate::auth::Principal;
 use crate::error::Error;
 use crate::kv::KeyValue;
 use crate::store::{Mandate, Store};

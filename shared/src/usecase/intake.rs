@@ -227,7 +227,8 @@ pub fn record(
 ) -> Result<StoredRecord, Error> {
     let record = stored(kv, id)?;
     // A record the caller may not read answers as one that does not exist.
-    if !(in_domains_read(&caller.principal, &record) && caller.acts_for(kv, record.record.uscc())?)
+    if !(in_domains_read(&caller.principal, &record)
+        && caller.acts_for(kv, record.record.uscc())?)
     {
         return Err(not_found(&record.id));
     }

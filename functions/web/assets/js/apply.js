@@ -121,7 +121,8 @@ function renderReport(report) {
       ['报告期间', report.period_start && `${report.period_start} 至 ${report.period_end}`],
       ['出具时间', dateTime(report.issued_at)],
       ['有效期至', dateTime(report.valid_until)],
-      ['核验', report.verification_code && el('a', { href: `/?code=${encodeURIComponent(report.verification_code)}` }, '在核验页查看本报告')],
+      ['授权委托书编号', report.authorisation_ref],
+      ['核验', report.verification_code && el('a', { href: `/#code=${encodeURIComponent(report.verification_code)}` }, '在核验页查看本报告')],
     ]));
   const status = el('div', { 'aria-live': 'polite' });
   if (report.clean) {
