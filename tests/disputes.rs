@@ -344,8 +344,11 @@ fn an_upheld_objection_keeps_reports_valid_and_a_withdrawal_revokes_them() {
     assert_eq!(record(&host, &uscc, &ids[1])["status"], "withdrawn");
     let verification = verify(&host, &shown);
     assert_eq!(verification["outcome"], "REVOKED");
+    // The public learns the fixed category, not the unit's words.
+    assert_eq!(verification["reason_code"], "OBJECTION_UPHELD");
+    assert_eq!(verification["reason"], "异议成立");
     assert!(
-        verification["reason"].as_str().unwrap().contains("重复"),
+        !verification.to_string().contains("重复"),
         "{verification}"
     );
 }

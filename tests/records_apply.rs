@@ -3,9 +3,9 @@
 
 use chrono::NaiveDate;
 use integration_tests::fixtures::{
-    Body, admin, assert_bad_requests, assert_problem, authority_uscc, bad, china_time, credit_code,
-    days_ago, department, entity, monday_weeks_ago, months_ago, records_of, staff, store_all,
-    today,
+    AUTHORISATION_REF, Body, admin, apply_on_behalf, assert_bad_requests, assert_problem,
+    authority_uscc, bad, china_time, credit_code, days_ago, department, entity, monday_weeks_ago,
+    months_ago, records_of, staff, store_all, today,
 };
 use integration_tests::{HostOptions, Reply, Server, TestHost};
 use serde_json::{Value, json};
