@@ -347,10 +347,7 @@ fn an_upheld_objection_keeps_reports_valid_and_a_withdrawal_revokes_them() {
     // The public learns the fixed category, not the unit's words.
     assert_eq!(verification["reason_code"], "OBJECTION_UPHELD");
     assert_eq!(verification["reason"], "异议成立");
-    assert!(
-        !verification.to_string().contains("重复"),
-        "{verification}"
-    );
+    assert!(!verification.to_string().contains("重复"), "{verification}");
 }
 
 #[test]
