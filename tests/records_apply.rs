@@ -222,8 +222,22 @@ fn a_counting_record_shows_under_its_domain_only_and_within_the_window() {
     assert_eq!(own.status, 200, "{}", own.text());
     assert_eq!(own.json()["verification_code"], report["verification_code"]);
     assert_eq!(own.json()["revocation"], Value::Null);
-    // Staff acting for the entity in nothing: as if the report did not exist (below they do).
+    // Staff acting for the entity in nothing: as if the report did not exist (below they do);
+    // the refused read is audited.
     assert_problem(&host.get_auth(&path, &staff("clerk-1")), 404, "NOT_FOUND");
+    let audit = host.get_auth(&format!("/api/v1/audit?date={}", today()), &admin());
+    assert!(
+        audit.json()["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "report.read"
+                && e["actor"] == "staff:clerk-1"
+                && e["outcome"] == "NOT_FOUND"
+                && e["target"] == report_no.as_str()),
+        "{}",
+        audit.text()
+    );
     // Another entity's report answers as if it did not exist.
     assert_problem(&host.get_auth(&path, &entity(&other)), 404, "NOT_FOUND");
     assert_problem(

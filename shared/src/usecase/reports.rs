@@ -129,7 +129,13 @@ pub fn report(
     caller: &Caller,
     report_no: &str,
 ) -> Result<ReportView, Error> {
-    let report = readable_report(kv, caller, report_no)?;
+    let report = audit_refusal(
+        kv,
+        caller,
+        "report.read",
+        report_no,
+        readable_report(kv, caller, report_no),
+    )?;
     let revocation = Store::new(kv).report_status(&report.report_no)?;
     let entry = caller
         .entry_about(&report.uscc, "report.read", "read")
@@ -201,7 +207,13 @@ pub fn download(
     public_base_url: &str,
     seal: impl Fn() -> Result<Seal, Error>,
 ) -> Result<Download, Error> {
-    let report = readable_report(kv, caller, report_no)?;
+    let report = audit_refusal(
+        kv,
+        caller,
+        "report.pdf",
+        report_no,
+        readable_report(kv, caller, report_no),
+    )?;
     let report_no = report.report_no.clone();
     let pdf = Store::new(kv).issued_pdf(&report_no, || {
         sealed_pdf(&report, public_base_url, &seal()?)
@@ -234,6 +246,26 @@ pub fn sealed_pdf(report: &Report, public_base_url: &str, seal: &Seal) -> Result
     };
     pdf::render_sealed(&report_document(report, public_base_url), &sealing)
         .map_err(|e| Error::Internal(format!("rendering {}: {e}", report.report_no)))
+}
+
+/// A signed-in caller's refused read is audited too, its target the report
+/// number once it parsed: asking for reports one may not read (counter
+/// staff for entities they do not act for) leaves a trace.
+fn audit_refusal(
+    kv: &(impl KeyValue + ?Sized),
+    caller: &Caller,
+    action: &str,
+    report_no: &str,
+    read: Result<Report, Error>,
+) -> Result<Report, Error> {
+    read.or_else(|error| {
+        let mut entry = caller.entry(action, error.code());
+        if let Ok(no) = report_no.parse::<ReportNo>() {
+            entry = entry.target(&no);
+        }
+        audit::append(kv, &entry)?;
+        Err(error)
+    })
 }
 
 /// The report, for its owner and counter staff acting for the owner. A
