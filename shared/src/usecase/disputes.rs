@@ -85,8 +85,9 @@ impl<'a, K: KeyValue + ?Sized> CaseDesk<'a, K> {
         Ok(())
     }
 
-    /// The case's entity, if the caller may read its cases; a case of an
-    /// entity staff do not act for answers as one that does not exist.
+    /// Whether counter staff may read a case of `entity` (other roles are
+    /// scoped by `Disputes` itself): a case of an entity they do not act
+    /// for answers as one that does not exist.
     fn readable(&self, no: &CaseNo, entity: &CreditCode) -> Result<(), Error> {
         if self.caller.acts_for(self.kv, entity)?
             || !matches!(self.caller.principal, Principal::Staff { .. })
