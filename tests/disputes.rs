@@ -619,11 +619,12 @@ fn other_entities_and_departments_are_denied() {
     #[rustfmt::skip]
     let table = [
         bad("POST", objections, Body::Json(filing.clone()), None, 401, "UNAUTHENTICATED"),
-        bad("POST", objections, Body::Json(filing.clone()), them, 403, "FORBIDDEN"),
+        // Another entity's record answers as an absent one: filing confirms nothing.
+        bad("POST", objections, Body::Json(filing.clone()), them, 404, "NOT_FOUND"),
         bad("POST", objections, Body::Json(filing.clone()), tax, 403, "FORBIDDEN"),
-        bad("POST", "/api/v1/repairs", Body::Json(json!({"record_id": id, "statement": "x"})), them, 403, "FORBIDDEN"),
+        bad("POST", "/api/v1/repairs", Body::Json(json!({"record_id": id, "statement": "x"})), them, 404, "NOT_FOUND"),
         bad("POST", objections, Body::Json(filing.clone()), clerk, 400, "MISSING_FIELD"),
-        bad("POST", objections, on_behalf_of(&stranger), clerk, 403, "FORBIDDEN"),
+        bad("POST", objections, on_behalf_of(&stranger), clerk, 404, "NOT_FOUND"),
     ];
     assert_bad_requests(&host, &table);
 

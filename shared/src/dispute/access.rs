@@ -7,7 +7,9 @@ use crate::record::StoredRecord;
 use crate::uscc::CreditCode;
 
 /// The entity a case is filed for: an entity files on its own records;
-/// staff name the entity, which must own the record.
+/// staff name the entity, which must own the record. A record of another
+/// entity answers as one that does not exist, so filing never confirms
+/// that a record exists.
 pub(super) fn check_filer(
     who: &Principal,
     named: Option<&CreditCode>,
@@ -15,13 +17,17 @@ pub(super) fn check_filer(
     kind: CaseKind,
 ) -> Result<(), Error> {
     let owner = record.record.uscc();
+    let not_found = || Error::NotFound(format!("没有编号为 {} 的记录", record.id));
     match who {
         Principal::Entity { uscc, .. } => {
-            if named.is_some_and(|n| n != uscc) || owner != uscc {
+            if named.is_some_and(|n| n != uscc) {
                 return Err(Error::Forbidden(format!(
                     "市场主体只能对本主体的记录提出{}",
                     kind.label()
                 )));
+            }
+            if owner != uscc {
+                return Err(not_found());
             }
             Ok(())
         }
@@ -30,9 +36,7 @@ pub(super) fn check_filer(
                 field: "uscc".into(),
             })?;
             if named != owner {
-                return Err(Error::Forbidden(format!(
-                    "该记录不属于统一社会信用代码为 {named} 的主体"
-                )));
+                return Err(not_found());
             }
             Ok(())
         }

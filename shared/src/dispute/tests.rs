@@ -587,7 +587,7 @@ fn only_owners_file_and_only_the_responsible_unit_decides() {
     let w = World::new();
     let id = w.penalty(samples::penalty("A-1", "2026-03-01"));
     let d = w.disputes();
-    for who in [other_entity(), tax_department(), admin()] {
+    for who in [tax_department(), admin()] {
         assert_eq!(
             d.file_objection(&who, filing(&id), now())
                 .unwrap_err()
@@ -595,6 +595,22 @@ fn only_owners_file_and_only_the_responsible_unit_decides() {
             403
         );
     }
+    // Another entity's record answers as an absent one: filing confirms nothing.
+    let theirs = d
+        .file_objection(&other_entity(), filing(&id), now())
+        .unwrap_err();
+    let absent = d
+        .file_objection(
+            &other_entity(),
+            filing(&"0".repeat(32).parse().unwrap()),
+            now(),
+        )
+        .unwrap_err();
+    assert_eq!(theirs.status(), 404);
+    assert_eq!(
+        theirs.to_string(),
+        absent.to_string().replace(&"0".repeat(32), id.as_str())
+    );
     let mut by_staff = filing(&id);
     assert_eq!(
         d.file_objection(&staff(), by_staff.clone(), now())
@@ -607,7 +623,7 @@ fn only_owners_file_and_only_the_responsible_unit_decides() {
         d.file_objection(&staff(), by_staff.clone(), now())
             .unwrap_err()
             .status(),
-        403
+        404
     );
     by_staff.uscc = Some(uscc(ENTITY));
     let case = d.file_objection(&staff(), by_staff, now()).unwrap();
