@@ -5,9 +5,9 @@
 use base64::Engine;
 use chrono::{DateTime, Days, FixedOffset, Months};
 use integration_tests::fixtures::{
-    Body, admin, assert_bad_requests, assert_problem, bad, china_time, credit_code, days_ago,
-    department, entity, monday_weeks_ago, months_ago, records_of, staff, store_records,
-    tax_department, tax_penalty, today,
+    AUTHORISATION_REF, Body, admin, assert_bad_requests, assert_problem, bad, china_time,
+    credit_code, days_ago, department, entity, monday_weeks_ago, months_ago, records_of, staff,
+    store_records, tax_department, tax_penalty, today,
 };
 use integration_tests::{HostOptions, Reply, TestHost};
 use serde_json::{Value, json};
@@ -607,6 +607,7 @@ fn other_entities_and_departments_are_denied() {
     let on_behalf_of = |entity: &str| {
         let mut body = filing.clone();
         body["uscc"] = json!(entity);
+        body["authorisation_ref"] = json!(AUTHORISATION_REF);
         Body::Json(body)
     };
     let (stranger_token, tax, clerk) = (entity(&stranger), tax_department(), staff("clerk-9"));
@@ -623,7 +624,8 @@ fn other_entities_and_departments_are_denied() {
         bad("POST", objections, Body::Json(filing.clone()), them, 404, "NOT_FOUND"),
         bad("POST", objections, Body::Json(filing.clone()), tax, 403, "FORBIDDEN"),
         bad("POST", "/api/v1/repairs", Body::Json(json!({"record_id": id, "statement": "x"})), them, 404, "NOT_FOUND"),
-        bad("POST", objections, Body::Json(filing.clone()), clerk, 400, "MISSING_FIELD"),
+        bad("POST", objections, Body::Json(filing.clone()), clerk, 400, "MISSING_FIELD").naming("uscc"),
+        bad("POST", objections, Body::Json(json!({"record_id": id, "ground": "error", "statement": "有误", "uscc": uscc})), clerk, 400, "MISSING_FIELD").naming("authorisation_ref"),
         bad("POST", objections, on_behalf_of(&stranger), clerk, 404, "NOT_FOUND"),
     ];
     assert_bad_requests(&host, &table);
@@ -631,9 +633,11 @@ fn other_entities_and_departments_are_denied() {
     // Counter staff file on the entity's behalf; audited with both identities.
     let mut on_behalf = filing.clone();
     on_behalf["uscc"] = json!(uscc);
+    on_behalf["authorisation_ref"] = json!(AUTHORISATION_REF);
     let case = object(&host, &staff("clerk-9"), on_behalf);
     let no = case["no"].as_str().unwrap().to_owned();
     assert_eq!(case["filed_by"], "staff:clerk-9");
+    assert_eq!(case["authorisation_ref"], AUTHORISATION_REF);
     // Filing makes the clerk act for the entity: they read its cases and records. Another clerk,
     // acting for it in nothing, gets the case answered as if it did not exist.
     let case_path = format!("/api/v1/objections/{no}");
@@ -708,6 +712,7 @@ fn other_entities_and_departments_are_denied() {
         .unwrap_or_else(|| panic!("no audit entry for {no}: {entries:?}"));
     assert_eq!(filed["on_behalf_of"], uscc.as_str());
     assert_eq!(filed["outcome"], "filed");
+    assert_eq!(filed["details"]["authorisation_ref"], AUTHORISATION_REF);
     assert!(
         entries
             .iter()

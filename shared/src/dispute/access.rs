@@ -2,17 +2,20 @@
 
 use super::case_no::CaseKind;
 use crate::auth::Principal;
+use crate::codes::AuthorisationRef;
 use crate::error::Error;
 use crate::record::StoredRecord;
 use crate::uscc::CreditCode;
 
 /// The entity a case is filed for: an entity files on its own records;
-/// staff name the entity, which must own the record. A record of another
+/// staff name the entity, which must own the record, and give its written
+/// authorisation (`authorisation_ref`). A record of another
 /// entity answers as one that does not exist, so filing never confirms
 /// that a record exists.
 pub(super) fn check_filer(
     who: &Principal,
     named: Option<&CreditCode>,
+    authorisation: Option<&AuthorisationRef>,
     record: &StoredRecord,
     kind: CaseKind,
 ) -> Result<(), Error> {
@@ -26,6 +29,12 @@ pub(super) fn check_filer(
                     kind.label()
                 )));
             }
+            if authorisation.is_some() {
+                return Err(Error::InvalidField {
+                    field: AuthorisationRef::FIELD.into(),
+                    detail: "仅窗口帮办人员代为提出时填写（市场主体的授权委托书编号）".into(),
+                });
+            }
             if owner != uscc {
                 return Err(not_found());
             }
@@ -35,6 +44,11 @@ pub(super) fn check_filer(
             let named = named.ok_or_else(|| Error::MissingField {
                 field: "uscc".into(),
             })?;
+            if authorisation.is_none() {
+                return Err(Error::MissingField {
+                    field: AuthorisationRef::FIELD.into(),
+                });
+            }
             if named != owner {
                 return Err(not_found());
             }

@@ -12,7 +12,7 @@ use super::case::{
 use super::case_no::{CaseKind, CaseNo};
 use super::request::{Ground, ObjectionFiling, Resolution};
 use crate::auth::Principal;
-use crate::codes::ReportNo;
+use crate::codes::{AuthorisationRef, ReportNo};
 use crate::error::Error;
 use crate::kv::KeyValue;
 use crate::record::{RecordId, RecordKind, RecordStatus};
@@ -106,6 +106,9 @@ pub struct Objection {
     pub evidence: Option<EvidenceInfo>,
     pub filed_at: DateTime<FixedOffset>,
     pub filed_by: String,
+    /// The entity's written authorisation counter staff filed under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorisation_ref: Option<AuthorisationRef>,
     pub accept_by: DateTime<FixedOffset>,
     pub accepted_at: Option<DateTime<FixedOffset>>,
     pub accepted_by: Option<String>,
@@ -189,6 +192,7 @@ impl<K: KeyValue + ?Sized> Disputes<'_, K> {
             CaseKind::Objection,
             &filing.record_id,
             filing.uscc.as_ref(),
+            filing.authorisation_ref.as_ref(),
         )?;
         match record.status {
             RecordStatus::Withdrawn => {
@@ -218,6 +222,7 @@ impl<K: KeyValue + ?Sized> Disputes<'_, K> {
             evidence: self.store_evidence(&no, filing.evidence.as_ref())?,
             filed_at,
             filed_by: who.audit_name(),
+            authorisation_ref: filing.authorisation_ref,
             accept_by: self
                 .config
                 .calendar

@@ -618,6 +618,23 @@ fn only_owners_file_and_only_the_responsible_unit_decides() {
             .field(),
         Some("uscc")
     );
+    by_staff.uscc = Some(uscc(ENTITY));
+    assert_eq!(
+        d.file_objection(&staff(), by_staff.clone(), now())
+            .unwrap_err()
+            .field(),
+        Some("authorisation_ref")
+    );
+    by_staff.authorisation_ref = Some("永授〔2026〕9号".parse().unwrap());
+    // An entity files for itself: it gives no authorisation.
+    let mut own_with_reference = filing(&id);
+    own_with_reference.authorisation_ref = by_staff.authorisation_ref.clone();
+    assert_eq!(
+        d.file_objection(&entity(), own_with_reference, now())
+            .unwrap_err()
+            .field(),
+        Some("authorisation_ref")
+    );
     by_staff.uscc = Some(uscc(OTHER_ENTITY));
     assert_eq!(
         d.file_objection(&staff(), by_staff.clone(), now())
@@ -628,6 +645,10 @@ fn only_owners_file_and_only_the_responsible_unit_decides() {
     by_staff.uscc = Some(uscc(ENTITY));
     let case = d.file_objection(&staff(), by_staff, now()).unwrap();
     assert_eq!(case.filed_by, "staff:s1");
+    assert_eq!(
+        case.authorisation_ref.as_ref().unwrap().as_str(),
+        "永授〔2026〕9号"
+    );
     // One open case per record.
     assert_eq!(
         w.disputes()
@@ -690,6 +711,7 @@ fn listings_are_scoped_and_flag_overdue_cases() {
     let on_market = w.file(&market);
     let mut for_other = filing(&other);
     for_other.uscc = Some(uscc(OTHER_ENTITY));
+    for_other.authorisation_ref = Some("SQ-0002".parse().unwrap());
     d.file_objection(&staff(), for_other, now()).unwrap();
     d.accept_objection(&tax_department(), &on_tax.no, now())
         .unwrap();

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::audit;
 use crate::auth::Principal;
+use crate::codes::AuthorisationRef;
 use crate::dispute::{
     CaseFilter, CaseKind, CaseNo, DisputeConfig, Disputes, Evidence, ObjectionFiling,
     RepairApplication, Resolution, StatusFilter, reason_from_json,
@@ -76,10 +77,21 @@ impl<'a, K: KeyValue + ?Sized> CaseDesk<'a, K> {
         }
     }
 
-    /// Counter staff who filed a case on an entity's behalf act for it.
-    fn grant_mandate(&self, no: &CaseNo, entity: &CreditCode) -> Result<(), Error> {
+    /// Counter staff who filed a case on an entity's behalf, under its
+    /// written authorisation, act for it.
+    fn grant_mandate(
+        &self,
+        no: &CaseNo,
+        entity: &CreditCode,
+        authorisation: Option<&AuthorisationRef>,
+    ) -> Result<(), Error> {
         if let Principal::Staff { sub, .. } = &self.caller.principal {
-            let mandate = Mandate::new(no.as_str(), None, self.caller.now, self.staff_mandate_days);
+            let mandate = Mandate::new(
+                no.as_str(),
+                authorisation.cloned(),
+                self.caller.now,
+                self.staff_mandate_days,
+            );
             Store::new(self.kv).grant_mandate(sub, entity, &mandate)?;
         }
         Ok(())
@@ -141,13 +153,13 @@ impl<'a, K: KeyValue + ?Sized> CaseDesk<'a, K> {
             let case = self
                 .disputes
                 .file_objection(who, ObjectionFiling::from_json(body)?, now)?;
-            self.grant_mandate(&case.no, &case.uscc)?;
+            self.grant_mandate(&case.no, &case.uscc, case.authorisation_ref.as_ref())?;
             Ok(Handled {
                 view: case.view(now)?,
                 target: Some(case.no.clone()),
                 entity: Some(case.uscc.clone()),
                 outcome: case.status.code(),
-                details: Value::Null,
+                details: authorisation_details(case.authorisation_ref.as_ref()),
             })
         })
     }
@@ -158,13 +170,13 @@ impl<'a, K: KeyValue + ?Sized> CaseDesk<'a, K> {
             let case = self
                 .disputes
                 .apply_repair(who, RepairApplication::from_json(body)?, now)?;
-            self.grant_mandate(&case.no, &case.uscc)?;
+            self.grant_mandate(&case.no, &case.uscc, case.authorisation_ref.as_ref())?;
             Ok(Handled {
                 view: case.view()?,
                 target: Some(case.no.clone()),
                 entity: Some(case.uscc.clone()),
                 outcome: case.status.code(),
-                details: Value::Null,
+                details: authorisation_details(case.authorisation_ref.as_ref()),
             })
         })
     }
@@ -317,6 +329,11 @@ impl<'a, K: KeyValue + ?Sized> CaseDesk<'a, K> {
             })
         })
     }
+}
+
+/// A staff filing's audit details: the authorisation it was made under.
+fn authorisation_details(authorisation: Option<&AuthorisationRef>) -> Value {
+    authorisation.map_or(Value::Null, |r| json!({ "authorisation_ref": r }))
 }
 
 fn required_reason(body: &Value) -> Result<String, Error> {
