@@ -5,9 +5,9 @@
 use base64::Engine;
 use chrono::{DateTime, Days, FixedOffset, Months};
 use integration_tests::fixtures::{
-    Body, admin, assert_bad_requests, assert_problem, bad, china_time, credit_code, days_ago,
-    department, entity, monday_weeks_ago, months_ago, records_of, staff, store_records,
-    tax_department, tax_penalty, today,
+    AUTHORISATION_REF, Body, admin, assert_bad_requests, assert_problem, bad, china_time,
+    credit_code, days_ago, department, entity, monday_weeks_ago, months_ago, records_of, staff,
+    store_records, tax_department, tax_penalty, today,
 };
 use integration_tests::{HostOptions, Reply, TestHost};
 use serde_json::{Value, json};
@@ -141,6 +141,19 @@ fn an_accepted_objection_corrects_the_record_revokes_the_old_report_and_the_new_
     assert_eq!(file.status, 200);
     assert_eq!(file.header("content-type"), Some("application/pdf"));
     assert_eq!(file.body, evidence);
+    // Evidence comes from the public: a download only, never rendered inline, never sniffed
+    // into another type, and inert even if a browser opened it.
+    let disposition = file.header("content-disposition").unwrap_or_default();
+    assert!(
+        disposition.starts_with("attachment;")
+            && disposition.contains(&format!("{no}-evidence.pdf")),
+        "{disposition}"
+    );
+    assert_eq!(file.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(
+        file.header("content-security-policy"),
+        Some("default-src 'none'; sandbox")
+    );
 
     let accepted = post(
         &host,
@@ -331,10 +344,10 @@ fn an_upheld_objection_keeps_reports_valid_and_a_withdrawal_revokes_them() {
     assert_eq!(record(&host, &uscc, &ids[1])["status"], "withdrawn");
     let verification = verify(&host, &shown);
     assert_eq!(verification["outcome"], "REVOKED");
-    assert!(
-        verification["reason"].as_str().unwrap().contains("重复"),
-        "{verification}"
-    );
+    // The public learns the fixed category, not the unit's words.
+    assert_eq!(verification["reason_code"], "OBJECTION_UPHELD");
+    assert_eq!(verification["reason"], "异议成立");
+    assert!(!verification.to_string().contains("重复"), "{verification}");
 }
 
 #[test]
@@ -594,6 +607,7 @@ fn other_entities_and_departments_are_denied() {
     let on_behalf_of = |entity: &str| {
         let mut body = filing.clone();
         body["uscc"] = json!(entity);
+        body["authorisation_ref"] = json!(AUTHORISATION_REF);
         Body::Json(body)
     };
     let (stranger_token, tax, clerk) = (entity(&stranger), tax_department(), staff("clerk-9"));
@@ -606,20 +620,44 @@ fn other_entities_and_departments_are_denied() {
     #[rustfmt::skip]
     let table = [
         bad("POST", objections, Body::Json(filing.clone()), None, 401, "UNAUTHENTICATED"),
-        bad("POST", objections, Body::Json(filing.clone()), them, 403, "FORBIDDEN"),
+        // Another entity's record answers as an absent one: filing confirms nothing.
+        bad("POST", objections, Body::Json(filing.clone()), them, 404, "NOT_FOUND"),
         bad("POST", objections, Body::Json(filing.clone()), tax, 403, "FORBIDDEN"),
-        bad("POST", "/api/v1/repairs", Body::Json(json!({"record_id": id, "statement": "x"})), them, 403, "FORBIDDEN"),
-        bad("POST", objections, Body::Json(filing.clone()), clerk, 400, "MISSING_FIELD"),
-        bad("POST", objections, on_behalf_of(&stranger), clerk, 403, "FORBIDDEN"),
+        bad("POST", "/api/v1/repairs", Body::Json(json!({"record_id": id, "statement": "x"})), them, 404, "NOT_FOUND"),
+        bad("POST", objections, Body::Json(filing.clone()), clerk, 400, "MISSING_FIELD").naming("uscc"),
+        bad("POST", objections, Body::Json(json!({"record_id": id, "ground": "error", "statement": "有误", "uscc": uscc})), clerk, 400, "MISSING_FIELD").naming("authorisation_ref"),
+        bad("POST", objections, on_behalf_of(&stranger), clerk, 404, "NOT_FOUND"),
     ];
     assert_bad_requests(&host, &table);
 
     // Counter staff file on the entity's behalf; audited with both identities.
     let mut on_behalf = filing.clone();
     on_behalf["uscc"] = json!(uscc);
+    on_behalf["authorisation_ref"] = json!(AUTHORISATION_REF);
     let case = object(&host, &staff("clerk-9"), on_behalf);
     let no = case["no"].as_str().unwrap().to_owned();
     assert_eq!(case["filed_by"], "staff:clerk-9");
+    assert_eq!(case["authorisation_ref"], AUTHORISATION_REF);
+    // Filing makes the clerk act for the entity: they read its cases and records. Another clerk,
+    // acting for it in nothing, gets the case answered as if it did not exist.
+    let case_path = format!("/api/v1/objections/{no}");
+    assert_eq!(host.get_auth(&case_path, &staff("clerk-9")).status, 200);
+    let for_entity = format!("/api/v1/objections?uscc={uscc}");
+    assert_eq!(
+        listed(&host.get_auth(&for_entity, &staff("clerk-9")), "objections").len(),
+        1
+    );
+    let records = format!("/api/v1/records?uscc={uscc}");
+    assert_eq!(host.get_auth(&records, &staff("clerk-9")).status, 200);
+    let idle = staff("clerk-10");
+    assert_problem(&host.get_auth(&case_path, &idle), 404, "NOT_FOUND");
+    assert_problem(
+        &host.get_auth(&format!("{case_path}/evidence"), &idle),
+        404,
+        "NOT_FOUND",
+    );
+    assert_problem(&host.get_auth(&for_entity, &idle), 403, "FORBIDDEN");
+    assert_problem(&host.get_auth(&records, &idle), 403, "FORBIDDEN");
     assert_problem(
         &post(&host, "/api/v1/objections", filing, &entity(&uscc)),
         409,
@@ -674,6 +712,7 @@ fn other_entities_and_departments_are_denied() {
         .unwrap_or_else(|| panic!("no audit entry for {no}: {entries:?}"));
     assert_eq!(filed["on_behalf_of"], uscc.as_str());
     assert_eq!(filed["outcome"], "filed");
+    assert_eq!(filed["details"]["authorisation_ref"], AUTHORISATION_REF);
     assert!(
         entries
             .iter()

@@ -96,7 +96,8 @@ fn assert_report_text(pdf: &[u8], report: &Value, dir: &Path) {
 /// The report JSON the API returns, as the core's snapshot type.
 fn snapshot(host: &TestHost, report: &Value) -> Report {
     let no = report["report_no"].as_str().unwrap();
-    let reply = host.get_auth(&format!("/api/v1/reports/{no}"), &staff("clerk-1"));
+    let owner = entity(report["uscc"].as_str().unwrap());
+    let reply = host.get_auth(&format!("/api/v1/reports/{no}"), &owner);
     assert_eq!(reply.status, 200, "{}", reply.text());
     serde_json::from_slice(&reply.body).expect("the report JSON is the core's Report")
 }
@@ -134,10 +135,12 @@ fn a_clean_and_a_many_record_report_print_everything_and_download_identically() 
     let busy_pdf = pdf_of(&host, &busy);
     assert_report_text(&busy_pdf, &busy, dir.path());
 
-    // The same bytes every time, for the owner and for counter staff alike,
+    // The same bytes every time, for the owner and for counter staff acting for it alike,
     // and the same bytes the core renders and seals natively from the report JSON.
     let no = clean["report_no"].as_str().unwrap();
-    let again = download(&host, no, &staff("clerk-1"));
+    let clerk = staff("clerk-1");
+    apply_on_behalf(&host, &clerk, clean["uscc"].as_str().unwrap());
+    let again = download(&host, no, &clerk);
     assert_eq!(again.status, 200, "{}", again.text());
     assert!(again.body == first, "second download differs");
     let seal = development_seal();
@@ -167,7 +170,7 @@ fn a_clean_and_a_many_record_report_print_everything_and_download_identically() 
 }
 
 #[test]
-fn only_the_owner_and_staff_may_download() {
+fn only_the_owner_and_staff_acting_for_it_may_download() {
     let host = TestHost::start(HostOptions::product());
     let uscc = credit_code(42, 1);
     let report = issue_report(&host, &uscc);
@@ -186,12 +189,16 @@ fn only_the_owner_and_staff_may_download() {
         bad("GET", pdf(no), Body::None, Some("not-a-token"), 401, "UNAUTHENTICATED"),
         bad("GET", pdf(no), Body::None, Some(&stranger), 404, "NOT_FOUND"),
         bad("GET", pdf(no), Body::None, Some(&tax), 403, "FORBIDDEN"),
+        // Staff not acting for the entity: as if the report did not exist.
+        bad("GET", pdf(no), Body::None, Some(&clerk), 404, "NOT_FOUND"),
         bad("GET", pdf("YC20261129-999999"), Body::None, Some(&clerk), 404, "NOT_FOUND"),
         bad("GET", pdf("not-a-number"), Body::None, Some(&clerk), 400, "INVALID_REPORT_NO"),
         bad("POST", pdf(no), Body::None, Some(&owner), 405, "METHOD_NOT_ALLOWED"),
     ];
     assert_bad_requests(&host, &table);
     assert_eq!(download(&host, no, &owner).status, 200);
+    apply_on_behalf(&host, &clerk, &uscc);
+    assert_eq!(download(&host, no, &clerk).status, 200);
 }
 
 #[test]

@@ -3,9 +3,9 @@
 
 use chrono::NaiveDate;
 use integration_tests::fixtures::{
-    Body, admin, assert_bad_requests, assert_problem, authority_uscc, bad, china_time, credit_code,
-    days_ago, department, entity, monday_weeks_ago, months_ago, records_of, staff, store_all,
-    today,
+    AUTHORISATION_REF, Body, admin, apply_on_behalf, assert_bad_requests, assert_problem,
+    authority_uscc, bad, china_time, credit_code, days_ago, department, entity, monday_weeks_ago,
+    months_ago, records_of, staff, store_all, today,
 };
 use integration_tests::{HostOptions, Reply, Server, TestHost};
 use serde_json::{Value, json};
@@ -216,13 +216,28 @@ fn a_counting_record_shows_under_its_domain_only_and_within_the_window() {
         )]
     );
 
-    // Reading a report: its owner and staff; not another entity, not a department.
+    // Reading a report: its owner and staff acting for it; not another entity, not a department.
     let path = format!("/api/v1/reports/{report_no}");
     let own = host.get_auth(&path, &entity(&uscc));
     assert_eq!(own.status, 200, "{}", own.text());
     assert_eq!(own.json()["verification_code"], report["verification_code"]);
     assert_eq!(own.json()["revocation"], Value::Null);
-    assert_eq!(host.get_auth(&path, &staff("clerk-1")).status, 200);
+    // Staff acting for the entity in nothing: as if the report did not exist (below they do);
+    // the refused read is audited.
+    assert_problem(&host.get_auth(&path, &staff("clerk-1")), 404, "NOT_FOUND");
+    let audit = host.get_auth(&format!("/api/v1/audit?date={}", today()), &admin());
+    assert!(
+        audit.json()["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "report.read"
+                && e["actor"] == "staff:clerk-1"
+                && e["outcome"] == "NOT_FOUND"
+                && e["target"] == report_no.as_str()),
+        "{}",
+        audit.text()
+    );
     // Another entity's report answers as if it did not exist.
     assert_problem(&host.get_auth(&path, &entity(&other)), 404, "NOT_FOUND");
     assert_problem(
@@ -281,6 +296,22 @@ fn a_counting_record_shows_under_its_domain_only_and_within_the_window() {
         "{}",
         after.text()
     );
+    assert_eq!(after.json()["revocation"]["category"], "RECORD_WITHDRAWN");
+    // The public learns the fixed category only, never the department's words.
+    let public = host.post_json(
+        "/api/v1/verify/code",
+        &json!({"code": after.json()["verification_code"]}),
+        None,
+    );
+    assert_eq!(public.json()["outcome"], "REVOKED", "{}", public.text());
+    assert_eq!(public.json()["reason_code"], "RECORD_WITHDRAWN");
+    assert_eq!(public.json()["reason"], "记录撤销");
+    assert!(!public.text().contains("复议撤销"), "{}", public.text());
+
+    // Once the clerk applies on the entity's behalf, they read its reports.
+    let clerk = staff("clerk-1");
+    apply_on_behalf(&host, &clerk, &uscc);
+    assert_eq!(host.get_auth(&path, &clerk).status, 200);
 }
 
 #[test]
@@ -297,14 +328,27 @@ fn a_staff_application_is_audited_with_both_identities() {
         400,
         "MISSING_FIELD",
     );
-    let reply = apply(
-        &host,
-        &clerk,
-        json!({"months": 36, "domains": "all", "purpose": "bidding", "uscc": uscc}),
-    );
+    // On the entity's behalf only under its written authorisation, by number.
+    let without = json!({"months": 36, "domains": "all", "purpose": "bidding", "uscc": uscc});
+    let refused = assert_problem(&apply(&host, &clerk, without.clone()), 400, "MISSING_FIELD");
+    assert_eq!(refused["field"], "authorisation_ref");
+    let mut malformed = without.clone();
+    malformed["authorisation_ref"] = json!("<b>x</b>");
+    let refused = assert_problem(&apply(&host, &clerk, malformed), 400, "INVALID_FIELD");
+    assert_eq!(refused["field"], "authorisation_ref");
+    let mut with = without.clone();
+    with["authorisation_ref"] = json!(AUTHORISATION_REF);
+    let reply = apply(&host, &clerk, with);
     assert_eq!(reply.status, 201, "{}", reply.text());
     let report_no = reply.json()["report_no"].as_str().unwrap().to_owned();
     assert_eq!(reply.json()["uscc"], uscc.as_str());
+    assert_eq!(reply.json()["authorisation_ref"], AUTHORISATION_REF);
+    // The entity sees that its report was applied for under its authorisation.
+    let mine = host.get_auth("/api/v1/reports", &entity(&uscc)).json();
+    assert_eq!(mine["reports"][0]["report_no"], report_no.as_str());
+    assert_eq!(mine["reports"][0]["authorisation_ref"], AUTHORISATION_REF);
+    let read = host.get_auth(&format!("/api/v1/reports/{report_no}"), &entity(&uscc));
+    assert_eq!(read.json()["authorisation_ref"], AUTHORISATION_REF);
 
     let day = today().to_string();
     assert_problem(
@@ -332,6 +376,7 @@ fn a_staff_application_is_audited_with_both_identities() {
     assert_eq!(issued["actor"], "staff:clerk-7");
     assert_eq!(issued["on_behalf_of"], uscc.as_str());
     assert_eq!(issued["outcome"], "created");
+    assert_eq!(issued["details"]["authorisation_ref"], AUTHORISATION_REF);
 }
 
 /// Entities of the big batches: each valid item goes to one of these.
@@ -643,6 +688,7 @@ fn applications_beyond_the_daily_limit_are_429_with_retry_after() {
     let host = TestHost::start(
         HostOptions::product()
             .variable("apply_limit_per_day", "3")
+            .variable("staff_apply_limit_per_day", "2")
             .test_clock(),
     );
     let uscc = credit_code(8, 1);
@@ -657,14 +703,23 @@ fn applications_beyond_the_daily_limit_are_429_with_retry_after() {
     let refused = late.post_json("/api/v1/reports", &body, Some(&entity(&uscc)));
     assert_problem(&refused, 429, "TOO_MANY_APPLICATIONS");
     assert_eq!(refused.header("retry-after"), Some("60"));
-    // Staff on the entity's behalf count against the same limit; other entities do not.
+    // Staff on the entity's behalf have a quota of their own (staff_apply_limit_per_day=2):
+    // the entity's spent limit does not stop them, and theirs does not spend the entity's.
     let mut on_behalf = body.clone();
     on_behalf["uscc"] = json!(uscc);
-    assert_problem(
-        &late.post_json("/api/v1/reports", &on_behalf, Some(&staff("clerk"))),
-        429,
-        "TOO_MANY_APPLICATIONS",
+    on_behalf["authorisation_ref"] = json!(AUTHORISATION_REF);
+    for _ in 0..2 {
+        let reply = late.post_json("/api/v1/reports", &on_behalf, Some(&staff("clerk")));
+        assert_eq!(reply.status, 201, "{}", reply.text());
+    }
+    let spent = late.post_json("/api/v1/reports", &on_behalf, Some(&staff("clerk")));
+    let problem = assert_problem(&spent, 429, "TOO_MANY_APPLICATIONS");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("代为申请"),
+        "{problem}"
     );
+    let colleague = late.post_json("/api/v1/reports", &on_behalf, Some(&staff("clerk-2")));
+    assert_eq!(colleague.status, 201, "{}", colleague.text());
     let stranger = late.post_json("/api/v1/reports", &body, Some(&entity(&credit_code(8, 2))));
     assert_eq!(stranger.status, 201, "{}", stranger.text());
     // The next day starts a new count.
@@ -678,7 +733,7 @@ fn applications_beyond_the_daily_limit_are_429_with_retry_after() {
 }
 
 #[test]
-fn departments_read_only_their_domains_records_and_every_read_is_audited() {
+fn departments_read_their_domains_staff_the_entities_they_act_for_and_every_read_is_audited() {
     let host = TestHost::start(HostOptions::product());
     let uscc = credit_code(61, 1);
     let (tax, market) = (department("县税务局"), department("县市场监管局"));
@@ -724,12 +779,25 @@ fn departments_read_only_their_domains_records_and_every_read_is_audited() {
         200
     );
 
+    // Counter staff read an entity's records only while acting for it.
     let clerk = staff("clerk-61");
-    assert_eq!(
-        host.get_auth(&format!("/api/v1/records/{tax_id}"), &clerk)
-            .status,
-        200
+    let record = format!("/api/v1/records/{tax_id}");
+    assert_problem(&host.get_auth(&record, &clerk), 404, "NOT_FOUND");
+    assert_problem(
+        &host.get_auth(&format!("/api/v1/records?uscc={uscc}"), &clerk),
+        403,
+        "FORBIDDEN",
     );
+    assert_problem(
+        &host.get_auth(&format!("/api/v1/reports?uscc={uscc}"), &clerk),
+        403,
+        "FORBIDDEN",
+    );
+    apply_on_behalf(&host, &clerk, &uscc);
+    assert_eq!(host.get_auth(&record, &clerk).status, 200);
+    assert_eq!(listed(&clerk).len(), 2);
+    let reports = host.get_auth(&format!("/api/v1/reports?uscc={uscc}"), &clerk);
+    assert_eq!(reports.status, 200, "{}", reports.text());
     let day = today().to_string();
     let entries = host
         .get_auth(&format!("/api/v1/audit?date={day}"), &admin())

@@ -111,7 +111,8 @@ fn verify_file(host: &TestHost, pdf: &[u8]) -> Value {
 /// The report JSON the API returns, as the core's snapshot type.
 fn snapshot(host: &TestHost, report: &Value) -> Report {
     let no = report["report_no"].as_str().unwrap();
-    let reply = host.get_auth(&format!("/api/v1/reports/{no}"), &staff("clerk-1"));
+    let owner = entity(report["uscc"].as_str().unwrap());
+    let reply = host.get_auth(&format!("/api/v1/reports/{no}"), &owner);
     assert_eq!(reply.status, 200, "{}", reply.text());
     serde_json::from_slice(&reply.body).expect("the report JSON is the core's Report")
 }

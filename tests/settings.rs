@@ -203,10 +203,34 @@ fn every_component_that_authenticates_declares_the_sign_in_variables_and_only_th
             Some(true),
             "{secret}"
         );
-        assert_eq!(
-            spec.get("default").and_then(toml::Value::as_str),
-            Some(""),
-            "{secret} has a value in spin.toml"
-        );
     }
+}
+
+/// No secret has a default (docs/security.md, "Secrets"). Spin wants every variable either
+/// `required = true` (the application does not start without it) or with a `default`: a secret
+/// every deployment needs is required; one that only a mode uses (the provider's client secret,
+/// the development key) is declared with the empty default, which the service reads as absent
+/// and fails closed on. No secret has a value in spin.toml, and every required one is secret.
+#[test]
+fn no_secret_has_a_default() {
+    let manifest = manifest();
+    let variables = manifest["variables"].as_table().expect("[variables]");
+    let mut required = Vec::new();
+    for (name, spec) in variables {
+        let secret = spec.get("secret").and_then(toml::Value::as_bool) == Some(true);
+        let is_required = spec.get("required").and_then(toml::Value::as_bool) == Some(true);
+        let default = spec.get("default").and_then(toml::Value::as_str);
+        if is_required {
+            assert!(secret, "{name} is required but not secret");
+            assert_eq!(default, None, "{name} is required and has a default");
+            required.push(name.as_str());
+        } else if secret {
+            assert_eq!(default, Some(""), "secret {name} has a value in spin.toml");
+        }
+    }
+    required.sort();
+    assert_eq!(
+        required,
+        ["seal_certificate_chain_pem", "seal_private_key_pem"]
+    );
 }

@@ -253,11 +253,11 @@ fn codes_answer_every_outcome_alone_and_in_a_batch() {
 
     let revoked = expect_outcome(&verify_code(&host, &code_of(&reports.revoked)), "REVOKED");
     assert_summary(&revoked, &reports.revoked);
+    // The public sees the fixed category of the withdrawal, never the department's words.
+    assert_eq!(revoked["reason_code"], "RECORD_WITHDRAWN", "{revoked}");
+    assert_eq!(revoked["reason"], "记录撤销", "{revoked}");
     assert!(
-        revoked["reason"]
-            .as_str()
-            .unwrap()
-            .contains(WITHDRAWAL_REASON),
+        !revoked.to_string().contains(WITHDRAWAL_REASON),
         "{revoked}"
     );
     assert!(
@@ -270,7 +270,7 @@ fn codes_answer_every_outcome_alone_and_in_a_batch() {
         revoked["message"]
             .as_str()
             .unwrap()
-            .contains(WITHDRAWAL_REASON),
+            .contains("原因：记录撤销"),
         "{revoked}"
     );
 
@@ -324,6 +324,8 @@ fn codes_answer_every_outcome_alone_and_in_a_batch() {
         results[2]["report"]["report_no"],
         reports.revoked["report_no"]
     );
+    assert_eq!(results[2]["reason_code"], "RECORD_WITHDRAWN");
+    assert!(!reply.text().contains(WITHDRAWAL_REASON));
     let too_many: Vec<&str> = std::iter::repeat_n(unknown.as_str(), 101).collect();
     #[rustfmt::skip]
     let table = [
@@ -599,11 +601,10 @@ fn files_are_compared_byte_for_byte_and_forgeries_named() {
     );
     expect_outcome(&verify_file(&host, &reports.expired_pdf), "EXPIRED");
     let revoked = expect_outcome(&verify_file(&host, &reports.revoked_pdf), "REVOKED");
+    assert_eq!(revoked["reason_code"], "RECORD_WITHDRAWN", "{revoked}");
     assert!(
-        revoked["reason"]
-            .as_str()
-            .unwrap()
-            .contains(WITHDRAWAL_REASON)
+        !revoked.to_string().contains(WITHDRAWAL_REASON),
+        "{revoked}"
     );
 
     // Forgeries of the valid report.

@@ -125,7 +125,14 @@ fn issued(kv: &MemoryStore, now: DateTime<Utc>, seal: &Seal) -> Vec<Vec<u8>> {
         let pdf = sealed_pdf(&report, "http://127.0.0.1:3000", seal).unwrap();
         store.pin_pdf(&report.report_no, pdf.clone()).unwrap();
         if n == 3 {
-            store.revoke(&report.report_no, "fuzz", now).unwrap();
+            store
+                .revoke(
+                    &report.report_no,
+                    credit_core::vocabulary::RevocationCategory::Other,
+                    "fuzz",
+                    now,
+                )
+                .unwrap();
         }
         seeds.push(pdf);
     }

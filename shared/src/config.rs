@@ -57,6 +57,12 @@ pub struct RuleConfig {
     pub publicity_max_months: PublicityMaxima,
     pub report_validity_days: u32,
     pub apply_limit_per_day: u32,
+    /// Applications one counter staff member makes on entities' behalf a
+    /// day; they do not count against the entity's `apply_limit_per_day`.
+    pub staff_apply_limit_per_day: u32,
+    /// Days a staff member may read an entity's reports, records and cases
+    /// after applying or filing a case on its behalf.
+    pub staff_mandate_days: u32,
 }
 
 impl Default for RuleConfig {
@@ -72,6 +78,8 @@ impl Default for RuleConfig {
             },
             report_validity_days: REPORT_VALIDITY_DAYS.default,
             apply_limit_per_day: APPLY_LIMIT_PER_DAY.default,
+            staff_apply_limit_per_day: STAFF_APPLY_LIMIT_PER_DAY.default,
+            staff_mandate_days: STAFF_MANDATE_DAYS.default,
         }
     }
 }
@@ -120,6 +128,8 @@ impl Settings {
             },
             report_validity_days: REPORT_VALIDITY_DAYS.read(&get)?,
             apply_limit_per_day: APPLY_LIMIT_PER_DAY.read(&get)?,
+            staff_apply_limit_per_day: STAFF_APPLY_LIMIT_PER_DAY.read(&get)?,
+            staff_mandate_days: STAFF_MANDATE_DAYS.read(&get)?,
         };
         let disputes = DisputeConfig {
             accept_working_days: OBJECTION_ACCEPT_WORKING_DAYS.read(&get)?,
@@ -134,15 +144,16 @@ impl Settings {
         // Only spin.toml's allowed_outbound_hosts uses it; a value that is no
         // origin would be a permission that never matches, so say so here.
         check_origin(WEBHOOK_HOST.name, get(WEBHOOK_HOST.name).as_deref())?;
+        let auth = AuthSettings::from_lookup(&lookup)?;
         Ok(Settings {
             rules,
             verify_rate_limit_per_minute: VERIFY_RATE_LIMIT_PER_MINUTE.read(&get)?,
             verify_visitors_per_minute: VERIFY_VISITORS_PER_MINUTE.read(&get)?,
             verifier_address_retention_days: VERIFIER_ADDRESS_RETENTION_DAYS.read(&get)?,
-            public_base_url: PUBLIC_BASE_URL.read(&get)?,
+            public_base_url: auth.public_base_url.clone(),
             disputes,
             trusted_proxies: TRUSTED_PROXIES.read(&get)?,
-            auth: AuthSettings::from_lookup(&lookup)?,
+            auth,
             seal_image_png: SEAL_IMAGE_PNG.read(&get)?,
         })
     }
@@ -234,7 +245,7 @@ impl AuthSettings {
         Ok(AuthSettings {
             development,
             provider,
-            public_base_url: PUBLIC_BASE_URL.read(&get)?,
+            public_base_url: PUBLIC_BASE_URL.read(&get, development)?,
         })
     }
 
@@ -362,17 +373,26 @@ impl Count {
 }
 
 impl BaseUrl {
-    fn read(&self, get: &impl Fn(&str) -> Option<String>) -> Result<String, Error> {
-        match get(self.name) {
-            None => Ok(self.default.to_owned()),
-            Some(v) if v.starts_with("http://") || v.starts_with("https://") => {
-                Ok(v.trim_end_matches('/').to_owned())
-            }
-            Some(v) => Err(bad(
-                self.name,
-                format!("“{v}”应以 http:// 或 https:// 开头"),
-            )),
+    /// The URL without a trailing slash. Outside development mode only
+    /// https: the verification link and the sign-in redirect travel in
+    /// clear over http, and a proxy could rewrite them.
+    fn read(
+        &self,
+        get: &impl Fn(&str) -> Option<String>,
+        development: bool,
+    ) -> Result<String, Error> {
+        let url = get(self.name).unwrap_or_else(|| self.default.to_owned());
+        if url.starts_with("https://") || (development && url.starts_with("http://")) {
+            return Ok(url.trim_end_matches('/').to_owned());
         }
+        Err(bad(
+            self.name,
+            if development {
+                format!("“{url}”应以 http:// 或 https:// 开头")
+            } else {
+                format!("“{url}”应以 https:// 开头（http 仅限 auth_mode=development）")
+            },
+        ))
     }
 }
 
@@ -473,6 +493,18 @@ pub const APPLY_LIMIT_PER_DAY: Count = Count {
     default: 10,
     min: 1,
     max: 10_000,
+};
+pub const STAFF_APPLY_LIMIT_PER_DAY: Count = Count {
+    name: "staff_apply_limit_per_day",
+    default: 50,
+    min: 1,
+    max: 10_000,
+};
+pub const STAFF_MANDATE_DAYS: Count = Count {
+    name: "staff_mandate_days",
+    default: 30,
+    min: 1,
+    max: 365,
 };
 pub const PUBLIC_BASE_URL: BaseUrl = BaseUrl {
     name: "public_base_url",
@@ -633,9 +665,21 @@ pub const SETTINGS: &[Setting] = &[
         meaning: "report applications per entity per day",
     },
     Setting {
+        name: STAFF_APPLY_LIMIT_PER_DAY.name,
+        default: "50",
+        allowed: "1–10000",
+        meaning: "report applications per counter staff member per day, on entities' behalf (not counted against the entity's limit)",
+    },
+    Setting {
+        name: STAFF_MANDATE_DAYS.name,
+        default: "30",
+        allowed: "1–365",
+        meaning: "days counter staff may read an entity's reports, records and cases after applying or filing a case on its behalf",
+    },
+    Setting {
         name: PUBLIC_BASE_URL.name,
         default: "http://127.0.0.1:3000",
-        allowed: "http:// or https:// URL",
+        allowed: "https:// URL (http:// only with auth_mode=development)",
         meaning: "base of the verification link in the QR code",
     },
     Setting {
@@ -771,17 +815,29 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn from(pairs: &[(&str, &str)]) -> Result<Settings, Error> {
-        let map: HashMap<String, String> = pairs
+    /// Unless the pairs set the mode or the URL, an https URL, which
+    /// every mode accepts.
+    fn with_base_url(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        let mut map: HashMap<String, String> = pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
+        if !map.contains_key("auth_mode") {
+            map.entry("public_base_url".into())
+                .or_insert_with(|| "https://credit.example.cn".into());
+        }
+        map
+    }
+
+    fn from(pairs: &[(&str, &str)]) -> Result<Settings, Error> {
+        let map = with_base_url(pairs);
         Settings::from_lookup(|k| map.get(k).cloned())
     }
 
     #[test]
     fn defaults_follow_the_county_notice_and_the_table() {
-        let s = from(&[]).unwrap();
+        // The default base URL is http on loopback: development mode only.
+        let s = from(&[("auth_mode", "development")]).unwrap();
         assert_eq!(s.rules, RuleConfig::default());
         assert!(!s.rules.include_simplified_procedure && !s.rules.show_repaired_records);
         assert_eq!(
@@ -834,6 +890,7 @@ mod tests {
                 "oidc_issuer" => Some("https://id.example.test/oidc".into()),
                 "oidc_issuer_host" => Some("https://id.example.test".into()),
                 "oidc_client_id" => Some("credit-report".into()),
+                "public_base_url" => Some("https://credit.example.cn".into()),
                 _ => None,
             }
         })
@@ -847,10 +904,7 @@ mod tests {
     }
 
     fn auth(pairs: &[(&str, &str)]) -> Result<AuthSettings, Error> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map = with_base_url(pairs);
         AuthSettings::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -963,6 +1017,30 @@ mod tests {
                 "{v:.20}"
             );
         }
+    }
+
+    #[test]
+    fn public_base_url_is_https_outside_development_mode() {
+        let url = |mode: &str, url: &str| {
+            from(&[("auth_mode", mode), ("public_base_url", url)]).map(|s| s.public_base_url)
+        };
+        assert_eq!(
+            url("oidc", "https://credit.example.cn/").unwrap(),
+            "https://credit.example.cn"
+        );
+        for http in ["http://credit.example.cn", "http://127.0.0.1:3000"] {
+            let refused = url("oidc", http).unwrap_err();
+            assert!(
+                matches!(refused, Error::InvalidConfig { ref variable, .. } if variable == "public_base_url"),
+                "{http}: {refused:?}"
+            );
+            assert_eq!(url("development", http).unwrap(), http);
+        }
+        // Unset, the default (loopback http) is refused outside development mode too.
+        let unset = Settings::from_lookup(|_| None).unwrap_err();
+        assert!(
+            matches!(unset, Error::InvalidConfig { ref variable, .. } if variable == "public_base_url")
+        );
     }
 
     #[test]

@@ -57,8 +57,17 @@ pub enum Error {
     RateLimited { retry_after_secs: u64 },
     #[error("核验服务当前访问人数过多，请 {retry_after_secs} 秒后再试")]
     TooManyVisitors { retry_after_secs: u64 },
-    #[error("该主体今日申请报告已达 {limit} 次上限，请明日再申请")]
-    TooManyApplications { limit: u32, retry_after_secs: u64 },
+    /// The entity's daily limit, or (`by_staff`) the staff member's own.
+    #[error("{}", if *by_staff {
+        format!("您今日代为申请报告已达 {limit} 次上限，请明日再申请")
+    } else {
+        format!("该主体今日申请报告已达 {limit} 次上限，请明日再申请")
+    })]
+    TooManyApplications {
+        limit: u32,
+        retry_after_secs: u64,
+        by_staff: bool,
+    },
     #[error("不支持的请求方法，可用：{allowed}")]
     MethodNotAllowed { allowed: String },
     #[error("配置变量 {variable} 的值不正确：{detail}")]
@@ -356,6 +365,7 @@ mod tests {
             Error::TooManyApplications {
                 limit: 1,
                 retry_after_secs: 1,
+                by_staff: false,
             },
             Error::MethodNotAllowed { allowed: text() },
             Error::InvalidConfig {

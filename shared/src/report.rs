@@ -8,13 +8,13 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::Principal;
 use crate::catalog::{DomainSelection, catalog};
-use crate::codes::{ReportNo, VerificationCode, hex};
+use crate::codes::{AuthorisationRef, ReportNo, VerificationCode, hex};
 use crate::error::Error;
 use crate::pdf::sign::SignatureFacts;
 use crate::pdf::{DomainSection, RecordSection, ReportDocument};
 use crate::rules::Finding;
 use crate::uscc::CreditCode;
-use crate::vocabulary::{ReportEdition, VerificationOutcome};
+use crate::vocabulary::{ReportEdition, RevocationCategory, VerificationOutcome};
 use crate::window::{ReportMonths, Window, china, chinese_date};
 
 /// The issuing authority printed on every report.
@@ -31,12 +31,23 @@ pub struct ApplyRequest {
     pub domains: DomainSelection,
     /// A purpose code of the catalog.
     pub purpose: String,
+    /// Set when counter staff apply on the entity's behalf.
+    pub on_behalf: Option<OnBehalf>,
+}
+
+/// Counter staff applying for an entity: who, under which written
+/// authorisation of the entity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnBehalf {
+    pub staff_sub: String,
+    pub authorisation_ref: AuthorisationRef,
 }
 
 impl ApplyRequest {
-    /// Parses the body `{"months", "domains", "purpose", "uscc" (staff only)}`
-    /// for `principal`: an entity applies for itself, staff for the named
-    /// entity; other roles are refused.
+    /// Parses the body `{"months", "domains", "purpose", "uscc" and
+    /// "authorisation_ref" (staff only)}` for `principal`: an entity applies
+    /// for itself, staff for the named entity under its written
+    /// authorisation; other roles are refused.
     pub fn from_json(body: &Value, principal: &Principal) -> Result<ApplyRequest, Error> {
         let obj = body
             .as_object()
@@ -76,12 +87,42 @@ impl ApplyRequest {
             Principal::Entity { name, .. } => name.clone(),
             _ => None,
         };
+        let field = AuthorisationRef::FIELD;
+        let authorisation_ref = match obj.get(field).filter(|v| !v.is_null()) {
+            None => None,
+            Some(Value::String(s)) => Some(s.parse::<AuthorisationRef>()?),
+            Some(_) => {
+                return Err(Error::InvalidField {
+                    field: field.into(),
+                    detail: "应为字符串".into(),
+                });
+            }
+        };
+        let on_behalf = match (principal, authorisation_ref) {
+            (Principal::Staff { sub, .. }, Some(authorisation_ref)) => Some(OnBehalf {
+                staff_sub: sub.clone(),
+                authorisation_ref,
+            }),
+            (Principal::Staff { .. }, None) => {
+                return Err(Error::MissingField {
+                    field: field.into(),
+                });
+            }
+            (_, Some(_)) => {
+                return Err(Error::InvalidField {
+                    field: field.into(),
+                    detail: "仅窗口帮办人员代为申请时填写（市场主体的授权委托书编号）".into(),
+                });
+            }
+            (_, None) => None,
+        };
         Ok(ApplyRequest {
             uscc,
             entity_name,
             months,
             domains,
             purpose,
+            on_behalf,
         })
     }
 }
@@ -115,6 +156,10 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Who applied: the principal's audit name.
     pub issued_by: String,
+    /// The entity's written authorisation (授权委托书编号) counter staff
+    /// applied under; absent when the entity applied itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorisation_ref: Option<AuthorisationRef>,
     pub rules: AppliedRules,
     /// Hex SHA-256 of this JSON with `snapshot_digest` empty.
     pub snapshot_digest: String,
@@ -181,10 +226,14 @@ pub struct ReportSummary {
     pub record_count: usize,
 }
 
-/// A revocation, stored beside the immutable snapshot.
+/// A revocation, stored beside the immutable snapshot. The public sees
+/// only its time and category; `reason`, in the deciding unit's words, is
+/// for the holder and the service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Revocation {
     pub revoked_at: DateTime<FixedOffset>,
+    #[serde(default)]
+    pub category: RevocationCategory,
     pub reason: String,
 }
 
@@ -228,8 +277,11 @@ impl PdfFingerprint {
 pub enum Outcome {
     Valid,
     Expired,
+    /// `reason_code` is the fixed category, `reason` its Chinese label:
+    /// never the deciding unit's own words.
     Revoked {
         revoked_at: DateTime<FixedOffset>,
+        reason_code: RevocationCategory,
         reason: String,
     },
     /// `appended_update`: the original's bytes are a prefix of the upload,
@@ -302,7 +354,8 @@ impl Verification {
         let outcome = match revocation {
             Some(r) => Outcome::Revoked {
                 revoked_at: r.revoked_at,
-                reason: r.reason,
+                reason_code: r.category,
+                reason: r.category.label().to_owned(),
             },
             None if now > summary.valid_until => Outcome::Expired,
             None => Outcome::Valid,
@@ -385,7 +438,7 @@ fn message_for(outcome: &Outcome, report: Option<&ReportSummary>) -> String {
             "该报告{no}真实，但已于{}超过有效期，不能再替代无违法违规记录证明。请联系申请主体重新申请专用信用报告。",
             report.map(|r| datetime(&r.valid_until)).unwrap_or_default()
         ),
-        Outcome::Revoked { revoked_at, reason } => format!(
+        Outcome::Revoked { revoked_at, reason, .. } => format!(
             "该报告{no}真实，但已于{}被撤销，原因：{reason}。报告所载信息已不再准确，请勿采信，请联系申请主体重新申请专用信用报告。",
             datetime(revoked_at)
         ),
@@ -459,7 +512,9 @@ pub fn report_document(report: &Report, public_base_url: &str) -> ReportDocument
         issued_on: chinese_date(report.issued_at.date_naive()),
         valid_until: chinese_date(report.valid_until.date_naive()),
         issuer: ISSUER.into(),
-        verify_url: format!("{base}/?code={}", report.verification_code),
+        // In the fragment, which browsers do not send: the secret code stays
+        // out of server, proxy and referrer logs.
+        verify_url: format!("{base}/#code={}", report.verification_code),
         snapshot_digest: report.snapshot_digest.clone(),
         notes,
         domains: report

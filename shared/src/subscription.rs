@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::codes::{ReportNo, hex};
 use crate::error::Error;
+use crate::vocabulary::RevocationCategory;
 
 /// Events per feed page, at most.
 pub const MAX_PAGE: usize = 100;
@@ -111,6 +112,10 @@ pub struct Event {
     pub report_no: ReportNo,
     /// When the report was revoked, or when its validity ended.
     pub occurred_at: DateTime<FixedOffset>,
+    /// A revocation's fixed category (never the deciding unit's words) …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_code: Option<RevocationCategory>,
+    /// … and its Chinese label.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// When the event entered the feed.

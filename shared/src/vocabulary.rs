@@ -299,6 +299,56 @@ impl VerificationOutcome {
     }
 }
 
+/// Why a report was revoked, as the public learns it: a fixed category.
+/// The deciding unit's own words stay internal (the report's holder, the
+/// case and the audit keep them), so a verifier never reads free text
+/// about an entity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RevocationCategory {
+    /// An objection succeeded: the record was corrected or withdrawn.
+    ObjectionUpheld,
+    /// Credit repair of a record the report showed was approved.
+    CreditRepair,
+    /// The department corrected a record the report showed.
+    RecordCorrected,
+    /// The department withdrew a record the report showed.
+    RecordWithdrawn,
+    /// Anything else (and revocations stored before categories existed).
+    #[default]
+    Other,
+}
+
+impl RevocationCategory {
+    pub const ALL: [RevocationCategory; 5] = [
+        RevocationCategory::ObjectionUpheld,
+        RevocationCategory::CreditRepair,
+        RevocationCategory::RecordCorrected,
+        RevocationCategory::RecordWithdrawn,
+        RevocationCategory::Other,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            RevocationCategory::ObjectionUpheld => "OBJECTION_UPHELD",
+            RevocationCategory::CreditRepair => "CREDIT_REPAIR",
+            RevocationCategory::RecordCorrected => "RECORD_CORRECTED",
+            RevocationCategory::RecordWithdrawn => "RECORD_WITHDRAWN",
+            RevocationCategory::Other => "OTHER",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            RevocationCategory::ObjectionUpheld => "异议成立",
+            RevocationCategory::CreditRepair => "信用修复",
+            RevocationCategory::RecordCorrected => "记录更正",
+            RevocationCategory::RecordWithdrawn => "记录撤销",
+            RevocationCategory::Other => "其他原因",
+        }
+    }
+}
+
 /// What a batch upload did with one item (`results[].status` of
 /// `PUT /api/v1/records`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

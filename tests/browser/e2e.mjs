@@ -145,10 +145,17 @@ async function main() {
     });
 
     await check('the QR link fills in the code and checks it, by keyboard too', page, async () => {
-      await page.goto(`${BASE_URL}/?code=${encodeURIComponent(genuine.code)}`);
+      // From another page, so that the answer below is the link's and not an earlier one.
+      await page.goto('about:blank');
+      await page.goto(`${BASE_URL}/#code=${encodeURIComponent(genuine.code)}`);
       const { outcome } = await outcomeOf(page);
       expect(outcome === 'VALID', `outcome ${outcome}`);
       expect(await page.inputValue('#code') === genuine.code, 'code box not filled in');
+      expect(!page.url().includes(genuine.code), `the code stays in the address: ${page.url()}`);
+      // Links printed before the fragment (?code=) still fill in and check the code.
+      await page.goto('about:blank');
+      await page.goto(`${BASE_URL}/?code=${encodeURIComponent(genuine.code)}`);
+      expect((await outcomeOf(page)).outcome === 'VALID', 'the older ?code= link did not verify');
       await page.goto(`${BASE_URL}/`);
       await page.focus('#code');
       await page.keyboard.type(genuine.code);

@@ -161,6 +161,22 @@ pub fn issue_report(host: &TestHost, uscc: &str) -> Value {
     reply.json()
 }
 
+/// The written authorisation number counter staff apply under in these tests.
+pub const AUTHORISATION_REF: &str = "永授〔2026〕001号";
+
+/// Counter staff (`staff_token`) apply for the entity under its written authorisation
+/// ([`AUTHORISATION_REF`]), and so act for it; returns the report's JSON.
+pub fn apply_on_behalf(host: &TestHost, staff_token: &str, uscc: &str) -> Value {
+    let reply = host.post_json(
+        "/api/v1/reports",
+        &json!({"months": 12, "domains": "all", "purpose": purpose(host),
+            "uscc": uscc, "authorisation_ref": AUTHORISATION_REF}),
+        Some(staff_token),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    reply.json()
+}
+
 /// The first purpose code of the catalog.
 pub fn purpose(host: &TestHost) -> String {
     let catalog = host.get("/api/v1/catalog").json();

@@ -197,6 +197,9 @@ pub struct HostOptions {
     pub server: Server,
 }
 
+/// The `public_base_url` of hosts outside development mode, which must be https.
+pub const PRODUCTION_BASE_URL: &str = "https://credit.example.test";
+
 impl HostOptions {
     pub fn new(manifest: impl Into<PathBuf>) -> Self {
         Self {
@@ -215,13 +218,19 @@ impl HostOptions {
     /// [`HostOptions::development`] does, so that [`fixtures::token`]s sign in and the
     /// development seal is accepted.
     pub fn product() -> Self {
-        Self::product_without_sign_in().development()
+        Self::sealed_product().development()
     }
 
     /// The product with no sign-in variables set: it fails closed (503 `AUTH_NOT_CONFIGURED`).
-    /// It carries this test process's [`development_seal`] (the seal variables are required:
-    /// no host starts without them).
+    /// Outside development mode `public_base_url` must be https, so it is set to
+    /// [`PRODUCTION_BASE_URL`].
     pub fn product_without_sign_in() -> Self {
+        Self::sealed_product().variable("public_base_url", PRODUCTION_BASE_URL)
+    }
+
+    /// The product with this test process's [`development_seal`] (the seal variables are
+    /// required: no host starts without them).
+    fn sealed_product() -> Self {
         let seal = development_seal();
         Self::new(workspace_dir().join("spin.toml"))
             .variable("seal_private_key_pem", &seal.private_key_pem)

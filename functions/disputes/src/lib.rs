@@ -4,7 +4,7 @@
 //! | method and path | who |
 //! |---|---|
 //! | `POST /api/v1/objections`, `POST /api/v1/repairs` | entity; staff with `uscc` |
-//! | `GET /api/v1/objections?status=&overdue=&uscc=`, `GET /api/v1/repairs?status=&uscc=` | entity (own), staff (`uscc`), department (its domains), admin |
+//! | `GET /api/v1/objections?status=&overdue=&uscc=`, `GET /api/v1/repairs?status=&uscc=` | entity (own), staff (`uscc` of an entity they act for), department (its domains), admin |
 //! | `GET /api/v1/{objections,repairs}/{no}`, `…/{no}/evidence` | those who may list it |
 //! | `POST /api/v1/objections/{no}/accept`, `/reject`, `/resolve` | the unit answering for the record's domain |
 //! | `POST /api/v1/repairs/{no}/approve`, `/reject` | the unit answering for the record's domain |
@@ -63,7 +63,12 @@ fn with_desk(
     let settings = platform::settings()?;
     let caller = caller(req, &settings)?;
     let kv = store()?;
-    serve(&CaseDesk::new(&kv, &caller, &settings.disputes))
+    serve(&CaseDesk::new(
+        &kv,
+        &caller,
+        &settings.disputes,
+        settings.rules.staff_mandate_days,
+    ))
 }
 
 fn file(req: Request, kind: CaseKind) -> Answer {
@@ -119,7 +124,10 @@ fn revoked_by(view: &Value) -> Vec<ReportNo> {
         .collect()
 }
 
-/// Evidence is served as a download only, never rendered inline.
+/// Evidence, uploaded by the public, is served as a download only: never
+/// rendered inline (`attachment`), never sniffed into another type
+/// (`nosniff`), and inert should a browser open it anyway (a sandbox that
+/// allows nothing).
 fn evidence(req: Request, params: Params, kind: CaseKind) -> Answer {
     with_desk(&req, |desk| {
         let (no, file) = desk.evidence(kind, param(&params, "no"))?;
@@ -136,6 +144,7 @@ fn evidence(req: Request, params: Params, kind: CaseKind) -> Answer {
                 format!("attachment; filename=\"{no}-evidence.{extension}\""),
             )
             .header("x-content-type-options", "nosniff")
+            .header("content-security-policy", "default-src 'none'; sandbox")
             .header("cache-control", "no-store")
             .body(file.bytes)
             .build())

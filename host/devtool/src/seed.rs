@@ -450,7 +450,7 @@ fn guide(base_url: &str, tokens: &Tokens, demo: &[Entity; 4]) -> Result<String, 
     line(format!("  {}", tokens.department(TAX)?));
     line(format!("责任单位 / department ({MARKET}):"));
     line(format!("  {}", tokens.department(MARKET)?));
-    line("窗口帮办 / counter staff (applies with \"uscc\" on an entity's behalf):".into());
+    line("窗口帮办 / counter staff (applies with \"uscc\" and \"authorisation_ref\" on an entity's behalf):".into());
     line(format!(
         "  {}",
         tokens.mint(Role::Staff, "demo-staff", None, Some("县政务服务中心"))?

@@ -109,19 +109,23 @@ impl Principal {
         }
     }
 
-    /// Records of an entity: the entity itself, staff, departments, admin.
+    /// Records of an entity, by role alone: the entity itself,
+    /// departments (within their domains), admin. Counter staff only while
+    /// they act for the entity, which only the store knows
+    /// ([`crate::usecase::Caller::acts_for`]).
     pub fn can_read_entity(&self, uscc: &CreditCode) -> bool {
         match self {
             Principal::Entity { uscc: own, .. } => own == uscc,
-            _ => true,
+            Principal::Staff { .. } => false,
+            Principal::Department { .. } | Principal::Admin { .. } => true,
         }
     }
 
-    /// Reports: their owner and counter staff only (docs/api.md).
+    /// Reports, by role alone: their owner. Counter staff only while they
+    /// act for the owner ([`crate::usecase::Caller::acts_for`]).
     pub fn can_read_report(&self, owner: &CreditCode) -> bool {
         match self {
             Principal::Entity { uscc, .. } => uscc == owner,
-            Principal::Staff { .. } => true,
             _ => false,
         }
     }

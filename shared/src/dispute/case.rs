@@ -17,6 +17,7 @@ use super::repair::{Repair, RepairStatus};
 use super::request::{Evidence, EvidenceType};
 use crate::auth::Principal;
 use crate::catalog::catalog;
+use crate::codes::AuthorisationRef;
 use crate::codes::{ReportNo, hex};
 use crate::error::Error;
 use crate::kv::KeyValue;
@@ -266,9 +267,10 @@ impl<K: KeyValue + ?Sized> Disputes<'_, K> {
         kind: CaseKind,
         id: &RecordId,
         named: Option<&CreditCode>,
+        authorisation: Option<&AuthorisationRef>,
     ) -> Result<StoredRecord, Error> {
         let record = self.record(id)?;
-        check_filer(who, named, &record, kind)?;
+        check_filer(who, named, authorisation, &record, kind)?;
         Ok(record)
     }
 

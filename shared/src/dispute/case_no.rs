@@ -35,7 +35,7 @@ impl CaseKind {
         }
     }
 
-    pub(super) fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             CaseKind::Objection => "异议申诉",
             CaseKind::Repair => "信用修复申请",

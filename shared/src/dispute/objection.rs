@@ -12,12 +12,13 @@ use super::case::{
 use super::case_no::{CaseKind, CaseNo};
 use super::request::{Ground, ObjectionFiling, Resolution};
 use crate::auth::Principal;
-use crate::codes::ReportNo;
+use crate::codes::{AuthorisationRef, ReportNo};
 use crate::error::Error;
 use crate::kv::KeyValue;
 use crate::record::{RecordId, RecordKind, RecordStatus};
 use crate::store::Change;
 use crate::uscc::CreditCode;
+use crate::vocabulary::RevocationCategory;
 use crate::window::in_china;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,6 +106,9 @@ pub struct Objection {
     pub evidence: Option<EvidenceInfo>,
     pub filed_at: DateTime<FixedOffset>,
     pub filed_by: String,
+    /// The entity's written authorisation counter staff filed under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorisation_ref: Option<AuthorisationRef>,
     pub accept_by: DateTime<FixedOffset>,
     pub accepted_at: Option<DateTime<FixedOffset>>,
     pub accepted_by: Option<String>,
@@ -188,6 +192,7 @@ impl<K: KeyValue + ?Sized> Disputes<'_, K> {
             CaseKind::Objection,
             &filing.record_id,
             filing.uscc.as_ref(),
+            filing.authorisation_ref.as_ref(),
         )?;
         match record.status {
             RecordStatus::Withdrawn => {
@@ -217,6 +222,7 @@ impl<K: KeyValue + ?Sized> Disputes<'_, K> {
             evidence: self.store_evidence(&no, filing.evidence.as_ref())?,
             filed_at,
             filed_by: who.audit_name(),
+            authorisation_ref: filing.authorisation_ref,
             accept_by: self
                 .config
                 .calendar
@@ -334,7 +340,12 @@ impl<K: KeyValue + ?Sized> Disputes<'_, K> {
                         detail: "更正后的记录应与原记录的领域（domain）、类型（kind）和文书号（document_no）一致".into(),
                     });
                 }
-                let upserted = self.store.upsert_record(*record, &actor, now)?;
+                let upserted = self.store.correct_record(
+                    *record,
+                    &actor,
+                    now,
+                    RevocationCategory::ObjectionUpheld,
+                )?;
                 if upserted.change == Change::Unchanged {
                     return Err(Error::InvalidField {
                         field: "record".into(),
@@ -348,6 +359,7 @@ impl<K: KeyValue + ?Sized> Disputes<'_, K> {
             Resolution::Withdraw { reason } => {
                 let changed = self.store.withdraw_record(
                     id,
+                    RevocationCategory::ObjectionUpheld,
                     &format!("异议申诉 {no} 成立，{reason}"),
                     &actor,
                     now,

@@ -10,7 +10,7 @@ use super::case::{Case, CaseFilter, CaseStatus, Decision, EvidenceInfo, require_
 use super::case_no::{CaseKind, CaseNo};
 use super::request::RepairApplication;
 use crate::auth::Principal;
-use crate::codes::ReportNo;
+use crate::codes::{AuthorisationRef, ReportNo};
 use crate::error::Error;
 use crate::kv::KeyValue;
 use crate::record::{Penalty, Record, RecordId, RecordStatus, Severity};
@@ -89,6 +89,9 @@ pub struct Repair {
     pub evidence: Option<EvidenceInfo>,
     pub applied_at: DateTime<FixedOffset>,
     pub applied_by: String,
+    /// The entity's written authorisation counter staff applied under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorisation_ref: Option<AuthorisationRef>,
     pub decided_at: Option<DateTime<FixedOffset>>,
     pub decided_by: Option<String>,
     pub decision_reason: Option<String>,
@@ -160,6 +163,7 @@ impl<K: KeyValue + ?Sized> Disputes<'_, K> {
             CaseKind::Repair,
             &application.record_id,
             application.uscc.as_ref(),
+            application.authorisation_ref.as_ref(),
         )?;
         let Record::Penalty(penalty) = &record.record else {
             return Err(Error::InvalidField {
@@ -200,6 +204,7 @@ impl<K: KeyValue + ?Sized> Disputes<'_, K> {
             evidence: self.store_evidence(&no, application.evidence.as_ref())?,
             applied_at: in_china(now),
             applied_by: who.audit_name(),
+            authorisation_ref: application.authorisation_ref,
             decided_at: None,
             decided_by: None,
             decision_reason: None,

@@ -5,6 +5,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::codes::AuthorisationRef;
 use crate::error::Error;
 use crate::record::{Record, RecordId};
 use crate::uscc::CreditCode;
@@ -178,6 +179,8 @@ pub struct ObjectionFiling {
     pub evidence: Option<Evidence>,
     /// The entity, when counter staff file on its behalf.
     pub uscc: Option<CreditCode>,
+    /// The entity's written authorisation, when counter staff file.
+    pub authorisation_ref: Option<AuthorisationRef>,
 }
 
 /// A validated repair application.
@@ -187,6 +190,7 @@ pub struct RepairApplication {
     pub statement: String,
     pub evidence: Option<Evidence>,
     pub uscc: Option<CreditCode>,
+    pub authorisation_ref: Option<AuthorisationRef>,
 }
 
 /// How the department answers an accepted objection.
@@ -255,6 +259,12 @@ impl<'a> Body<'a> {
             .transpose()
     }
 
+    fn authorisation_ref(&self) -> Result<Option<AuthorisationRef>, Error> {
+        self.opt_text(AuthorisationRef::FIELD)?
+            .map(|r| r.parse())
+            .transpose()
+    }
+
     fn evidence(&self) -> Result<Option<Evidence>, Error> {
         match self.0.get("evidence") {
             None | Some(Value::Null) => Ok(None),
@@ -266,7 +276,7 @@ impl<'a> Body<'a> {
 }
 
 impl ObjectionFiling {
-    /// `{"record_id","ground","statement","evidence"?,"uscc"?}`.
+    /// `{"record_id","ground","statement","evidence"?,"uscc"?,"authorisation_ref"?}`.
     pub fn from_json(value: &Value) -> Result<ObjectionFiling, Error> {
         let body = Body::of(value)?;
         Ok(ObjectionFiling {
@@ -275,12 +285,13 @@ impl ObjectionFiling {
             statement: body.text("statement")?,
             evidence: body.evidence()?,
             uscc: body.uscc()?,
+            authorisation_ref: body.authorisation_ref()?,
         })
     }
 }
 
 impl RepairApplication {
-    /// `{"record_id","statement","evidence"?,"uscc"?}`.
+    /// `{"record_id","statement","evidence"?,"uscc"?,"authorisation_ref"?}`.
     pub fn from_json(value: &Value) -> Result<RepairApplication, Error> {
         let body = Body::of(value)?;
         Ok(RepairApplication {
@@ -288,6 +299,7 @@ impl RepairApplication {
             statement: body.text("statement")?,
             evidence: body.evidence()?,
             uscc: body.uscc()?,
+            authorisation_ref: body.authorisation_ref()?,
         })
     }
 }

@@ -16,11 +16,12 @@ use crate::record::{Record, RecordId, RecordStatus};
 use crate::report::{ApplyRequest, Outcome};
 use crate::store::Store;
 use crate::uscc::CreditCode;
+use crate::vocabulary::RevocationCategory;
 use crate::window::{ReportMonths, in_china};
 
 /// The dispute settings as a deployment gets them by default.
 fn default_config() -> DisputeConfig {
-    Settings::from_lookup(|_| None)
+    Settings::from_lookup(|name| (name == "auth_mode").then(|| "development".into()))
         .expect("the defaults are valid")
         .disputes
 }
@@ -126,6 +127,7 @@ impl World {
             months: ReportMonths::try_from(12).unwrap(),
             domains: DomainSelection::All,
             purpose: "bidding".into(),
+            on_behalf: None,
         };
         self.store()
             .issue_report(&request, "entity:e1", now(), &RuleConfig::default())
@@ -203,6 +205,7 @@ fn configuration_reads_variables_and_rejects_bad_ones() {
     let vars = |name: &str| match name {
         "public_holidays" => Some("2026-10-01, 2026-10-02;2026-10-05".to_owned()),
         "repair_min_months_serious" => Some("24".to_owned()),
+        "auth_mode" => Some("development".to_owned()),
         _ => None,
     };
     let c = Settings::from_lookup(vars).unwrap().disputes;
@@ -445,7 +448,13 @@ fn objection_accepted_and_corrected_revokes_reports_and_frees_the_record() {
             at(2026, 11, 30),
         )
         .unwrap();
-    assert!(matches!(verification.outcome, Outcome::Revoked { .. }));
+    assert!(matches!(
+        verification.outcome,
+        Outcome::Revoked {
+            reason_code: RevocationCategory::ObjectionUpheld,
+            ..
+        }
+    ));
     // The record is free for a new case.
     assert!(
         w.disputes()
@@ -532,8 +541,12 @@ fn upheld_objection_keeps_reports_valid_and_withdrawal_revokes_them() {
     assert_eq!(withdrawn.status, ObjectionStatus::Withdrawn);
     assert_eq!(withdrawn.revoked_reports, vec![report.clone()]);
     assert_eq!(w.status(&gone), RecordStatus::Withdrawn);
-    let reason = w.store().report_status(&report).unwrap().unwrap().reason;
-    assert!(reason.contains("处罚决定已被复议撤销"), "{reason}");
+    let revocation = w.store().report_status(&report).unwrap().unwrap();
+    assert!(
+        revocation.reason.contains("处罚决定已被复议撤销"),
+        "{revocation:?}"
+    );
+    assert_eq!(revocation.category, RevocationCategory::ObjectionUpheld);
 }
 
 #[test]
@@ -574,7 +587,7 @@ fn only_owners_file_and_only_the_responsible_unit_decides() {
     let w = World::new();
     let id = w.penalty(samples::penalty("A-1", "2026-03-01"));
     let d = w.disputes();
-    for who in [other_entity(), tax_department(), admin()] {
+    for who in [tax_department(), admin()] {
         assert_eq!(
             d.file_objection(&who, filing(&id), now())
                 .unwrap_err()
@@ -582,6 +595,22 @@ fn only_owners_file_and_only_the_responsible_unit_decides() {
             403
         );
     }
+    // Another entity's record answers as an absent one: filing confirms nothing.
+    let theirs = d
+        .file_objection(&other_entity(), filing(&id), now())
+        .unwrap_err();
+    let absent = d
+        .file_objection(
+            &other_entity(),
+            filing(&"0".repeat(32).parse().unwrap()),
+            now(),
+        )
+        .unwrap_err();
+    assert_eq!(theirs.status(), 404);
+    assert_eq!(
+        theirs.to_string(),
+        absent.to_string().replace(&"0".repeat(32), id.as_str())
+    );
     let mut by_staff = filing(&id);
     assert_eq!(
         d.file_objection(&staff(), by_staff.clone(), now())
@@ -589,16 +618,37 @@ fn only_owners_file_and_only_the_responsible_unit_decides() {
             .field(),
         Some("uscc")
     );
+    by_staff.uscc = Some(uscc(ENTITY));
+    assert_eq!(
+        d.file_objection(&staff(), by_staff.clone(), now())
+            .unwrap_err()
+            .field(),
+        Some("authorisation_ref")
+    );
+    by_staff.authorisation_ref = Some("永授〔2026〕9号".parse().unwrap());
+    // An entity files for itself: it gives no authorisation.
+    let mut own_with_reference = filing(&id);
+    own_with_reference.authorisation_ref = by_staff.authorisation_ref.clone();
+    assert_eq!(
+        d.file_objection(&entity(), own_with_reference, now())
+            .unwrap_err()
+            .field(),
+        Some("authorisation_ref")
+    );
     by_staff.uscc = Some(uscc(OTHER_ENTITY));
     assert_eq!(
         d.file_objection(&staff(), by_staff.clone(), now())
             .unwrap_err()
             .status(),
-        403
+        404
     );
     by_staff.uscc = Some(uscc(ENTITY));
     let case = d.file_objection(&staff(), by_staff, now()).unwrap();
     assert_eq!(case.filed_by, "staff:s1");
+    assert_eq!(
+        case.authorisation_ref.as_ref().unwrap().as_str(),
+        "永授〔2026〕9号"
+    );
     // One open case per record.
     assert_eq!(
         w.disputes()
@@ -661,6 +711,7 @@ fn listings_are_scoped_and_flag_overdue_cases() {
     let on_market = w.file(&market);
     let mut for_other = filing(&other);
     for_other.uscc = Some(uscc(OTHER_ENTITY));
+    for_other.authorisation_ref = Some("SQ-0002".parse().unwrap());
     d.file_objection(&staff(), for_other, now()).unwrap();
     d.accept_objection(&tax_department(), &on_tax.no, now())
         .unwrap();

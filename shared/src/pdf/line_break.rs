@@ -163,7 +163,7 @@ mod tests {
         );
         assert!(lines.len() > 1);
         assert_eq!(lines.join(" "), "inspection report attached as Annex A");
-        let url = "https://credit.example.invalid/verify?code=Kd7m-Q2eW-h9Rt-ZbH4";
+        let url = "https://credit.example.invalid/#code=Kd7m-Q2eW-h9Rt-ZbH4";
         let lines = wrap(&fonts, FontId::Sans, 10.0, url, 80.0);
         assert!(lines.len() > 1);
         assert_eq!(lines.concat(), url);

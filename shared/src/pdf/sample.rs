@@ -63,7 +63,7 @@ pub fn sample_document(records: usize) -> ReportDocument {
         issued_on: "2026年11月29日".to_owned(),
         valid_until: "2026年12月29日".to_owned(),
         issuer: "永昌县发展和改革局".to_owned(),
-        verify_url: "https://credit.example.invalid/verify?code=Kd7m-Q2eW-h9Rt-ZbH4".to_owned(),
+        verify_url: "https://credit.example.invalid/#code=Kd7m-Q2eW-h9Rt-ZbH4".to_owned(),
         snapshot_digest: "3f1c9a0b7e5d4c2a19f8e7d6c5b4a39281706f5e4d3c2b1a0918f7e6d5c4b3a2".to_owned(),
         notes: vec![
             "本报告依据《永昌县人民政府办公室关于印发永昌县以专用信用报告替代有无违法违规记录证明实施方案的通知》（永发改字〔2024〕62号）出具，报告内容来源于各责任单位报送至公共信用信息平台的行政处罚、严重失信主体名单和经营异常名录信息。".to_owned(),

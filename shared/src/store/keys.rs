@@ -22,6 +22,8 @@
 //! | `rpt/{report_no}/pdf/{sha256}/{i}` | the issued PDF's bytes, [`PDF_CHUNK_BYTES`] per chunk | set (same content, same key) |
 //! | `code/{sha256(code)}` | [`AnswerIndex`] JSON: what a verification by code answers (summary, revocation) | set-if-absent at issue; set again at revocation |
 //! | `pdf/{sha256}` | [`AnswerIndex`] JSON with the pinned file's size: what a genuine file's verification answers | set-if-absent at pinning; set again at revocation |
+//! | `staff/{sha256(sub)}/apply/{yyyymmdd}` | counter: a staff member's applications on entities' behalf that day | increment |
+//! | `staff/{sha256(sub)}/for/{uscc}` | [`Mandate`]: the staff member acts for the entity until it expires | set (the latest grant) |
 //! | `seq/report/{yyyymmdd}` | counter: the day's report sequence | increment |
 //! | `code/{sha256(code)}`, `pdf/{sha256}` (legacy) | a bare report number, from before the index carried the answer | read only |
 //! | `rl/{scope}/{yyyymmdd}/{HHMM}/c/{client}` | counter: a client's attempts (codes) in one China-time minute; its value names the access entry | increment |
@@ -58,6 +60,7 @@
 //! [`Report`]: crate::report::Report
 //! [`Revocation`]: crate::report::Revocation
 //! [`PdfFingerprint`]: crate::report::PdfFingerprint
+//! [`Mandate`]: super::Mandate
 //! [`PDF_CHUNK_BYTES`]: super::PDF_CHUNK_BYTES
 //! [`AnswerIndex`]: crate::store::AnswerIndex
 //! [`IndexedVisitor`]: crate::audit::access::IndexedVisitor
@@ -137,6 +140,21 @@ pub fn reports_showing(id: &RecordId) -> ListKeys {
 
 pub fn applications_on(uscc: &CreditCode, china_day: NaiveDate) -> String {
     format!("ent/{uscc}/apply/{}", day(china_day))
+}
+
+/// A staff member's keys: the subject's digest (32 hex digits), so a long
+/// or odd `sub` never makes a long or odd key.
+fn staff(sub: &str) -> String {
+    use sha2::{Digest, Sha256};
+    crate::codes::hex(&Sha256::digest(sub.as_bytes()))[..32].to_owned()
+}
+
+pub fn staff_applications_on(staff_sub: &str, china_day: NaiveDate) -> String {
+    format!("staff/{}/apply/{}", staff(staff_sub), day(china_day))
+}
+
+pub fn staff_mandate(staff_sub: &str, uscc: &CreditCode) -> String {
+    format!("staff/{}/for/{uscc}", staff(staff_sub))
 }
 
 pub fn report_sequence(china_day: NaiveDate) -> String {

@@ -11,6 +11,7 @@
 //! | `verification` | verifying by code and by uploaded file |
 //! | `rate_limit` | per-client counters per minute, the visitor ceiling and index |
 //! | `subscriptions` | revocation subscriptions, each client's event feed, webhook progress and log |
+//! | `mandates` | which entities counter staff act for, and until when |
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -20,6 +21,7 @@ use crate::kv::KeyValue;
 
 mod issued_pdf;
 pub mod keys;
+mod mandates;
 mod rate_limit;
 mod records;
 mod reports;
@@ -27,6 +29,7 @@ mod subscriptions;
 mod verification;
 
 pub use issued_pdf::{IssuedPdf, PDF_CHUNK_BYTES};
+pub use mandates::Mandate;
 pub use rate_limit::{Admission, IndexedVisitor, Limits, admit, seconds_to_minute_end};
 pub use records::{Change, StatusChanged, Upserted};
 pub use verification::AnswerIndex;

@@ -10,6 +10,7 @@ use crate::error::Error;
 use crate::kv::KeyValue;
 use crate::record::{Record, RecordId, RecordStatus, StoredRecord};
 use crate::uscc::CreditCode;
+use crate::vocabulary::RevocationCategory;
 use crate::window::{china, in_china};
 
 /// What an upsert did (`created`, `updated`, `unchanged` in docs/api.md).
@@ -49,13 +50,26 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
 
     /// Creates or updates a record by its identity (domain, kind,
     /// document_no). Identical content is `Unchanged`; changed content is
-    /// a correction: `Updated`, and every unexpired report that showed the
-    /// record is revoked. Status (e.g. withdrawn) is kept across updates.
+    /// a correction by the department: `Updated`, and every unexpired
+    /// report that showed the record is revoked. Status (e.g. withdrawn)
+    /// is kept across updates.
     pub fn upsert_record(
         &self,
         record: Record,
         actor: &str,
         now: DateTime<Utc>,
+    ) -> Result<Upserted, Error> {
+        self.correct_record(record, actor, now, RevocationCategory::RecordCorrected)
+    }
+
+    /// [`Store::upsert_record`], revoking reports under `category` (a
+    /// correction after an objection is the objection's).
+    pub fn correct_record(
+        &self,
+        record: Record,
+        actor: &str,
+        now: DateTime<Utc>,
+        category: RevocationCategory,
     ) -> Result<Upserted, Error> {
         let id = record.id();
         let key = keys::record(&id);
@@ -114,6 +128,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
                     {
                         let revoked = self.revoke_reports_showing(
                             &id,
+                            category,
                             "报告所列记录已被数据来源单位更正",
                             now,
                         )?;
@@ -152,12 +167,31 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
     }
 
     /// Sets a record's status. Repaired and withdrawn revoke every
-    /// unexpired report that showed the record, with `reason`. Setting the
-    /// status it already has changes nothing.
+    /// unexpired report that showed the record, with `reason`, as credit
+    /// repair or as the department's withdrawal. Setting the status it
+    /// already has changes nothing.
     pub fn set_record_status(
         &self,
         id: &RecordId,
         status: RecordStatus,
+        reason: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+    ) -> Result<StatusChanged, Error> {
+        let category = match status {
+            RecordStatus::Repaired => RevocationCategory::CreditRepair,
+            RecordStatus::Withdrawn => RevocationCategory::RecordWithdrawn,
+            RecordStatus::Active | RecordStatus::UnderObjection => RevocationCategory::Other,
+        };
+        self.change_status(id, status, category, reason, actor, now)
+    }
+
+    /// [`Store::set_record_status`], revoking under `category`.
+    fn change_status(
+        &self,
+        id: &RecordId,
+        status: RecordStatus,
+        category: RevocationCategory,
         reason: &str,
         actor: &str,
         now: DateTime<Utc>,
@@ -192,11 +226,13 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
                 let revoked = match status {
                     RecordStatus::Repaired => self.revoke_reports_showing(
                         id,
+                        category,
                         &format!("报告所列记录已完成信用修复：{reason}"),
                         now,
                     )?,
                     RecordStatus::Withdrawn => self.revoke_reports_showing(
                         id,
+                        category,
                         &format!("报告所列记录已被撤销：{reason}"),
                         now,
                     )?,
@@ -211,10 +247,12 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         Err(contention(&key))
     }
 
-    /// Withdraws a record (e.g. annulled on review), revoking reports that showed it.
+    /// Withdraws a record (e.g. annulled on review, or after an objection),
+    /// revoking reports that showed it under `category`.
     pub fn withdraw_record(
         &self,
         id: &RecordId,
+        category: RevocationCategory,
         reason: &str,
         actor: &str,
         now: DateTime<Utc>,
@@ -224,6 +262,13 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
                 field: "reason".into(),
             });
         }
-        self.set_record_status(id, RecordStatus::Withdrawn, reason.trim(), actor, now)
+        self.change_status(
+            id,
+            RecordStatus::Withdrawn,
+            category,
+            reason.trim(),
+            actor,
+            now,
+        )
     }
 }

@@ -13,6 +13,7 @@ use crate::record::{RecordId, StoredRecord};
 use crate::report::{AppliedRules, ApplyRequest, Report, Revocation};
 use crate::rules::{FoundRecord, clean, findings};
 use crate::uscc::CreditCode;
+use crate::vocabulary::RevocationCategory;
 use crate::window::{Window, china, china_date, in_china};
 
 impl<K: KeyValue + ?Sized> Store<'_, K> {
@@ -27,10 +28,20 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         config: &RuleConfig,
     ) -> Result<Report, Error> {
         let today = china_date(now);
-        let applications = self
-            .kv
-            .increment(&keys::applications_on(&request.uscc, today), 1)?;
-        if applications > i64::from(config.apply_limit_per_day) {
+        // Staff on an entity's behalf count against their own quota, so a
+        // busy counter neither uses up nor is stopped by the entity's limit.
+        let (counter, limit) = match &request.on_behalf {
+            Some(staff) => (
+                keys::staff_applications_on(&staff.staff_sub, today),
+                config.staff_apply_limit_per_day,
+            ),
+            None => (
+                keys::applications_on(&request.uscc, today),
+                config.apply_limit_per_day,
+            ),
+        };
+        let applications = self.kv.increment(&counter, 1)?;
+        if applications > i64::from(limit) {
             let next_midnight = today
                 .succ_opt()
                 .and_then(|d| d.and_hms_opt(0, 0, 0))
@@ -42,8 +53,9 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
                 _ => 86_400,
             };
             return Err(Error::TooManyApplications {
-                limit: config.apply_limit_per_day,
+                limit,
                 retry_after_secs,
+                by_staff: request.on_behalf.is_some(),
             });
         }
         let domains = catalog().select(&request.domains)?;
@@ -78,6 +90,10 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
             clean: clean(&found),
             findings: found,
             issued_by: issuer.to_owned(),
+            authorisation_ref: request
+                .on_behalf
+                .as_ref()
+                .map(|staff| staff.authorisation_ref.clone()),
             rules: AppliedRules {
                 include_simplified_procedure: config.include_simplified_procedure,
                 show_repaired_records: config.show_repaired_records,
@@ -111,6 +127,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         if stale {
             self.revoke(
                 &report.report_no,
+                RevocationCategory::RecordCorrected,
                 "出具过程中报告所列记录发生变更，请重新申请",
                 now,
             )?;
@@ -185,11 +202,13 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
     pub fn revoke(
         &self,
         report_no: &ReportNo,
+        category: RevocationCategory,
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, Error> {
         let revocation = Revocation {
             revoked_at: in_china(now),
+            category,
             reason: reason.to_owned(),
         };
         let revoked = self.kv.compare_and_swap(
@@ -208,6 +227,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
     pub fn revoke_reports_showing(
         &self,
         id: &RecordId,
+        category: RevocationCategory,
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<ReportNo>, Error> {
@@ -219,7 +239,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
             let Some(report) = self.get_report(&no)? else {
                 continue;
             };
-            if !report.is_expired(now) && self.revoke(&no, reason, now)? {
+            if !report.is_expired(now) && self.revoke(&no, category, reason, now)? {
                 revoked.push(no);
             }
         }

@@ -14,6 +14,7 @@ use crate::error::Error;
 use crate::kv::KeyValue;
 use crate::report::Revocation;
 use crate::subscription::{ClientId, Delivery, Event, EventKind, Subscriber, Subscription};
+use crate::vocabulary::RevocationCategory;
 use crate::window::in_china;
 
 /// A feed slot taken this long before a later event was written, and still
@@ -30,7 +31,7 @@ struct Fact<'a> {
     announced_at: DateTime<Utc>,
     kind: EventKind,
     occurred_at: chrono::DateTime<chrono::FixedOffset>,
-    reason: Option<String>,
+    reason: Option<RevocationCategory>,
 }
 
 impl<K: KeyValue + ?Sized> Store<'_, K> {
@@ -101,7 +102,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
                     kind: EventKind::Revoked,
                     occurred_at: revocation.revoked_at,
                     announced_at: revocation.revoked_at.with_timezone(&Utc),
-                    reason: Some(revocation.reason.clone()),
+                    reason: Some(revocation.category),
                 },
             )?;
         }
@@ -126,7 +127,8 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
             kind: fact.kind,
             report_no: fact.report_no.clone(),
             occurred_at: fact.occurred_at,
-            reason: fact.reason,
+            reason_code: fact.reason,
+            reason: fact.reason.map(|c| c.label().to_owned()),
             announced_at: in_china(fact.announced_at),
         };
         self.kv.set(&feed.slot(cursor), &to_json(&event)?)?;
@@ -153,7 +155,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
                             kind: EventKind::Revoked,
                             occurred_at: revocation.revoked_at,
                             announced_at: now,
-                            reason: Some(revocation.reason),
+                            reason: Some(revocation.category),
                         }
                     }
                     None if now > subscription.valid_until => Fact {

@@ -12,13 +12,16 @@ use crate::auth::Principal;
 use crate::catalog::DomainSelection;
 use crate::codes::{ReportNo, VerificationCode, hex};
 use crate::config::RuleConfig;
+use crate::error::Error;
 use crate::kv::{MemoryStore, StoreError};
 use crate::record::samples::{self, ENTITY, OTHER_ENTITY};
 use crate::record::{Record, RecordStatus, StoredRecord};
 use crate::report::{
-    ApplyRequest, FileClaim, Outcome, PdfFingerprint, Report, Verification, report_document,
+    ApplyRequest, FileClaim, OnBehalf, Outcome, PdfFingerprint, Report, Verification,
+    report_document,
 };
 use crate::uscc::CreditCode;
+use crate::vocabulary::RevocationCategory;
 use crate::window::ReportMonths;
 
 fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
@@ -45,6 +48,7 @@ fn apply(domains: DomainSelection) -> ApplyRequest {
         months: ReportMonths::try_from(12).unwrap(),
         domains,
         purpose: "bidding".into(),
+        on_behalf: None,
     }
 }
 
@@ -294,6 +298,76 @@ fn applications_are_limited_per_entity_per_day() {
 }
 
 #[test]
+fn staff_applications_have_their_own_quota_and_leave_the_entitys_alone() {
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    let cfg = RuleConfig {
+        apply_limit_per_day: 1,
+        staff_apply_limit_per_day: 2,
+        ..RuleConfig::default()
+    };
+    let by = |staff: &str| ApplyRequest {
+        on_behalf: Some(OnBehalf {
+            staff_sub: staff.into(),
+            authorisation_ref: "永授〔2026〕1号".parse().unwrap(),
+        }),
+        ..all()
+    };
+    let issued = store
+        .issue_report(&by("clerk-1"), "staff:clerk-1", now(), &cfg)
+        .unwrap();
+    assert_eq!(
+        issued.authorisation_ref.unwrap().as_str(),
+        "永授〔2026〕1号"
+    );
+    store
+        .issue_report(&by("clerk-1"), "staff:clerk-1", now(), &cfg)
+        .unwrap();
+    let e = store
+        .issue_report(&by("clerk-1"), "staff:clerk-1", now(), &cfg)
+        .unwrap_err();
+    assert_eq!((e.status(), e.code()), (429, "TOO_MANY_APPLICATIONS"));
+    assert!(e.to_string().contains("代为申请"), "{e}");
+    // Another clerk has a quota of their own, and the entity's own limit is untouched.
+    store
+        .issue_report(&by("clerk-2"), "staff:clerk-2", now(), &cfg)
+        .unwrap();
+    store.issue_report(&all(), "e", now(), &cfg).unwrap();
+    let e = store.issue_report(&all(), "e", now(), &cfg).unwrap_err();
+    assert!(e.to_string().contains("该主体"), "{e}");
+}
+
+#[test]
+fn a_mandate_is_in_force_until_it_expires_for_its_staff_member_and_entity_only() {
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    let entity = uscc(ENTITY);
+    assert!(store.mandate("clerk-1", &entity, now()).unwrap().is_none());
+    let mandate = Mandate::new("YC20261130-000001", None, now(), 30);
+    store.grant_mandate("clerk-1", &entity, &mandate).unwrap();
+    assert_eq!(
+        store.mandate("clerk-1", &entity, now()).unwrap(),
+        Some(mandate.clone())
+    );
+    let last_moment = mandate.until.with_timezone(&Utc);
+    assert!(
+        store
+            .mandate("clerk-1", &entity, last_moment)
+            .unwrap()
+            .is_some()
+    );
+    let after = last_moment + Duration::seconds(1);
+    assert!(store.mandate("clerk-1", &entity, after).unwrap().is_none());
+    assert!(store.mandate("clerk-2", &entity, now()).unwrap().is_none());
+    assert!(
+        store
+            .mandate("clerk-1", &uscc(OTHER_ENTITY), now())
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[test]
 fn verification_by_code_valid_expired_not_found() {
     let kv = MemoryStore::new();
     let store = Store::new(&kv);
@@ -437,12 +511,34 @@ fn repair_withdrawal_and_correction_revoke_reports_that_showed_the_record() {
     let v = store
         .verify_code(&tax_only.verification_code, later)
         .unwrap();
-    let Outcome::Revoked { reason, revoked_at } = &v.outcome else {
+    let Outcome::Revoked {
+        reason,
+        reason_code,
+        revoked_at,
+    } = &v.outcome
+    else {
         panic!("{v:?}")
     };
-    assert!(reason.contains("信用修复"));
+    // The public sees the fixed category, never the unit's own words.
+    assert_eq!(
+        (*reason_code, reason.as_str()),
+        (RevocationCategory::CreditRepair, "信用修复")
+    );
     assert_eq!(revoked_at.to_rfc3339(), "2026-11-29T11:00:00+08:00");
-    assert!(v.message.contains("被撤销"));
+    assert!(
+        v.message.contains("被撤销，原因：信用修复。"),
+        "{}",
+        v.message
+    );
+    let public = serde_json::to_string(&v).unwrap();
+    assert!(!public.contains("已履行处罚"), "{public}");
+    assert!(
+        public.contains("\"reason_code\":\"CREDIT_REPAIR\""),
+        "{public}"
+    );
+    // The holder's view keeps the unit's reason.
+    let kept = store.report_status(&tax_only.report_no).unwrap().unwrap();
+    assert!(kept.reason.contains("已履行处罚并提交信用承诺"));
     assert_eq!(
         store
             .verify_code(&education.verification_code, later)
@@ -470,7 +566,13 @@ fn repair_withdrawal_and_correction_revoke_reports_that_showed_the_record() {
     assert_eq!(up.revoked, vec![fresh.report_no.clone()]);
     let next = store.issue_report(&all(), "e", later, &cfg).unwrap();
     let withdrawn = store
-        .withdraw_record(&unrelated, "复议撤销", "department:d", later)
+        .withdraw_record(
+            &unrelated,
+            RevocationCategory::RecordWithdrawn,
+            "复议撤销",
+            "department:d",
+            later,
+        )
         .unwrap();
     assert_eq!(withdrawn.revoked, vec![next.report_no.clone()]);
     assert_eq!(
@@ -482,7 +584,13 @@ fn repair_withdrawal_and_correction_revoke_reports_that_showed_the_record() {
     );
     assert_eq!(
         store
-            .withdraw_record(&unrelated, " ", "d", later)
+            .withdraw_record(
+                &unrelated,
+                RevocationCategory::RecordWithdrawn,
+                " ",
+                "d",
+                later
+            )
             .unwrap_err()
             .code(),
         "MISSING_FIELD"
@@ -587,7 +695,8 @@ fn every_outcome_has_its_own_message() {
         Outcome::Expired,
         Outcome::Revoked {
             revoked_at: crate::window::in_china(now()),
-            reason: "测试".into(),
+            reason_code: RevocationCategory::Other,
+            reason: RevocationCategory::Other.label().into(),
         },
         Outcome::Tampered {
             appended_update: false,
@@ -629,10 +738,12 @@ fn the_document_is_formatted_for_print() {
         .issue_report(&req, "e", now(), &RuleConfig::default())
         .unwrap();
     let doc = report_document(&report, "https://credit.example.cn/");
+    // The code rides in the fragment: browsers never send it, so it stays
+    // out of server and proxy logs.
     assert_eq!(
         doc.verify_url,
         format!(
-            "https://credit.example.cn/?code={}",
+            "https://credit.example.cn/#code={}",
             report.verification_code
         )
     );
@@ -689,15 +800,38 @@ fn apply_requests_parse_for_each_principal() {
         sub: "s".into(),
         unit: None,
     };
-    let body =
-        json!({"months": 12, "domains": ["tax"], "purpose": "listing", "uscc": OTHER_ENTITY});
+    // Staff apply for the named entity under its written authorisation.
+    let body = json!({"months": 12, "domains": ["tax"], "purpose": "listing",
+        "uscc": OTHER_ENTITY, "authorisation_ref": " 永授〔2026〕7号 "});
+    let on_behalf = ApplyRequest::from_json(&body, &staff).unwrap();
+    assert_eq!(on_behalf.uscc.as_str(), OTHER_ENTITY);
     assert_eq!(
-        ApplyRequest::from_json(&body, &staff)
-            .unwrap()
-            .uscc
-            .as_str(),
-        OTHER_ENTITY
+        on_behalf
+            .on_behalf
+            .map(|s| (s.staff_sub, s.authorisation_ref.to_string())),
+        Some(("s".to_owned(), "永授〔2026〕7号".to_owned()))
     );
+    let without =
+        json!({"months": 12, "domains": ["tax"], "purpose": "listing", "uscc": OTHER_ENTITY});
+    let refused = ApplyRequest::from_json(&without, &staff).unwrap_err();
+    assert!(matches!(refused, Error::MissingField { ref field } if field == "authorisation_ref"));
+    for bad in [json!(""), json!("a b"), json!(7)] {
+        let mut body = body.clone();
+        body["authorisation_ref"] = bad;
+        let refused = ApplyRequest::from_json(&body, &staff).unwrap_err();
+        assert!(
+            matches!(refused, Error::InvalidField { ref field, .. } if field == "authorisation_ref")
+        );
+    }
+    // An entity applying for itself gives no authorisation.
+    assert!(
+        ApplyRequest::from_json(
+            &json!({"months": 12, "domains": "all", "purpose": "bidding", "authorisation_ref": "SQ-0001"}),
+            &entity
+        )
+        .is_err()
+    );
+    assert!(req.on_behalf.is_none());
     let cases = [
         (
             json!({"months": 6, "domains": "all", "purpose": "bidding"}),
@@ -749,7 +883,9 @@ fn keys_stay_short_and_reports_serialize_as_the_contract() {
     store
         .pin_pdf(&report.report_no, b"%PDF-1.7".to_vec())
         .unwrap();
-    store.withdraw_record(&id, "撤销", "d", now()).unwrap();
+    store
+        .withdraw_record(&id, RevocationCategory::RecordWithdrawn, "撤销", "d", now())
+        .unwrap();
     assert!(kv.keys_with_prefix("").iter().all(|k| k.len() <= 250));
     let v = serde_json::to_value(&report).unwrap();
     for field in [
@@ -883,7 +1019,14 @@ fn code_verification_reads_one_index_entry_that_revocation_rewrote() {
             .outcome,
         Outcome::Valid
     );
-    store.revoke(&report.report_no, "测试撤销", now()).unwrap();
+    store
+        .revoke(
+            &report.report_no,
+            RevocationCategory::Other,
+            "测试撤销",
+            now(),
+        )
+        .unwrap();
     let journal = Journal::new(&kv);
     let answer = Store::new(&journal)
         .verify_code(&report.verification_code, now())
@@ -916,6 +1059,7 @@ fn codes_indexed_before_the_index_carried_the_answer_still_verify() {
         &keys::report_status(&report.report_no),
         &serde_json::to_vec(&crate::report::Revocation {
             revoked_at: crate::window::in_china(now()),
+            category: RevocationCategory::Other,
             reason: "旧数据".into(),
         })
         .unwrap(),
@@ -939,7 +1083,14 @@ fn a_batch_of_codes_takes_one_round_trip_and_answers_in_order() {
     let revoked = store
         .issue_report(&all(), "e", now(), &RuleConfig::default())
         .unwrap();
-    store.revoke(&revoked.report_no, "测试撤销", now()).unwrap();
+    store
+        .revoke(
+            &revoked.report_no,
+            RevocationCategory::Other,
+            "测试撤销",
+            now(),
+        )
+        .unwrap();
     let unknown: VerificationCode = "ABCDEFGHJKMNPQRS".parse().unwrap();
     let codes = [
         unknown.clone(),
@@ -1118,15 +1269,37 @@ fn a_revocation_enters_each_holders_feed_once_and_expiry_is_caught_up() {
     assert!(!store.subscribe(&a, &holds).unwrap(), "registered once");
     assert!(store.subscribe(&b, &holds).unwrap());
 
-    assert!(store.revoke(&report.report_no, "更正", now()).unwrap());
-    assert!(!store.revoke(&report.report_no, "again", now()).unwrap());
+    assert!(
+        store
+            .revoke(
+                &report.report_no,
+                RevocationCategory::RecordCorrected,
+                "更正",
+                now()
+            )
+            .unwrap()
+    );
+    assert!(
+        !store
+            .revoke(
+                &report.report_no,
+                RevocationCategory::RecordCorrected,
+                "again",
+                now()
+            )
+            .unwrap()
+    );
     for client in [&a, &b] {
         store.catch_up(client, now()).unwrap();
         let feed = store.events_after(client, 0, 10, now()).unwrap();
         assert_eq!(feed.len(), 1, "{feed:?}");
         assert_eq!(feed[0].cursor, 1);
         assert_eq!(feed[0].kind, EventKind::Revoked);
-        assert_eq!(feed[0].reason.as_deref(), Some("更正"));
+        assert_eq!(
+            feed[0].reason.as_deref(),
+            Some("记录更正"),
+            "the category, not the unit's words"
+        );
     }
     assert!(store.events_after(&a, 1, 10, now()).unwrap().is_empty());
 
@@ -1170,7 +1343,16 @@ fn a_feed_slot_whose_writer_died_stops_the_feed_only_while_a_writer_could_still_
             },
         )
         .unwrap();
-    assert!(store.revoke(&report.report_no, "更正", now()).unwrap());
+    assert!(
+        store
+            .revoke(
+                &report.report_no,
+                RevocationCategory::RecordCorrected,
+                "更正",
+                now()
+            )
+            .unwrap()
+    );
 
     assert_eq!(
         store.events_after(&a, 0, 10, now()).unwrap(),
@@ -1206,7 +1388,16 @@ fn a_fact_whose_event_was_not_written_is_announced_again() {
             },
         )
         .unwrap();
-    assert!(store.revoke(&report.report_no, "更正", now()).unwrap());
+    assert!(
+        store
+            .revoke(
+                &report.report_no,
+                RevocationCategory::RecordCorrected,
+                "更正",
+                now()
+            )
+            .unwrap()
+    );
     // The announcing request died after taking the slot, before writing.
     let feed = keys::events_of(&a);
     kv.delete(&feed.slot(1)).unwrap();

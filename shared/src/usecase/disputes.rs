@@ -6,12 +6,15 @@
 use serde_json::{Value, json};
 
 use crate::audit;
+use crate::auth::Principal;
+use crate::codes::AuthorisationRef;
 use crate::dispute::{
     CaseFilter, CaseKind, CaseNo, DisputeConfig, Disputes, Evidence, ObjectionFiling,
     RepairApplication, Resolution, StatusFilter, reason_from_json,
 };
 use crate::error::Error;
 use crate::kv::KeyValue;
+use crate::store::{Mandate, Store};
 use crate::uscc::CreditCode;
 
 use super::{Caller, entity_param};
@@ -49,20 +52,64 @@ struct Handled {
     details: Value,
 }
 
-/// One caller's requests on cases.
+/// One caller's requests on cases. Counter staff read an entity's cases
+/// only while they act for it ([`Caller::acts_for`]); filing a case on its
+/// behalf makes them act for it for `staff_mandate_days`.
 pub struct CaseDesk<'a, K: KeyValue + ?Sized> {
     kv: &'a K,
     caller: &'a Caller,
     disputes: Disputes<'a, K>,
+    staff_mandate_days: u32,
 }
 
 impl<'a, K: KeyValue + ?Sized> CaseDesk<'a, K> {
-    pub fn new(kv: &'a K, caller: &'a Caller, config: &'a DisputeConfig) -> Self {
+    pub fn new(
+        kv: &'a K,
+        caller: &'a Caller,
+        config: &'a DisputeConfig,
+        staff_mandate_days: u32,
+    ) -> Self {
         CaseDesk {
             kv,
             caller,
             disputes: Disputes::new(kv, config),
+            staff_mandate_days,
         }
+    }
+
+    /// Counter staff who filed a case on an entity's behalf, under its
+    /// written authorisation, act for it.
+    fn grant_mandate(
+        &self,
+        no: &CaseNo,
+        entity: &CreditCode,
+        authorisation: Option<&AuthorisationRef>,
+    ) -> Result<(), Error> {
+        if let Principal::Staff { sub, .. } = &self.caller.principal {
+            let mandate = Mandate::new(
+                no.as_str(),
+                authorisation.cloned(),
+                self.caller.now,
+                self.staff_mandate_days,
+            );
+            Store::new(self.kv).grant_mandate(sub, entity, &mandate)?;
+        }
+        Ok(())
+    }
+
+    /// Whether counter staff may read a case of `entity` (other roles are
+    /// scoped by `Disputes` itself): a case of an entity they do not act
+    /// for answers as one that does not exist.
+    fn readable(&self, no: &CaseNo, entity: &CreditCode) -> Result<(), Error> {
+        if self.caller.acts_for(self.kv, entity)?
+            || !matches!(self.caller.principal, Principal::Staff { .. })
+        {
+            return Ok(());
+        }
+        Err(Error::NotFound(format!(
+            "没有编号为 {no} 的{}",
+            no.kind().label()
+        )))
     }
 
     /// Runs one request and audits it, whatever its outcome.
@@ -106,12 +153,13 @@ impl<'a, K: KeyValue + ?Sized> CaseDesk<'a, K> {
             let case = self
                 .disputes
                 .file_objection(who, ObjectionFiling::from_json(body)?, now)?;
+            self.grant_mandate(&case.no, &case.uscc, case.authorisation_ref.as_ref())?;
             Ok(Handled {
                 view: case.view(now)?,
                 target: Some(case.no.clone()),
                 entity: Some(case.uscc.clone()),
                 outcome: case.status.code(),
-                details: Value::Null,
+                details: authorisation_details(case.authorisation_ref.as_ref()),
             })
         })
     }
@@ -122,12 +170,13 @@ impl<'a, K: KeyValue + ?Sized> CaseDesk<'a, K> {
             let case = self
                 .disputes
                 .apply_repair(who, RepairApplication::from_json(body)?, now)?;
+            self.grant_mandate(&case.no, &case.uscc, case.authorisation_ref.as_ref())?;
             Ok(Handled {
                 view: case.view()?,
                 target: Some(case.no.clone()),
                 entity: Some(case.uscc.clone()),
                 outcome: case.status.code(),
-                details: Value::Null,
+                details: authorisation_details(case.authorisation_ref.as_ref()),
             })
         })
     }
@@ -137,6 +186,9 @@ impl<'a, K: KeyValue + ?Sized> CaseDesk<'a, K> {
         let (who, now) = (&self.caller.principal, self.caller.now);
         let action = format!("{}.list", kind.noun());
         self.audited(&action, None, || {
+            if let (Principal::Staff { .. }, Some(entity)) = (who, &filter.uscc) {
+                self.caller.require_acting_for(self.kv, entity)?;
+            }
             let views = match kind {
                 CaseKind::Objection => self
                     .disputes
@@ -178,6 +230,7 @@ impl<'a, K: KeyValue + ?Sized> CaseDesk<'a, K> {
                     (case.view()?, case.uscc)
                 }
             };
+            self.readable(&no, &uscc)?;
             Ok(Handled {
                 view,
                 target: None,
@@ -196,14 +249,17 @@ impl<'a, K: KeyValue + ?Sized> CaseDesk<'a, K> {
             target.as_ref(),
             || {
                 let no = parsed?;
-                file = Some((
-                    no.clone(),
-                    self.disputes.evidence(&self.caller.principal, &no)?,
-                ));
+                let who = &self.caller.principal;
+                let entity = match kind {
+                    CaseKind::Objection => self.disputes.objection(who, &no)?.uscc,
+                    CaseKind::Repair => self.disputes.repair(who, &no)?.uscc,
+                };
+                self.readable(&no, &entity)?;
+                file = Some((no.clone(), self.disputes.evidence(who, &no)?));
                 Ok(Handled {
                     view: Value::Null,
                     target: None,
-                    entity: None,
+                    entity: Some(entity),
                     outcome: "read",
                     details: Value::Null,
                 })
@@ -273,6 +329,11 @@ impl<'a, K: KeyValue + ?Sized> CaseDesk<'a, K> {
             })
         })
     }
+}
+
+/// A staff filing's audit details: the authorisation it was made under.
+fn authorisation_details(authorisation: Option<&AuthorisationRef>) -> Value {
+    authorisation.map_or(Value::Null, |r| json!({ "authorisation_ref": r }))
 }
 
 fn required_reason(body: &Value) -> Result<String, Error> {

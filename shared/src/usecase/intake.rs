@@ -13,7 +13,7 @@ use crate::kv::KeyValue;
 use crate::record::{Record, RecordId, StoredRecord};
 use crate::store::{Change, Store, Upserted};
 use crate::uscc::CreditCode;
-use crate::vocabulary::ItemResult;
+use crate::vocabulary::{ItemResult, RevocationCategory};
 
 use super::Caller;
 
@@ -200,13 +200,11 @@ pub fn records_of(
             });
         }
     };
-    if !caller.principal.can_read_entity(&uscc) {
-        return Err(Error::Forbidden("市场主体只能查看本主体的记录".into()));
-    }
+    caller.require_acting_for(kv, &uscc)?;
     let records: Vec<StoredRecord> = Store::new(kv)
         .records_of(&uscc)?
         .into_iter()
-        .filter(|r| may_read_record(&caller.principal, r))
+        .filter(|r| in_domains_read(&caller.principal, r))
         .collect();
     audit::append(
         kv,
@@ -229,7 +227,9 @@ pub fn record(
 ) -> Result<StoredRecord, Error> {
     let record = stored(kv, id)?;
     // A record the caller may not read answers as one that does not exist.
-    if !may_read_record(&caller.principal, &record) {
+    if !(in_domains_read(&caller.principal, &record)
+        && caller.acts_for(kv, record.record.uscc())?)
+    {
         return Err(not_found(&record.id));
     }
     audit::append(
@@ -260,6 +260,7 @@ pub fn withdraw(
     caller.principal.require_write(record.record.domain())?;
     let changed = Store::new(kv).withdraw_record(
         &record.id,
+        RevocationCategory::RecordWithdrawn,
         reason,
         &caller.principal.audit_name(),
         caller.now,
@@ -291,12 +292,12 @@ fn not_found(id: &RecordId) -> Error {
     Error::NotFound(format!("没有编号为 {id} 的记录"))
 }
 
-/// The entity reads its own records; a department those of the domains
-/// its unit answers for; counter staff and the administrator any.
-fn may_read_record(principal: &Principal, record: &StoredRecord) -> bool {
+/// A department reads the records of the domains its unit answers for;
+/// other roles are limited by entity ([`Caller::acts_for`]), not by domain.
+fn in_domains_read(principal: &Principal, record: &StoredRecord) -> bool {
     match principal {
         Principal::Department { .. } => principal.department_may_write(record.record.domain()),
-        other => other.can_read_entity(record.record.uscc()),
+        _ => true,
     }
 }
 

@@ -16,6 +16,8 @@ use chrono::{DateTime, Utc};
 use crate::audit::AuditEntry;
 use crate::auth::Principal;
 use crate::error::Error;
+use crate::kv::KeyValue;
+use crate::store::Store;
 use crate::uscc::{CreditCode, UsccError};
 
 /// A signed-in caller, where it called from and when: what a use case
@@ -32,6 +34,39 @@ impl Caller {
     /// An audit entry of this caller's action.
     pub fn entry(&self, action: &str, outcome: &str) -> AuditEntry {
         AuditEntry::new(Some(&self.principal), action, outcome, self.now).client(&self.client)
+    }
+
+    /// Whether the caller may read `entity`'s reports, records and cases:
+    /// counter staff while a mandate for it is in force (they applied or
+    /// filed a case on its behalf), other roles as their role allows.
+    pub fn acts_for(
+        &self,
+        kv: &(impl KeyValue + ?Sized),
+        entity: &CreditCode,
+    ) -> Result<bool, Error> {
+        match &self.principal {
+            Principal::Staff { sub, .. } => {
+                Ok(Store::new(kv).mandate(sub, entity, self.now)?.is_some())
+            }
+            other => Ok(other.can_read_entity(entity)),
+        }
+    }
+
+    /// `FORBIDDEN` unless the caller may read `entity`'s data
+    /// ([`Caller::acts_for`]); for listings, where a refusal reveals
+    /// nothing a caller could not know.
+    pub fn require_acting_for(
+        &self,
+        kv: &(impl KeyValue + ?Sized),
+        entity: &CreditCode,
+    ) -> Result<(), Error> {
+        if self.acts_for(kv, entity)? {
+            return Ok(());
+        }
+        Err(Error::Forbidden(match self.principal {
+            Principal::Staff { .. } => "窗口帮办人员只能查看正在代办的主体的信息：请先凭该主体的授权委托书代为申请报告，或代为提出异议申诉、信用修复申请".into(),
+            _ => "只能查看本主体的信息".into(),
+        }))
     }
 
     /// An audit entry of an action on `entity`'s data: counter staff always

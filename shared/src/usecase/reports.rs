@@ -7,14 +7,14 @@ use sha2::{Digest, Sha256};
 
 use crate::audit;
 use crate::auth::Role;
-use crate::codes::{ReportNo, hex};
+use crate::codes::{AuthorisationRef, ReportNo, hex};
 use crate::config::RuleConfig;
 use crate::error::Error;
 use crate::kv::KeyValue;
 use crate::pdf::sign::{CERTIFICATES_PATH, Seal};
 use crate::pdf::{self, Sealing};
 use crate::report::{ApplyRequest, Report, ReportSummary, Revocation, report_document};
-use crate::store::Store;
+use crate::store::{Mandate, Store};
 use crate::uscc::CreditCode;
 
 use super::Caller;
@@ -56,6 +56,10 @@ pub struct ReportListItem {
     pub summary: ReportSummary,
     pub revocation: Option<Revocation>,
     pub pdf_url: String,
+    /// The entity's written authorisation, when counter staff applied for
+    /// it: the entity sees who applied in its name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorisation_ref: Option<AuthorisationRef>,
 }
 
 #[derive(Debug, Serialize)]
@@ -66,7 +70,9 @@ pub struct ReportList {
 }
 
 /// Issues a report to an entity, or to counter staff acting for the
-/// entity the body names. Refusals are audited as well as issues.
+/// entity the body names under its written authorisation: staff then act
+/// for the entity (may read its reports, records and cases) for
+/// `staff_mandate_days`. Refusals are audited as well as issues.
 pub fn apply(
     kv: &(impl KeyValue + ?Sized),
     caller: &Caller,
@@ -101,18 +107,35 @@ pub fn apply(
             "purpose": report.purpose,
             "clean": report.clean,
             "record_count": report.record_count(),
+            "authorisation_ref": report.authorisation_ref,
         }));
     audit::append(kv, &entry)?;
+    if let Some(staff) = &application.on_behalf {
+        let mandate = Mandate::new(
+            report.report_no.as_str(),
+            Some(staff.authorisation_ref.clone()),
+            caller.now,
+            rules.staff_mandate_days,
+        );
+        Store::new(kv).grant_mandate(&staff.staff_sub, &report.uscc, &mandate)?;
+    }
     Ok(ReportView::new(report, None))
 }
 
-/// One report, for its owner and counter staff; the read is audited.
+/// One report, for its owner and counter staff acting for the owner; the
+/// read is audited.
 pub fn report(
     kv: &(impl KeyValue + ?Sized),
     caller: &Caller,
     report_no: &str,
 ) -> Result<ReportView, Error> {
-    let report = readable_report(kv, caller, report_no)?;
+    let report = audit_refusal(
+        kv,
+        caller,
+        "report.read",
+        report_no,
+        readable_report(kv, caller, report_no),
+    )?;
     let revocation = Store::new(kv).report_status(&report.report_no)?;
     let entry = caller
         .entry_about(&report.uscc, "report.read", "read")
@@ -135,6 +158,7 @@ pub fn reports_of(
             Error::Forbidden(_) => Error::Forbidden("只能查看本主体的报告".into()),
             other => other,
         })?;
+    caller.require_acting_for(kv, &uscc)?;
     let store = Store::new(kv);
     let mut numbers = store.reports_of(&uscc)?;
     numbers.reverse();
@@ -145,6 +169,7 @@ pub fn reports_of(
             pdf_url: pdf_url(&report.report_no),
             summary: report.summary(),
             revocation,
+            authorisation_ref: report.authorisation_ref,
         })
         .collect();
     audit::append(
@@ -182,7 +207,13 @@ pub fn download(
     public_base_url: &str,
     seal: impl Fn() -> Result<Seal, Error>,
 ) -> Result<Download, Error> {
-    let report = readable_report(kv, caller, report_no)?;
+    let report = audit_refusal(
+        kv,
+        caller,
+        "report.pdf",
+        report_no,
+        readable_report(kv, caller, report_no),
+    )?;
     let report_no = report.report_no.clone();
     let pdf = Store::new(kv).issued_pdf(&report_no, || {
         sealed_pdf(&report, public_base_url, &seal()?)
@@ -217,9 +248,30 @@ pub fn sealed_pdf(report: &Report, public_base_url: &str, seal: &Seal) -> Result
         .map_err(|e| Error::Internal(format!("rendering {}: {e}", report.report_no)))
 }
 
-/// The report, for its owner and counter staff. A report the caller may
-/// not read answers as one that does not exist: report numbers are
-/// sequential, and a refusal would confirm that one was issued.
+/// A signed-in caller's refused read is audited too, its target the report
+/// number once it parsed: asking for reports one may not read (counter
+/// staff for entities they do not act for) leaves a trace.
+fn audit_refusal(
+    kv: &(impl KeyValue + ?Sized),
+    caller: &Caller,
+    action: &str,
+    report_no: &str,
+    read: Result<Report, Error>,
+) -> Result<Report, Error> {
+    read.or_else(|error| {
+        let mut entry = caller.entry(action, error.code());
+        if let Ok(no) = report_no.parse::<ReportNo>() {
+            entry = entry.target(&no);
+        }
+        audit::append(kv, &entry)?;
+        Err(error)
+    })
+}
+
+/// The report, for its owner and counter staff acting for the owner. A
+/// report the caller may not read answers as one that does not exist:
+/// report numbers are sequential, and a refusal would confirm that one was
+/// issued.
 fn readable_report(
     kv: &(impl KeyValue + ?Sized),
     caller: &Caller,
@@ -227,8 +279,8 @@ fn readable_report(
 ) -> Result<Report, Error> {
     caller.principal.require(&[Role::Entity, Role::Staff])?;
     let no: ReportNo = report_no.parse()?;
-    Store::new(kv)
-        .get_report(&no)?
-        .filter(|report| caller.principal.can_read_report(&report.uscc))
-        .ok_or_else(|| Error::NotFound(format!("没有编号为 {no} 的报告")))
+    match Store::new(kv).get_report(&no)? {
+        Some(report) if caller.acts_for(kv, &report.uscc)? => Ok(report),
+        _ => Err(Error::NotFound(format!("没有编号为 {no} 的报告"))),
+    }
 }

@@ -121,7 +121,8 @@ function renderReport(report) {
       ['报告期间', report.period_start && `${report.period_start} 至 ${report.period_end}`],
       ['出具时间', dateTime(report.issued_at)],
       ['有效期至', dateTime(report.valid_until)],
-      ['核验', report.verification_code && el('a', { href: `/?code=${encodeURIComponent(report.verification_code)}` }, '在核验页查看本报告')],
+      ['授权委托书编号', report.authorisation_ref],
+      ['核验', report.verification_code && el('a', { href: `/#code=${encodeURIComponent(report.verification_code)}` }, '在核验页查看本报告')],
     ]));
   const status = el('div', { 'aria-live': 'polite' });
   if (report.clean) {
@@ -202,6 +203,13 @@ async function submit(event) {
       return;
     }
     json.uscc = uscc;
+    const reference = document.getElementById('authorisation-ref').value.trim();
+    if (reference.length < 4) {
+      show(status, notice('error', '请填写申请主体的授权委托书编号。'));
+      document.getElementById('authorisation-ref').focus();
+      return;
+    }
+    json.authorisation_ref = reference;
   }
   const button = document.getElementById('apply-submit');
   button.disabled = true;

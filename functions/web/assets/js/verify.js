@@ -185,11 +185,21 @@ function init() {
     }
   });
 
-  const fromLink = new URLSearchParams(location.search).get('code');
-  if (fromLink) {
-    codeInput.value = fromLink.trim();
-    verifyCode(codeInput.value, resultArea, codeForm.querySelector('button'));
-  }
+  // The QR link carries the code in the fragment (#code=…), which the browser never sends, so
+  // the secret stays out of server and proxy logs. Links printed before (?code=…) still work;
+  // either way the code is taken out of the address bar, history and any later Referer.
+  const checkLinkedCode = () => {
+    const fromLink = new URLSearchParams(location.hash.slice(1)).get('code')
+      ?? new URLSearchParams(location.search).get('code');
+    if (fromLink) {
+      history.replaceState(null, '', location.pathname);
+      codeInput.value = fromLink.trim();
+      verifyCode(codeInput.value, resultArea, codeForm.querySelector('button'));
+    }
+  };
+  // A link opened while the page is already shown changes only the fragment.
+  window.addEventListener('hashchange', checkLinkedCode);
+  checkLinkedCode();
 }
 
 init();
