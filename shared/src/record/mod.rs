@@ -16,7 +16,7 @@ mod print;
 pub mod schema;
 
 pub use model::{Common, ListEntry, Penalty, Record, RecordId, StoredRecord};
-pub use parse::{Checked, MAX_TEXT_CHARS, Rejected, Warning, collection_start};
+pub use parse::{Checked, MAX_TEXT_CHARS, Rejected, Warning};
 // The word lists moved to `vocabulary`; these paths keep working for code
 // that still names them through `record`.
 pub use crate::vocabulary::{PenaltyCategory, Procedure, RecordKind, RecordStatus, Severity};

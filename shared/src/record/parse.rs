@@ -15,16 +15,11 @@ use crate::error::Error;
 use crate::money::WanYuan;
 use crate::uscc::CreditCode;
 use crate::vocabulary::{PenaltyCategory, Procedure, RecordKind, Severity};
+use crate::window::DATA_START;
 
 /// Longest accepted text field, in characters: keeps a stored record far
 /// below the store's 1 MB value limit.
 pub const MAX_TEXT_CHARS: usize = 4000;
-
-/// Data counts from this day (policy: information after 2021-01-01 is
-/// collected); a decision before it never reaches a report.
-pub fn collection_start() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2021, 1, 1).unwrap_or(NaiveDate::MIN)
-}
 
 /// Something worth the unit's attention that does not stop the record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -263,7 +258,7 @@ impl Reader<'_> {
                 name,
                 format!("{label}{date}晚于今天（{today}），请核对"),
             ));
-        } else if floor && self.today.is_some() && date < collection_start() {
+        } else if floor && self.today.is_some() && date < DATA_START {
             self.problem(invalid(
                 name,
                 format!(
