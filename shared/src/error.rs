@@ -76,6 +76,24 @@ pub enum Error {
     Internal(String),
 }
 
+impl From<&serde_json::Error> for Error {
+    /// `INVALID_JSON` saying in Chinese what is wrong and where.
+    fn from(error: &serde_json::Error) -> Error {
+        use serde_json::error::Category;
+        let what = match error.classify() {
+            Category::Syntax => "语法错误（如缺少逗号、引号或括号）",
+            Category::Eof => "内容不完整（JSON 提前结束）",
+            Category::Data => "数据类型不符",
+            Category::Io => "读取失败",
+        };
+        Error::InvalidJson(format!(
+            "第 {} 行第 {} 列{what}",
+            error.line(),
+            error.column()
+        ))
+    }
+}
+
 /// Which domain list an `UNKNOWN_DOMAIN` is about: a record's `domain` is a
 /// data domain, an application's `domains` are report domains.
 fn domain_list_of(field: &str) -> &'static str {

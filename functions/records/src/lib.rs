@@ -1,6 +1,7 @@
 //! Department record intake and the admin's audit log:
-//! `PUT /api/v1/records` (batch upsert, JSON array or NDJSON),
+//! `PUT /api/v1/records` (batch upsert, JSON array, NDJSON or CSV),
 //! `GET /api/v1/records?uscc=`, `GET|DELETE /api/v1/records/{id}`,
+//! `GET /api/v1/records/templates/{kind}` (the CSV header row of a kind),
 //! `GET /api/v1/audit?date=YYYY-MM-DD&after=&limit=`.
 
 use credit_core::usecase::{audit_log, entity_param, intake};
@@ -20,12 +21,14 @@ fn handle(req: Request) -> Response {
     router.get("/api/v1/records", list);
     router.get("/api/v1/records/:id", show);
     router.delete("/api/v1/records/:id", withdraw);
+    router.get("/api/v1/records/templates/:kind", template);
     router.get("/api/v1/audit", audit_entries);
     platform::refuse_the_rest(
         &mut router,
         &[
             ("/api/v1/records", "GET, PUT"),
             ("/api/v1/records/:id", "GET, DELETE"),
+            ("/api/v1/records/templates/:kind", "GET"),
             ("/api/v1/audit", "GET"),
         ],
     );
@@ -36,8 +39,25 @@ fn upsert_batch(req: Request, _: Params) -> Answer {
     let settings = platform::settings()?;
     let caller = caller(&req, &settings)?;
     let body = platform::body_within(&req, MAX_BATCH_BYTES)?;
-    let items = intake::batch_items(platform::content_type(&req).as_deref(), body)?;
-    json(200, &intake::upsert_batch(&store()?, &caller, items)?)
+    let defaults = intake::batch_defaults(|name| query_param(&req, name));
+    let batch = intake::batch_items(platform::content_type(&req).as_deref(), body, &defaults)?;
+    json(200, &intake::upsert_batch(&store()?, &caller, batch)?)
+}
+
+/// Public: a template holds no data.
+fn template(_: Request, params: Params) -> Answer {
+    let kind = param(&params, "kind");
+    let header = intake::csv_template(kind)?;
+    Ok(Response::builder()
+        .status(200)
+        .header("content-type", "text/csv; charset=utf-8")
+        .header(
+            "content-disposition",
+            format!("attachment; filename=\"{kind}-template.csv\""),
+        )
+        .header("cache-control", "public, max-age=300")
+        .body(header)
+        .build())
 }
 
 fn list(req: Request, _: Params) -> Answer {

@@ -550,3 +550,58 @@ const ABNORMAL_LIST: &[FieldSpec] = &[
     SOURCE_UNIT_USCC,
     NOTE,
 ];
+
+/// The kind's field table as docs/api.md prints it (a test keeps the two
+/// equal).
+pub fn markdown_table(spec: &KindSpec) -> String {
+    let mut out = String::from(
+        "| field | CSV column (双公示) | also accepted | required | meaning |\n|---|---|---|---|---|\n",
+    );
+    for f in spec.fields {
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} |\n",
+            f.name,
+            f.column,
+            f.aliases.join("、"),
+            if f.required { "yes" } else { "no" },
+            f.description
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_aliases_and_field_names_find_their_field() {
+        assert_eq!(field_of_column("行政处罚决定书文号"), Some("document_no"));
+        assert_eq!(field_of_column(" 罚款金额(万元) "), Some("fine_wan_yuan"));
+        assert_eq!(field_of_column("认定部门"), Some("authority"));
+        assert_eq!(field_of_column("facts"), Some("facts"));
+        assert_eq!(field_of_column("某列"), None);
+    }
+
+    /// A column name means one field whichever kind uses it, so a CSV with
+    /// rows of several kinds reads the same.
+    #[test]
+    fn no_column_name_means_two_fields() {
+        let mut seen: std::collections::BTreeMap<&str, &str> = Default::default();
+        for spec in KINDS {
+            for f in spec.fields {
+                for name in std::iter::once(f.column).chain(f.aliases.iter().copied()) {
+                    let first = *seen.entry(name).or_insert(f.name);
+                    assert_eq!(first, f.name, "{name}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_kind_has_a_table() {
+        for kind in RecordKind::ALL {
+            assert_eq!(kind_spec(kind).kind, kind);
+        }
+    }
+}

@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 use super::MAX_TEXT_CHARS;
 use super::fields::{FieldSpec, FieldType, KINDS, KindSpec};
 use crate::catalog::catalog;
+use crate::error::Error;
 use crate::vocabulary::{PenaltyCategory, Procedure, RecordKind, Severity};
 
 /// A complete record of the kind that passes every check.
@@ -102,6 +103,14 @@ fn property(kind: RecordKind, field: &FieldSpec) -> Value {
         }
     }
     schema
+}
+
+/// The OpenAPI document of `text` with the record schemas added.
+pub fn openapi_document(text: &str) -> Result<Value, Error> {
+    let mut document: Value = serde_json::from_str(text)
+        .map_err(|e| Error::Internal(format!("openapi.json: {e}")))?;
+    complete_openapi(&mut document);
+    Ok(document)
 }
 
 /// Adds every kind's schema, and `Record` as one of them, to an OpenAPI

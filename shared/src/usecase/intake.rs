@@ -68,7 +68,7 @@ pub fn batch_items(
                         .into(),
                 ));
             }
-            Err(e) => return Err(Error::InvalidJson(json_error(&e))),
+            Err(e) => return Err(Error::from(&e)),
         },
         Some("application/x-ndjson") => {
             let text = std::str::from_utf8(body)
@@ -78,8 +78,7 @@ pub fn batch_items(
                 .zip(1u64..)
                 .filter(|(line, _)| !line.trim().is_empty())
                 .map(|(line, number)| Item {
-                    value: serde_json::from_str(line.trim())
-                        .map_err(|e| Error::InvalidJson(json_error(&e))),
+                    value: serde_json::from_str(line.trim()).map_err(|e| Error::from(&e)),
                     line: Some(number),
                 })
                 .collect();
@@ -112,18 +111,6 @@ pub fn batch_items(
         return Err(Error::TooManyItems { limit: MAX_ITEMS });
     }
     Ok(batch)
-}
-
-/// serde_json's reason, in Chinese, with where it was found.
-fn json_error(error: &serde_json::Error) -> String {
-    use serde_json::error::Category;
-    let what = match error.classify() {
-        Category::Syntax => "语法错误（如缺少逗号、引号或括号）",
-        Category::Eof => "内容不完整（JSON 提前结束）",
-        Category::Data => "数据类型不符",
-        Category::Io => "读取失败",
-    };
-    format!("第 {} 行第 {} 列{what}", error.line(), error.column())
 }
 
 /// The defaults a batch query may give (`?kind=&domain=&procedure=`).
@@ -511,7 +498,7 @@ pub fn withdrawal_reason(body: &[u8], query: Option<String>) -> Result<String, E
         None
     } else {
         let value: Value =
-            serde_json::from_slice(body).map_err(|e| Error::InvalidJson(e.to_string()))?;
+            serde_json::from_slice(body).map_err(|e| Error::from(&e))?;
         match value.get("reason") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.clone()),
