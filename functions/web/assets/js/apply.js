@@ -80,8 +80,10 @@ function renderRecord(record) {
       .map(([k, label]) => [label, k === 'status' ? record.status_label || fieldValue(k, record[k]) : fieldValue(k, record[k])])));
   const status = el('div', { 'aria-live': 'polite' });
   if (id !== undefined && id !== null) {
+    // A record under an open objection takes no second one (the service would answer CONFLICT).
+    const objectable = record.status !== 'under_objection';
     card.append(el('div', { class: 'actions' },
-      el('button', { type: 'button', class: 'secondary small', onclick: () => openDispute('objection', id, record, status) }, '提出异议'),
+      objectable && el('button', { type: 'button', class: 'secondary small', onclick: () => openDispute('objection', id, record, status) }, '提出异议'),
       el('button', { type: 'button', class: 'secondary small', onclick: () => openDispute('repair', id, record, status) }, '申请信用修复')));
   }
   card.append(status);
