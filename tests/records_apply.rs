@@ -399,7 +399,7 @@ fn a_thousand_item_batch_stores_exactly_the_valid_items_and_a_replay_changes_not
     let valid = 1000 - invalid.len();
     assert_eq!(
         body["summary"],
-        json!({"total": 1000, "created": valid, "updated": 0, "unchanged": 0, "rejected": invalid.len()})
+        json!({"total": 1000, "created": valid, "updated": 0, "unchanged": 0, "rejected": invalid.len(), "warned": 0})
     );
     for (i, result) in results.iter().enumerate() {
         assert_eq!(result["index"], i);
