@@ -310,11 +310,7 @@ fn problem_codes_agree_across_contract_openapi_core_and_host() {
 fn contract_prints_the_record_field_table_of_every_kind() {
     let doc = contract();
     for spec in credit_core::record::fields::KINDS {
-        let heading = format!(
-            "#### `{}` ({})",
-            spec.kind.as_str(),
-            spec.kind.label()
-        );
+        let heading = format!("#### `{}` ({})", spec.kind.as_str(), spec.kind.label());
         let table = credit_core::record::fields::markdown_table(spec);
         assert!(
             section(&doc, &heading).contains(&table),

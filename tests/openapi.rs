@@ -62,8 +62,16 @@ fn record_schemas_per_kind_are_the_field_table_and_their_examples_are_accepted()
         assert_eq!(schema["required"], json!(required), "{}", spec.schema);
         for field in spec.fields {
             let property = &schema["properties"][field.name];
-            assert_eq!(property["title"], field.column, "{}.{}", spec.schema, field.name);
-            assert!(property["description"].as_str().is_some_and(|d| !d.is_empty()));
+            assert_eq!(
+                property["title"], field.column,
+                "{}.{}",
+                spec.schema, field.name
+            );
+            assert!(
+                property["description"]
+                    .as_str()
+                    .is_some_and(|d| !d.is_empty())
+            );
         }
         let served_fields = catalog["record_fields"]
             .as_array()
@@ -77,8 +85,8 @@ fn record_schemas_per_kind_are_the_field_table_and_their_examples_are_accepted()
             Some(spec.fields.len())
         );
     }
-    let categories = &schemas["PenaltyRecord"]["properties"]["penalty_categories"]["oneOf"][0]
-        ["items"]["enum"];
+    let categories =
+        &schemas["PenaltyRecord"]["properties"]["penalty_categories"]["oneOf"][0]["items"]["enum"];
     assert!(categories.as_array().unwrap().contains(&json!("罚款")));
     assert!(categories.as_array().unwrap().contains(&json!("fine")));
 

@@ -755,7 +755,6 @@ fn departments_read_only_their_domains_records_and_every_read_is_audited() {
     assert_eq!(by_staff["on_behalf_of"], uscc.as_str());
 }
 
-
 /// A CSV row as the template's columns hold the record: words and dates as a
 /// spreadsheet writes them.
 fn csv_row(columns: &[&str], record: &Value, catalog: &Value, kind: &str) -> String {
@@ -875,7 +874,14 @@ fn csv_from_the_template_is_accepted_and_bad_rows_name_every_problem_with_line_a
         .iter()
         .map(|p| &p["code"])
         .collect();
-    assert_eq!(codes, [&json!("INVALID_USCC"), &json!("MISSING_FIELD"), &json!("INVALID_FIELD")]);
+    assert_eq!(
+        codes,
+        [
+            &json!("INVALID_USCC"),
+            &json!("MISSING_FIELD"),
+            &json!("INVALID_FIELD")
+        ]
+    );
     assert_eq!(json_answer["results"][1].get("line"), None);
 }
 
@@ -890,7 +896,12 @@ fn csv_warnings_and_data_quality_checks_reach_the_unit() {
     store_all(
         &host,
         &market,
-        &[abnormal_listing(&uscc, "永市监异〔2026〕1号", days_ago(30), None)],
+        &[abnormal_listing(
+            &uscc,
+            "永市监异〔2026〕1号",
+            days_ago(30),
+            None,
+        )],
     );
     let tomorrow = today().succ_opt().unwrap();
     let csv = format!(
@@ -916,7 +927,10 @@ fn csv_warnings_and_data_quality_checks_reach_the_unit() {
         .collect();
     assert_eq!(
         warnings,
-        [("UNKNOWN_FIELD", "内部编号"), ("ENTITY_NAME_DIFFERS", "entity_name")]
+        [
+            ("UNKNOWN_FIELD", "内部编号"),
+            ("ENTITY_NAME_DIFFERS", "entity_name")
+        ]
     );
     let differs = &results[0]["warnings"][1];
     assert_eq!(differs["column"], "主体名称");

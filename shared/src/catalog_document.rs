@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use crate::auth::Role;
 use crate::catalog::{Catalog, catalog};
-use crate::record::fields::{KINDS, KindSpec};
 use crate::dispute::{EvidenceType, Ground, ObjectionStatus, RepairStatus};
+use crate::record::fields::{KINDS, KindSpec};
 use crate::vocabulary::{
     ItemResult, PenaltyCategory, Procedure, RecordKind, RecordStatus, ReportEdition, Severity,
     VerificationOutcome,

@@ -265,7 +265,10 @@ impl Error {
         if let Some(field) = self.field() {
             body.insert("field".into(), json!(field));
         }
-        if let Error::InvalidCsv { line: Some(line), .. } = self {
+        if let Error::InvalidCsv {
+            line: Some(line), ..
+        } = self
+        {
             body.insert("line".into(), json!(line));
         }
         if let Some(secs) = self.retry_after() {

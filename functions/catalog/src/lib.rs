@@ -3,8 +3,8 @@
 //! `GET /api/v1/seal/certificates`.
 
 use credit_core::catalog_document::catalog_document;
-use credit_core::record::schema;
 use credit_core::pdf::sign::{CERTIFICATES_PATH, Certificates};
+use credit_core::record::schema;
 use platform::Answer;
 use spin_sdk::http::{Params, Request, Response, Router};
 use spin_sdk::http_component;

@@ -113,7 +113,9 @@ pub fn read(body: &[u8], defaults: &[(&str, String)]) -> Result<CsvTable, Error>
 /// the line breaks before the record.
 fn line_at(text: &str, byte: u64) -> u64 {
     let bytes = text.as_bytes();
-    let mut start = usize::try_from(byte).unwrap_or(bytes.len()).min(bytes.len());
+    let mut start = usize::try_from(byte)
+        .unwrap_or(bytes.len())
+        .min(bytes.len());
     while bytes.get(start).is_some_and(|b| *b == b'\r' || *b == b'\n') {
         start += 1;
     }
@@ -166,12 +168,18 @@ mod tests {
         let table = read(&bytes, &[]).unwrap();
         assert_eq!(table.rows[0].value["entity_name"], "甲公司");
         assert_eq!(table.rows[0].value["note"], "无");
-        assert_eq!(read(b"\xff\xff\xff,\x81\n", &[]).unwrap_err().code(), "INVALID_CSV");
+        assert_eq!(
+            read(b"\xff\xff\xff,\x81\n", &[]).unwrap_err().code(),
+            "INVALID_CSV"
+        );
     }
 
     #[test]
     fn a_header_without_known_columns_or_with_a_field_twice_is_refused() {
-        assert_eq!(read("a,b\n1,2\n".as_bytes(), &[]).unwrap_err().code(), "INVALID_CSV");
+        assert_eq!(
+            read("a,b\n1,2\n".as_bytes(), &[]).unwrap_err().code(),
+            "INVALID_CSV"
+        );
         let twice = read("文书号,决定文书号\n1,2\n".as_bytes(), &[]).unwrap_err();
         assert!(twice.to_string().contains("document_no"), "{twice}");
     }

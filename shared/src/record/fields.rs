@@ -96,10 +96,7 @@ pub const KINDS: &[KindSpec] = &[
 ];
 
 pub fn kind_spec(kind: RecordKind) -> &'static KindSpec {
-    KINDS
-        .iter()
-        .find(|k| k.kind == kind)
-        .unwrap_or(&KINDS[0])
+    KINDS.iter().find(|k| k.kind == kind).unwrap_or(&KINDS[0])
 }
 
 /// Which field a CSV column names: its 双公示 name, an alias or the API

@@ -80,9 +80,9 @@ impl Record {
     /// enables the date-range checks: nothing decided after today, nor
     /// before the collection start.
     pub fn check(value: &Value, today: Option<NaiveDate>) -> Result<Checked, Rejected> {
-        let map = value.as_object().ok_or_else(|| {
-            Rejected::one(invalid("kind", "每条记录应为一个 JSON 对象".into()))
-        })?;
+        let map = value
+            .as_object()
+            .ok_or_else(|| Rejected::one(invalid("kind", "每条记录应为一个 JSON 对象".into())))?;
         let kind = match map.get("kind").filter(|v| !is_blank(v)) {
             None => {
                 return Err(Rejected::one(Error::MissingField {
@@ -90,7 +90,10 @@ impl Record {
                 }));
             }
             Some(Value::String(text)) => parse_kind(text.trim()).ok_or_else(|| {
-                Rejected::one(invalid("kind", format!("“{}”不是记录类型，应为 {}", text.trim(), kind_choices())))
+                Rejected::one(invalid(
+                    "kind",
+                    format!("“{}”不是记录类型，应为 {}", text.trim(), kind_choices()),
+                ))
             })?,
             Some(_) => return Err(Rejected::one(invalid("kind", "应为字符串".into()))),
         };
@@ -117,7 +120,9 @@ impl Record {
                         .unwrap_or(usize::MAX)
                 });
                 if problems.is_empty() {
-                    problems.push(Error::Internal("record incomplete without a problem".into()));
+                    problems.push(Error::Internal(
+                        "record incomplete without a problem".into(),
+                    ));
                 }
                 Err(Rejected { problems, warnings })
             }
@@ -345,7 +350,10 @@ impl Reader<'_> {
             _ => Vec::new(),
         };
         if words.is_empty() {
-            self.problem(invalid(name, "应为非空数组，如 [\"罚款\"]，或“罚款；警告”".into()));
+            self.problem(invalid(
+                name,
+                "应为非空数组，如 [\"罚款\"]，或“罚款；警告”".into(),
+            ));
             return None;
         }
         let mut categories = Vec::with_capacity(words.len());
@@ -354,7 +362,10 @@ impl Reader<'_> {
             match word.as_str().and_then(PenaltyCategory::parse) {
                 Some(c) if !categories.contains(&c) => categories.push(c),
                 Some(_) => {}
-                None => unknown.push(word.as_str().map_or_else(|| word.to_string(), str::to_owned)),
+                None => unknown.push(
+                    word.as_str()
+                        .map_or_else(|| word.to_string(), str::to_owned),
+                ),
             }
         }
         if !unknown.is_empty() {
@@ -427,7 +438,12 @@ impl Reader<'_> {
             Procedure::as_str,
             Procedure::label,
         );
-        let severity = self.word("severity", &Severity::ALL, Severity::as_str, Severity::label);
+        let severity = self.word(
+            "severity",
+            &Severity::ALL,
+            Severity::as_str,
+            Severity::label,
+        );
         let decided_on = self.past_date("decided_on", true);
         let penalty_valid_until = self.date("penalty_valid_until");
         let publicity_until = self.date("publicity_until");
@@ -505,7 +521,8 @@ impl Reader<'_> {
         let confiscating = categories.iter().any(|c| {
             matches!(
                 c,
-                PenaltyCategory::ConfiscateIllegalGains | PenaltyCategory::ConfiscateIllegalProperty
+                PenaltyCategory::ConfiscateIllegalGains
+                    | PenaltyCategory::ConfiscateIllegalProperty
             )
         });
         if !confiscating && confiscated.is_some() {
@@ -519,9 +536,10 @@ impl Reader<'_> {
     }
 
     fn list_entry(&mut self, common: Option<Common>) -> Option<ListEntry> {
-        let list_name = self
-            .text("list_name")
-            .or_else(|| (self.spec.kind == RecordKind::AbnormalList).then(|| RecordKind::AbnormalList.label().to_owned()));
+        let list_name = self.text("list_name").or_else(|| {
+            (self.spec.kind == RecordKind::AbnormalList)
+                .then(|| RecordKind::AbnormalList.label().to_owned())
+        });
         let listed_on = self.past_date("listed_on", false);
         let removed_on = self.past_date("removed_on", true);
         if let (Some(listed), Some(removed)) = (listed_on, removed_on)
@@ -559,7 +577,9 @@ fn parse_date(text: &str) -> Option<NaiveDate> {
     let [year, month, day] = parts.as_slice() else {
         return None;
     };
-    let digits = |s: &str, max: usize| !s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_digit());
+    let digits = |s: &str, max: usize| {
+        !s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_digit())
+    };
     if year.len() != 4 || !digits(year, 4) || !digits(month, 2) || !digits(day, 2) {
         return None;
     }
@@ -769,16 +789,28 @@ mod tests {
     #[test]
     fn dates_after_today_or_before_collection_are_rejected() {
         let future = penalty("X", "2026-06-02");
-        assert_eq!(problems_of(future), [("INVALID_FIELD", "decided_on".to_owned())]);
+        assert_eq!(
+            problems_of(future),
+            [("INVALID_FIELD", "decided_on".to_owned())]
+        );
         assert!(Record::check(&penalty("X", "2026-06-01"), today()).is_ok());
         let old = penalty("X", "2020-12-31");
-        assert_eq!(problems_of(old), [("INVALID_FIELD", "decided_on".to_owned())]);
+        assert_eq!(
+            problems_of(old),
+            [("INVALID_FIELD", "decided_on".to_owned())]
+        );
         // A listing from before 2021 still in force counts; one removed before never does.
         assert!(Record::check(&listing("L", "2019-05-01", None), today()).is_ok());
         let gone = listing("L", "2019-05-01", Some("2020-05-01"));
-        assert_eq!(problems_of(gone), [("INVALID_FIELD", "removed_on".to_owned())]);
+        assert_eq!(
+            problems_of(gone),
+            [("INVALID_FIELD", "removed_on".to_owned())]
+        );
         let removed_tomorrow = listing("L", "2026-01-01", Some("2026-06-02"));
-        assert_eq!(problems_of(removed_tomorrow), [("INVALID_FIELD", "removed_on".to_owned())]);
+        assert_eq!(
+            problems_of(removed_tomorrow),
+            [("INVALID_FIELD", "removed_on".to_owned())]
+        );
         let mut after_validity = penalty("X", "2026-03-01");
         after_validity["penalty_valid_until"] = json!("2026-02-28");
         assert_eq!(
@@ -801,9 +833,18 @@ mod tests {
             panic!()
         };
         assert_eq!(p.decided_on, NaiveDate::from_ymd_opt(2026, 3, 5).unwrap());
-        assert_eq!(p.penalty_valid_until, NaiveDate::from_ymd_opt(2027, 3, 5).unwrap());
-        assert_eq!(p.penalty_categories, [PenaltyCategory::Fine, PenaltyCategory::Warning]);
-        assert_eq!((p.procedure, p.severity), (Procedure::Simplified, Some(Severity::Minor)));
+        assert_eq!(
+            p.penalty_valid_until,
+            NaiveDate::from_ymd_opt(2027, 3, 5).unwrap()
+        );
+        assert_eq!(
+            p.penalty_categories,
+            [PenaltyCategory::Fine, PenaltyCategory::Warning]
+        );
+        assert_eq!(
+            (p.procedure, p.severity),
+            (Procedure::Simplified, Some(Severity::Minor))
+        );
         assert!(!p.not_penalized);
     }
 
@@ -815,7 +856,11 @@ mod tests {
         v["remark"] = json!("x");
         v["empty_extra"] = json!("");
         let checked = Record::check(&v, today()).unwrap();
-        let warned: Vec<_> = checked.warnings.iter().map(|w| (w.code, w.field.as_str())).collect();
+        let warned: Vec<_> = checked
+            .warnings
+            .iter()
+            .map(|w| (w.code, w.field.as_str()))
+            .collect();
         assert_eq!(
             warned,
             [
@@ -830,7 +875,10 @@ mod tests {
     fn a_fine_needs_its_amount_unless_not_penalized() {
         let mut v = penalty("X", "2026-01-01");
         v.as_object_mut().unwrap().remove("fine_wan_yuan");
-        assert_eq!(problems_of(v.clone()), [("INVALID_FIELD", "fine_wan_yuan".to_owned())]);
+        assert_eq!(
+            problems_of(v.clone()),
+            [("INVALID_FIELD", "fine_wan_yuan".to_owned())]
+        );
         v["not_penalized"] = json!(true);
         assert!(Record::check(&v, today()).is_ok());
     }

@@ -80,11 +80,17 @@ fn property(kind: RecordKind, field: &FieldSpec) -> Value {
             "type": ["string", "number"],
             "pattern": "^[0-9]+(\\.[0-9]+)?$"
         }),
-        FieldType::Flag => json!({ "type": ["boolean", "string"], "enum": [true, false, "是", "否", "true", "false"] }),
+        FieldType::Flag => {
+            json!({ "type": ["boolean", "string"], "enum": [true, false, "是", "否", "true", "false"] })
+        }
         FieldType::Kind => words(vec![(kind.as_str(), kind.label())]),
         FieldType::Domain => json!({ "type": "string", "enum": domains_of(kind) }),
         FieldType::PenaltyCategories => {
-            let item = words(PenaltyCategory::ALL.map(|c| (c.as_str(), c.label())).to_vec());
+            let item = words(
+                PenaltyCategory::ALL
+                    .map(|c| (c.as_str(), c.label()))
+                    .to_vec(),
+            );
             json!({
                 "oneOf": [
                     { "type": "array", "minItems": 1, "items": item },
@@ -107,8 +113,8 @@ fn property(kind: RecordKind, field: &FieldSpec) -> Value {
 
 /// The OpenAPI document of `text` with the record schemas added.
 pub fn openapi_document(text: &str) -> Result<Value, Error> {
-    let mut document: Value = serde_json::from_str(text)
-        .map_err(|e| Error::Internal(format!("openapi.json: {e}")))?;
+    let mut document: Value =
+        serde_json::from_str(text).map_err(|e| Error::Internal(format!("openapi.json: {e}")))?;
     complete_openapi(&mut document);
     Ok(document)
 }
@@ -182,14 +188,25 @@ mod tests {
                 if required.contains(&field.name) {
                     let problems = outcome.expect_err(field.name).problems;
                     let named: Vec<_> = problems.iter().map(|p| (p.code(), p.field())).collect();
-                    assert_eq!(named, [("MISSING_FIELD", Some(field.name))], "{:?}", spec.kind);
+                    assert_eq!(
+                        named,
+                        [("MISSING_FIELD", Some(field.name))],
+                        "{:?}",
+                        spec.kind
+                    );
                 } else if CONDITIONALLY_REQUIRED.contains(&field.name) {
                     let problems = outcome.expect_err(field.name).problems;
                     let named: Vec<_> = problems.iter().map(|p| (p.code(), p.field())).collect();
                     assert_eq!(named, [("INVALID_FIELD", Some(field.name))]);
                     assert!(field.description.contains("必填"), "{}", field.name);
                 } else {
-                    assert!(outcome.is_ok(), "{:?} {}: {:?}", spec.kind, field.name, outcome.err());
+                    assert!(
+                        outcome.is_ok(),
+                        "{:?} {}: {:?}",
+                        spec.kind,
+                        field.name,
+                        outcome.err()
+                    );
                 }
             }
         }
@@ -201,13 +218,22 @@ mod tests {
         let schema = openapi_schema(penalty);
         let procedures = &schema["properties"]["procedure"]["enum"];
         for word in ["general", "普通程序", "simplified", "简易程序"] {
-            assert!(procedures.as_array().unwrap().contains(&json!(word)), "{word}");
+            assert!(
+                procedures.as_array().unwrap().contains(&json!(word)),
+                "{word}"
+            );
             let mut item = example(penalty);
             item["procedure"] = json!(word);
             assert!(Record::check(&item, today()).is_ok(), "{word}");
         }
-        assert_eq!(schema["properties"]["penalty_categories"]["title"], "处罚类别");
-        assert_eq!(schema["properties"]["domain"]["enum"], json!(domains_of(RecordKind::Penalty)));
+        assert_eq!(
+            schema["properties"]["penalty_categories"]["title"],
+            "处罚类别"
+        );
+        assert_eq!(
+            schema["properties"]["domain"]["enum"],
+            json!(domains_of(RecordKind::Penalty))
+        );
     }
 
     #[test]
@@ -218,6 +244,9 @@ mod tests {
         for spec in KINDS {
             assert!(schemas.contains_key(spec.schema));
         }
-        assert_eq!(schemas["Record"]["oneOf"].as_array().unwrap().len(), KINDS.len());
+        assert_eq!(
+            schemas["Record"]["oneOf"].as_array().unwrap().len(),
+            KINDS.len()
+        );
     }
 }

@@ -360,10 +360,16 @@ fn name_on_file_differs(
 /// The CSV template of a kind: its header row, UTF-8 with a BOM so
 /// spreadsheets open it in the right encoding.
 pub fn csv_template(kind: &str) -> Result<String, Error> {
-    let kind = RecordKind::parse(kind).ok_or_else(|| Error::NotFound(format!(
-        "没有“{kind}”类型的模板，可用：{}",
-        KINDS.iter().map(|k| k.kind.as_str()).collect::<Vec<_>>().join("、")
-    )))?;
+    let kind = RecordKind::parse(kind).ok_or_else(|| {
+        Error::NotFound(format!(
+            "没有“{kind}”类型的模板，可用：{}",
+            KINDS
+                .iter()
+                .map(|k| k.kind.as_str())
+                .collect::<Vec<_>>()
+                .join("、")
+        ))
+    })?;
     Ok(format!("\u{feff}{}\r\n", kind_spec(kind).csv_header()))
 }
 
@@ -497,8 +503,7 @@ pub fn withdrawal_reason(body: &[u8], query: Option<String>) -> Result<String, E
     let from_body = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
-        let value: Value =
-            serde_json::from_slice(body).map_err(|e| Error::from(&e))?;
+        let value: Value = serde_json::from_slice(body).map_err(|e| Error::from(&e))?;
         match value.get("reason") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.clone()),
@@ -540,7 +545,11 @@ mod tests {
                 .iter()
                 .map(|f| match &record[f.name] {
                     Value::String(s) => format!("\"{s}\""),
-                    Value::Array(words) => words.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("；"),
+                    Value::Array(words) => words
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join("；"),
                     Value::Bool(b) => if *b { "是" } else { "否" }.to_owned(),
                     _ => String::new(),
                 })
@@ -557,20 +566,31 @@ mod tests {
         bad["uscc"] = json!("91350200776049653B");
         bad["document_no"] = json!("");
         let good = penalty("永税罚〔2026〕1号", "2026-03-01");
-        let csv_batch =
-            batch_items(Some("text/csv"), csv_of(&[good.clone(), bad.clone()]).as_bytes(), &[]).unwrap();
+        let csv_batch = batch_items(
+            Some("text/csv"),
+            csv_of(&[good.clone(), bad.clone()]).as_bytes(),
+            &[],
+        )
+        .unwrap();
         let json_body = serde_json::to_vec(&json!([good, bad])).unwrap();
         let json_batch = batch_items(None, &json_body, &[]).unwrap();
         let csv_answer = upsert_batch(&MemoryStore::new(), &tax_officer(), csv_batch).unwrap();
         let json_answer = upsert_batch(&MemoryStore::new(), &tax_officer(), json_batch).unwrap();
         assert_eq!(csv_answer.summary, json_answer.summary);
         let rejected = &csv_answer.results[1];
-        assert_eq!((rejected.status, rejected.line), (ItemResult::Rejected, Some(3)));
+        assert_eq!(
+            (rejected.status, rejected.line),
+            (ItemResult::Rejected, Some(3))
+        );
         let named: Vec<(&str, &str, &str)> = rejected
             .problems
             .iter()
             .map(|p| {
-                (p["code"].as_str().unwrap(), p["field"].as_str().unwrap(), p["column"].as_str().unwrap())
+                (
+                    p["code"].as_str().unwrap(),
+                    p["field"].as_str().unwrap(),
+                    p["column"].as_str().unwrap(),
+                )
             })
             .collect();
         assert_eq!(
@@ -580,8 +600,15 @@ mod tests {
                 ("MISSING_FIELD", "document_no", "行政处罚决定书文号"),
             ]
         );
-        let json_codes: Vec<&Value> = json_answer.results[1].problems.iter().map(|p| &p["code"]).collect();
-        assert_eq!(json_codes, [&json!("INVALID_USCC"), &json!("MISSING_FIELD")]);
+        let json_codes: Vec<&Value> = json_answer.results[1]
+            .problems
+            .iter()
+            .map(|p| &p["code"])
+            .collect();
+        assert_eq!(
+            json_codes,
+            [&json!("INVALID_USCC"), &json!("MISSING_FIELD")]
+        );
         assert_eq!(rejected.problem.as_ref(), rejected.problems.first());
     }
 
@@ -598,7 +625,12 @@ mod tests {
         let warning = &answer.results[1].warnings[0];
         assert_eq!(answer.results[1].status, ItemResult::Created);
         assert_eq!(warning["code"], Warning::ENTITY_NAME_DIFFERS);
-        assert!(warning["detail"].as_str().unwrap().contains("永昌县示例商贸有限公司"));
+        assert!(
+            warning["detail"]
+                .as_str()
+                .unwrap()
+                .contains("永昌县示例商贸有限公司")
+        );
         assert!(warning["detail"].as_str().unwrap().contains(ENTITY));
         assert_eq!(answer.summary.warned, 1);
     }
@@ -620,7 +652,11 @@ mod tests {
         let broken = batch_items(None, b"[{\"kind\": }]", &[]).unwrap_err();
         assert_eq!(broken.code(), "INVALID_JSON");
         assert!(broken.to_string().contains("第 1 行"), "{broken}");
-        assert!(csv_template("penalty").unwrap().starts_with("\u{feff}记录类型,领域,行政相对人名称"));
+        assert!(
+            csv_template("penalty")
+                .unwrap()
+                .starts_with("\u{feff}记录类型,领域,行政相对人名称")
+        );
         assert_eq!(csv_template("fine").unwrap_err().code(), "NOT_FOUND");
     }
 }
