@@ -302,3 +302,19 @@ fn problem_codes_agree_across_contract_openapi_core_and_host() {
         )
     );
 }
+
+/// docs/api.md prints each record kind's field table as the service has it
+/// (`credit_core::record::fields`), the one table that also makes the
+/// OpenAPI schemas, the catalog's `record_fields` and the CSV templates.
+#[test]
+fn contract_prints_the_record_field_table_of_every_kind() {
+    let doc = contract();
+    for spec in credit_core::record::fields::KINDS {
+        let heading = format!("#### `{}` ({})", spec.kind.as_str(), spec.kind.label());
+        let table = credit_core::record::fields::markdown_table(spec);
+        assert!(
+            section(&doc, &heading).contains(&table),
+            "docs/api.md {heading} should hold the field table:\n{table}"
+        );
+    }
+}

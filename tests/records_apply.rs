@@ -444,7 +444,7 @@ fn a_thousand_item_batch_stores_exactly_the_valid_items_and_a_replay_changes_not
     let valid = 1000 - invalid.len();
     assert_eq!(
         body["summary"],
-        json!({"total": 1000, "created": valid, "updated": 0, "unchanged": 0, "rejected": invalid.len()})
+        json!({"total": 1000, "created": valid, "updated": 0, "unchanged": 0, "rejected": invalid.len(), "warned": 0})
     );
     for (i, result) in results.iter().enumerate() {
         assert_eq!(result["index"], i);
@@ -627,7 +627,10 @@ fn bad_requests_are_problem_json() {
     let table = [
         bad("PUT", records, json_bytes(b"[{"), tax, 400, "INVALID_JSON"),
         bad("PUT", records, json_bytes(b"{}"), tax, 400, "INVALID_JSON"),
-        bad("PUT", records, raw("text/csv", b"a,b"), tax, 415, "UNSUPPORTED_MEDIA_TYPE"),
+        bad("PUT", records, raw("text/plain", b"a,b"), tax, 415, "UNSUPPORTED_MEDIA_TYPE"),
+        bad("PUT", records, raw("text/csv", b"a,b\n1,2\n"), tax, 400, "INVALID_CSV"),
+        bad("PUT", records, raw("text/csv", "文书号,决定文书号\n1,2\n".as_bytes()), tax, 400, "INVALID_CSV"),
+        bad("GET", format!("{records}/templates/fine"), Body::None, None, 404, "NOT_FOUND"),
         bad("PUT", records, Body::raw("application/json", vec![b' '; 4 * 1024 * 1024 + 1]), tax, 413, "PAYLOAD_TOO_LARGE"),
         bad("PUT", records, Body::Json(json!([])), None, 401, "UNAUTHENTICATED"),
         bad("PUT", records, Body::Json(json!([])), Some("not-a-token"), 401, "UNAUTHENTICATED"),
@@ -818,4 +821,196 @@ fn departments_read_their_domains_staff_the_entities_they_act_for_and_every_read
         .expect("the clerk's read is audited");
     assert_eq!(by_staff["target"], tax_id.as_str());
     assert_eq!(by_staff["on_behalf_of"], uscc.as_str());
+}
+
+/// A CSV row as the template's columns hold the record: words and dates as a
+/// spreadsheet writes them.
+fn csv_row(columns: &[&str], record: &Value, catalog: &Value, kind: &str) -> String {
+    let fields = catalog["record_fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kind"] == kind)
+        .unwrap()["fields"]
+        .as_array()
+        .unwrap()
+        .clone();
+    columns
+        .iter()
+        .map(|column| {
+            let field = fields.iter().find(|f| f["column"] == *column).unwrap();
+            let cell = match &record[field["name"].as_str().unwrap()] {
+                Value::String(s) => s.clone(),
+                Value::Array(words) => words
+                    .iter()
+                    .map(|w| w.as_str().unwrap())
+                    .collect::<Vec<_>>()
+                    .join("；"),
+                Value::Bool(b) => if *b { "是" } else { "否" }.to_owned(),
+                _ => String::new(),
+            };
+            format!("\"{}\"", cell.replace('"', "\"\""))
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn put_csv(host: &TestHost, path: &str, bearer: &str, body: &[u8]) -> Value {
+    let reply = host.request(
+        "PUT",
+        path,
+        &[
+            ("content-type", "text/csv; charset=utf-8"),
+            ("authorization", &format!("Bearer {bearer}")),
+        ],
+        body,
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    reply.json()
+}
+
+/// A department officer with the template and the catalog gets a record in one
+/// try; a bad row names every problem with its line and column; JSON of the same
+/// rows gets the same answers.
+#[test]
+fn csv_from_the_template_is_accepted_and_bad_rows_name_every_problem_with_line_and_column() {
+    let host = TestHost::start(HostOptions::product());
+    let tax = department("县税务局");
+    let catalog = host.get("/api/v1/catalog").json();
+    let template = host.get("/api/v1/records/templates/penalty");
+    assert_eq!(template.status, 200);
+    assert_eq!(
+        template.header("content-type"),
+        Some("text/csv; charset=utf-8")
+    );
+    let header = template.text();
+    let header = header.trim_start_matches('\u{feff}').trim_end().to_owned();
+    let columns: Vec<&str> = header.split(',').collect();
+    assert_eq!(&columns[..3], ["记录类型", "领域", "行政相对人名称"]);
+
+    let uscc = credit_code(8, 1);
+    let good = penalty(&uscc, "tax", "永税罚〔2026〕C1号", days_ago(2));
+    let mut bad = penalty(&uscc, "tax", "", days_ago(3));
+    bad["uscc"] = json!(bad_check_character());
+    bad["procedure"] = json!("快速程序");
+    let mut text = format!("{header}\r\n");
+    for record in [&good, &bad] {
+        text.push_str(&csv_row(&columns, record, &catalog, "penalty"));
+        text.push_str("\r\n");
+    }
+    let (gb18030, _, _) = encoding_rs::GB18030.encode(&text);
+    let answer = put_csv(&host, "/api/v1/records", &tax, &gb18030);
+    assert_eq!(answer["summary"]["created"], 1, "{answer}");
+    let results = answer["results"].as_array().unwrap();
+    assert_eq!(
+        (&results[0]["line"], &results[0]["status"]),
+        (&json!(2), &json!("created"))
+    );
+    assert_eq!(results[1]["line"], 3);
+    let problems: Vec<(String, String, String)> = results[1]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["code"].as_str().unwrap().to_owned(),
+                p["field"].as_str().unwrap().to_owned(),
+                p["column"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let named = |code: &str, field: &str, column: &str| {
+        (code.to_owned(), field.to_owned(), column.to_owned())
+    };
+    assert_eq!(
+        problems,
+        [
+            named("INVALID_USCC", "uscc", "统一社会信用代码"),
+            named("MISSING_FIELD", "document_no", "行政处罚决定书文号"),
+            named("INVALID_FIELD", "procedure", "处罚程序"),
+        ]
+    );
+    assert_eq!(results[1]["problem"], results[1]["problems"][0]);
+
+    // The same rows as JSON: the same outcome, the same problems (without columns).
+    bad["procedure"] = json!("fast");
+    let json_answer = put_records(&host, &tax, &[good.clone(), bad]).json();
+    assert_eq!(json_answer["results"][0]["status"], "unchanged");
+    let codes: Vec<&Value> = json_answer["results"][1]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["code"])
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            &json!("INVALID_USCC"),
+            &json!("MISSING_FIELD"),
+            &json!("INVALID_FIELD")
+        ]
+    );
+    assert_eq!(json_answer["results"][1].get("line"), None);
+}
+
+/// UTF-8 with BOM, a few columns, kind and domain from the query, an unknown
+/// column warned, a credit code on file under another name warned with the
+/// name on file, dates in the future rejected.
+#[test]
+fn csv_warnings_and_data_quality_checks_reach_the_unit() {
+    let host = TestHost::start(HostOptions::product());
+    let market = department("县市场监管局");
+    let uscc = credit_code(8, 2);
+    store_all(
+        &host,
+        &market,
+        &[abnormal_listing(
+            &uscc,
+            "永市监异〔2026〕1号",
+            days_ago(30),
+            None,
+        )],
+    );
+    let tomorrow = today().succ_opt().unwrap();
+    let csv = format!(
+        "\u{feff}主体名称,统一社会信用代码,文书号,列入原因,认定部门,认定部门统一社会信用代码,列入日期,数据来源单位,数据来源单位统一社会信用代码,内部编号\n\
+         另一家公司,{uscc},永市监异〔2026〕2号,未按规定报送年度报告,永昌县市场监督管理局,{auth},{listed},县市场监管局,{auth},A-17\n\
+         永昌县测试商贸有限公司,{uscc},永市监异〔2026〕3号,未按规定报送年度报告,永昌县市场监督管理局,{auth},{tomorrow},县市场监管局,{auth},\n",
+        auth = authority_uscc(),
+        listed = days_ago(1).format("%Y/%-m/%-d"),
+    );
+    let answer = put_csv(
+        &host,
+        "/api/v1/records?kind=abnormal_list&domain=market_regulation",
+        &market,
+        csv.as_bytes(),
+    );
+    let results = answer["results"].as_array().unwrap();
+    assert_eq!(results[0]["status"], "created", "{answer}");
+    let warnings: Vec<(&str, &str)> = results[0]["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["code"].as_str().unwrap(), w["field"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            ("UNKNOWN_FIELD", "内部编号"),
+            ("ENTITY_NAME_DIFFERS", "entity_name")
+        ]
+    );
+    let differs = &results[0]["warnings"][1];
+    assert_eq!(differs["column"], "主体名称");
+    assert!(
+        differs["detail"]
+            .as_str()
+            .unwrap()
+            .contains("永昌县测试商贸有限公司"),
+        "{differs}"
+    );
+    assert_eq!(results[1]["status"], "rejected");
+    assert_eq!(results[1]["problems"][0]["field"], "listed_on");
+    assert_eq!(results[1]["problems"][0]["column"], "列入日期");
+    assert_eq!(answer["summary"]["warned"], 1);
 }

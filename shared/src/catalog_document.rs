@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::auth::Role;
 use crate::catalog::{Catalog, catalog};
 use crate::dispute::{EvidenceType, Ground, ObjectionStatus, RepairStatus};
+use crate::record::fields::{KINDS, KindSpec};
 use crate::vocabulary::{
     ItemResult, PenaltyCategory, Procedure, RecordKind, RecordStatus, ReportEdition, Severity,
     VerificationOutcome,
@@ -20,6 +21,10 @@ pub struct CatalogDocument {
     #[serde(flatten)]
     pub catalog: &'static Catalog,
     pub vocabulary: Vocabulary,
+    /// Each record kind's fields: API name, 双公示 column, other accepted
+    /// column names, type, required, description, example (the CSV column
+    /// table the desk and `docs/api.md` use).
+    pub record_fields: &'static [KindSpec],
 }
 
 /// One word: the code the API reads and writes, and how the pages show it.
@@ -51,6 +56,7 @@ pub fn catalog_document() -> CatalogDocument {
     CatalogDocument {
         catalog: catalog(),
         vocabulary: vocabulary(),
+        record_fields: KINDS,
     }
 }
 
@@ -137,6 +143,14 @@ mod tests {
         );
         assert_eq!(words["record_statuses"][0]["code"], "active");
         assert_eq!(words["penalty_categories"].as_array().unwrap().len(), 14);
+        assert_eq!(v["record_fields"][0]["kind"], "penalty");
+        assert_eq!(
+            v["record_fields"][0]["fields"][2],
+            json!({"name": "entity_name", "column": "行政相对人名称",
+                   "aliases": ["名称", "市场主体名称", "主体名称"], "type": "text", "required": true,
+                   "description": "行政相对人名称，应与该统一社会信用代码已有记录的名称一致",
+                   "example": "永昌县示例商贸有限公司"})
+        );
     }
 
     #[test]

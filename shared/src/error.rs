@@ -12,6 +12,9 @@ use crate::kv::StoreError;
 pub enum Error {
     #[error("请求体不是有效的 JSON：{0}")]
     InvalidJson(String),
+    /// A CSV body that cannot be read as a table (`line` 1-based).
+    #[error("CSV 文件{}不正确：{detail}", line.map(|l| format!("第 {l} 行")).unwrap_or_default())]
+    InvalidCsv { line: Option<u64>, detail: String },
     #[error("不支持的内容类型：{0}")]
     UnsupportedMediaType(String),
     #[error("请求体超过 {limit} 字节的上限")]
@@ -24,7 +27,7 @@ pub enum Error {
     TooManyItems { limit: usize },
     #[error("{reason}")]
     InvalidUscc { field: String, reason: String },
-    #[error("未知的领域代码：{code}")]
+    #[error("未知的领域代码：{code}，{}", domain_list_of(field))]
     UnknownDomain { field: String, code: String },
     #[error("未知的用途代码：{0}")]
     UnknownPurpose(String),
@@ -84,6 +87,34 @@ pub enum Error {
     Internal(String),
 }
 
+impl From<&serde_json::Error> for Error {
+    /// `INVALID_JSON` saying in Chinese what is wrong and where.
+    fn from(error: &serde_json::Error) -> Error {
+        use serde_json::error::Category;
+        let what = match error.classify() {
+            Category::Syntax => "语法错误（如缺少逗号、引号或括号）",
+            Category::Eof => "内容不完整（JSON 提前结束）",
+            Category::Data => "数据类型不符",
+            Category::Io => "读取失败",
+        };
+        Error::InvalidJson(format!(
+            "第 {} 行第 {} 列{what}",
+            error.line(),
+            error.column()
+        ))
+    }
+}
+
+/// Which domain list an `UNKNOWN_DOMAIN` is about: a record's `domain` is a
+/// data domain, an application's `domains` are report domains.
+fn domain_list_of(field: &str) -> &'static str {
+    if field == "domain" {
+        "记录的领域应为目录（GET /api/v1/catalog）中 data_domains 的代码"
+    } else {
+        "查询领域应为目录（GET /api/v1/catalog）中 report_domains 的代码"
+    }
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Every `code` an [`Error`] can answer with, in declaration order: the
@@ -91,6 +122,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// answers a few of its own). A unit test keeps it complete.
 pub const CODES: &[&str] = &[
     "INVALID_JSON",
+    "INVALID_CSV",
     "UNSUPPORTED_MEDIA_TYPE",
     "PAYLOAD_TOO_LARGE",
     "FILE_TOO_LARGE",
@@ -124,6 +156,7 @@ impl Error {
     pub fn status(&self) -> u16 {
         match self {
             Error::InvalidJson(_)
+            | Error::InvalidCsv { .. }
             | Error::InvalidUscc { .. }
             | Error::UnknownDomain { .. }
             | Error::UnknownPurpose(_)
@@ -155,6 +188,7 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::InvalidJson(_) => "INVALID_JSON",
+            Error::InvalidCsv { .. } => "INVALID_CSV",
             Error::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
             Error::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
             Error::FileTooLarge { .. } => "FILE_TOO_LARGE",
@@ -247,6 +281,12 @@ impl Error {
         if let Some(field) = self.field() {
             body.insert("field".into(), json!(field));
         }
+        if let Error::InvalidCsv {
+            line: Some(line), ..
+        } = self
+        {
+            body.insert("line".into(), json!(line));
+        }
         if let Some(secs) = self.retry_after() {
             body.insert("retry_after".into(), json!(secs));
         }
@@ -326,6 +366,10 @@ mod tests {
         let text = String::new;
         let every = vec![
             Error::InvalidJson(text()),
+            Error::InvalidCsv {
+                line: None,
+                detail: text(),
+            },
             Error::UnsupportedMediaType(text()),
             Error::PayloadTooLarge { limit: 1 },
             Error::FileTooLarge { limit: 1 },
@@ -380,6 +424,7 @@ mod tests {
         for error in &every {
             match error {
                 Error::InvalidJson(_)
+                | Error::InvalidCsv { .. }
                 | Error::UnsupportedMediaType(_)
                 | Error::PayloadTooLarge { .. }
                 | Error::FileTooLarge { .. }

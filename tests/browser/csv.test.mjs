@@ -1,7 +1,8 @@
-// Unit tests of the pages' CSV parser and column mapping (node --test).
+// Unit tests of the desk's batch formats: the CSV reading that shows rows beside the service's answers,
+// the column lookup by the served table, JSON and NDJSON (node --test).
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { csvToRecords, parseCsv, textToRecords } from '../../functions/web/assets/js/csv.js';
+import { columnIndex, csvRowsByLine, jsonToRecords, parseCsv, textFormat } from '../../functions/web/assets/js/csv.js';
 
 test('quotes, escaped quotes, commas and line breaks inside quotes', () => {
   const { rows } = parseCsv('a,b\r\n"x,1","say ""hi""\nagain"\r\n');
@@ -23,31 +24,36 @@ test('an unterminated quote is an error naming its line', () => {
   assert.equal(parseCsv('a\n"open,b\nc').line, 2);
 });
 
-test('Chinese 双公示 columns map to API fields with defaults', () => {
-  const csv = '行政相对人名称,统一社会信用代码,处罚类别,罚款金额(万元),处罚决定日期,程序\n甲公司,91350200776049653A,警告；罚款;没收违法所得,1.50,2025/3/5,简易程序\n';
-  const { items, ignored } = csvToRecords(csv, { domain: 'tax', kind: 'penalty' });
-  assert.deepEqual(ignored, []);
-  assert.deepEqual(items, [{ line: 2, record: { entity_name: '甲公司', uscc: '91350200776049653A',
-    penalty_categories: ['警告', '罚款', '没收违法所得'], fine_wan_yuan: '1.50', decided_on: '2025-03-05',
-    procedure: 'simplified', domain: 'tax', kind: 'penalty' } }]);
+// As the catalog serves it (record_fields), trimmed to what these tests need.
+const RECORD_FIELDS = [{ kind: 'penalty', fields: [
+  { name: 'entity_name', column: '行政相对人名称', aliases: ['名称'] },
+  { name: 'document_no', column: '行政处罚决定书文号', aliases: ['文书号'] },
+  { name: 'fine_wan_yuan', column: '罚款金额（万元）', aliases: [] },
+] }];
+
+test('columns are found by the service\'s column table: name, alias or field, brackets and spaces as the service compares', () => {
+  assert.deepEqual(columnIndex(['名称', ' 罚款金额(万元) ', 'document_no', '颜色'], RECORD_FIELDS),
+    { entity_name: 0, fine_wan_yuan: 1, document_no: 2 });
 });
 
-test('domain and kind columns override the defaults; unknown columns are reported', () => {
-  const { items, ignored } = csvToRecords('领域,类型,文书号,颜色\nmarket,经营异常名录,X1,红\n', { domain: 'tax', kind: 'penalty' });
-  assert.deepEqual(items[0].record, { domain: 'market', kind: 'abnormal_list', document_no: 'X1' });
-  assert.deepEqual(ignored, ['颜色']);
+test('CSV rows are shown by the line they start on', () => {
+  const rows = csvRowsByLine('文书号,名称\r\nA,"甲\n分部"\r\n\r\nB,乙\r\n', RECORD_FIELDS);
+  assert.deepEqual([...rows.entries()], [[2, { document_no: 'A', entity_name: '甲\n分部' }], [5, { document_no: 'B', entity_name: '乙' }]]);
 });
 
-test('penalties without a procedure column take the chosen procedure; lists and explicit ones do not', () => {
+test('the format is told by the first character', () => {
+  assert.deepEqual(['[{}]', '\uFEFF{"a":1}', '名称,文书号'].map(textFormat), ['json', 'ndjson', 'csv']);
+});
+
+test('JSON penalties without a procedure take the chosen procedure; lists and explicit ones do not', () => {
   const defaults = { domain: 'tax', kind: 'penalty', procedure: 'general' };
-  const { items } = csvToRecords('文书号,类型,处罚程序\nA,,\nB,经营异常名录,\nC,,简易程序\n', defaults);
+  const { items } = jsonToRecords('[{"document_no":"A"},{"kind":"abnormal_list"},{"procedure":"simplified"}]', defaults);
   assert.deepEqual(items.map((i) => i.record.procedure), ['general', undefined, 'simplified']);
-  assert.equal(textToRecords('[{"document_no":"A"}]', defaults).items[0].record.procedure, 'general');
 });
 
 test('JSON arrays and NDJSON are recognised', () => {
-  assert.equal(textToRecords('[{"document_no":"A"},{"document_no":"B"}]', { kind: 'penalty' }).items[1].record.kind, 'penalty');
-  const nd = textToRecords('{"document_no":"A"}\n\n{"document_no":"B"}\n', {});
+  assert.equal(jsonToRecords('[{"document_no":"A"},{"document_no":"B"}]', { kind: 'penalty' }).items[1].record.kind, 'penalty');
+  const nd = jsonToRecords('{"document_no":"A"}\n\n{"document_no":"B"}\n', {});
   assert.deepEqual(nd.items.map((i) => i.line), [1, 3]);
-  assert.match(textToRecords('{"a":\n', {}).error, /第 1 行/);
+  assert.match(jsonToRecords('{"a":\n', {}).error, /第 1 行/);
 });

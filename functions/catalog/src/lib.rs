@@ -4,12 +4,14 @@
 
 use credit_core::catalog_document::catalog_document;
 use credit_core::pdf::sign::{CERTIFICATES_PATH, Certificates};
+use credit_core::record::schema;
 use platform::Answer;
 use spin_sdk::http::{Params, Request, Response, Router};
 use spin_sdk::http_component;
 
 /// The contract of every endpoint, kept beside the code that serves it and
-/// checked against spin.toml's routes and docs/api.md by the tests.
+/// checked against spin.toml's routes and docs/api.md by the tests. The
+/// record schemas per kind are added from the core's field table when served.
 const OPENAPI: &str = include_str!("../openapi.json");
 
 /// All three change only with a deployment.
@@ -39,12 +41,9 @@ fn serve_catalog(_: Request, _: Params) -> Answer {
 }
 
 fn serve_openapi(_: Request, _: Params) -> Answer {
-    Ok(Response::builder()
-        .status(200)
-        .header("content-type", "application/json; charset=utf-8")
-        .header("cache-control", CACHE_CONTROL)
-        .body(OPENAPI)
-        .build())
+    let mut response = platform::json(200, &schema::openapi_document(OPENAPI)?)?;
+    response.set_header("cache-control", CACHE_CONTROL);
+    Ok(response)
 }
 
 /// The chain readers check the seal against, seal certificate first; the

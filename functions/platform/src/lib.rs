@@ -359,7 +359,7 @@ pub fn json_body(req: &Request, limit: usize) -> Result<Value, Error> {
             )));
         }
     }
-    serde_json::from_slice(body).map_err(|e| Error::InvalidJson(e.to_string()))
+    serde_json::from_slice(body).map_err(|e| Error::from(&e))
 }
 
 /// As [`json_body`], with a blank body read as `{}` (some actions need no

@@ -1,6 +1,7 @@
 //! Department record intake and the admin's audit log:
-//! `PUT /api/v1/records` (batch upsert, JSON array or NDJSON),
+//! `PUT /api/v1/records` (batch upsert, JSON array, NDJSON or CSV),
 //! `GET /api/v1/records?uscc=`, `GET|DELETE /api/v1/records/{id}`,
+//! `GET /api/v1/records/templates/{kind}` (the CSV header row of a kind),
 //! `GET /api/v1/audit?date=YYYY-MM-DD&after=&limit=` (the change log),
 //! `GET /api/v1/audit/access?date=` (public verifications),
 //! `GET /api/v1/audit/check?day=` (both logs of a day checked) and
@@ -23,6 +24,7 @@ fn handle(req: Request) -> Response {
     router.get("/api/v1/records", list);
     router.get("/api/v1/records/:id", show);
     router.delete("/api/v1/records/:id", withdraw);
+    router.get("/api/v1/records/templates/:kind", template);
     router.get("/api/v1/audit", audit_entries);
     router.get("/api/v1/audit/access", access_entries);
     router.get("/api/v1/audit/check", check_day);
@@ -32,6 +34,7 @@ fn handle(req: Request) -> Response {
         &[
             ("/api/v1/records", "GET, PUT"),
             ("/api/v1/records/:id", "GET, DELETE"),
+            ("/api/v1/records/templates/:kind", "GET"),
             ("/api/v1/audit", "GET"),
             ("/api/v1/audit/access", "GET"),
             ("/api/v1/audit/check", "GET"),
@@ -45,8 +48,9 @@ fn upsert_batch(req: Request, _: Params) -> Answer {
     let settings = platform::settings()?;
     let caller = caller(&req, &settings)?;
     let body = platform::body_within(&req, MAX_BATCH_BYTES)?;
-    let items = intake::batch_items(platform::content_type(&req).as_deref(), body)?;
-    let stored = intake::upsert_batch(&store()?, &caller, items)?;
+    let defaults = intake::batch_defaults(|name| query_param(&req, name));
+    let batch = intake::batch_items(platform::content_type(&req).as_deref(), body, &defaults)?;
+    let stored = intake::upsert_batch(&store()?, &caller, batch)?;
     let revoked: Vec<_> = stored
         .results
         .iter()
@@ -54,6 +58,22 @@ fn upsert_batch(req: Request, _: Params) -> Answer {
         .collect();
     platform::notify_holders(&revoked);
     json(200, &stored)
+}
+
+/// Public: a template holds no data.
+fn template(_: Request, params: Params) -> Answer {
+    let kind = param(&params, "kind");
+    let header = intake::csv_template(kind)?;
+    Ok(Response::builder()
+        .status(200)
+        .header("content-type", "text/csv; charset=utf-8")
+        .header(
+            "content-disposition",
+            format!("attachment; filename=\"{kind}-template.csv\""),
+        )
+        .header("cache-control", "public, max-age=300")
+        .body(header)
+        .build())
 }
 
 fn list(req: Request, _: Params) -> Answer {

@@ -164,6 +164,31 @@ fn main() -> ExitCode {
     }
 }
 
+/// A department token for a unit the catalog does not know would be refused
+/// on every write (FORBIDDEN): say so now, with the units there are.
+fn department_unit_is_in_the_catalog(unit: Option<&str>) -> Result<(), String> {
+    let Some(unit) = unit else {
+        return Err("role department needs --unit (e.g. 县税务局)".into());
+    };
+    if credit_core::catalog::catalog()
+        .data_domains_of_unit(unit)
+        .is_empty()
+    {
+        let mut units: Vec<&str> = credit_core::catalog::catalog()
+            .data_domains
+            .iter()
+            .map(|d| d.unit.as_str())
+            .collect();
+        units.sort_unstable();
+        units.dedup();
+        return Err(format!(
+            "unit {unit:?} answers for no data domain of the catalog; units: {}",
+            units.join(", ")
+        ));
+    }
+    Ok(())
+}
+
 fn token(
     role: Role,
     uscc: Option<CreditCode>,
@@ -175,9 +200,7 @@ fn token(
 ) -> Result<String, String> {
     match role {
         Role::Entity if uscc.is_none() => return Err("role entity needs --uscc".into()),
-        Role::Department if unit.is_none() => {
-            return Err("role department needs --unit (e.g. 县税务局)".into());
-        }
+        Role::Department => department_unit_is_in_the_catalog(unit.as_deref())?,
         _ => {}
     }
     let secret = secret
@@ -203,4 +226,17 @@ const KEY_ENV: &str = "SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY";
 
 fn secret_from_env() -> Option<String> {
     std::env::var(KEY_ENV).ok().filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_department_token_needs_a_unit_of_the_catalog() {
+        assert!(department_unit_is_in_the_catalog(Some("县税务局")).is_ok());
+        let unknown = department_unit_is_in_the_catalog(Some("县税物局")).unwrap_err();
+        assert!(unknown.contains("县税务局"), "{unknown}");
+        assert!(department_unit_is_in_the_catalog(None).is_err());
+    }
 }

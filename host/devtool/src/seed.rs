@@ -462,7 +462,7 @@ fn guide(base_url: &str, tokens: &Tokens, demo: &[Entity; 4]) -> Result<String, 
     ));
     line(String::new());
     line(format!(
-        "页面 / pages: {base_url}/ (核验 verify), {base_url}/apply (申请 apply), {base_url}/desk (窗口 desk)"
+        "页面 / pages: {base_url}/ (核验 verify), {base_url}/apply (申请 apply), {base_url}/desk (责任单位工作台 department desk)"
     ));
     line("未演示“已修复”记录：信用修复经异议与修复接口办理 / repaired records are not seeded (repair goes through the disputes endpoints)".into());
     Ok(out.trim_end().to_owned())

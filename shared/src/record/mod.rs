@@ -2,17 +2,21 @@
 //! serious-dishonesty list entries (严重失信主体名单) and abnormal-operation
 //! list entries (经营异常名录), with the 双公示 fields of the policy README.
 //!
-//! [`Record::from_json`] is the only way in from outside: it enforces
-//! required fields and returns a field-level error naming the field.
+//! [`Record::check`] is the way in from outside: it enforces what the kind's
+//! field table (`fields`) requires and the data-quality checks, and answers
+//! every problem of an item at once, each naming its field.
 //! The identity of a record is (domain, kind, document_no); [`RecordId`] is
 //! derived from it, so a replay finds the same record.
 
+pub mod csv;
+pub mod fields;
 mod model;
 mod parse;
 mod print;
+pub mod schema;
 
 pub use model::{Common, ListEntry, Penalty, Record, RecordId, StoredRecord};
-pub use parse::MAX_TEXT_CHARS;
+pub use parse::{Checked, MAX_TEXT_CHARS, Rejected, Warning};
 // The word lists moved to `vocabulary`; these paths keep working for code
 // that still names them through `record`.
 pub use crate::vocabulary::{PenaltyCategory, Procedure, RecordKind, RecordStatus, Severity};

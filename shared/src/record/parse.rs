@@ -1,262 +1,590 @@
-//! The JSON parser of submitted records: required fields, formats and the
-//! catalog's domain scope, each error naming its field.
+//! The parser of submitted records, JSON or a CSV row made into a JSON
+//! object: what the kind's field table requires, formats, the catalog's
+//! domain scope and the data-quality checks. It reports every problem of an
+//! item at once, each naming its field, and returns warnings with a record
+//! it accepts.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::fields::{FieldSpec, KindSpec, kind_spec};
 use super::model::{Common, ListEntry, Penalty, Record};
 use crate::catalog::catalog;
 use crate::error::Error;
 use crate::money::WanYuan;
 use crate::uscc::CreditCode;
 use crate::vocabulary::{PenaltyCategory, Procedure, RecordKind, Severity};
+use crate::window::DATA_START;
 
 /// Longest accepted text field, in characters: keeps a stored record far
 /// below the store's 1 MB value limit.
 pub const MAX_TEXT_CHARS: usize = 4000;
 
-impl Record {
-    /// Parses and validates one submitted item.
-    pub fn from_json(value: &Value) -> Result<Record, Error> {
-        let map = value.as_object().ok_or_else(|| Error::InvalidField {
-            field: "kind".into(),
-            detail: "每条记录应为一个 JSON 对象".into(),
-        })?;
-        let f = Fields(map);
-        let kind_text = f.text("kind")?;
-        let kind = RecordKind::parse(&kind_text).ok_or_else(|| Error::InvalidField {
-            field: "kind".into(),
-            detail: format!(
-                "“{kind_text}”不是记录类型，应为 penalty、dishonest_list 或 abnormal_list"
-            ),
-        })?;
-        let common = f.common(kind)?;
-        match kind {
-            RecordKind::Penalty => f.penalty(common).map(Record::Penalty),
-            RecordKind::DishonestList => f.list_entry(common, None).map(Record::DishonestList),
-            RecordKind::AbnormalList => f
-                .list_entry(common, Some(RecordKind::AbnormalList.label()))
-                .map(Record::AbnormalList),
+/// Something worth the unit's attention that does not stop the record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    pub code: &'static str,
+    pub field: String,
+    pub detail: String,
+}
+
+impl Warning {
+    /// A field the kind does not have: kept out of the record, said so.
+    pub const UNKNOWN_FIELD: &'static str = "UNKNOWN_FIELD";
+    /// An amount without the category it belongs to.
+    pub const AMOUNT_WITHOUT_CATEGORY: &'static str = "AMOUNT_WITHOUT_CATEGORY";
+    /// The credit code is on file under another entity name.
+    pub const ENTITY_NAME_DIFFERS: &'static str = "ENTITY_NAME_DIFFERS";
+    pub const CODES: [&'static str; 3] = [
+        Warning::UNKNOWN_FIELD,
+        Warning::AMOUNT_WITHOUT_CATEGORY,
+        Warning::ENTITY_NAME_DIFFERS,
+    ];
+
+    pub fn new(code: &'static str, field: &str, detail: String) -> Warning {
+        Warning {
+            code,
+            field: field.to_owned(),
+            detail,
         }
     }
 }
 
-/// Typed access to the submitted object, each error naming its field.
-struct Fields<'a>(&'a Map<String, Value>);
+/// An accepted item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    pub record: Record,
+    pub warnings: Vec<Warning>,
+}
 
-impl Fields<'_> {
-    fn present(&self, name: &str) -> Option<&Value> {
-        self.0.get(name).filter(|v| !v.is_null())
-    }
+/// A rejected item: every problem found, in the order of the kind's fields,
+/// and the warnings that would have come with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    pub problems: Vec<Error>,
+    pub warnings: Vec<Warning>,
+}
 
-    fn opt_text(&self, name: &str) -> Result<Option<String>, Error> {
-        match self.present(name) {
-            None => Ok(None),
-            Some(Value::String(s)) => {
-                let t = s.trim();
-                if t.is_empty() {
-                    Ok(None)
-                } else if t.chars().count() > MAX_TEXT_CHARS {
-                    Err(invalid(name, format!("超过 {MAX_TEXT_CHARS} 字的上限")))
-                } else {
-                    Ok(Some(t.to_owned()))
-                }
-            }
-            Some(_) => Err(invalid(name, "应为字符串".into())),
+impl Rejected {
+    fn one(problem: Error) -> Rejected {
+        Rejected {
+            problems: vec![problem],
+            warnings: Vec::new(),
         }
     }
+}
 
-    fn text(&self, name: &str) -> Result<String, Error> {
-        self.opt_text(name)?.ok_or_else(|| Error::MissingField {
-            field: name.to_owned(),
-        })
-    }
-
-    fn uscc(&self, name: &str) -> Result<CreditCode, Error> {
-        self.text(name)?
-            .parse()
-            .map_err(|e: crate::uscc::UsccError| e.for_field(name))
-    }
-
-    fn opt_date(&self, name: &str) -> Result<Option<NaiveDate>, Error> {
-        match self.opt_text(name)? {
-            None => Ok(None),
-            Some(s) => NaiveDate::parse_from_str(&s, "%Y-%m-%d")
-                .ok()
-                .filter(|_| s.len() == 10)
-                .map(Some)
-                .ok_or_else(|| invalid(name, format!("日期应为 YYYY-MM-DD，收到“{s}”"))),
-        }
-    }
-
-    fn date(&self, name: &str) -> Result<NaiveDate, Error> {
-        self.opt_date(name)?.ok_or_else(|| Error::MissingField {
-            field: name.to_owned(),
-        })
-    }
-
-    fn money(&self, name: &str) -> Result<Option<WanYuan>, Error> {
-        let text = match self.present(name) {
-            None => return Ok(None),
-            Some(Value::String(s)) if s.trim().is_empty() => return Ok(None),
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Number(n)) => n.to_string(),
-            Some(_) => {
-                return Err(invalid(
-                    name,
-                    "金额应为十进制数字字符串，如 \"1.5\"（单位：万元）".into(),
-                ));
+impl Record {
+    /// Parses and checks one submitted item. `today` (the caller's date)
+    /// enables the date-range checks: nothing decided after today, nor
+    /// before the collection start.
+    pub fn check(value: &Value, today: Option<NaiveDate>) -> Result<Checked, Rejected> {
+        let map = value
+            .as_object()
+            .ok_or_else(|| Rejected::one(invalid("kind", "每条记录应为一个 JSON 对象".into())))?;
+        let kind = match map.get("kind").filter(|v| !is_blank(v)) {
+            None => {
+                return Err(Rejected::one(Error::MissingField {
+                    field: "kind".into(),
+                }));
             }
+            Some(Value::String(text)) => parse_kind(text.trim()).ok_or_else(|| {
+                Rejected::one(invalid(
+                    "kind",
+                    format!("“{}”不是记录类型，应为 {}", text.trim(), kind_choices()),
+                ))
+            })?,
+            Some(_) => return Err(Rejected::one(invalid("kind", "应为字符串".into()))),
         };
-        text.parse::<WanYuan>()
-            .map(Some)
-            .map_err(|d| invalid(name, d))
-    }
-
-    fn bool_or_false(&self, name: &str) -> Result<bool, Error> {
-        match self.present(name) {
-            None => Ok(false),
-            Some(Value::Bool(b)) => Ok(*b),
-            Some(_) => Err(invalid(name, "应为 true 或 false".into())),
+        let mut reader = Reader {
+            map,
+            spec: kind_spec(kind),
+            today,
+            problems: Vec::new(),
+            warnings: Vec::new(),
+        };
+        let record = reader.record(kind);
+        let Reader {
+            spec,
+            mut problems,
+            warnings,
+            ..
+        } = reader;
+        match record {
+            Some(record) if problems.is_empty() => Ok(Checked { record, warnings }),
+            _ => {
+                problems.sort_by_key(|p| {
+                    p.field()
+                        .and_then(|f| spec.fields.iter().position(|s| s.name == f))
+                        .unwrap_or(usize::MAX)
+                });
+                if problems.is_empty() {
+                    problems.push(Error::Internal(
+                        "record incomplete without a problem".into(),
+                    ));
+                }
+                Err(Rejected { problems, warnings })
+            }
         }
     }
 
-    fn common(&self, kind: RecordKind) -> Result<Common, Error> {
-        let domain = self.text("domain")?;
-        let data_domain = catalog()
-            .data_domain(&domain)
-            .ok_or_else(|| Error::UnknownDomain {
-                field: "domain".into(),
-                code: domain.clone(),
-            })?;
-        if !data_domain.scope.contains(&kind) {
-            return Err(invalid(
-                "kind",
+    /// Parses one item without the date-range checks, answering its first
+    /// problem: for records inside other requests (a correction's record)
+    /// and tests.
+    pub fn from_json(value: &Value) -> Result<Record, Error> {
+        Record::check(value, None)
+            .map(|checked| checked.record)
+            .map_err(|mut rejected| rejected.problems.swap_remove(0))
+    }
+}
+
+fn parse_kind(text: &str) -> Option<RecordKind> {
+    RecordKind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == text || k.label() == text)
+}
+
+fn kind_choices() -> String {
+    let choices: Vec<String> = RecordKind::ALL
+        .iter()
+        .map(|k| format!("{}（{}）", k.as_str(), k.label()))
+        .collect();
+    choices.join("、")
+}
+
+fn is_blank(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        _ => false,
+    }
+}
+
+/// Reads the submitted object field by field, collecting every problem.
+struct Reader<'a> {
+    map: &'a Map<String, Value>,
+    spec: &'static KindSpec,
+    today: Option<NaiveDate>,
+    problems: Vec<Error>,
+    warnings: Vec<Warning>,
+}
+
+impl Reader<'_> {
+    fn record(&mut self, kind: RecordKind) -> Option<Record> {
+        for spec in self.spec.fields {
+            if spec.required && self.present(spec.name).is_none() {
+                self.problems.push(Error::MissingField {
+                    field: spec.name.to_owned(),
+                });
+            }
+        }
+        let unknown: Vec<&String> = self
+            .map
+            .iter()
+            .filter(|(name, value)| self.spec.field(name).is_none() && !is_blank(value))
+            .map(|(name, _)| name)
+            .collect();
+        for name in unknown {
+            self.warnings.push(Warning::new(
+                Warning::UNKNOWN_FIELD,
+                name,
                 format!(
-                    "{}领域不归集{}（数据范围见目录）",
-                    data_domain.name,
-                    kind.label()
+                    "{}没有字段“{name}”，已忽略；字段表见 GET /api/v1/catalog 的 record_fields",
+                    self.spec.kind.label()
                 ),
             ));
         }
-        Ok(Common {
-            domain,
-            document_no: self.text("document_no")?,
-            entity_name: self.text("entity_name")?,
-            uscc: self.uscc("uscc")?,
-            authority: self.text("authority")?,
-            authority_uscc: self.uscc("authority_uscc")?,
-            source_unit: self.text("source_unit")?,
-            source_unit_uscc: self.uscc("source_unit_uscc")?,
-            note: self.opt_text("note")?,
+        let common = self.common(kind);
+        match kind {
+            RecordKind::Penalty => self.penalty(common).map(Record::Penalty),
+            RecordKind::DishonestList => self.list_entry(common).map(Record::DishonestList),
+            RecordKind::AbnormalList => self.list_entry(common).map(Record::AbnormalList),
+        }
+    }
+
+    fn problem(&mut self, error: Error) {
+        self.problems.push(error);
+    }
+
+    /// A value that is there: neither absent, null nor blank text.
+    fn present(&self, name: &str) -> Option<&Value> {
+        self.map.get(name).filter(|v| !is_blank(v))
+    }
+
+    fn text(&mut self, name: &str) -> Option<String> {
+        match self.present(name)? {
+            Value::String(s) => {
+                let t = s.trim();
+                if t.chars().count() > MAX_TEXT_CHARS {
+                    self.problem(invalid(name, format!("超过 {MAX_TEXT_CHARS} 字的上限")));
+                    None
+                } else {
+                    Some(t.to_owned())
+                }
+            }
+            _ => {
+                self.problem(invalid(name, "应为字符串".into()));
+                None
+            }
+        }
+    }
+
+    fn uscc(&mut self, name: &str) -> Option<CreditCode> {
+        let text = self.text(name)?;
+        match text.parse::<CreditCode>() {
+            Ok(code) => Some(code),
+            Err(e) => {
+                self.problem(e.for_field(name));
+                None
+            }
+        }
+    }
+
+    fn date(&mut self, name: &str) -> Option<NaiveDate> {
+        let text = self.text(name)?;
+        let date = parse_date(&text);
+        if date.is_none() {
+            self.problem(invalid(
+                name,
+                format!("日期应为 YYYY-MM-DD（也接受 2026/3/5、2026年3月5日），收到“{text}”"),
+            ));
+        }
+        date
+    }
+
+    /// A date that cannot lie after today, nor (with `floor`) before the
+    /// collection start; both checked only when today is known.
+    fn past_date(&mut self, name: &str, floor: bool) -> Option<NaiveDate> {
+        let date = self.date(name)?;
+        let label = self.label(name);
+        if let Some(today) = self.today.filter(|today| date > *today) {
+            self.problem(invalid(
+                name,
+                format!("{label}{date}晚于今天（{today}），请核对"),
+            ));
+        } else if floor && self.today.is_some() && date < DATA_START {
+            self.problem(invalid(
+                name,
+                format!(
+                    "{label}{date}早于 2021-01-01：本服务归集 2021 年 1 月 1 日以后的信息，这条记录不会出现在任何报告中"
+                ),
+            ));
+        }
+        Some(date)
+    }
+
+    fn money(&mut self, name: &str) -> Option<WanYuan> {
+        let text = match self.present(name)? {
+            Value::String(s) => s.trim().to_owned(),
+            Value::Number(n) => n.to_string(),
+            _ => {
+                self.problem(invalid(
+                    name,
+                    "金额应为十进制数字，如 \"1.5\"（单位：万元）".into(),
+                ));
+                return None;
+            }
+        };
+        match text.parse::<WanYuan>() {
+            Ok(amount) => Some(amount),
+            Err(detail) => {
+                self.problem(invalid(name, detail));
+                None
+            }
+        }
+    }
+
+    fn flag(&mut self, name: &str) -> bool {
+        let value = match self.present(name) {
+            None => return false,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(Value::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+                "是" | "true" | "1" => Some(true),
+                "否" | "false" | "0" => Some(false),
+                _ => None,
+            },
+            Some(_) => None,
+        };
+        value.unwrap_or_else(|| {
+            self.problem(invalid(name, "应为 true 或 false（也接受 是、否）".into()));
+            false
         })
     }
 
-    fn penalty(&self, common: Common) -> Result<Penalty, Error> {
-        let categories = match self.present("penalty_categories") {
-            None => {
-                return Err(Error::MissingField {
-                    field: "penalty_categories".into(),
-                });
-            }
-            Some(Value::Array(items)) if !items.is_empty() => items
+    /// A closed word: its code or its Chinese label.
+    fn word<T: Copy>(
+        &mut self,
+        name: &str,
+        all: &[T],
+        code: fn(T) -> &'static str,
+        label: fn(T) -> &'static str,
+    ) -> Option<T> {
+        let text = self.text(name)?;
+        let found = all
+            .iter()
+            .copied()
+            .find(|w| code(*w) == text || label(*w) == text);
+        if found.is_none() {
+            let choices: Vec<String> = all
                 .iter()
-                .map(|v| {
-                    v.as_str().and_then(PenaltyCategory::parse).ok_or_else(|| {
-                        invalid(
-                            "penalty_categories",
-                            format!("{v} 不是行政处罚法第九条规定的处罚种类"),
-                        )
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-            Some(_) => {
-                return Err(invalid(
-                    "penalty_categories",
-                    "应为非空数组，如 [\"罚款\"]".into(),
+                .map(|w| format!("{}（{}）", code(*w), label(*w)))
+                .collect();
+            self.problem(invalid(
+                name,
+                format!("“{text}”应为 {}", choices.join("、")),
+            ));
+        }
+        found
+    }
+
+    fn categories(&mut self, name: &str) -> Option<Vec<PenaltyCategory>> {
+        let words: Vec<Value> = match self.present(name)? {
+            Value::Array(items) => items.clone(),
+            Value::String(s) => s
+                .split(['；', ';', '、', ',', '，'])
+                .map(str::trim)
+                .filter(|w| !w.is_empty())
+                .map(|w| Value::String(w.to_owned()))
+                .collect(),
+            _ => Vec::new(),
+        };
+        if words.is_empty() {
+            self.problem(invalid(
+                name,
+                "应为非空数组，如 [\"罚款\"]，或“罚款；警告”".into(),
+            ));
+            return None;
+        }
+        let mut categories = Vec::with_capacity(words.len());
+        let mut unknown = Vec::new();
+        for word in &words {
+            match word.as_str().and_then(PenaltyCategory::parse) {
+                Some(c) if !categories.contains(&c) => categories.push(c),
+                Some(_) => {}
+                None => unknown.push(
+                    word.as_str()
+                        .map_or_else(|| word.to_string(), str::to_owned),
+                ),
+            }
+        }
+        if !unknown.is_empty() {
+            self.problem(invalid(
+                name,
+                format!(
+                    "“{}”不是行政处罚法第九条规定的处罚种类，可填：{}",
+                    unknown.join("、"),
+                    PenaltyCategory::ALL.map(PenaltyCategory::label).join("、")
+                ),
+            ));
+            return None;
+        }
+        Some(categories)
+    }
+
+    fn label(&self, name: &str) -> &'static str {
+        self.spec.field(name).map_or("", |f: &FieldSpec| f.column)
+    }
+
+    fn common(&mut self, kind: RecordKind) -> Option<Common> {
+        let domain = self.text("domain");
+        if let Some(code) = &domain {
+            match catalog().data_domain(code) {
+                None => self.problem(Error::UnknownDomain {
+                    field: "domain".into(),
+                    code: code.clone(),
+                }),
+                Some(data_domain) if !data_domain.scope.contains(&kind) => {
+                    self.problem(invalid(
+                        "kind",
+                        format!(
+                            "{}领域不归集{}（数据范围见目录）",
+                            data_domain.name,
+                            kind.label()
+                        ),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        let document_no = self.text("document_no");
+        let entity_name = self.text("entity_name");
+        let uscc = self.uscc("uscc");
+        let authority = self.text("authority");
+        let authority_uscc = self.uscc("authority_uscc");
+        let source_unit = self.text("source_unit");
+        let source_unit_uscc = self.uscc("source_unit_uscc");
+        let note = self.text("note");
+        Some(Common {
+            domain: domain?,
+            document_no: document_no?,
+            entity_name: entity_name?,
+            uscc: uscc?,
+            authority: authority?,
+            authority_uscc: authority_uscc?,
+            source_unit: source_unit?,
+            source_unit_uscc: source_unit_uscc?,
+            note,
+        })
+    }
+
+    /// Reads the kind's own fields also when the common ones failed, so
+    /// every problem is found.
+    fn penalty(&mut self, common: Option<Common>) -> Option<Penalty> {
+        let categories = self.categories("penalty_categories");
+        let procedure = self.word(
+            "procedure",
+            &Procedure::ALL,
+            Procedure::as_str,
+            Procedure::label,
+        );
+        let severity = self.word(
+            "severity",
+            &Severity::ALL,
+            Severity::as_str,
+            Severity::label,
+        );
+        let decided_on = self.past_date("decided_on", true);
+        let penalty_valid_until = self.date("penalty_valid_until");
+        let publicity_until = self.date("publicity_until");
+        if let Some(decided) = decided_on {
+            if penalty_valid_until.is_some_and(|v| v < decided) {
+                self.problem(invalid(
+                    "penalty_valid_until",
+                    format!("处罚有效期不能早于处罚决定日期（{decided}）"),
                 ));
             }
-        };
-        let procedure_text = self.text("procedure")?;
-        let procedure = Procedure::parse(&procedure_text).ok_or_else(|| {
-            invalid(
-                "procedure",
-                format!("“{procedure_text}”应为 general（普通程序）或 simplified（简易程序）"),
-            )
-        })?;
-        let severity = self
-            .opt_text("severity")?
-            .map(|text| {
-                Severity::parse(&text).ok_or_else(|| {
-                    invalid(
-                        "severity",
-                        format!("“{text}”应为 minor、general 或 serious"),
-                    )
-                })
-            })
-            .transpose()?;
-        let decided_on = self.date("decided_on")?;
-        let penalty_valid_until = self.date("penalty_valid_until")?;
-        if penalty_valid_until < decided_on {
-            return Err(invalid(
-                "penalty_valid_until",
-                "处罚有效期不能早于处罚决定日期".into(),
-            ));
+            if publicity_until.is_some_and(|p| p < decided) {
+                self.problem(invalid(
+                    "publicity_until",
+                    format!("公示截止期不能早于处罚决定日期（{decided}）"),
+                ));
+            }
         }
-        let publicity_until = self.opt_date("publicity_until")?;
-        if publicity_until.is_some_and(|p| p < decided_on) {
-            return Err(invalid(
-                "publicity_until",
-                "公示截止期不能早于处罚决定日期".into(),
-            ));
+        let fine = self.money("fine_wan_yuan");
+        let confiscated = self.money("confiscated_wan_yuan");
+        let not_penalized = self.flag("not_penalized");
+        if let Some(categories) = &categories {
+            self.check_amounts(categories, fine, confiscated, not_penalized);
         }
-        Ok(Penalty {
-            common,
-            entity_category: self.text("entity_category")?,
-            legal_representative: self.opt_text("legal_representative")?,
-            violation_type: self.text("violation_type")?,
-            facts: self.text("facts")?,
-            legal_basis: self.text("legal_basis")?,
-            penalty_categories: categories,
-            penalty_content: self.text("penalty_content")?,
-            fine_wan_yuan: self.money("fine_wan_yuan")?,
-            confiscated_wan_yuan: self.money("confiscated_wan_yuan")?,
-            license_action: self.opt_text("license_action")?,
-            decided_on,
-            penalty_valid_until,
+        let entity_category = self.text("entity_category");
+        let legal_representative = self.text("legal_representative");
+        let violation_type = self.text("violation_type");
+        let facts = self.text("facts");
+        let legal_basis = self.text("legal_basis");
+        let penalty_content = self.text("penalty_content");
+        let license_action = self.text("license_action");
+        Some(Penalty {
+            common: common?,
+            entity_category: entity_category?,
+            legal_representative,
+            violation_type: violation_type?,
+            facts: facts?,
+            legal_basis: legal_basis?,
+            penalty_categories: categories?,
+            penalty_content: penalty_content?,
+            fine_wan_yuan: fine,
+            confiscated_wan_yuan: confiscated,
+            license_action,
+            decided_on: decided_on?,
+            penalty_valid_until: penalty_valid_until?,
             publicity_until,
-            procedure,
-            not_penalized: self.bool_or_false("not_penalized")?,
+            procedure: procedure?,
+            not_penalized,
             severity,
         })
     }
 
-    fn list_entry(&self, common: Common, default_list: Option<&str>) -> Result<ListEntry, Error> {
-        let list_name = match (self.opt_text("list_name")?, default_list) {
-            (Some(n), _) => n,
-            (None, Some(d)) => d.to_owned(),
-            (None, None) => {
-                return Err(Error::MissingField {
-                    field: "list_name".into(),
-                });
-            }
-        };
-        let listed_on = self.date("listed_on")?;
-        let removed_on = self.opt_date("removed_on")?;
-        if removed_on.is_some_and(|r| r < listed_on) {
-            return Err(invalid("removed_on", "移出日期不能早于列入日期".into()));
+    /// A fine category needs its amount (rejected without); an amount
+    /// without its category is warned.
+    fn check_amounts(
+        &mut self,
+        categories: &[PenaltyCategory],
+        fine: Option<WanYuan>,
+        confiscated: Option<WanYuan>,
+        not_penalized: bool,
+    ) {
+        let fined = categories.contains(&PenaltyCategory::Fine);
+        if fined && fine.is_none() && !not_penalized && self.present("fine_wan_yuan").is_none() {
+            self.problem(invalid(
+                "fine_wan_yuan",
+                "处罚类别含“罚款”，应填写罚款金额（万元）".into(),
+            ));
         }
-        Ok(ListEntry {
-            common,
-            list_name,
-            reason: self.text("reason")?,
-            basis: self.opt_text("basis")?,
-            listed_on,
+        if !fined && fine.is_some() {
+            self.warnings.push(Warning::new(
+                Warning::AMOUNT_WITHOUT_CATEGORY,
+                "fine_wan_yuan",
+                "填写了罚款金额，但处罚类别不含“罚款”，请核对处罚类别".into(),
+            ));
+        }
+        let confiscating = categories.iter().any(|c| {
+            matches!(
+                c,
+                PenaltyCategory::ConfiscateIllegalGains
+                    | PenaltyCategory::ConfiscateIllegalProperty
+            )
+        });
+        if !confiscating && confiscated.is_some() {
+            self.warnings.push(Warning::new(
+                Warning::AMOUNT_WITHOUT_CATEGORY,
+                "confiscated_wan_yuan",
+                "填写了没收金额，但处罚类别不含“没收违法所得”或“没收非法财物”，请核对处罚类别"
+                    .into(),
+            ));
+        }
+    }
+
+    fn list_entry(&mut self, common: Option<Common>) -> Option<ListEntry> {
+        let list_name = self.text("list_name").or_else(|| {
+            (self.spec.kind == RecordKind::AbnormalList)
+                .then(|| RecordKind::AbnormalList.label().to_owned())
+        });
+        let listed_on = self.past_date("listed_on", false);
+        let removed_on = self.past_date("removed_on", true);
+        if let (Some(listed), Some(removed)) = (listed_on, removed_on)
+            && removed < listed
+        {
+            self.problem(invalid(
+                "removed_on",
+                format!("移出日期不能早于列入日期（{listed}）"),
+            ));
+        }
+        let reason = self.text("reason");
+        let basis = self.text("basis");
+        let removal_reason = self.text("removal_reason");
+        let removal_authority = self.text("removal_authority");
+        Some(ListEntry {
+            common: common?,
+            list_name: list_name?,
+            reason: reason?,
+            basis,
+            listed_on: listed_on?,
             removed_on,
-            removal_reason: self.opt_text("removal_reason")?,
-            removal_authority: self.opt_text("removal_authority")?,
+            removal_reason,
+            removal_authority,
         })
     }
+}
+
+/// `YYYY-MM-DD`, and as spreadsheets write dates: `YYYY/M/D`, `YYYY.M.D`,
+/// `YYYY年M月D日`.
+fn parse_date(text: &str) -> Option<NaiveDate> {
+    let parts: Vec<&str> = text
+        .trim_end_matches('日')
+        .split(['-', '/', '.', '年', '月'])
+        .collect();
+    let [year, month, day] = parts.as_slice() else {
+        return None;
+    };
+    let digits = |s: &str, max: usize| {
+        !s.is_empty() && s.len() <= max && s.bytes().all(|b| b.is_ascii_digit())
+    };
+    if year.len() != 4 || !digits(year, 4) || !digits(month, 2) || !digits(day, 2) {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(year.parse().ok()?, month.parse().ok()?, day.parse().ok()?)?;
+    (date.year() >= 1900).then_some(date)
 }
 
 fn invalid(field: &str, detail: String) -> Error {
@@ -270,7 +598,6 @@ fn invalid(field: &str, detail: String) -> Error {
 mod tests {
     use super::*;
     use crate::record::samples::*;
-    use crate::vocabulary::PenaltyCategory;
     use serde_json::json;
 
     #[test]
@@ -351,7 +678,7 @@ mod tests {
             ("kind", json!("fine"), "INVALID_FIELD", "kind"),
             (
                 "decided_on",
-                json!("2026/01/01"),
+                json!("2026-02-30"),
                 "INVALID_FIELD",
                 "decided_on",
             ),
@@ -428,5 +755,131 @@ mod tests {
         };
         assert_eq!(p.fine_wan_yuan.unwrap().to_string(), "98765432109876.54321");
         assert_eq!(p.confiscated_wan_yuan.unwrap().to_string(), "12.5");
+    }
+
+    fn today() -> Option<NaiveDate> {
+        NaiveDate::from_ymd_opt(2026, 6, 1)
+    }
+
+    fn problems_of(v: Value) -> Vec<(&'static str, String)> {
+        Record::check(&v, today())
+            .unwrap_err()
+            .problems
+            .iter()
+            .map(|p| (p.code(), p.field().unwrap_or_default().to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn every_problem_of_an_item_is_named_at_once_in_field_order() {
+        let mut v = penalty("X", "2026-01-01");
+        v["uscc"] = json!("91350200776049653B");
+        v.as_object_mut().unwrap().remove("document_no");
+        v["procedure"] = json!("fast");
+        assert_eq!(
+            problems_of(v),
+            [
+                ("INVALID_USCC", "uscc".to_owned()),
+                ("MISSING_FIELD", "document_no".to_owned()),
+                ("INVALID_FIELD", "procedure".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn dates_after_today_or_before_collection_are_rejected() {
+        let future = penalty("X", "2026-06-02");
+        assert_eq!(
+            problems_of(future),
+            [("INVALID_FIELD", "decided_on".to_owned())]
+        );
+        assert!(Record::check(&penalty("X", "2026-06-01"), today()).is_ok());
+        let old = penalty("X", "2020-12-31");
+        assert_eq!(
+            problems_of(old),
+            [("INVALID_FIELD", "decided_on".to_owned())]
+        );
+        // A listing from before 2021 still in force counts; one removed before never does.
+        assert!(Record::check(&listing("L", "2019-05-01", None), today()).is_ok());
+        let gone = listing("L", "2019-05-01", Some("2020-05-01"));
+        assert_eq!(
+            problems_of(gone),
+            [("INVALID_FIELD", "removed_on".to_owned())]
+        );
+        let removed_tomorrow = listing("L", "2026-01-01", Some("2026-06-02"));
+        assert_eq!(
+            problems_of(removed_tomorrow),
+            [("INVALID_FIELD", "removed_on".to_owned())]
+        );
+        let mut after_validity = penalty("X", "2026-03-01");
+        after_validity["penalty_valid_until"] = json!("2026-02-28");
+        assert_eq!(
+            problems_of(after_validity),
+            [("INVALID_FIELD", "penalty_valid_until".to_owned())]
+        );
+    }
+
+    #[test]
+    fn spreadsheet_spellings_are_read_as_the_codes() {
+        let mut v = penalty("X", "2026年3月5日");
+        v["kind"] = json!("行政处罚");
+        v["penalty_categories"] = json!("罚款；警告");
+        v["procedure"] = json!("简易程序");
+        v["severity"] = json!("轻微");
+        v["not_penalized"] = json!("否");
+        v["penalty_valid_until"] = json!("2027/3/5");
+        v["fine_wan_yuan"] = json!(" 0.2 ");
+        let Record::Penalty(p) = Record::check(&v, today()).unwrap().record else {
+            panic!()
+        };
+        assert_eq!(p.decided_on, NaiveDate::from_ymd_opt(2026, 3, 5).unwrap());
+        assert_eq!(
+            p.penalty_valid_until,
+            NaiveDate::from_ymd_opt(2027, 3, 5).unwrap()
+        );
+        assert_eq!(
+            p.penalty_categories,
+            [PenaltyCategory::Fine, PenaltyCategory::Warning]
+        );
+        assert_eq!(
+            (p.procedure, p.severity),
+            (Procedure::Simplified, Some(Severity::Minor))
+        );
+        assert!(!p.not_penalized);
+    }
+
+    #[test]
+    fn unknown_fields_and_stray_amounts_are_warned() {
+        let mut v = penalty("X", "2026-01-01");
+        v["penalty_categories"] = json!(["警告"]);
+        v["removed_on"] = json!("2026-02-01");
+        v["remark"] = json!("x");
+        v["empty_extra"] = json!("");
+        let checked = Record::check(&v, today()).unwrap();
+        let warned: Vec<_> = checked
+            .warnings
+            .iter()
+            .map(|w| (w.code, w.field.as_str()))
+            .collect();
+        assert_eq!(
+            warned,
+            [
+                (Warning::UNKNOWN_FIELD, "remark"),
+                (Warning::UNKNOWN_FIELD, "removed_on"),
+                (Warning::AMOUNT_WITHOUT_CATEGORY, "fine_wan_yuan"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_fine_needs_its_amount_unless_not_penalized() {
+        let mut v = penalty("X", "2026-01-01");
+        v.as_object_mut().unwrap().remove("fine_wan_yuan");
+        assert_eq!(
+            problems_of(v.clone()),
+            [("INVALID_FIELD", "fine_wan_yuan".to_owned())]
+        );
+        v["not_penalized"] = json!(true);
+        assert!(Record::check(&v, today()).is_ok());
     }
 }

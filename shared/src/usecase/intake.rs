@@ -1,6 +1,8 @@
 //! Department intake of records and what may be read of them:
-//! `PUT /api/v1/records` (a batch, JSON array or NDJSON), listing an
-//! entity's records, reading one, withdrawing one.
+//! `PUT /api/v1/records` (a batch: JSON array, NDJSON or CSV), listing an
+//! entity's records, reading one, withdrawing one, the CSV templates.
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -10,54 +12,118 @@ use crate::auth::Principal;
 use crate::codes::ReportNo;
 use crate::error::Error;
 use crate::kv::KeyValue;
-use crate::record::{Record, RecordId, StoredRecord};
+use crate::record::fields::{KINDS, kind_spec};
+use crate::record::{Record, RecordId, StoredRecord, Warning, csv};
 use crate::store::{Change, Store, Upserted};
 use crate::uscc::CreditCode;
-use crate::vocabulary::{ItemResult, RevocationCategory};
+use crate::vocabulary::{ItemResult, RecordKind, RevocationCategory};
+use crate::window::china_date;
 
 use super::Caller;
 
 /// Items per batch.
 pub const MAX_ITEMS: usize = 1000;
 
-/// One submitted item: its JSON value, or why its NDJSON line could not be
-/// read (a bad line rejects that item only).
-pub type Item = Result<Value, Error>;
+/// One submitted item: its JSON value, or why its line could not be read (a
+/// bad line rejects that item only), and the line of the body it came from
+/// (NDJSON and CSV; 1-based).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub value: Result<Value, Error>,
+    pub line: Option<u64>,
+}
+
+/// The items of a batch body, and for CSV the column each field was read
+/// from, so a problem names the column as the file writes it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Batch {
+    pub items: Vec<Item>,
+    pub columns: BTreeMap<String, String>,
+}
 
 /// The items of a batch body: a JSON array (`application/json`, also when
-/// no media type is given) or one JSON value a line (`application/x-ndjson`).
-pub fn batch_items(media_type: Option<&str>, body: &[u8]) -> Result<Vec<Item>, Error> {
-    let items: Vec<Item> = match media_type {
+/// no media type is given), one JSON value a line (`application/x-ndjson`)
+/// or CSV with a header row (`text/csv`). `defaults` (`kind`, `domain`,
+/// `procedure`) fill in what CSV rows leave out.
+pub fn batch_items(
+    media_type: Option<&str>,
+    body: &[u8],
+    defaults: &[(&str, String)],
+) -> Result<Batch, Error> {
+    let batch = match media_type {
         Some("application/json") | None => match serde_json::from_slice(body) {
-            Ok(Value::Array(items)) => items.into_iter().map(Ok).collect(),
+            Ok(Value::Array(items)) => Batch {
+                items: items
+                    .into_iter()
+                    .map(|value| Item {
+                        value: Ok(value),
+                        line: None,
+                    })
+                    .collect(),
+                columns: BTreeMap::new(),
+            },
             Ok(_) => {
                 return Err(Error::InvalidJson(
-                    "请求体应为记录数组，或以 application/x-ndjson 逐行提交".into(),
+                    "请求体应为记录数组，或以 application/x-ndjson 逐行提交，或以 text/csv 提交表格"
+                        .into(),
                 ));
             }
-            Err(e) => return Err(Error::InvalidJson(e.to_string())),
+            Err(e) => return Err(Error::from(&e)),
         },
         Some("application/x-ndjson") => {
             let text = std::str::from_utf8(body)
                 .map_err(|_| Error::InvalidJson("请求体不是 UTF-8 文本".into()))?;
-            text.lines()
-                .map(str::trim)
-                .filter(|line| !line.is_empty())
-                .map(|line| {
-                    serde_json::from_str(line).map_err(|e| Error::InvalidJson(e.to_string()))
+            let items = text
+                .lines()
+                .zip(1u64..)
+                .filter(|(line, _)| !line.trim().is_empty())
+                .map(|(line, number)| Item {
+                    value: serde_json::from_str(line.trim()).map_err(|e| Error::from(&e)),
+                    line: Some(number),
                 })
-                .collect()
+                .collect();
+            Batch {
+                items,
+                columns: BTreeMap::new(),
+            }
+        }
+        Some("text/csv") => {
+            let table = csv::read(body, defaults)?;
+            Batch {
+                items: table
+                    .rows
+                    .into_iter()
+                    .map(|row| Item {
+                        value: Ok(row.value),
+                        line: Some(row.line),
+                    })
+                    .collect(),
+                columns: table.columns,
+            }
         }
         Some(other) => {
             return Err(Error::UnsupportedMediaType(format!(
-                "{other}，请使用 application/json（记录数组）或 application/x-ndjson（每行一条）"
+                "{other}，请使用 application/json（记录数组）、application/x-ndjson（每行一条）或 text/csv（双公示表格）"
             )));
         }
     };
-    if items.len() > MAX_ITEMS {
+    if batch.items.len() > MAX_ITEMS {
         return Err(Error::TooManyItems { limit: MAX_ITEMS });
     }
-    Ok(items)
+    Ok(batch)
+}
+
+/// The defaults a batch query may give (`?kind=&domain=&procedure=`).
+pub fn batch_defaults(param: impl Fn(&str) -> Option<String>) -> Vec<(&'static str, String)> {
+    csv::DEFAULTABLE
+        .into_iter()
+        .filter_map(|name| {
+            param(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .map(|v| (name, v))
+        })
+        .collect()
 }
 
 impl From<Change> for ItemResult {
@@ -74,13 +140,23 @@ impl From<Change> for ItemResult {
 pub struct ItemAnswer {
     /// The item's position in the batch, from 0.
     pub index: usize,
+    /// The line of the body the item starts on, from 1 (NDJSON and CSV).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
     pub status: ItemResult,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<RecordId>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub revoked_reports: Vec<ReportNo>,
+    /// The first of `problems`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<Value>,
+    /// Every reason the item was rejected, in the order of the kind's fields.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<Value>,
+    /// What the unit should look at, accepted or not.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Value>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -90,6 +166,8 @@ pub struct BatchSummary {
     pub updated: usize,
     pub unchanged: usize,
     pub rejected: usize,
+    /// Items answered with at least one warning.
+    pub warned: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -98,43 +176,77 @@ pub struct BatchResult {
     pub results: Vec<ItemAnswer>,
 }
 
+/// What one item came to before it is numbered.
+struct Outcome {
+    upserted: Result<Upserted, Vec<Error>>,
+    warnings: Vec<Warning>,
+}
+
 /// Stores every valid item the caller may write, each answered in order;
 /// an item's failure rejects that item only. Every change and the batch
 /// itself are audited.
 pub fn upsert_batch(
     kv: &(impl KeyValue + ?Sized),
     caller: &Caller,
-    items: Vec<Item>,
+    batch: Batch,
 ) -> Result<BatchResult, Error> {
     caller.principal.require_record_writer()?;
     let store = Store::new(kv);
+    let Batch { items, columns } = batch;
     let mut summary = BatchSummary {
         total: items.len(),
         ..BatchSummary::default()
     };
     let mut results = Vec::with_capacity(items.len());
     for (index, item) in items.into_iter().enumerate() {
-        let result = match item.and_then(|value| upsert_one(kv, &store, caller, &value)) {
+        let outcome = match item.value {
+            Ok(value) => upsert_one(kv, &store, caller, &value),
+            Err(error) => Outcome {
+                upserted: Err(vec![error]),
+                warnings: Vec::new(),
+            },
+        };
+        let warnings: Vec<Value> = outcome
+            .warnings
+            .iter()
+            .map(|w| with_column(json!(w), &columns))
+            .collect();
+        let result = match outcome.upserted {
             Ok(upserted) => ItemAnswer {
                 index,
+                line: item.line,
                 status: upserted.change.into(),
                 id: Some(upserted.id),
                 revoked_reports: upserted.revoked,
                 problem: None,
+                problems: Vec::new(),
+                warnings,
             },
-            Err(error) => ItemAnswer {
-                index,
-                status: ItemResult::Rejected,
-                id: None,
-                revoked_reports: Vec::new(),
-                problem: Some(error.to_problem()),
-            },
+            Err(errors) => {
+                let problems: Vec<Value> = errors
+                    .iter()
+                    .map(|e| with_column(e.to_problem(), &columns))
+                    .collect();
+                ItemAnswer {
+                    index,
+                    line: item.line,
+                    status: ItemResult::Rejected,
+                    id: None,
+                    revoked_reports: Vec::new(),
+                    problem: problems.first().cloned(),
+                    problems,
+                    warnings,
+                }
+            }
         };
         match result.status {
             ItemResult::Created => summary.created += 1,
             ItemResult::Updated => summary.updated += 1,
             ItemResult::Unchanged => summary.unchanged += 1,
             ItemResult::Rejected => summary.rejected += 1,
+        }
+        if !result.warnings.is_empty() {
+            summary.warned += 1;
         }
         results.push(result);
     }
@@ -149,14 +261,58 @@ pub fn upsert_batch(
     Ok(BatchResult { summary, results })
 }
 
+/// Adds the CSV column a problem's field was read from.
+fn with_column(mut problem: Value, columns: &BTreeMap<String, String>) -> Value {
+    let column = problem
+        .get("field")
+        .and_then(Value::as_str)
+        .and_then(|field| columns.get(field))
+        .cloned();
+    if let (Some(column), Some(object)) = (column, problem.as_object_mut()) {
+        object.insert("column".into(), json!(column));
+    }
+    problem
+}
+
+/// One item: checked, authorised, stored. Any failure, the store's too,
+/// rejects this item only.
 fn upsert_one(
     kv: &(impl KeyValue + ?Sized),
     store: &Store<'_, impl KeyValue + ?Sized>,
     caller: &Caller,
     value: &Value,
+) -> Outcome {
+    let checked = match Record::check(value, Some(china_date(caller.now))) {
+        Ok(checked) => checked,
+        Err(rejected) => {
+            return Outcome {
+                upserted: Err(rejected.problems),
+                warnings: rejected.warnings,
+            };
+        }
+    };
+    let (record, mut warnings) = (checked.record, checked.warnings);
+    // Authorised first: the name on file is told only to a unit that may write the record.
+    let upserted = caller
+        .principal
+        .require_write(record.domain())
+        .and_then(|()| name_on_file_differs(store, &record))
+        .and_then(|differs| {
+            warnings.extend(differs);
+            store_one(kv, store, caller, record)
+        });
+    Outcome {
+        upserted: upserted.map_err(|e| vec![e]),
+        warnings,
+    }
+}
+
+fn store_one(
+    kv: &(impl KeyValue + ?Sized),
+    store: &Store<'_, impl KeyValue + ?Sized>,
+    caller: &Caller,
+    record: Record,
 ) -> Result<Upserted, Error> {
-    let record = Record::from_json(value)?;
-    caller.principal.require_write(record.domain())?;
     let (uscc, document_no) = (
         record.uscc().to_string(),
         record.common().document_no.clone(),
@@ -174,6 +330,47 @@ fn upsert_one(
         audit::append(kv, &entry)?;
     }
     Ok(upserted)
+}
+
+/// A credit code already on file under another name: the unit is told, so
+/// a mistyped code is not silently printed on another company's report.
+fn name_on_file_differs(
+    store: &Store<'_, impl KeyValue + ?Sized>,
+    record: &Record,
+) -> Result<Option<Warning>, Error> {
+    let (id, name) = (record.id(), &record.common().entity_name);
+    let on_file = store.records_of(record.uscc())?;
+    Ok(on_file
+        .iter()
+        .filter(|stored| stored.id != id)
+        .map(|stored| &stored.record.common().entity_name)
+        .find(|other| *other != name)
+        .map(|other| {
+            Warning::new(
+                Warning::ENTITY_NAME_DIFFERS,
+                "entity_name",
+                format!(
+                    "统一社会信用代码 {} 已有记录的主体名称为“{other}”，与本条“{name}”不一致：请核对代码和名称，报告按代码归集",
+                    record.uscc()
+                ),
+            )
+        }))
+}
+
+/// The CSV template of a kind: its header row, UTF-8 with a BOM so
+/// spreadsheets open it in the right encoding.
+pub fn csv_template(kind: &str) -> Result<String, Error> {
+    let kind = RecordKind::parse(kind).ok_or_else(|| {
+        Error::NotFound(format!(
+            "没有“{kind}”类型的模板，可用：{}",
+            KINDS
+                .iter()
+                .map(|k| k.kind.as_str())
+                .collect::<Vec<_>>()
+                .join("、")
+        ))
+    })?;
+    Ok(format!("\u{feff}{}\r\n", kind_spec(kind).csv_header()))
 }
 
 /// An entity's records with their status.
@@ -307,8 +504,7 @@ pub fn withdrawal_reason(body: &[u8], query: Option<String>) -> Result<String, E
     let from_body = if body.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
-        let value: Value =
-            serde_json::from_slice(body).map_err(|e| Error::InvalidJson(e.to_string()))?;
+        let value: Value = serde_json::from_slice(body).map_err(|e| Error::from(&e))?;
         match value.get("reason") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.clone()),
@@ -321,4 +517,147 @@ pub fn withdrawal_reason(body: &[u8], query: Option<String>) -> Result<String, E
         }
     };
     Ok(from_body.or(query).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kv::MemoryStore;
+    use crate::record::samples::{ENTITY, penalty};
+    use chrono::{TimeZone, Utc};
+
+    fn tax_officer() -> Caller {
+        Caller {
+            principal: Principal::Department {
+                sub: "officer".into(),
+                unit: "县税务局".into(),
+            },
+            client: "127.0.0.1".into(),
+            now: Utc.with_ymd_and_hms(2026, 6, 1, 2, 0, 0).unwrap(),
+        }
+    }
+
+    fn csv_of(records: &[Value]) -> String {
+        let spec = kind_spec(RecordKind::Penalty);
+        let mut text = format!("{}\n", spec.csv_header());
+        for record in records {
+            let cells: Vec<String> = spec
+                .fields
+                .iter()
+                .map(|f| match &record[f.name] {
+                    Value::String(s) => format!("\"{s}\""),
+                    Value::Array(words) => words
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join("；"),
+                    Value::Bool(b) => if *b { "是" } else { "否" }.to_owned(),
+                    _ => String::new(),
+                })
+                .collect();
+            text.push_str(&cells.join(","));
+            text.push('\n');
+        }
+        text
+    }
+
+    #[test]
+    fn csv_and_json_of_the_same_records_get_the_same_answers() {
+        let mut bad = penalty("永税罚〔2026〕2号", "2026-03-01");
+        bad["uscc"] = json!("91350200776049653B");
+        bad["document_no"] = json!("");
+        let good = penalty("永税罚〔2026〕1号", "2026-03-01");
+        let csv_batch = batch_items(
+            Some("text/csv"),
+            csv_of(&[good.clone(), bad.clone()]).as_bytes(),
+            &[],
+        )
+        .unwrap();
+        let json_body = serde_json::to_vec(&json!([good, bad])).unwrap();
+        let json_batch = batch_items(None, &json_body, &[]).unwrap();
+        let csv_answer = upsert_batch(&MemoryStore::new(), &tax_officer(), csv_batch).unwrap();
+        let json_answer = upsert_batch(&MemoryStore::new(), &tax_officer(), json_batch).unwrap();
+        assert_eq!(csv_answer.summary, json_answer.summary);
+        let rejected = &csv_answer.results[1];
+        assert_eq!(
+            (rejected.status, rejected.line),
+            (ItemResult::Rejected, Some(3))
+        );
+        let named: Vec<(&str, &str, &str)> = rejected
+            .problems
+            .iter()
+            .map(|p| {
+                (
+                    p["code"].as_str().unwrap(),
+                    p["field"].as_str().unwrap(),
+                    p["column"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            named,
+            [
+                ("INVALID_USCC", "uscc", "统一社会信用代码"),
+                ("MISSING_FIELD", "document_no", "行政处罚决定书文号"),
+            ]
+        );
+        let json_codes: Vec<&Value> = json_answer.results[1]
+            .problems
+            .iter()
+            .map(|p| &p["code"])
+            .collect();
+        assert_eq!(
+            json_codes,
+            [&json!("INVALID_USCC"), &json!("MISSING_FIELD")]
+        );
+        assert_eq!(rejected.problem.as_ref(), rejected.problems.first());
+    }
+
+    #[test]
+    fn a_credit_code_on_file_under_another_name_is_warned_to_the_unit() {
+        let kv = MemoryStore::new();
+        let first = penalty("永税罚〔2026〕1号", "2026-03-01");
+        let mut second = penalty("永税罚〔2026〕2号", "2026-03-02");
+        second["entity_name"] = json!("另一家公司");
+        let body = serde_json::to_vec(&json!([first, second])).unwrap();
+        let answer =
+            upsert_batch(&kv, &tax_officer(), batch_items(None, &body, &[]).unwrap()).unwrap();
+        assert_eq!(answer.results[0].warnings, Vec::<Value>::new());
+        let warning = &answer.results[1].warnings[0];
+        assert_eq!(answer.results[1].status, ItemResult::Created);
+        assert_eq!(warning["code"], Warning::ENTITY_NAME_DIFFERS);
+        assert!(
+            warning["detail"]
+                .as_str()
+                .unwrap()
+                .contains("永昌县示例商贸有限公司")
+        );
+        assert!(warning["detail"].as_str().unwrap().contains(ENTITY));
+        assert_eq!(answer.summary.warned, 1);
+    }
+
+    #[test]
+    fn defaults_fill_what_csv_rows_leave_out_and_bad_bodies_say_why_in_chinese() {
+        let mut record = penalty("永税罚〔2026〕1号", "2026-03-01");
+        record["kind"] = json!("");
+        record["domain"] = json!("");
+        let body = csv_of(&[record]);
+        let defaults = batch_defaults(|name| match name {
+            "kind" => Some("penalty".into()),
+            "domain" => Some(" tax ".into()),
+            _ => None,
+        });
+        let batch = batch_items(Some("text/csv"), body.as_bytes(), &defaults).unwrap();
+        let answer = upsert_batch(&MemoryStore::new(), &tax_officer(), batch).unwrap();
+        assert_eq!(answer.results[0].status, ItemResult::Created);
+        let broken = batch_items(None, b"[{\"kind\": }]", &[]).unwrap_err();
+        assert_eq!(broken.code(), "INVALID_JSON");
+        assert!(broken.to_string().contains("第 1 行"), "{broken}");
+        assert!(
+            csv_template("penalty")
+                .unwrap()
+                .starts_with("\u{feff}记录类型,领域,行政相对人名称")
+        );
+        assert_eq!(csv_template("fine").unwrap_err().code(), "NOT_FOUND");
+    }
 }

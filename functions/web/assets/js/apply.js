@@ -80,8 +80,10 @@ function renderRecord(record) {
       .map(([k, label]) => [label, k === 'status' ? record.status_label || fieldValue(k, record[k]) : fieldValue(k, record[k])])));
   const status = el('div', { 'aria-live': 'polite' });
   if (id !== undefined && id !== null) {
+    // A record under an open objection takes no second one (the service would answer CONFLICT).
+    const objectable = record.status !== 'under_objection';
     card.append(el('div', { class: 'actions' },
-      el('button', { type: 'button', class: 'secondary small', onclick: () => openDispute('objection', id, record, status) }, '提出异议'),
+      objectable && el('button', { type: 'button', class: 'secondary small', onclick: () => openDispute('objection', id, record, status) }, '提出异议'),
       el('button', { type: 'button', class: 'secondary small', onclick: () => openDispute('repair', id, record, status) }, '申请信用修复')));
   }
   card.append(status);
@@ -125,13 +127,13 @@ function renderReport(report) {
       ['核验', report.verification_code && el('a', { href: `/#code=${encodeURIComponent(report.verification_code)}` }, '在核验页查看本报告')],
     ]));
   const status = el('div', { 'aria-live': 'polite' });
-  if (report.clean) {
-    const button = el('button', { type: 'button', id: 'download-pdf' }, '下载报告（PDF）');
-    button.addEventListener('click', () => downloadPdf(report.report_no, status, button));
-    summary.append(notice('success', '查询期间内无违法违规记录。'), el('div', { class: 'actions' }, button), status);
-  } else {
-    summary.append(notice('info', `查询期间内有 ${count} 条违法违规记录，请查看。对记录有异议可提出异议；符合条件的可申请信用修复。`));
-  }
+  // Every report the applicant may read can be downloaded, as the API allows: one with records prints them.
+  const button = el('button', { type: 'button', id: 'download-pdf' }, '下载报告（PDF）');
+  button.addEventListener('click', () => downloadPdf(report.report_no, status, button));
+  summary.append(report.clean
+    ? notice('success', '查询期间内无违法违规记录。')
+    : notice('info', `查询期间内有 ${count} 条违法违规记录，请查看。对记录有异议可提出异议；符合条件的可申请信用修复。`),
+  el('div', { class: 'actions' }, button), status);
   show(area, summary, ...(report.clean ? [] : [el('section', { class: 'card', 'aria-label': '记录明细' }, el('h2', {}, '记录明细'), ...renderFindings(report.findings))]));
   area.focus();
 }

@@ -1,4 +1,5 @@
-// RFC 4180 CSV, and the mapping from the 双公示 standard's Chinese columns to the API's record fields.
+// The batch formats of the desk: JSON and NDJSON become records here; CSV goes to the service as it is and is
+// read here only to show each row beside the service's answer.
 
 /**
  * Parses CSV text: quoted fields with "" escapes, commas and line breaks inside quotes, CRLF/LF/CR
@@ -58,98 +59,56 @@ export function parseCsv(text) {
   return { rows };
 }
 
-/** Chinese column names (双公示 standard and list entries) to API field names. */
-export const COLUMNS = {
-  行政相对人名称: 'entity_name', 名称: 'entity_name', 市场主体名称: 'entity_name',
-  行政相对人类别: 'entity_category',
-  统一社会信用代码: 'uscc', 行政相对人代码_1: 'uscc', '行政相对人代码_1(统一社会信用代码)': 'uscc',
-  法定代表人: 'legal_representative',
-  行政处罚决定书文号: 'document_no', 决定文书号: 'document_no', 文书号: 'document_no',
-  违法行为类型: 'violation_type', 违法事实: 'facts', 处罚依据: 'legal_basis',
-  处罚类别: 'penalty_categories', 处罚内容: 'penalty_content',
-  '罚款金额（万元）': 'fine_wan_yuan', 罚款金额: 'fine_wan_yuan',
-  '没收违法所得、没收非法财物的金额（万元）': 'confiscated_wan_yuan', '没收违法所得/非法财物金额（万元）': 'confiscated_wan_yuan',
-  '没收违法所得、非法财物金额（万元）': 'confiscated_wan_yuan', 没收金额: 'confiscated_wan_yuan',
-  暂扣或吊销证照名称及编号: 'license_action',
-  处罚决定日期: 'decided_on', 处罚有效期: 'penalty_valid_until', 公示截止期: 'publicity_until',
-  处罚机关: 'authority', 作出决定机关: 'authority', 认定部门: 'authority',
-  处罚机关统一社会信用代码: 'authority_uscc', 认定部门统一社会信用代码: 'authority_uscc',
-  数据来源单位: 'source_unit', 数据来源单位统一社会信用代码: 'source_unit_uscc',
-  备注: 'note', 程序: 'procedure', 处罚程序: 'procedure', 不予处罚: 'not_penalized', 不予行政处罚: 'not_penalized',
-  严重程度: 'severity', 违法行为严重程度: 'severity',
-  名单名称: 'list_name', 列入原因: 'reason', 认定依据: 'basis', 列入日期: 'listed_on', 移出日期: 'removed_on',
-  领域: 'domain', 类型: 'kind',
-};
-
-const FIELD_NAMES = new Set(Object.values(COLUMNS).concat(['id']));
-
-const VALUE_CODES = {
-  kind: { 行政处罚: 'penalty', 严重失信主体名单: 'dishonest_list', 严重违法失信主体名单: 'dishonest_list', 经营异常名录: 'abnormal_list' },
-  procedure: { 普通程序: 'general', 普通: 'general', 一般程序: 'general', 一般: 'general', 简易程序: 'simplified', 简易: 'simplified' },
-  severity: { 轻微: 'minor', 一般: 'general', 严重: 'serious' },
-};
-
-const DATE_FIELDS = new Set(['decided_on', 'penalty_valid_until', 'publicity_until', 'listed_on', 'removed_on']);
-
-/** Full-width brackets and stray spaces vary between spreadsheets; compare names without them. */
+/** Column names compare without spaces and with full-width brackets, as the service compares them. */
 function normalizeHeader(name) {
   return name.trim().replace(/\(/g, '（').replace(/\)/g, '）').replace(/\s+/g, '');
 }
 
-const NORMALIZED = new Map(Object.entries(COLUMNS).map(([k, v]) => [normalizeHeader(k), v]));
-
-/** 2024/3/5, 2024.3.5 and 2024年3月5日 become 2024-03-05; anything else is left for the service to judge. */
-function normalizeDate(value) {
-  const m = value.match(/^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$/);
-  return m ? `${m[1]}-${m[2].padStart(2, '0')}-${m[3].padStart(2, '0')}` : value;
-}
-
-function convert(field, raw) {
-  const value = raw.trim();
-  if (field === 'penalty_categories') return value.split(/[；;]/).map((s) => s.trim()).filter(Boolean);
-  if (field === 'not_penalized') return ['是', 'true', '1', 'TRUE', 'True'].includes(value);
-  if (field === 'removed_on' && value === '') return null;
-  if (DATE_FIELDS.has(field)) return normalizeDate(value);
-  return VALUE_CODES[field]?.[value] ?? value;
+/**
+ * The field each column names, by the service's own column table (`record_fields` of the catalog):
+ * the 双公示 name, another accepted name or the API field name. Returns field → column index.
+ */
+export function columnIndex(headerCells, recordFields) {
+  const byName = new Map();
+  for (const kind of recordFields || []) {
+    for (const f of kind.fields || []) {
+      for (const name of [f.name, f.column, ...(f.aliases || [])]) byName.set(normalizeHeader(name), f.name);
+    }
+  }
+  const index = {};
+  headerCells.forEach((cell, i) => {
+    const field = byName.get(normalizeHeader(cell));
+    if (field && !(field in index)) index[field] = i;
+  });
+  return index;
 }
 
 /**
- * Fills in what the desk chose for records that do not say: domain, kind and, for penalties, the
- * procedure (the 双公示 standard has no column for it, the service requires it).
+ * What the desk shows of each CSV row beside the service's answer for its line: the document number and
+ * the entity name. The service reads the CSV itself (PUT /api/v1/records as text/csv), so the page and the
+ * API judge the same file the same way. Returns Map(line → { document_no, entity_name }).
+ */
+export function csvRowsByLine(text, recordFields) {
+  const parsed = parseCsv(text);
+  const rows = new Map();
+  if (parsed.error || !parsed.rows.length) return rows;
+  const [header, ...body] = parsed.rows;
+  const at = columnIndex(header.cells, recordFields);
+  const cell = (cells, field) => (at[field] === undefined ? '' : (cells[at[field]] || '').trim());
+  for (const { line, cells } of body) {
+    rows.set(line, { document_no: cell(cells, 'document_no'), entity_name: cell(cells, 'entity_name') });
+  }
+  return rows;
+}
+
+/**
+ * Fills in what the desk chose for JSON records that do not say: domain, kind and, for penalties, the
+ * procedure (CSV gets the same choices as query parameters, applied by the service).
  */
 function applyDefaults(record, defaults) {
   if (!record.domain && defaults.domain) record.domain = defaults.domain;
   if (!record.kind && defaults.kind) record.kind = defaults.kind;
   if (record.kind === 'penalty' && !record.procedure && defaults.procedure) record.procedure = defaults.procedure;
-}
-
-/**
- * Turns CSV text into records for PUT /api/v1/records. Columns may carry the Chinese names or the
- * API's field names. Empty cells are left out so the service names the missing field.
- * Returns { items: [{ line, record }], ignored: [column names] } or { error }.
- */
-export function csvToRecords(text, defaults = {}) {
-  const parsed = parseCsv(text);
-  if (parsed.error) return { error: parsed.error };
-  const [header, ...body] = parsed.rows;
-  if (!header) return { error: '没有内容：CSV 首行应为列名。' };
-  const fields = header.cells.map((name) => {
-    const key = normalizeHeader(name);
-    return NORMALIZED.get(key) ?? (FIELD_NAMES.has(key) ? key : null);
-  });
-  const ignored = header.cells.filter((_, i) => !fields[i]).map((n) => n.trim()).filter(Boolean);
-  if (!fields.some(Boolean)) return { error: 'CSV 首行没有可识别的列名，请使用“双公示”标准的中文列名。' };
-  const items = body.map(({ line, cells }) => {
-    const record = {};
-    fields.forEach((field, i) => {
-      if (!field || cells[i] === undefined) return;
-      if (cells[i].trim() === '' && field !== 'removed_on') return;
-      record[field] = convert(field, cells[i]);
-    });
-    applyDefaults(record, defaults);
-    return { line, record };
-  });
-  return { items, ignored };
 }
 
 /** JSON array or NDJSON; line numbers are the NDJSON lines, or the array positions (1-based). */
@@ -179,14 +138,8 @@ export function jsonToRecords(text, defaults = {}) {
   return { items, ignored: [] };
 }
 
-/** Picks the format from the content: JSON starts with [ or {, anything else is CSV. */
-export function textToRecords(text, defaults) {
+/** The format of the text: JSON starts with [, NDJSON with {, anything else is CSV. */
+export function textFormat(text) {
   const start = text.replace(/^\uFEFF/, '').trimStart()[0];
-  return start === '[' || start === '{' ? jsonToRecords(text.replace(/^\uFEFF/, ''), defaults) : csvToRecords(text, defaults);
+  return start === '[' ? 'json' : start === '{' ? 'ndjson' : 'csv';
 }
-
-/** The header row of a CSV template, in the standard's order. */
-export const TEMPLATE_COLUMNS = ['行政相对人名称', '行政相对人类别', '统一社会信用代码', '法定代表人', '行政处罚决定书文号',
-  '违法行为类型', '违法事实', '处罚依据', '处罚类别', '处罚内容', '罚款金额（万元）', '没收违法所得、没收非法财物的金额（万元）',
-  '暂扣或吊销证照名称及编号', '处罚决定日期', '处罚有效期', '公示截止期', '处罚机关', '处罚机关统一社会信用代码',
-  '数据来源单位', '数据来源单位统一社会信用代码', '备注', '处罚程序', '领域', '类型'];

@@ -1,6 +1,7 @@
 // Department desk: push a batch of records (CSV / JSON / NDJSON) and see the open objections and repairs.
+// CSV goes to the service as it is (text/csv), so the desk and the API answer the same file the same way.
 import { api, catalog, dateTime, el, fillOptions, getToken, labels, notice, problemNotice, saveBlob, setupSignIn, show } from './common.js';
-import { TEMPLATE_COLUMNS, textToRecords } from './csv.js';
+import { csvRowsByLine, jsonToRecords, textFormat } from './csv.js';
 
 const BATCH_LIMIT = 1000;
 
@@ -8,12 +9,16 @@ let claims = null;
 /** The catalog's vocabulary word lists the desk shows, as code → label. */
 let resultNames = new Map();
 let groundNames = new Map();
+/** The service's field table per record kind (catalog `record_fields`): CSV columns, required fields. */
+let recordFields = [];
 
 async function loadCatalog() {
   const select = document.getElementById('default-domain');
   const cat = await catalog();
   resultNames = labels(cat, 'item_results');
   groundNames = labels(cat, 'objection_grounds');
+  recordFields = Array.isArray(cat?.record_fields) ? cat.record_fields : [];
+  showColumns();
   fillOptions(document.getElementById('default-kind'), cat, 'record_kinds');
   fillOptions(document.getElementById('default-procedure'), cat, 'procedures');
   const all = cat?.data_domains || [];
@@ -45,6 +50,26 @@ function resultProblem(result) {
   return result.problem && typeof result.problem === 'object' ? result.problem : { detail: '未通过校验' };
 }
 
+/** The column table of the chosen kind, as the service reads CSV. */
+function showColumns() {
+  const kind = document.getElementById('default-kind').value || 'penalty';
+  const spec = recordFields.find((k) => k.kind === kind);
+  const body = document.getElementById('columns-body');
+  if (!spec) return show(body);
+  show(body, ...spec.fields.map((f) => el('tr', {},
+    el('td', { 'data-label': '列名' }, f.column, f.aliases?.length ? el('div', { class: 'muted' }, `也可：${f.aliases.join('、')}`) : ''),
+    el('td', { class: 'mono', 'data-label': '字段' }, f.name),
+    el('td', { 'data-label': '必填' }, f.required ? '是' : '否'),
+    el('td', { 'data-label': '说明' }, f.description))));
+}
+
+/** One problem or warning: its text, the CSV column (or field) it is about, its code. */
+function finding(item) {
+  const where = item.column ? `（列：${item.column}，字段：${item.field}）` : item.field ? `（字段：${item.field}）` : '';
+  return el('li', {}, item.detail || '未通过校验', where && el('span', { class: 'field-name' }, where),
+    item.code && el('span', { class: 'muted' }, ` ${item.code}`));
+}
+
 function renderResults(items, results, format) {
   const body = document.getElementById('results-body');
   const counts = { created: 0, updated: 0, unchanged: 0, rejected: 0 };
@@ -53,13 +78,14 @@ function renderResults(items, results, format) {
     const status = resultStatus(result);
     counts[status] = (counts[status] || 0) + 1;
     const rejected = status === 'rejected' || status === 'unknown';
-    const problem = rejected ? resultProblem(result) : null;
-    const where = format === 'csv' ? `第 ${line} 行` : format === 'ndjson' ? `第 ${line} 行` : `第 ${line} 条`;
-    const explanation = rejected
-      ? el('span', {}, `${problem.detail || '未通过校验'}`, problem.field && el('span', { class: 'field-name' }, `（字段：${problem.field}）`),
-        problem.code && el('span', { class: 'muted' }, ` ${problem.code}`))
-      : (result?.id !== undefined ? el('span', { class: 'muted' }, `记录编号 ${result.id}`) : '');
-    return el('tr', { class: rejected ? 'rejected' : '', 'data-line': line, 'data-status': status },
+    const problems = rejected ? (Array.isArray(result?.problems) && result.problems.length ? result.problems : [resultProblem(result)]) : [];
+    const warnings = Array.isArray(result?.warnings) ? result.warnings : [];
+    const where = format === 'json' ? `第 ${line} 条` : `第 ${line} 行`;
+    const explanation = el('div', {},
+      problems.length ? el('ul', { class: 'plain problems' }, ...problems.map(finding)) : '',
+      !rejected && result?.id !== undefined ? el('span', { class: 'muted' }, `记录编号 ${result.id}`) : '',
+      warnings.length ? el('ul', { class: 'plain warnings' }, ...warnings.map((w) => finding({ ...w, detail: `提示：${w.detail}` }))) : '');
+    return el('tr', { class: rejected ? 'rejected' : '', 'data-line': line, 'data-status': status, 'data-warnings': warnings.length },
       el('th', { scope: 'row' }, where),
       el('td', { class: 'mono', 'data-label': '文书号' }, record?.document_no || ''),
       el('td', { 'data-label': '主体名称' }, record?.entity_name || ''),
@@ -68,9 +94,11 @@ function renderResults(items, results, format) {
   });
   show(body, ...rows);
   const rejectedLines = rows.filter((r) => r.classList.contains('rejected')).map((r) => r.firstChild.textContent);
+  const warned = rows.filter((r) => r.dataset.warnings !== '0').length;
   document.getElementById('results-summary').textContent =
     `共 ${items.length} 条：新增 ${counts.created} 条，更新 ${counts.updated} 条，未变化 ${counts.unchanged} 条，被拒绝 ${rejectedLines.length} 条。`
-    + (rejectedLines.length ? ` 被拒绝：${rejectedLines.slice(0, 20).join('、')}${rejectedLines.length > 20 ? ' 等' : ''}。` : '');
+    + (rejectedLines.length ? ` 被拒绝：${rejectedLines.slice(0, 20).join('、')}${rejectedLines.length > 20 ? ' 等' : ''}。` : '')
+    + (warned ? ` ${warned} 条有提示，请核对。` : '');
   const section = document.getElementById('batch-results');
   section.hidden = false;
   section.focus();
@@ -87,33 +115,52 @@ async function submitBatch(event) {
   }
   const defaults = { domain: document.getElementById('default-domain').value, kind: document.getElementById('default-kind').value,
     procedure: document.getElementById('default-procedure').value };
-  const parsed = textToRecords(text, defaults);
-  if (parsed.error) return show(status, notice('error', parsed.error));
-  if (!parsed.items.length) return show(status, notice('error', '没有找到记录：CSV 需要列名行和至少一行数据。'));
-  const start = text.replace(/^\uFEFF/, '').trimStart()[0];
-  const format = start === '[' ? 'json' : start === '{' ? 'ndjson' : 'csv';
   const button = document.getElementById('batch-submit');
   button.disabled = true;
-  const results = [];
-  const notes = parsed.ignored.length ? [notice('info', `以下列未识别，已忽略：${parsed.ignored.join('、')}`)] : [];
   try {
-    for (let from = 0; from < parsed.items.length; from += BATCH_LIMIT) {
-      const chunk = parsed.items.slice(from, from + BATCH_LIMIT);
-      show(status, notice('info', `正在提交第 ${from + 1}–${from + chunk.length} 条，共 ${parsed.items.length} 条…`));
-      const answer = await api('/api/v1/records', { method: 'PUT', json: chunk.map((c) => c.record), token: getToken() });
-      if (!answer.ok) {
-        show(status, ...notes, problemNotice(answer.problem),
-          from ? notice('info', `前 ${from} 条已提交，结果见下表。`) : '');
-        if (from) renderResults(parsed.items.slice(0, from), results, format);
-        return;
-      }
-      results.push(...batchResults(answer.data, chunk.length));
-    }
-    show(status, ...notes);
-    renderResults(parsed.items, results, format);
+    const format = textFormat(text);
+    if (format === 'csv') await submitCsv(text, defaults, status);
+    else await submitJson(text, defaults, status, format);
   } finally {
     button.disabled = false;
   }
+}
+
+/** CSV as it is: the service maps the columns, applies the chosen defaults and names each row by its line. */
+async function submitCsv(text, defaults, status) {
+  const query = new URLSearchParams(Object.entries(defaults).filter(([, v]) => v));
+  show(status, notice('info', '正在提交…'));
+  const answer = await api(`/api/v1/records?${query}`, { method: 'PUT', body: text, contentType: 'text/csv; charset=utf-8', token: getToken() });
+  if (!answer.ok) {
+    const line = answer.problem.line ? notice('info', `问题在第 ${answer.problem.line} 行。`) : '';
+    return show(status, problemNotice(answer.problem), line);
+  }
+  const results = Array.isArray(answer.data?.results) ? answer.data.results : [];
+  if (!results.length) return show(status, notice('error', '没有找到记录：CSV 需要列名行和至少一行数据。'));
+  const shown = csvRowsByLine(text, recordFields);
+  const items = results.map((r) => ({ line: r.line, record: shown.get(r.line) || {} }));
+  show(status);
+  renderResults(items, results, 'csv');
+}
+
+async function submitJson(text, defaults, status, format) {
+  const parsed = jsonToRecords(text.replace(/^\uFEFF/, ''), defaults);
+  if (parsed.error) return show(status, notice('error', parsed.error));
+  if (!parsed.items.length) return show(status, notice('error', '没有找到记录。'));
+  const results = [];
+  for (let from = 0; from < parsed.items.length; from += BATCH_LIMIT) {
+    const chunk = parsed.items.slice(from, from + BATCH_LIMIT);
+    show(status, notice('info', `正在提交第 ${from + 1}–${from + chunk.length} 条，共 ${parsed.items.length} 条…`));
+    const answer = await api('/api/v1/records', { method: 'PUT', json: chunk.map((c) => c.record), token: getToken() });
+    if (!answer.ok) {
+      show(status, problemNotice(answer.problem), from ? notice('info', `前 ${from} 条已提交，结果见下表。`) : '');
+      if (from) renderResults(parsed.items.slice(0, from), results, format);
+      return;
+    }
+    results.push(...batchResults(answer.data, chunk.length));
+  }
+  show(status);
+  renderResults(parsed.items, results, format);
 }
 
 /** What a department may do with a case in each open status, and the API call behind it. */
@@ -226,9 +273,15 @@ function init() {
     document.getElementById('batch-text').value = text;
     show(document.getElementById('batch-status'), notice('info', `已读取文件“${file.name}”，确认后点击“提交记录”。`));
   });
-  document.getElementById('template').addEventListener('click', () => {
-    saveBlob(new Blob([`\uFEFF${TEMPLATE_COLUMNS.join(',')}\r\n`], { type: 'text/csv;charset=utf-8' }), '双公示行政处罚记录模板.csv');
+  document.getElementById('template').addEventListener('click', async () => {
+    const select = document.getElementById('default-kind');
+    const kind = select.value || 'penalty';
+    const answer = await api(`/api/v1/records/templates/${encodeURIComponent(kind)}`, { accept: 'text/csv' });
+    if (!answer.ok) return show(document.getElementById('batch-status'), problemNotice(answer.problem));
+    const label = select.selectedOptions[0]?.textContent || kind;
+    saveBlob(answer.data, `${label}记录模板.csv`);
   });
+  document.getElementById('default-kind').addEventListener('change', showColumns);
   document.getElementById('todo-refresh').addEventListener('click', loadTodos);
 }
 
