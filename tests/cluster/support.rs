@@ -338,9 +338,9 @@ impl Balancer {
         let config = format!(
             "global\n    maxconn 1024\n\
              defaults\n    mode http\n    timeout connect 2s\n    timeout client 60s\n    \
-             timeout server 60s\n    timeout check 2s\n    retries 2\n    option redispatch\n    \
-             option forwardfor\n\
-             frontend credit\n    bind 127.0.0.1:{port}\n    default_backend nodes\n\
+             timeout server 60s\n    timeout check 2s\n    retries 2\n    option redispatch\n\
+             frontend credit\n    bind 127.0.0.1:{port}\n\
+             {FORWARDED_FOR}    default_backend nodes\n\
              backend nodes\n    balance roundrobin\n    option httpchk GET /api/v1/catalog\n    \
              http-check expect status 200\n    http-response set-header x-served-by %[srv_name]\n\
              {servers}"
@@ -378,6 +378,13 @@ impl Drop for Balancer {
         }
     }
 }
+
+/// X-Forwarded-For as ONE header line, the client's address appended to what came in. Not
+/// `option forwardfor`: it adds a second line, and a component sees only one line of a header
+/// (spin-sdk's `Request` keeps the last), so a client's own X-Forwarded-For would hide the
+/// address the balancer saw and every such client would count as the balancer.
+const FORWARDED_FOR: &str = "    http-request set-header X-Forwarded-For \"%[req.fhdr(X-Forwarded-For)], %[src]\" if { req.hdr(X-Forwarded-For) -m found }\n    \
+     http-request set-header X-Forwarded-For %[src] unless { req.hdr(X-Forwarded-For) -m found }\n";
 
 /// Redis, three nodes on it and HAProxy in front, in one temporary folder.
 pub struct Cluster {
