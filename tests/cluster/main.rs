@@ -55,7 +55,12 @@ fn load_through_the_balancer() {
     assert_eq!(outcome.total_failed(), 0, "{:?}", outcome.failed);
     assert!(!outcome.reports.is_empty());
     let stored = check_nothing_lost(&client, &outcome);
-    println!("drill 1: {stored} records stored, every acknowledged one among them; {} report numbers unique, every code VALID", outcome.reports.len());
+    assert!(stored.unaudited.is_empty(), "{:?}", stored.unaudited);
+    println!(
+        "drill 1: {} records stored, all audited, every acknowledged one among them; {} report numbers unique, every code VALID",
+        stored.records,
+        outcome.reports.len()
+    );
 
     // One client address, one pinned minute, three nodes: the limit holds once, not thrice.
     let limit = 120;
@@ -114,7 +119,13 @@ fn a_node_killed_mid_load() {
     }
     cluster.wait_until_all_healthy();
     let stored = check_nothing_lost(&client, &outcome);
-    println!("drill 2: {stored} records stored, none half-written, every acknowledged one there; every code VALID");
+    // Known gap: an item whose node died between its record and its audit entry.
+    assert!(stored.unaudited.len() <= connections() * load::BATCH_ITEMS, "{:?}", stored.unaudited);
+    println!(
+        "drill 2: {} records stored, every acknowledged one there and audited; {} unacknowledged ones stored without their audit entry; every code VALID",
+        stored.records,
+        stored.unaudited.len()
+    );
 }
 
 /// Drill 3: Redis killed and restarted during the load: 503 STORE_UNAVAILABLE while it is
@@ -171,7 +182,11 @@ fn redis_restarted_mid_load() {
         );
     }
     let stored = check_nothing_lost(&client, &outcome);
-    println!("drill 3: {stored} records stored, every acknowledged one there; every code VALID");
+    println!(
+        "drill 3: {} records stored, every acknowledged one there and audited ({} unacknowledged without audit entry); every code VALID",
+        stored.records,
+        stored.unaudited.len()
+    );
 }
 
 /// Drill 4: one node on SQLite, SIGKILLed during a 1,000-item batch: after the restart every
@@ -223,13 +238,15 @@ fn sqlite_node_killed_during_a_large_batch() {
     node.kill();
     let outcome = worker.join().unwrap();
     node.restart();
-    let stored = check_nothing_lost(&client, &outcome);
+    let found = check_nothing_lost(&client, &outcome);
+    let stored = found.records;
     println!(
-        "drill 4 (SQLite, SIGKILL during a 1,000-item batch; one took {:.2} s): {} batches acknowledged, {} records stored after restart ({} of the interrupted batch), every acknowledged one there",
+        "drill 4 (SQLite, SIGKILL during a 1,000-item batch; one took {:.2} s): {} batches acknowledged, {} records stored after restart ({} of the interrupted batch, {} of them without audit entry), every acknowledged one there and audited",
         first_batch.as_secs_f64(),
         acknowledged_batches.load(Ordering::SeqCst),
         stored,
-        stored.saturating_sub(outcome.record_count())
+        stored.saturating_sub(outcome.record_count()),
+        found.unaudited.len()
     );
 }
 
@@ -276,7 +293,7 @@ fn sqlite_backup_restores_into_a_fresh_node() {
     std::fs::create_dir_all(restored_dir.join("state")).unwrap();
     std::fs::copy(&copy, restored_dir.join("state/sqlite_key_value.db")).unwrap();
     let restored = Node::start("restored", &restored_dir, None);
-    let stored = check_nothing_lost(&Client::new(&restored.url()), &before);
+    let stored = check_nothing_lost(&Client::new(&restored.url()), &before).records;
     println!(
         "drill 5 (SQLite backup while writing, restored into a fresh node): {stored} records there, {} reports verify VALID with the same PDF; audit chain check skipped (no audit check endpoint on this branch)",
         before.reports.len()
@@ -298,7 +315,7 @@ fn redis_backup_restores_into_a_fresh_node() {
     let redis = Redis::start_with(restored_dir, false);
     redis.enable_append_only();
     let node = Node::start("restored", &cluster.dir.path().join("restored-node"), Some(redis.runtime_config()));
-    let stored = check_nothing_lost(&Client::new(&node.url()), &before);
+    let stored = check_nothing_lost(&Client::new(&node.url()), &before).records;
     println!(
         "drill 5 (Redis BGSAVE while writing, restored into a fresh Redis and node): {stored} records there, {} reports verify VALID with the same PDF",
         before.reports.len()
