@@ -101,11 +101,17 @@ pub fn why(reply: &Result<Reply, String>) -> String {
 
 /// Why a batch was not acknowledged whole: the answer's, or its first failed item's.
 fn batch_failure(reply: &Result<Reply, String>) -> String {
-    let item = reply.as_ref().ok().filter(|r| r.status == 200).and_then(|r| {
-        r.json()["results"].as_array()?.iter().find_map(|item| {
-            item["problem"]["code"].as_str().map(|code| format!("200 item {code}"))
-        })
-    });
+    let item = reply
+        .as_ref()
+        .ok()
+        .filter(|r| r.status == 200)
+        .and_then(|r| {
+            r.json()["results"].as_array()?.iter().find_map(|item| {
+                item["problem"]["code"]
+                    .as_str()
+                    .map(|code| format!("200 item {code}"))
+            })
+        });
     item.unwrap_or_else(|| why(reply))
 }
 
@@ -145,35 +151,58 @@ pub fn worker(
         // Two departments in turn: the tax bureau and market regulation.
         let (unit, items): (&str, Vec<Value>) = if entity_no % 2 == 0 {
             let items = (0..BATCH_ITEMS)
-                .map(|j| tax_penalty(&uscc, &format!("税罚-{series}-{worker}-{entity_no}-{j}"), today(), "general"))
+                .map(|j| {
+                    tax_penalty(
+                        &uscc,
+                        &format!("税罚-{series}-{worker}-{entity_no}-{j}"),
+                        today(),
+                        "general",
+                    )
+                })
                 .collect();
             ("县税务局", items)
         } else {
             let items = (0..BATCH_ITEMS)
-                .map(|j| abnormal_listing(&uscc, &format!("异常-{series}-{worker}-{entity_no}-{j}")))
+                .map(|j| {
+                    abnormal_listing(&uscc, &format!("异常-{series}-{worker}-{entity_no}-{j}"))
+                })
                 .collect();
             ("县市场监管局", items)
         };
-        let reply = client.json("PUT", "/api/v1/records", &json!(items), Some(&department(unit)), &[]);
-        let stored: Option<Vec<String>> = reply.as_ref().ok().filter(|r| r.status == 200).and_then(|r| {
-            r.json()["results"]
-                .as_array()?
-                .iter()
-                .map(|item| {
-                    item["status"]
-                        .as_str()
-                        .filter(|s| STORED.contains(s))
-                        .and(item["id"].as_str().map(str::to_owned))
-                })
-                .collect()
-        });
+        let reply = client.json(
+            "PUT",
+            "/api/v1/records",
+            &json!(items),
+            Some(&department(unit)),
+            &[],
+        );
+        let stored: Option<Vec<String>> =
+            reply
+                .as_ref()
+                .ok()
+                .filter(|r| r.status == 200)
+                .and_then(|r| {
+                    r.json()["results"]
+                        .as_array()?
+                        .iter()
+                        .map(|item| {
+                            item["status"]
+                                .as_str()
+                                .filter(|s| STORED.contains(s))
+                                .and(item["id"].as_str().map(str::to_owned))
+                        })
+                        .collect()
+                });
         match stored {
             Some(ids) => {
                 *outcome.ok.entry("records batch").or_default() += 1;
                 outcome.records.entry(uscc.clone()).or_default().extend(ids);
             }
             None => {
-                *outcome.failed.entry(("records batch", batch_failure(&reply))).or_default() += 1;
+                *outcome
+                    .failed
+                    .entry(("records batch", batch_failure(&reply)))
+                    .or_default() += 1;
                 continue;
             }
         }
@@ -210,7 +239,10 @@ pub fn worker(
                 Some(r.body.clone())
             }
             _ => {
-                *outcome.failed.entry(("pdf download", why(&reply))).or_default() += 1;
+                *outcome
+                    .failed
+                    .entry(("pdf download", why(&reply)))
+                    .or_default() += 1;
                 None
             }
         };
@@ -229,7 +261,12 @@ pub fn worker(
             Ok(r) if r.status == 200 && r.json()["outcome"] == "VALID" => {
                 *outcome.ok.entry("verify code").or_default() += 1;
             }
-            _ => *outcome.failed.entry(("verify code", why(&reply))).or_default() += 1,
+            _ => {
+                *outcome
+                    .failed
+                    .entry(("verify code", why(&reply)))
+                    .or_default() += 1
+            }
         }
 
         if let Some(pdf) = pdf {
@@ -238,14 +275,22 @@ pub fn worker(
             let reply = client.request(
                 "POST",
                 "/api/v1/verify/file",
-                &[("content-type", "application/pdf"), ("x-forwarded-for", &address)],
+                &[
+                    ("content-type", "application/pdf"),
+                    ("x-forwarded-for", &address),
+                ],
                 &pdf,
             );
             match &reply {
                 Ok(r) if r.status == 200 && r.json()["outcome"] == "VALID" => {
                     *outcome.ok.entry("verify file").or_default() += 1;
                 }
-                _ => *outcome.failed.entry(("verify file", why(&reply))).or_default() += 1,
+                _ => {
+                    *outcome
+                        .failed
+                        .entry(("verify file", why(&reply)))
+                        .or_default() += 1
+                }
             }
         }
     }
@@ -265,11 +310,11 @@ pub fn run<T>(
     duration: Duration,
     meanwhile: impl FnOnce(&Arc<AtomicBool>) -> T,
 ) -> (Outcome, T, f64) {
-    let purpose = client.get("/api/v1/catalog", &[]).expect("catalog").json()["purposes"][0]
-        ["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let purpose =
+        client.get("/api/v1/catalog", &[]).expect("catalog").json()["purposes"][0]["code"]
+            .as_str()
+            .unwrap()
+            .to_owned();
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let handles: Vec<_> = (0..workers)
@@ -304,45 +349,86 @@ pub fn check_nothing_lost(client: &Client, outcome: &Outcome) -> Stored {
     let audited = audited_record_ids(client, &admin_auth);
     let mut stored_count = 0;
     let mut unaudited = Vec::new();
-    let acknowledged: HashSet<&str> = outcome.records.values().flatten().map(String::as_str).collect();
+    let acknowledged: HashSet<&str> = outcome
+        .records
+        .values()
+        .flatten()
+        .map(String::as_str)
+        .collect();
     for uscc in &outcome.entities {
         let reply = client
-            .get(&format!("/api/v1/records?uscc={uscc}"), &[("authorization", &admin_auth)])
+            .get(
+                &format!("/api/v1/records?uscc={uscc}"),
+                &[("authorization", &admin_auth)],
+            )
             .expect("listing records");
         assert_eq!(reply.status, 200, "{}", reply.text());
         let listed = reply.json()["records"].as_array().unwrap().clone();
         let stored: HashSet<&str> = listed.iter().map(|r| r["id"].as_str().unwrap()).collect();
         for record in &listed {
             assert!(
-                record["document_no"].is_string() && record["status"] == "active" && record["version"].is_number(),
+                record["document_no"].is_string()
+                    && record["status"] == "active"
+                    && record["version"].is_number(),
                 "a half-written record: {record}"
             );
             let id = record["id"].as_str().unwrap();
             if !audited.contains(id) {
-                assert!(!acknowledged.contains(id), "acknowledged record {id} has no audit entry");
+                assert!(
+                    !acknowledged.contains(id),
+                    "acknowledged record {id} has no audit entry"
+                );
                 unaudited.push(id.to_owned());
             }
         }
         for id in outcome.records.get(uscc).into_iter().flatten() {
-            assert!(stored.contains(id.as_str()), "acknowledged record {id} of {uscc} is lost");
+            assert!(
+                stored.contains(id.as_str()),
+                "acknowledged record {id} of {uscc} is lost"
+            );
         }
         stored_count += listed.len();
     }
 
-    let numbers: HashSet<&str> = outcome.reports.iter().map(|r| r.report_no.as_str()).collect();
-    assert_eq!(numbers.len(), outcome.reports.len(), "a report number was issued twice");
+    let numbers: HashSet<&str> = outcome
+        .reports
+        .iter()
+        .map(|r| r.report_no.as_str())
+        .collect();
+    assert_eq!(
+        numbers.len(),
+        outcome.reports.len(),
+        "a report number was issued twice"
+    );
 
-    let by_code: HashMap<&str, &Issued> = outcome.reports.iter().map(|r| (r.code.as_str(), r)).collect();
+    let by_code: HashMap<&str, &Issued> = outcome
+        .reports
+        .iter()
+        .map(|r| (r.code.as_str(), r))
+        .collect();
     for (n, chunk) in outcome.reports.chunks(100).enumerate() {
         let codes: Vec<&str> = chunk.iter().map(|r| r.code.as_str()).collect();
         let address = format!("10.99.{}.{}", n / 250, n % 250 + 1);
         let reply = client
-            .json("POST", "/api/v1/verify/batch", &json!({"codes": codes}), None, &[("x-forwarded-for", &address)])
+            .json(
+                "POST",
+                "/api/v1/verify/batch",
+                &json!({"codes": codes}),
+                None,
+                &[("x-forwarded-for", &address)],
+            )
             .expect("verifying a batch");
         assert_eq!(reply.status, 200, "{}", reply.text());
-        for (code, result) in codes.iter().zip(reply.json()["results"].as_array().unwrap()) {
+        for (code, result) in codes
+            .iter()
+            .zip(reply.json()["results"].as_array().unwrap())
+        {
             assert_eq!(result["outcome"], "VALID", "{code}: {result}");
-            assert_eq!(result["report"]["report_no"], by_code[code].report_no.as_str(), "{result}");
+            assert_eq!(
+                result["report"]["report_no"],
+                by_code[code].report_no.as_str(),
+                "{result}"
+            );
         }
     }
     for report in outcome.reports.iter().filter(|r| r.pdf_sha256.is_some()) {

@@ -49,9 +49,12 @@ fn sleep_unless_stopped(stop: &AtomicBool, pause: Duration) {
 fn load_through_the_balancer() {
     let cluster = Cluster::start(3);
     let client = cluster.balancer.client();
-    let (outcome, (), seconds) =
-        load::run(&client, 71, connections(), load_duration(), |_| ());
-    println!("drill 1 (load, {} connections, {seconds:.0} s): {}", connections(), outcome.summary(seconds));
+    let (outcome, (), seconds) = load::run(&client, 71, connections(), load_duration(), |_| ());
+    println!(
+        "drill 1 (load, {} connections, {seconds:.0} s): {}",
+        connections(),
+        outcome.summary(seconds)
+    );
     assert_eq!(outcome.total_failed(), 0, "{:?}", outcome.failed);
     assert!(!outcome.reports.is_empty());
     let stored = check_nothing_lost(&client, &outcome);
@@ -75,7 +78,10 @@ fn load_through_the_balancer() {
                 "/api/v1/verify/code",
                 &json!({"code": code}),
                 None,
-                &[("x-forwarded-for", "10.250.0.1"), ("x-credit-test-now", &minute)],
+                &[
+                    ("x-forwarded-for", "10.250.0.1"),
+                    ("x-credit-test-now", &minute),
+                ],
             )
             .expect("verifying");
         nodes.extend(reply.header("x-served-by").map(str::to_owned));
@@ -85,7 +91,10 @@ fn load_through_the_balancer() {
             _ => panic!("{}", reply.text()),
         }
     }
-    println!("drill 1: one client, {} requests over {nodes:?}: {accepted} accepted, {limited} refused 429", limit + 30);
+    println!(
+        "drill 1: one client, {} requests over {nodes:?}: {accepted} accepted, {limited} refused 429",
+        limit + 30
+    );
     assert_eq!(nodes.len(), 3, "{nodes:?}");
     assert_eq!((accepted, limited), (limit, 30));
 }
@@ -104,7 +113,11 @@ fn a_node_killed_mid_load() {
         cluster.nodes[1].restart();
         println!("drill 2: node2 restarted");
     });
-    println!("drill 2 (node killed, {} connections, {seconds:.0} s): {}", connections(), outcome.summary(seconds));
+    println!(
+        "drill 2 (node killed, {} connections, {seconds:.0} s): {}",
+        connections(),
+        outcome.summary(seconds)
+    );
     // Each connection has at most one request in flight: those on node2 may fail, no other.
     assert!(
         outcome.total_failed() <= connections(),
@@ -113,14 +126,21 @@ fn a_node_killed_mid_load() {
     );
     for (op, reason) in outcome.failed.keys() {
         assert!(
-            reason.starts_with("transport") || reason.starts_with("502") || reason.starts_with("503 ") || reason.starts_with("504"),
+            reason.starts_with("transport")
+                || reason.starts_with("502")
+                || reason.starts_with("503 ")
+                || reason.starts_with("504"),
             "{op} failed otherwise than by the kill: {reason}"
         );
     }
     cluster.wait_until_all_healthy();
     let stored = check_nothing_lost(&client, &outcome);
     // Known gap: an item whose node died between its record and its audit entry.
-    assert!(stored.unaudited.len() <= connections() * load::BATCH_ITEMS, "{:?}", stored.unaudited);
+    assert!(
+        stored.unaudited.len() <= connections() * load::BATCH_ITEMS,
+        "{:?}",
+        stored.unaudited
+    );
     println!(
         "drill 2: {} records stored, every acknowledged one there and audited; {} unacknowledged ones stored without their audit entry; every code VALID",
         stored.records,
@@ -135,7 +155,11 @@ fn redis_restarted_mid_load() {
     let mut cluster = Cluster::start(3);
     let client = cluster.balancer.client();
     let duration = load_duration();
-    let node_clients: Vec<Client> = cluster.nodes.iter().map(|n| Client::new(&n.url())).collect();
+    let node_clients: Vec<Client> = cluster
+        .nodes
+        .iter()
+        .map(|n| Client::new(&n.url()))
+        .collect();
     let (outcome, recovery, seconds) = load::run(&client, 73, connections(), duration, |stop| {
         sleep_unless_stopped(stop, duration / 3);
         cluster.redis.kill();
@@ -143,14 +167,30 @@ fn redis_restarted_mid_load() {
         // While it is down every node answers the store's 503, through the balancer too.
         for c in node_clients.iter().chain([&client]) {
             let reply = c
-                .json("POST", "/api/v1/verify/code", &json!({"code": "ABCDEFGH23456789"}), None, &[("x-forwarded-for", "10.251.0.1")])
+                .json(
+                    "POST",
+                    "/api/v1/verify/code",
+                    &json!({"code": "ABCDEFGH23456789"}),
+                    None,
+                    &[("x-forwarded-for", "10.251.0.1")],
+                )
                 .expect("a node answers while Redis is down");
             assert_eq!(reply.status, 503, "{}", reply.text());
-            assert_eq!(reply.header("content-type"), Some("application/problem+json"));
+            assert_eq!(
+                reply.header("content-type"),
+                Some("application/problem+json")
+            );
             assert_eq!(reply.header("retry-after"), Some("5"));
             let body = reply.json();
             assert_eq!(body["code"], "STORE_UNAVAILABLE", "{body}");
-            assert!(body["detail"].as_str().unwrap().chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{body}");
+            assert!(
+                body["detail"]
+                    .as_str()
+                    .unwrap()
+                    .chars()
+                    .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{body}"
+            );
         }
         sleep_unless_stopped(stop, Duration::from_secs(2));
         cluster.redis.restart();
@@ -159,11 +199,21 @@ fn redis_restarted_mid_load() {
         // Every node serves again by itself.
         for c in &node_clients {
             loop {
-                let reply = c.json("POST", "/api/v1/verify/code", &json!({"code": "ABCDEFGH23456789"}), None, &[("x-forwarded-for", "10.251.0.2")]);
+                let reply = c.json(
+                    "POST",
+                    "/api/v1/verify/code",
+                    &json!({"code": "ABCDEFGH23456789"}),
+                    None,
+                    &[("x-forwarded-for", "10.251.0.2")],
+                );
                 if reply.as_ref().is_ok_and(|r| r.status == 200) {
                     break;
                 }
-                assert!(restarted.elapsed() < Duration::from_secs(30), "a node did not recover: {}", why(&reply));
+                assert!(
+                    restarted.elapsed() < Duration::from_secs(30),
+                    "a node did not recover: {}",
+                    why(&reply)
+                );
                 std::thread::sleep(Duration::from_millis(100));
             }
         }
@@ -207,7 +257,13 @@ fn sqlite_node_killed_during_a_large_batch() {
                 let items: Vec<_> = (0..1000)
                     .map(|j| tax_penalty(&uscc, &format!("大批-{batch}-{j}"), today(), "general"))
                     .collect();
-                let reply = client.json("PUT", "/api/v1/records", &json!(items), Some(&department("县税务局")), &[]);
+                let reply = client.json(
+                    "PUT",
+                    "/api/v1/records",
+                    &json!(items),
+                    Some(&department("县税务局")),
+                    &[],
+                );
                 match reply {
                     Ok(r) if r.status == 200 => {
                         let answer = r.json();
@@ -229,7 +285,10 @@ fn sqlite_node_killed_during_a_large_batch() {
     };
     let started = Instant::now();
     while acknowledged_batches.load(Ordering::SeqCst) < 1 {
-        assert!(started.elapsed() < Duration::from_secs(60), "no 1,000-item batch answered");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no 1,000-item batch answered"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     let first_batch = started.elapsed();
@@ -260,7 +319,12 @@ fn acknowledged_then_backed_up(client: &Client, series: u32, backup: impl FnOnce
         sleep_unless_stopped(stop, phase / 3);
         backup();
     });
-    assert_eq!(during.total_failed(), 0, "writes failed during the backup: {:?}", during.failed);
+    assert_eq!(
+        during.total_failed(),
+        0,
+        "writes failed during the backup: {:?}",
+        during.failed
+    );
     println!(
         "drill 5: before the backup {}; during it {} requests answered",
         before.summary(seconds),
@@ -314,7 +378,11 @@ fn redis_backup_restores_into_a_fresh_node() {
     std::fs::copy(&copy, restored_dir.join("dump.rdb")).unwrap();
     let redis = Redis::start_with(restored_dir, false);
     redis.enable_append_only();
-    let node = Node::start("restored", &cluster.dir.path().join("restored-node"), Some(redis.runtime_config()));
+    let node = Node::start(
+        "restored",
+        &cluster.dir.path().join("restored-node"),
+        Some(redis.runtime_config()),
+    );
     let stored = check_nothing_lost(&Client::new(&node.url()), &before).records;
     println!(
         "drill 5 (Redis BGSAVE while writing, restored into a fresh Redis and node): {stored} records there, {} reports verify VALID with the same PDF",

@@ -119,9 +119,11 @@ impl Redis {
         wait_for("redis-server listening", SERVICE_START_TIMEOUT, || {
             listening(port)
         });
-        wait_for("redis-server loaded its data", SERVICE_START_TIMEOUT, || {
-            self.cli(&["PING"]) == "PONG"
-        });
+        wait_for(
+            "redis-server loaded its data",
+            SERVICE_START_TIMEOUT,
+            || self.cli(&["PING"]) == "PONG",
+        );
     }
 
     /// A `redis-cli` command; its output, trimmed.
@@ -185,11 +187,16 @@ impl Redis {
 
     /// `deploy/runtime-config-redis.toml`, pointed at this Redis.
     pub fn runtime_config(&self) -> PathBuf {
-        let template = std::fs::read_to_string(workspace_dir().join("deploy/runtime-config-redis.toml"))
-            .expect("reading deploy/runtime-config-redis.toml");
+        let template =
+            std::fs::read_to_string(workspace_dir().join("deploy/runtime-config-redis.toml"))
+                .expect("reading deploy/runtime-config-redis.toml");
         assert!(template.contains("redis://127.0.0.1:6379"), "{template}");
         let path = self.dir.join("runtime-config-redis.toml");
-        std::fs::write(&path, template.replace("redis://127.0.0.1:6379", &self.url())).unwrap();
+        std::fs::write(
+            &path,
+            template.replace("redis://127.0.0.1:6379", &self.url()),
+        )
+        .unwrap();
         path
     }
 }
@@ -239,24 +246,27 @@ impl Node {
         let (out, err) = log_file(&log);
         let seal = development_seal();
         let mut cmd = Command::new(host_binary());
-        cmd.env("CREDIT_HOST_CACHE_DIR", target_dir().join("credit-host-cache"))
-            .env("SPIN_VARIABLE_AUTH_MODE", "development")
-            .env("SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY", TEST_SIGNING_KEY)
-            .env("SPIN_VARIABLE_SEAL_PRIVATE_KEY_PEM", &seal.private_key_pem)
-            .env("SPIN_VARIABLE_SEAL_CERTIFICATE_CHAIN_PEM", &seal.chain_pem)
-            .env("SPIN_VARIABLE_TRUSTED_PROXIES", "127.0.0.1/32")
-            // Behind the balancer every connection comes from HAProxy.
-            .env("CREDIT_HOST_MAX_CONNECTIONS_PER_CLIENT", "4096")
-            .arg("--manifest")
-            .arg(&self.manifest)
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{}", self.port))
-            .arg("--state-dir")
-            .arg(&self.state_dir)
-            .arg("--test-clock")
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err);
+        cmd.env(
+            "CREDIT_HOST_CACHE_DIR",
+            target_dir().join("credit-host-cache"),
+        )
+        .env("SPIN_VARIABLE_AUTH_MODE", "development")
+        .env("SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY", TEST_SIGNING_KEY)
+        .env("SPIN_VARIABLE_SEAL_PRIVATE_KEY_PEM", &seal.private_key_pem)
+        .env("SPIN_VARIABLE_SEAL_CERTIFICATE_CHAIN_PEM", &seal.chain_pem)
+        .env("SPIN_VARIABLE_TRUSTED_PROXIES", "127.0.0.1/32")
+        // Behind the balancer every connection comes from HAProxy.
+        .env("CREDIT_HOST_MAX_CONNECTIONS_PER_CLIENT", "4096")
+        .arg("--manifest")
+        .arg(&self.manifest)
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{}", self.port))
+        .arg("--state-dir")
+        .arg(&self.state_dir)
+        .arg("--test-clock")
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err);
         if let Some(rc) = &self.runtime_config {
             cmd.arg("--runtime-config-file").arg(rc);
         }
@@ -362,7 +372,9 @@ impl Balancer {
             port,
             child: Some(child),
         };
-        wait_for("haproxy listening", SERVICE_START_TIMEOUT, || listening(port));
+        wait_for("haproxy listening", SERVICE_START_TIMEOUT, || {
+            listening(port)
+        });
         balancer
     }
 
@@ -423,14 +435,18 @@ impl Cluster {
     pub fn wait_until_all_healthy(&self) {
         let client = self.balancer.client();
         let mut seen = std::collections::HashSet::new();
-        wait_for("every node behind the balancer", SERVICE_START_TIMEOUT, || {
-            if let Ok(reply) = client.get("/api/v1/catalog", &[]) {
-                if reply.status == 200 {
-                    seen.extend(reply.header("x-served-by").map(str::to_owned));
+        wait_for(
+            "every node behind the balancer",
+            SERVICE_START_TIMEOUT,
+            || {
+                if let Ok(reply) = client.get("/api/v1/catalog", &[]) {
+                    if reply.status == 200 {
+                        seen.extend(reply.header("x-served-by").map(str::to_owned));
+                    }
                 }
-            }
-            seen.len() == self.nodes.len()
-        });
+                seen.len() == self.nodes.len()
+            },
+        );
     }
 }
 
