@@ -97,7 +97,7 @@ pub fn list_day(
     limit: usize,
 ) -> Result<Vec<AuditEntry>, Error> {
     let list = keys::audit_day(day);
-    let n = kv.increment(&list.counter(), 0)?.max(0) as u64;
+    let n = appended_on(kv, day)?;
     let slots: Vec<String> = (after + 1..=n).take(limit).map(|i| list.slot(i)).collect();
     let mut out = Vec::with_capacity(slots.len());
     for chunk in slots.chunks(BATCH) {
@@ -111,6 +111,12 @@ pub fn list_day(
         }
     }
     Ok(out)
+}
+
+/// How many slots the day's appends have claimed. A slot stays empty when the write of its
+/// entry failed after the claim (the store went down, or the node died, in between).
+pub fn appended_on(kv: &(impl KeyValue + ?Sized), day: NaiveDate) -> Result<u64, Error> {
+    Ok(kv.increment(&keys::audit_day(day).counter(), 0)?.max(0) as u64)
 }
 
 /// Today's date in China, for callers listing "today".
