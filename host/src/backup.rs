@@ -5,10 +5,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use rusqlite::backup::Backup;
+use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, OpenFlags};
 
 use crate::manifest::{self, StoreBackend};
+
+/// Pause between tries while a writer holds the lock, and how many tries (10 s in all).
+const BUSY_PAUSE: Duration = Duration::from_millis(10);
+const BUSY_TRIES: u32 = 1000;
 
 /// What `credit-host backup` is given.
 #[derive(clap::Args, Debug)]
@@ -76,9 +80,18 @@ fn copy(source: &Path, to: &Path) -> Result<i32> {
     let mut dest = Connection::open(to).with_context(|| format!("creating {}", to.display()))?;
     {
         let backup = Backup::new(&from, &mut dest)?;
-        backup
-            .run_to_completion(-1, Duration::from_millis(10), None)
-            .context("copying the store")?;
+        // -1: every page in one step (rusqlite's run_to_completion takes only positive steps).
+        let mut tries = 0;
+        loop {
+            match backup.step(-1).context("copying the store")? {
+                StepResult::Done => break,
+                StepResult::Busy | StepResult::Locked | StepResult::More if tries < BUSY_TRIES => {
+                    tries += 1;
+                    std::thread::sleep(BUSY_PAUSE);
+                }
+                other => bail!("the store stayed busy: {other:?}"),
+            }
+        }
     }
     let pages: i32 = dest.query_row("PRAGMA page_count", [], |row| row.get(0))?;
     let check: String = dest.query_row("PRAGMA quick_check", [], |row| row.get(0))?;

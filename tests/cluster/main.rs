@@ -57,6 +57,15 @@ fn load_through_the_balancer() {
     );
     assert_eq!(outcome.total_failed(), 0, "{:?}", outcome.failed);
     assert!(!outcome.reports.is_empty());
+    let memory: Vec<String> = cluster
+        .nodes
+        .iter()
+        .map(|n| format!("{} {:.0} MiB", n.name, n.resident_mib()))
+        .collect();
+    println!(
+        "drill 1: resident memory after the load: {}",
+        memory.join(", ")
+    );
     let stored = check_nothing_lost(&client, &outcome);
     assert!(stored.unaudited.is_empty(), "{:?}", stored.unaudited);
     println!(

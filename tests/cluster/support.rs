@@ -317,6 +317,17 @@ impl Node {
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
+
+    /// The node's resident memory (VmRSS), in MiB.
+    pub fn resident_mib(&self) -> f64 {
+        let pid = self.child.as_ref().expect("the node is running").id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    }
 }
 
 impl Drop for Node {
