@@ -149,7 +149,7 @@ pub fn worker(
         let uscc = credit_code(series, worker as u32 * 10_000 + entity_no);
         outcome.entities.insert(uscc.clone());
         // Two departments in turn: the tax bureau and market regulation.
-        let (unit, items): (&str, Vec<Value>) = if entity_no % 2 == 0 {
+        let (unit, items): (&str, Vec<Value>) = if entity_no.is_multiple_of(2) {
             let items = (0..BATCH_ITEMS)
                 .map(|j| {
                     tax_penalty(

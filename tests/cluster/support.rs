@@ -450,10 +450,10 @@ impl Cluster {
             "every node behind the balancer",
             SERVICE_START_TIMEOUT,
             || {
-                if let Ok(reply) = client.get("/api/v1/catalog", &[]) {
-                    if reply.status == 200 {
-                        seen.extend(reply.header("x-served-by").map(str::to_owned));
-                    }
+                if let Ok(reply) = client.get("/api/v1/catalog", &[])
+                    && reply.status == 200
+                {
+                    seen.extend(reply.header("x-served-by").map(str::to_owned));
                 }
                 seen.len() == self.nodes.len()
             },
