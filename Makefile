@@ -8,7 +8,7 @@ STATE_DIR ?= .spin
 WASM_TARGET := wasm32-wasip2
 COMPONENTS := request generate verify-code verify-file records catalog disputes subscriptions web auth
 TEST_COMPONENTS := probe
-APT_PACKAGES := poppler-utils qpdf redis-server wrk chromium python3-venv
+APT_PACKAGES := poppler-utils qpdf redis-server wrk chromium python3-venv haproxy python3-yaml
 # pyHanko, the independent PAdES validator of tests/seal.rs, in a virtualenv of its own
 # (Debian's Python refuses system-wide pip installs, PEP 668).
 PYHANKO_VENV := target/pyhanko
@@ -26,7 +26,7 @@ PROVIDER_PORT ?= 3001
 DEV_KEY_FILE := $(STATE_DIR)/development-signing-key
 DEV_KEY = $$(cat $(DEV_KEY_FILE))
 
-.PHONY: setup components host build run test spin-test token bench fuzz clean browser-test
+.PHONY: setup components host build run test spin-test cluster-test token bench bench-cluster fuzz clean browser-test
 
 ## setup: the wasm target and the Debian packages the build and tests use
 setup: target/.setup-done
@@ -89,12 +89,20 @@ run: build tests/oidc/node_modules/.package-lock.json $(DEV_KEY_FILE)
 
 ## test: unit tests, the integration tests against the real components, the pages in
 ## headless Chromium against a host of their own (tests/browser/run.sh starts and stops it),
-## then the compatibility pass under real Spin (spin-test)
+## the cluster drills (cluster-test), then the compatibility pass under real Spin (spin-test)
 test: build tests/browser/node_modules/.package-lock.json tests/oidc/node_modules/.package-lock.json $(PYHANKO_INSTALLED)
 	cargo test -p credit-core
 	PYHANKO="$(CURDIR)/$(PYHANKO_VENV)/bin/pyhanko" cargo test -p integration-tests -- --test-threads=2
 	TARGET_DIR="$${CARGO_TARGET_DIR:-$(CURDIR)/target}" tests/browser/run.sh
+	@$(MAKE) --no-print-directory cluster-test
 	@$(MAKE) --no-print-directory spin-test
+
+## cluster-test: the SpinKube manifests' check, then three nodes on one Redis (AOF, fsync
+## always) behind HAProxy, and the drills: load, a node killed, Redis restarted, SQLite killed
+## mid-batch, backup and restore (tests/cluster/; CLUSTER_LOAD_SECONDS, default 30; at most
+## CLUSTER_TIMEOUT seconds, default 360)
+cluster-test: build
+	tests/cluster/run.sh
 
 ## spin-test: the API and verification tests again under `spin up` of the same spin.toml, and
 ## our host and Spin side by side (tests/spin_compat.rs); skipped, saying why, without a Spin CLI
@@ -154,6 +162,11 @@ fuzz:
 BENCH_SERVER ?= host
 bench: build
 	python3 tests/bench/bench.py --server $(BENCH_SERVER) $(if $(SPIN),--spin "$(SPIN)")
+
+## bench-cluster: the scale drill: 1,000,000 records and 100,000 reports in one Redis, report
+## application and code verification against 1,000, memory per node (tests/bench/cluster_scale.py)
+bench-cluster: build
+	python3 tests/bench/cluster_scale.py
 
 clean:
 	cargo clean

@@ -3,6 +3,7 @@
 //! Reads a Spin manifest (v2), compiles each component once, and serves every request with a
 //! fresh instance under a body cap, a memory limit and an epoch deadline.
 
+mod backup;
 mod body;
 mod connections;
 mod kv;
@@ -58,6 +59,8 @@ const KEEP_MEMORY_RESIDENT: usize = 2 * 1024 * 1024;
     about = "Local Spin-compatible host for the credit report components"
 )]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// The Spin manifest (v2); component sources are relative to its directory.
     #[arg(long, default_value = "spin.toml")]
     manifest: PathBuf,
@@ -114,8 +117,18 @@ struct Cli {
     test_clock: bool,
 }
 
+/// What else the binary does besides serving.
+#[derive(clap::Subcommand, Debug)]
+enum Command {
+    /// Copies the SQLite key-value store to a file while a host may keep serving from it.
+    Backup(backup::BackupArgs),
+}
+
 fn main() -> Result<()> {
     let cli = Cli::parse();
+    if let Some(Command::Backup(args)) = &cli.command {
+        return backup::run(args);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -865,7 +865,11 @@ mod tests {
     #[test]
     fn webhook_host_must_be_an_origin() {
         let with = |value: &'static str| {
-            Settings::from_lookup(move |name| (name == "webhook_host").then(|| value.into()))
+            Settings::from_lookup(move |name| match name {
+                "webhook_host" => Some(value.into()),
+                "public_base_url" => Some("https://credit.example.test".into()),
+                _ => None,
+            })
         };
         assert!(with("https://tender.example.cn").is_ok());
         assert!(with("http://127.0.0.1:8080").is_ok());

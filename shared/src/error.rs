@@ -117,6 +117,10 @@ fn domain_list_of(field: &str) -> &'static str {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// `Retry-After` of 503 `STORE_UNAVAILABLE`: about how long a restarting Redis (or a SQLite
+/// writer's contention) takes to pass.
+pub const STORE_RETRY_AFTER_SECS: u64 = 5;
+
 /// Every `code` an [`Error`] can answer with, in declaration order: the
 /// components' share of the stable codes docs/api.md tabulates (the host
 /// answers a few of its own). A unit test keeps it complete.
@@ -233,7 +237,8 @@ impl Error {
         }
     }
 
-    /// Seconds for the `Retry-After` header, for 429 answers.
+    /// Seconds for the `Retry-After` header: for 429 answers, and for a store that is down
+    /// (a restarting Redis is back within seconds; clients then retry instead of giving up).
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             Error::RateLimited { retry_after_secs }
@@ -241,6 +246,7 @@ impl Error {
             | Error::TooManyApplications {
                 retry_after_secs, ..
             } => Some(*retry_after_secs),
+            Error::StoreUnavailable(_) => Some(STORE_RETRY_AFTER_SECS),
             _ => None,
         }
     }
@@ -348,6 +354,14 @@ mod tests {
             json!({"type":"about:blank","title":"Bad Request","status":400,"code":"INVALID_USCC",
                    "detail":"统一社会信用代码校验位错误","field":"uscc"})
         );
+    }
+
+    #[test]
+    fn an_unavailable_store_carries_retry_after() {
+        let e = Error::StoreUnavailable("connection refused".into());
+        assert_eq!(e.status(), 503);
+        assert_eq!(e.retry_after(), Some(STORE_RETRY_AFTER_SECS));
+        assert_eq!(e.to_problem()["retry_after"], STORE_RETRY_AFTER_SECS);
     }
 
     #[test]

@@ -156,7 +156,7 @@ fn record_in_ledger(line: &str) {
         .expect("writing the test ledger");
 }
 
-fn host_binary() -> PathBuf {
+pub fn host_binary() -> PathBuf {
     match std::env::var_os("CREDIT_HOST_BIN") {
         Some(bin) => PathBuf::from(bin),
         None => target_dir().join("release").join("credit-host"),
@@ -792,7 +792,7 @@ impl Drop for TestHost {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("binding a free port")
@@ -801,7 +801,7 @@ fn free_port() -> u16 {
 
 /// Writes `manifest` to `out` with every component source made absolute; sources under a
 /// `target/` folder are redirected to [`target_dir`].
-fn resolve_manifest(manifest: &Path, out: &Path) {
+pub fn resolve_manifest(manifest: &Path, out: &Path) {
     let text = std::fs::read_to_string(manifest)
         .unwrap_or_else(|e| panic!("reading {}: {e}", manifest.display()));
     let mut doc: toml::Table =

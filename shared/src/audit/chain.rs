@@ -114,9 +114,11 @@ pub fn append_with(
     )))
 }
 
-/// The last `seq` of a day: its head's, or for a day logged before the
-/// chain, its slot counter's.
-fn last_seq(kv: &(impl KeyValue + ?Sized), day: NaiveDate) -> Result<u64, Error> {
+/// The last `seq` of a day (its head's, or for a day logged before the
+/// chain, its slot counter's): how many slots its appends have taken, an
+/// empty one among them being an append that failed half way or a deleted
+/// entry.
+pub fn last_seq(kv: &(impl KeyValue + ?Sized), day: NaiveDate) -> Result<u64, Error> {
     let key = keys::audit_head(day);
     match read_head(&key, kv.get(&key)?.as_deref())? {
         Some(head) => Ok(head.seq),

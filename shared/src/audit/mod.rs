@@ -23,7 +23,7 @@ use crate::kv::KeyValue;
 use crate::window::{china_date, in_china};
 
 pub use access::{AccessCheck, AccessEntry};
-pub use chain::{ChainCheck, append, append_with, list_day};
+pub use chain::{ChainCheck, append, append_with, last_seq, list_day};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {

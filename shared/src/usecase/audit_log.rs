@@ -75,7 +75,7 @@ pub struct Page {
     pub date: NaiveDate,
     pub after: u64,
     pub entries: Vec<AuditEntry>,
-    /// `after` for the next page, when this one was full.
+    /// `after` for the next page, when slots remain after this one.
     pub next_after: Option<u64>,
 }
 
@@ -86,8 +86,12 @@ pub fn entries(
 ) -> Result<Page, Error> {
     caller.principal.require(&[Role::Admin])?;
     let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
+    let appended = audit::last_seq(kv, query.date)?;
     let entries = audit::list_day(kv, query.date, query.after, limit)?;
-    let next_after = (entries.len() == limit && limit > 0).then(|| query.after + query.limit);
+    // Pages count slots, not entries: an empty slot (an append that failed halfway) must not
+    // end the listing before the entries after it.
+    let next_after =
+        (limit > 0 && query.after + query.limit < appended).then(|| query.after + query.limit);
     Ok(Page {
         date: query.date,
         after: query.after,
@@ -151,6 +155,35 @@ pub fn prune(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::Principal;
+    use crate::kv::MemoryStore;
+
+    #[test]
+    fn an_empty_slot_does_not_end_the_listing() {
+        let kv = MemoryStore::new();
+        let now = "2026-03-02T01:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let admin = Caller {
+            principal: Principal::Admin { sub: "root".into() },
+            client: "127.0.0.1".into(),
+            now,
+        };
+        let day = audit::today(now);
+        audit::append(&kv, &admin.entry("records.upsert", "created")).unwrap();
+        // A slot whose entry is gone (its writer died after taking it).
+        let lost = audit::append(&kv, &admin.entry("records.upsert", "lost")).unwrap();
+        kv.delete(&lost).unwrap();
+        audit::append(&kv, &admin.entry("records.upsert", "updated")).unwrap();
+        let page = |after| {
+            let query = Query::parse(Some(&day.to_string()), Some(after), Some("2"), now).unwrap();
+            entries(&kv, &admin, &query).unwrap()
+        };
+        let first = page("0");
+        assert_eq!(first.entries.len(), 1);
+        assert_eq!(first.next_after, Some(2));
+        let second = page("2");
+        assert_eq!(second.entries[0].outcome, "updated");
+        assert_eq!(second.next_after, None);
+    }
 
     #[test]
     fn paging_positions_are_bounded_so_the_next_page_cannot_overflow() {
