@@ -225,7 +225,11 @@ fn atomics_lose_no_update_under_16_writers_on_sqlite() {
 #[test]
 fn concurrent_writers_all_land_and_a_failing_one_fails_alone_on_sqlite() {
     let mut host = probe();
-    ok_json(host.put("/probe/x?op=kv-set&key=not-a-counter", "text/plain", b"text"));
+    ok_json(host.put(
+        "/probe/x?op=kv-set&key=not-a-counter",
+        "text/plain",
+        b"text",
+    ));
     std::thread::scope(|s| {
         for writer in 0..16 {
             let host = &host;

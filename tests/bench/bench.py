@@ -469,7 +469,7 @@ def write_report(results, build, output):
         ("pdf long", f"report PDF generated and sealed, {host['pdf long']['pages']} pages ({host['pdf long']['bytes']:,} bytes)",
          "≤ 100 ms", host["pdf long"]["cmd"]),
         ("seal", "sealing a 4-page report (signature, placeholder, visible block)", "≤ 3 ms in wasm", host["seal"]["cmd"]),
-        ("memory", "peak linear memory per instance", "≤ 32 MB", "host log `peak_memory=`"),
+        ("memory", "peak linear memory per instance", "≤ 32 MB", "the peak_memory= field of the host log"),
         ("start warm", "start → first answer of each component, compiled-component cache warm",
          "≤ 50 ms", "a fresh server (empty store) per component, its port polled every 2 ms"),
         ("start cold", "start → first answer of verify-code, cache cold (every component compiled at start)",

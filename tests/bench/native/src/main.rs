@@ -46,7 +46,10 @@ async fn main() -> Result<()> {
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
-    eprintln!("credit-native-verify: POST http://{listen}/api/v1/verify/code over {}", db.display());
+    eprintln!(
+        "credit-native-verify: POST http://{listen}/api/v1/verify/code over {}",
+        db.display()
+    );
     loop {
         let (stream, peer) = listener.accept().await?;
         let _ = stream.set_nodelay(true);
@@ -76,22 +79,25 @@ async fn answer(
     peer: SocketAddr,
     store: Arc<NativeStore>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
-    let (status, body) = if req.method() != Method::POST || req.uri().path() != "/api/v1/verify/code"
-    {
-        problem(&Error::NotFound("没有这个接口".into()))
-    } else {
-        match Limited::new(req.into_body(), MAX_BODY_BYTES).collect().await {
-            Err(_) => problem(&Error::PayloadTooLarge {
-                limit: MAX_BODY_BYTES as u64,
-            }),
-            // The handler makes blocking store calls, as the component does: off the workers.
-            Ok(body) => tokio::task::spawn_blocking(move || {
-                verify_code(&store, peer, &body.to_bytes()).unwrap_or_else(|e| problem(&e))
-            })
-            .await
-            .unwrap_or_else(|_| problem(&Error::Internal("the handler panicked".into()))),
-        }
-    };
+    let (status, body) =
+        if req.method() != Method::POST || req.uri().path() != "/api/v1/verify/code" {
+            problem(&Error::NotFound("没有这个接口".into()))
+        } else {
+            match Limited::new(req.into_body(), MAX_BODY_BYTES)
+                .collect()
+                .await
+            {
+                Err(_) => problem(&Error::PayloadTooLarge {
+                    limit: MAX_BODY_BYTES as u64,
+                }),
+                // The handler makes blocking store calls, as the component does: off the workers.
+                Ok(body) => tokio::task::spawn_blocking(move || {
+                    verify_code(&store, peer, &body.to_bytes()).unwrap_or_else(|e| problem(&e))
+                })
+                .await
+                .unwrap_or_else(|_| problem(&Error::Internal("the handler panicked".into()))),
+            }
+        };
     let content_type = if status < 400 {
         "application/json; charset=utf-8"
     } else {
@@ -106,7 +112,11 @@ async fn answer(
 }
 
 /// The component's handler, step by step.
-fn verify_code(store: &NativeStore, peer: SocketAddr, body: &[u8]) -> Result<(u16, Vec<u8>), Error> {
+fn verify_code(
+    store: &NativeStore,
+    peer: SocketAddr,
+    body: &[u8],
+) -> Result<(u16, Vec<u8>), Error> {
     let settings = Settings::from_lookup(variable)?;
     let visitor = Visitor {
         client: credit_core::client::client_of(Some(peer.ip()), None, &settings.trusted_proxies),
@@ -136,7 +146,10 @@ struct NativeStore {
 }
 
 impl NativeStore {
-    fn wait<T>(&self, operation: impl Future<Output = Result<T, kv::KvError>>) -> Result<T, StoreError> {
+    fn wait<T>(
+        &self,
+        operation: impl Future<Output = Result<T, kv::KvError>>,
+    ) -> Result<T, StoreError> {
         self.runtime.block_on(operation).map_err(StoreError)
     }
 }
