@@ -163,7 +163,7 @@ def main():
     read = lambda name: open(os.path.join(seal_dir, name)).read()
     env = {**os.environ,
            "SPIN_VARIABLE_VERIFY_RATE_LIMIT_PER_MINUTE": "1000000",
-           "SPIN_VARIABLE_APPLY_LIMIT_PER_DAY": "1000000",
+           "SPIN_VARIABLE_APPLY_LIMIT_PER_DAY": "10000",
            "SPIN_VARIABLE_SEAL_PRIVATE_KEY_PEM": read("seal-key.pem"),
            "SPIN_VARIABLE_SEAL_CERTIFICATE_CHAIN_PEM": read("seal-chain.pem"),
            # Compiled components are reused across runs (the host's default is inside the state folder).
