@@ -156,11 +156,13 @@ fuzz:
 	cargo build --release -p credit-fuzz
 	$${CARGO_TARGET_DIR:-target}/release/fuzz-verify-file $(FUZZ_SECONDS) $(FUZZ_SEED)
 
-## bench: the speed and memory targets through the host (verify-code, verify-file, PDF
-## generation, report building with many records stored); writes docs/benchmarks.md.
-## BENCH_SERVER=spin measures under `spin up` instead and writes target/benchmarks-spin.md.
-BENCH_SERVER ?= host
+## bench: the speed and memory targets (verify-code, verify-file, PDF generation and sealing,
+## start to first answer, report building with many records stored) through our host and, when
+## a Spin CLI is there (SPIN), under `spin up` too; writes docs/benchmarks.md.
+## BENCH_SERVER=host or spin measures one only.
+BENCH_SERVER ?= both
 bench: build
+	cargo build --release -p credit-native-bench
 	python3 tests/bench/bench.py --server $(BENCH_SERVER) $(if $(SPIN),--spin "$(SPIN)")
 
 ## bench-cluster: the scale drill: 1,000,000 records and 100,000 reports in one Redis, report

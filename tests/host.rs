@@ -219,6 +219,55 @@ fn atomics_lose_no_update_under_16_writers_on_sqlite() {
     exercise_atomics(&probe());
 }
 
+/// Concurrent writes share the SQLite thread's commits (group commit): every answered write
+/// lands and stays after a restart, and a write that fails (incrementing a value that is no
+/// counter) fails alone, undoing none of the writes committed with it.
+#[test]
+fn concurrent_writers_all_land_and_a_failing_one_fails_alone_on_sqlite() {
+    let mut host = probe();
+    ok_json(host.put(
+        "/probe/x?op=kv-set&key=not-a-counter",
+        "text/plain",
+        b"text",
+    ));
+    std::thread::scope(|s| {
+        for writer in 0..16 {
+            let host = &host;
+            s.spawn(move || {
+                for n in 0..20 {
+                    let key = format!("w{writer:02}-{n:02}");
+                    let path = format!("/probe/x?op=kv-set&key={key}");
+                    ok_json(host.put(&path, "text/plain", key.as_bytes()));
+                    if n % 4 == 0 {
+                        let refused = host.get("/probe/x?op=incr&key=not-a-counter");
+                        assert_eq!(refused.status, 500, "{}", refused.text());
+                    }
+                }
+            });
+        }
+    });
+    host.restart();
+    let keys = ok_json(host.get("/probe/x?op=kv-keys"))["keys"].clone();
+    let written: Vec<&str> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|k| k.starts_with('w'))
+        .collect();
+    assert_eq!(written.len(), 16 * 20, "{keys}");
+    for key in ["w00-00", "w07-13", "w15-19"] {
+        assert_eq!(
+            ok_json(host.get(&format!("/probe/x?op=kv-get&key={key}")))["value"],
+            key
+        );
+    }
+    assert_eq!(
+        ok_json(host.get("/probe/x?op=kv-get&key=not-a-counter"))["value"],
+        "text"
+    );
+}
+
 #[test]
 fn key_value_data_survives_a_restart_in_spins_sqlite_file() {
     let mut host = probe();

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 /// Error text for the WIT `other(string)` case.
 pub type KvError = String;
@@ -169,23 +169,47 @@ const DELETE: &str = "DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2";
 const BUSY_RETRY: std::time::Duration = std::time::Duration::from_micros(250);
 const BUSY_RETRIES: i32 = 20_000;
 
-/// Work for the SQLite thread.
-type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+/// The most operations one commit takes: a bound on how long the first of them waits for its
+/// answer while the others run.
+const MAX_GROUP: usize = 256;
+
+/// How often the side connection checkpoints the WAL into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+/// A WAL longer than this many pages (4 KiB each: 64 MiB) after a passive checkpoint is
+/// restarted, which holds writers off for one checkpoint.
+const WAL_RESTART_PAGES: i64 = 16 * 1024;
+
+/// An operation for the SQLite thread. It runs inside the group's transaction and gives back
+/// how to answer its caller, which happens once the group has committed (or failed to).
+type Job = Box<dyn FnOnce(&Connection) -> Reply + Send>;
+type Reply = Box<dyn FnOnce(Result<(), KvError>) + Send>;
 
 /// One connection, owned by one dedicated thread that runs every operation in turn: SQLite's
 /// blocking calls (and the busy handler's waits) never stall the async workers that serve
 /// requests, and running one operation at a time makes read-modify-write sequences
-/// (increment, compare-and-swap) atomic across requests. Those sequences take the write lock
-/// up front (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes fails at
-/// once with "database is locked" when the checkpointer restarted the WAL in between, whereas
-/// a waiting writer is covered by the busy handler.
+/// (increment, compare-and-swap) atomic across requests.
 ///
-/// Durability: WAL with `synchronous = NORMAL`. An operation is answered once its transaction
-/// has committed to the WAL: it survives the host process crashing or being killed. The WAL is
+/// Group commit: the thread takes every operation waiting in its queue (up to [`MAX_GROUP`]),
+/// runs them one after the other in one write transaction, each inside a savepoint of its own
+/// (an operation that fails is rolled back alone), commits once, and only then answers each
+/// caller. Concurrent requests thus share one commit instead of paying one each, and nobody is
+/// told of a write that is not committed: if the commit fails, every operation of the group is
+/// answered with the error. Reads in the group see the writes before them, as they would run
+/// one by one.
+///
+/// Durability: WAL with `synchronous = NORMAL`. An operation is answered once its group has
+/// committed to the WAL: it survives the host process crashing or being killed. The WAL is
 /// fsynced at checkpoints (a side connection runs one every second), so an operating-system
 /// crash or power loss may lose the commits of the last second or so, never corrupting the
-/// file. Because every write passes through this one thread, writes queued behind each other
-/// could later share one commit (group commit) without changing what a caller is told.
+/// file. `synchronous = FULL` would fsync the WAL at every commit (with group commit, one
+/// fsync per group) and lose nothing answered even on power loss; docs/operations.md says why
+/// NORMAL is the choice here.
+///
+/// Checkpoints are PASSIVE: they copy the WAL into the database file and fsync it beside the
+/// writes, never holding them off. The next write after a checkpoint that caught up starts the
+/// WAL again from its beginning; under writes so sustained that it never catches up, a WAL over
+/// [`WAL_RESTART_PAGES`] gets one RESTART checkpoint, which waits for the writer and holds it
+/// off while it copies the rest, so the file stays bounded.
 pub struct SqliteKv {
     jobs: std::sync::mpsc::Sender<Job>,
 }
@@ -210,54 +234,54 @@ impl SqliteKv {
             [],
         )?;
         conn.set_prepared_statement_cache_capacity(32);
-        // Checkpoints fsync. Instead of one every 1000 pages inside some operation's commit, a
-        // side connection runs one a second; RESTART lets the next writer reuse the WAL from
-        // its start, so the file stays small under sustained writes.
+        // Checkpoints fsync: not inside some operation's commit (SQLite's automatic checkpoint
+        // every 1000 pages) but on a side connection, off the operations' path.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         let checkpointer = Connection::open(path)?;
         checkpointer.busy_timeout(std::time::Duration::from_secs(5))?;
-        std::thread::spawn(move || {
-            loop {
-                std::thread::sleep(std::time::Duration::from_secs(1));
-                let done = checkpointer.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
-                if let Err(e) = done {
-                    eprintln!("credit-host: key-value checkpoint failed: {e}");
+        std::thread::Builder::new()
+            .name("credit-host-sqlite-checkpoint".to_owned())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(CHECKPOINT_EVERY);
+                    if let Err(e) = checkpoint(&checkpointer) {
+                        eprintln!("credit-host: key-value checkpoint failed: {e}");
+                    }
                 }
-            }
-        });
+            })
+            .context("starting the SQLite checkpointer")?;
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("credit-host-sqlite".to_owned())
             .spawn(move || {
-                let mut conn = conn;
-                for job in queue {
-                    // A panic in one operation (its caller then gets an error) cannot leave
-                    // SQLite inconsistent: keep serving the others.
-                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        job(&mut conn);
-                    }));
+                while let Ok(first) = queue.recv() {
+                    let mut group = vec![first];
+                    group.extend(queue.try_iter().take(MAX_GROUP - 1));
+                    commit_group(&conn, group);
                 }
             })
             .context("starting the SQLite thread")?;
         Ok(Self { jobs })
     }
 
-    /// Runs `work` on the SQLite thread and waits for its answer without blocking the caller's
-    /// worker thread.
+    /// Runs `work` on the SQLite thread and waits for its answer, given once its write has
+    /// committed, without blocking the caller's worker thread.
     async fn call<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
+        work: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T, KvError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.jobs
             .send(Box::new(move |conn| {
-                let _ = reply.send(work(conn));
+                let outcome = in_savepoint(conn, work);
+                Box::new(move |committed: Result<(), KvError>| {
+                    let _ = reply.send(committed.and(outcome));
+                })
             }))
             .map_err(|_| "the key-value thread has stopped".to_owned())?;
         answer
             .await
             .map_err(|_| "the key-value operation failed without an answer".to_owned())?
-            .map_err(other)
     }
 
     async fn get(&self, store: &str, key: &str) -> Result<Option<Vec<u8>>, KvError> {
@@ -288,9 +312,8 @@ impl SqliteKv {
     async fn increment(&self, store: &str, key: &str, delta: i64) -> Result<i64, KvError> {
         let (store, key) = (store.to_owned(), key.to_owned());
         self.call(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             // Spin's SQLite backend stores counters as little-endian i64.
-            let current = match read(&tx, &store, &key)? {
+            let current = match read(conn, &store, &key)? {
                 None => Ok(0),
                 Some(bytes) => bytes.try_into().map(i64::from_le_bytes).map_err(|_| {
                     format!("value of {key:?} is not an 8-byte little-endian integer")
@@ -305,12 +328,11 @@ impl SqliteKv {
                 Ok(next) => next,
                 Err(refused) => return Ok(Err(refused)),
             };
-            tx.prepare_cached(UPSERT)?.execute(params![
+            conn.prepare_cached(UPSERT)?.execute(params![
                 store,
                 key,
                 next.to_le_bytes().as_slice()
             ])?;
-            tx.commit()?;
             Ok(Ok(next))
         })
         .await?
@@ -326,13 +348,11 @@ impl SqliteKv {
         let (store, key) = (store.to_owned(), key.to_owned());
         let (expected, new) = (expected.map(<[u8]>::to_vec), new.to_vec());
         self.call(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            if read(&tx, &store, &key)? != expected {
+            if read(conn, &store, &key)? != expected {
                 return Ok(false);
             }
-            tx.prepare_cached(UPSERT)?
+            conn.prepare_cached(UPSERT)?
                 .execute(params![store, key, new])?;
-            tx.commit()?;
             Ok(true)
         })
         .await
@@ -358,14 +378,11 @@ impl SqliteKv {
     async fn set_many(&self, store: &str, entries: Vec<(String, Vec<u8>)>) -> Result<(), KvError> {
         let store = store.to_owned();
         self.call(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            {
-                let mut stmt = tx.prepare_cached(UPSERT)?;
-                for (key, value) in &entries {
-                    stmt.execute(params![store, key, value])?;
-                }
+            let mut stmt = conn.prepare_cached(UPSERT)?;
+            for (key, value) in &entries {
+                stmt.execute(params![store, key, value])?;
             }
-            tx.commit()
+            Ok(())
         })
         .await
     }
@@ -373,17 +390,63 @@ impl SqliteKv {
     async fn delete_many(&self, store: &str, keys: Vec<String>) -> Result<(), KvError> {
         let store = store.to_owned();
         self.call(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            {
-                let mut stmt = tx.prepare_cached(DELETE)?;
-                for key in &keys {
-                    stmt.execute(params![store, key])?;
-                }
+            let mut stmt = conn.prepare_cached(DELETE)?;
+            for key in &keys {
+                stmt.execute(params![store, key])?;
             }
-            tx.commit()
+            Ok(())
         })
         .await
     }
+}
+
+/// Runs one group of operations in one write transaction and answers them after its commit.
+/// Should the transaction not start, each operation runs as a transaction of its own (its
+/// savepoint, released, commits it).
+fn commit_group(conn: &Connection, group: Vec<Job>) {
+    let began = conn.execute_batch("BEGIN IMMEDIATE");
+    if let Err(e) = &began {
+        eprintln!("credit-host: key-value group transaction did not start ({e}); one by one");
+    }
+    let replies: Vec<Reply> = group.into_iter().map(|job| job(conn)).collect();
+    let committed = match began {
+        Err(_) => Ok(()),
+        Ok(()) => conn.execute_batch("COMMIT").map_err(|e| {
+            let _ = conn.execute_batch("ROLLBACK");
+            format!("committing the key-value write failed: {e}")
+        }),
+    };
+    for reply in replies {
+        reply(committed.clone());
+    }
+}
+
+/// Runs one operation inside a savepoint: undone alone if it fails or panics, kept otherwise.
+fn in_savepoint<T>(
+    conn: &Connection,
+    work: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+) -> Result<T, KvError> {
+    conn.execute_batch("SAVEPOINT operation").map_err(other)?;
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(conn)));
+    let outcome = match outcome {
+        Ok(Ok(value)) => match conn.execute_batch("RELEASE operation") {
+            Ok(()) => return Ok(value),
+            Err(e) => Err(other(e)),
+        },
+        Ok(Err(e)) => Err(other(e)),
+        Err(_) => Err("the key-value operation panicked".to_owned()),
+    };
+    let _ = conn.execute_batch("ROLLBACK TO operation; RELEASE operation");
+    outcome
+}
+
+/// A passive checkpoint; a RESTART one when the WAL it left is over [`WAL_RESTART_PAGES`].
+fn checkpoint(conn: &Connection) -> rusqlite::Result<()> {
+    let wal_pages: i64 = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get(1))?;
+    if wal_pages > WAL_RESTART_PAGES {
+        conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))?;
+    }
+    Ok(())
 }
 
 fn read(conn: &Connection, store: &str, key: &str) -> rusqlite::Result<Option<Vec<u8>>> {

@@ -103,8 +103,6 @@ pub struct Settings {
     pub trusted_proxies: TrustedProxies,
     /// How callers sign in.
     pub auth: AuthSettings,
-    /// The PNG printed in the cover's signature block, when supplied.
-    pub seal_image_png: Option<Vec<u8>>,
 }
 
 impl Settings {
@@ -154,9 +152,20 @@ impl Settings {
             disputes,
             trusted_proxies: TRUSTED_PROXIES.read(&get)?,
             auth,
-            seal_image_png: SEAL_IMAGE_PNG.read(&get)?,
         })
     }
+}
+
+/// The PNG printed in the cover's signature block, when `seal_image_png`
+/// supplies one: read only where a report is rendered, not with every
+/// request's [`Settings`] (it may be 256 KiB of base64). `INVALID_CONFIG`
+/// when it is not a PNG's base64.
+pub fn seal_image_png(lookup: impl Fn(&str) -> Option<String>) -> Result<Option<Vec<u8>>, Error> {
+    SEAL_IMAGE_PNG.read(&|name: &str| {
+        lookup(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    })
 }
 
 /// How callers sign in, as one request reads it: development tokens only
@@ -888,7 +897,7 @@ mod tests {
     fn every_setting_read_is_in_the_table_and_every_row_is_read() {
         let read = std::cell::RefCell::new(Vec::new());
         // With a provider, so that every sign-in setting is read too.
-        Settings::from_lookup(|name| {
+        let lookup = |name: &str| {
             read.borrow_mut().push(name.to_owned());
             match name {
                 "oidc_issuer" => Some("https://id.example.test/oidc".into()),
@@ -897,8 +906,10 @@ mod tests {
                 "public_base_url" => Some("https://credit.example.cn".into()),
                 _ => None,
             }
-        })
-        .unwrap();
+        };
+        // The seal image is read on its own, where the cover is drawn.
+        Settings::from_lookup(lookup).unwrap();
+        seal_image_png(lookup).unwrap();
         let mut read = read.into_inner();
         read.sort();
         read.dedup();
@@ -1010,12 +1021,22 @@ mod tests {
 
     #[test]
     fn the_seal_image_is_a_base64_png_or_nothing() {
-        assert_eq!(from(&[]).unwrap().seal_image_png, None);
-        let png = from(&[("seal_image_png", "iVBORw0KGgoAAAAN\n SUhEUg==")]).unwrap();
-        assert!(png.seal_image_png.unwrap().starts_with(b"\x89PNG"));
+        let image = |pairs: &[(&str, &str)]| {
+            let map: HashMap<String, String> = pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            seal_image_png(|name| map.get(name).cloned())
+        };
+        assert_eq!(image(&[]).unwrap(), None);
+        assert_eq!(image(&[("seal_image_png", " ")]).unwrap(), None);
+        let png = image(&[("seal_image_png", "iVBORw0KGgoAAAAN\n SUhEUg==")]).unwrap();
+        assert!(png.unwrap().starts_with(b"\x89PNG"));
         let big = format!("iVBORw0KGgo{}", "A".repeat(400 * 1024));
         for v in ["R0lGODlh", "not base64!", big.as_str()] {
-            let e = from(&[("seal_image_png", v)]).unwrap_err();
+            // Every other setting reads fine: the image is checked where it is drawn.
+            assert!(from(&[("seal_image_png", v)]).is_ok());
+            let e = image(&[("seal_image_png", v)]).unwrap_err();
             assert!(
                 matches!(e, Error::InvalidConfig { ref variable, .. } if variable == "seal_image_png"),
                 "{v:.20}"

@@ -13,7 +13,9 @@ use credit_core::error::Error;
 use credit_core::inspect::inspect;
 use credit_core::kv::MemoryStore;
 use credit_core::pdf::sign::development::{DevelopmentSeal, generate};
-use credit_core::pdf::sign::{Certificates, Seal, SealError, SignatureFacts, check};
+use credit_core::pdf::sign::{
+    Certificates, Seal, SealError, SignatureFacts, check, facts_of_pinned,
+};
 use credit_core::report::{ApplyRequest, Outcome, Report};
 use credit_core::store::Store;
 use credit_core::uscc::CreditCode;
@@ -175,6 +177,27 @@ fn file_verification_reports_the_seal_and_names_why_a_file_is_tampered() {
     let answer = verify_upload(&kv, &unsealed, now(), &published()).unwrap();
     assert_eq!(answer.verification.outcome.code(), "TAMPERED");
     assert_eq!(answer.signature, SignatureFacts::default());
+}
+
+/// A genuine report is answered from its hash: the signature facts read
+/// from the pinned copy without parsing it are those a full check finds.
+#[test]
+fn a_pinned_copys_signature_is_read_without_parsing_as_a_full_check_reads_it() {
+    let kv = MemoryStore::default();
+    let report = issued(&kv);
+    let pinned = sealed_pdf(&report, BASE_URL, &seal(ours())).unwrap();
+    assert_eq!(facts_of_pinned(&pinned, &published()), facts(&pinned));
+    let unsealed =
+        credit_core::pdf::render(&credit_core::report::report_document(&report, BASE_URL)).unwrap();
+    assert_eq!(
+        facts_of_pinned(&unsealed, &published()),
+        SignatureFacts::default()
+    );
+    let signed_by_other = sealed_pdf(&report, BASE_URL, &seal(other())).unwrap();
+    assert_eq!(
+        facts_of_pinned(&signed_by_other, &published()),
+        facts(&signed_by_other)
+    );
 }
 
 #[test]

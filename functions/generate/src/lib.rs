@@ -8,6 +8,7 @@
 //! public_base_url never alters an issued report, and file verification
 //! compares hashes without rendering (docs/decisions.md).
 
+use credit_core::config::seal_image_png;
 use credit_core::pdf::sign::Seal;
 use credit_core::usecase::reports;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -36,7 +37,7 @@ fn download(req: Request, params: Params) -> Answer {
         &settings.public_base_url,
         || {
             Seal::from_variables(platform::variable, settings.auth.development)?
-                .with_image(settings.seal_image_png.as_deref())
+                .with_image(seal_image_png(platform::variable)?.as_deref())
         },
     )?;
     if let Some(problem) = &pdf.problem {

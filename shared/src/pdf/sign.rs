@@ -450,6 +450,74 @@ pub struct SignatureFacts {
 /// Checks the signature `dictionary` of `file` against the published
 /// chain. Hostile input gives `valid: false`, never a panic.
 pub fn check(file: &[u8], dictionary: &SignatureDictionary, ours: &Certificates) -> SignatureFacts {
+    examine(file, dictionary, ours, |covered, signer, certificate| {
+        let mut hasher = Sha256::new();
+        for (from, to) in covered {
+            hasher.update(&file[from..to]);
+        }
+        verifies(signer, certificate, &hasher.finalize())
+    })
+}
+
+/// The signature facts of a pinned copy: a file whose SHA-256 is the one
+/// recorded when this service sealed and pinned it, so these are the very
+/// bytes the seal signed then. Read without parsing the PDF or verifying
+/// the ECDSA signature again (file verification answers a genuine report
+/// from its hash, docs/decisions.md): the dictionary is found where
+/// [`Seal::sign_in_place`] wrote it, the signer and time are read from it,
+/// and `valid` is what signing these bytes made it. A pinned copy from
+/// before reports were sealed carries no signature.
+pub fn facts_of_pinned(file: &[u8], ours: &Certificates) -> SignatureFacts {
+    match written_dictionary(file) {
+        Some(dictionary) => examine(file, &dictionary, ours, |_, _, _| true),
+        None => SignatureFacts::default(),
+    }
+}
+
+/// The signature dictionary as [`Seal::sign_in_place`] leaves it: the last
+/// `/ByteRange [0 a b c]`, the `/Contents` hex string between the two
+/// ranges, and the `/M` literal string written right after it.
+fn written_dictionary(file: &[u8]) -> Option<SignatureDictionary> {
+    const KEY: &[u8] = b"/ByteRange";
+    let after_key = &file[memmem::rfind(file, KEY)? + KEY.len()..];
+    let array = after_key.get(..BYTE_RANGE_TEXT.len() + 2)?;
+    let (open, close) = (memchr::memchr(b'[', array)?, memchr::memchr(b']', array)?);
+    let byte_range = std::str::from_utf8(array.get(open + 1..close)?)
+        .ok()?
+        .split_ascii_whitespace()
+        .map(|n| n.parse().ok())
+        .collect::<Option<Vec<i64>>>()?;
+    let [0, first_length, second_start, _] = byte_range[..] else {
+        return None;
+    };
+    let hex_from = usize::try_from(first_length).ok()?.checked_add(1)?;
+    let hex_to = usize::try_from(second_start).ok()?.checked_sub(1)?;
+    let mut contents = vec![0; hex_to.checked_sub(hex_from)? / 2];
+    base16ct::mixed::decode(file.get(hex_from..hex_to)?, &mut contents).ok()?;
+    // `/M(D:…)` follows `/Contents` (the writer's key order), a few bytes on.
+    let after_contents = file.get(hex_to + 1..)?;
+    let near = &after_contents[..after_contents.len().min(64)];
+    let signed_at = memmem::find(near, b"/M").and_then(|m| {
+        let value = &near[m + 2..];
+        let open = memchr::memchr(b'(', value)?;
+        let close = open + memchr::memchr(b')', &value[open..])?;
+        Some(String::from_utf8_lossy(&value[open + 1..close]).into_owned())
+    });
+    Some(SignatureDictionary {
+        byte_range,
+        contents,
+        signed_at,
+    })
+}
+
+/// What `dictionary` says of `file`'s signature, its cryptographic check
+/// left to `verify` (given the covered slices, the signer and its certificate).
+fn examine(
+    file: &[u8],
+    dictionary: &SignatureDictionary,
+    ours: &Certificates,
+    verify: impl FnOnce([(usize, usize); 2], &SignerInfo, &Certificate) -> bool,
+) -> SignatureFacts {
     let mut facts = SignatureFacts {
         present: true,
         signed_at: dictionary.signed_at.as_deref().and_then(parse_pdf_date),
@@ -470,11 +538,7 @@ pub fn check(file: &[u8], dictionary: &SignatureDictionary, ours: &Certificates)
     };
     facts.signer = Some(display_name(certificate));
     facts.by_issuer = ours.recognises(certificate);
-    let mut hasher = Sha256::new();
-    for (from, to) in covered {
-        hasher.update(&file[from..to]);
-    }
-    facts.valid = verifies(signer, certificate, &hasher.finalize());
+    facts.valid = verify(covered, signer, certificate);
     facts
 }
 

@@ -270,8 +270,10 @@ pub(crate) fn parse_code(raw: &Value) -> Result<VerificationCode, Error> {
 }
 
 /// What an uploaded file is, given its exact bytes. The upload's SHA-256 is
-/// compared with the recorded ones: the pinned copy is the reference. The
-/// file is parsed (bounded) for its signature, checked against `seal`, and,
+/// compared with the recorded ones: the pinned copy is the reference, and a
+/// file that is that copy is answered from its hash alone (its signature
+/// read as [`sign::facts_of_pinned`] does). Any other file is parsed
+/// (bounded) for its signature, checked against `seal`, and,
 /// when it is not an original, for the report it claims to be. A TAMPERED
 /// file is marked as an appended incremental update when it begins with the
 /// original's exact bytes or its signature no longer covers the whole file,
@@ -286,13 +288,14 @@ pub fn verify_upload(
     let sha256 = hex(&Sha256::digest(bytes));
     let size = bytes.len() as u64;
     let store = Store::new(kv);
-    // A genuine file is answered from its hash: one read. Its signature is
-    // still checked (CPU only) for the answer's `signature`.
+    if let Some(mut genuine) = store.verify_genuine_file(&sha256, size, now)? {
+        // The pinned copy itself: answered from its hash (one read), never
+        // parsed.
+        genuine.signature = sign::facts_of_pinned(bytes, seal);
+        return Ok(genuine);
+    }
     let inspection = inspect::inspect(bytes);
-    let mut answer = match store.verify_genuine_file(&sha256, size, now)? {
-        Some(genuine) => genuine,
-        None => store.verify_claims(&sha256, size, &file_claims(&inspection.claims))?,
-    };
+    let mut answer = store.verify_claims(&sha256, size, &file_claims(&inspection.claims))?;
     if let Some(dictionary) = &inspection.signature {
         answer.signature = sign::check(bytes, dictionary, seal);
     }
