@@ -7,7 +7,7 @@
 //! checks is not used: the host compiles at every start instead, and says so.
 
 use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -40,7 +40,7 @@ impl ModuleCache {
     /// The component compiled earlier under `name`, if there is a trustworthy one.
     pub fn load(&self, engine: &Engine, name: &str) -> Option<Component> {
         let path = self.dir.as_ref()?.join(name);
-        let mut file = OpenOptions::new()
+        let file = OpenOptions::new()
             .read(true)
             .custom_flags(libc::O_NOFOLLOW)
             .open(&path)
@@ -53,12 +53,12 @@ impl ModuleCache {
             );
             return None;
         }
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).ok()?;
         // SAFETY: the file is this user's own, in this user's private folder, written by
         // `Component::serialize` of the same engine configuration (the name covers the
-        // engine's compatibility hash); wasmtime still checks its header and version.
-        unsafe { Component::deserialize(engine, &bytes) }.ok()
+        // engine's compatibility hash) and never modified in place (written whole under
+        // another name, then renamed), so mapping it is safe; wasmtime still checks its
+        // header and version.
+        unsafe { Component::deserialize_file(engine, &path) }.ok()
     }
 
     /// Keeps a compiled component under `name`. The cache only saves time: failing to write
