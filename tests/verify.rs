@@ -309,8 +309,13 @@ fn codes_answer_every_outcome_alone_and_in_a_batch() {
     assert_eq!(reply.status, 200, "{}", reply.text());
     let results = reply.json()["results"].as_array().unwrap().clone();
     assert_eq!(results.len(), 100);
-    for (i, (result, (_, expected))) in results.iter().zip(&batch).enumerate() {
+    for (i, (result, (code, expected))) in results.iter().zip(&batch).enumerate() {
+        assert_eq!(
+            result["index"], i,
+            "each result says where it stood: {result}"
+        );
         if *expected == "INVALID_CODE" {
+            assert!(result.get("code").is_none(), "item {i}: {result}");
             assert_eq!(
                 result["problem"]["code"], "INVALID_CODE",
                 "item {i}: {result}"
@@ -318,6 +323,11 @@ fn codes_answer_every_outcome_alone_and_in_a_batch() {
             assert_eq!(result["problem"]["status"], 400, "item {i}: {result}");
         } else {
             assert_eq!(result["outcome"], *expected, "item {i}: {result}");
+            assert_eq!(
+                result["code"],
+                code.as_str(),
+                "the code is echoed: {result}"
+            );
         }
     }
     assert_eq!(

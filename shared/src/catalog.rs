@@ -34,7 +34,9 @@ pub struct ReportDomain {
     pub data_domains: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Served with its `edition` (which the catalog file does not spell: it
+/// follows from the group), so a page names the edition the report will have.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Purpose {
     pub code: String,
     pub name: String,
@@ -60,9 +62,24 @@ impl Purpose {
             ReportEdition::General
         }
     }
+}
 
-    pub fn edition(&self) -> &'static str {
-        self.report_edition().label()
+impl Serialize for Purpose {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Served<'a> {
+            code: &'a str,
+            name: &'a str,
+            group: &'a str,
+            edition: ReportEdition,
+        }
+        Served {
+            code: &self.code,
+            name: &self.name,
+            group: &self.group,
+            edition: self.report_edition(),
+        }
+        .serialize(serializer)
     }
 }
 

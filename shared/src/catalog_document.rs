@@ -127,6 +127,15 @@ mod tests {
             v["purposes"],
             serde_json::to_value(&catalog().purposes).unwrap()
         );
+        // Each purpose names the edition of its reports.
+        for purpose in v["purposes"].as_array().unwrap() {
+            let listing = purpose["group"] == "金融市场应用";
+            assert_eq!(
+                purpose["edition"],
+                if listing { "listing" } else { "general" },
+                "{purpose}"
+            );
+        }
         let words = &v["vocabulary"];
         assert_eq!(
             words["record_kinds"][1],

@@ -7,7 +7,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::auth::Principal;
-use crate::catalog::{DomainSelection, catalog};
+use crate::catalog::{DomainSelection, Purpose, catalog};
 use crate::codes::{AuthorisationRef, ReportNo, VerificationCode, hex};
 use crate::error::Error;
 use crate::pdf::sign::SignatureFacts;
@@ -166,6 +166,14 @@ pub struct Report {
 }
 
 impl Report {
+    /// The edition its purpose gives it (上市版 for the financial-market
+    /// purposes): what the PDF's cover and the holder's view say.
+    pub fn edition(&self) -> ReportEdition {
+        catalog()
+            .purpose(&self.purpose)
+            .map_or(ReportEdition::General, Purpose::report_edition)
+    }
+
     pub fn window(&self) -> Window {
         Window {
             months: self.months,
@@ -499,10 +507,7 @@ pub fn report_document(report: &Report, public_base_url: &str) -> ReportDocument
         report_no: report.report_no.to_string(),
         verification_code: report.verification_code.to_string(),
         title: "专用信用报告".into(),
-        edition: purpose
-            .map_or(ReportEdition::General, |p| p.report_edition())
-            .label()
-            .into(),
+        edition: report.edition().label().into(),
         entity_name: report.entity_name.clone(),
         uscc: report.uscc.to_string(),
         period: window.describe(),

@@ -215,8 +215,11 @@ async function main() {
       await page.click('#domains-none');
       await page.click('#domains-all');
       await page.check('input[name=months][value="12"]');
-      const purpose = await page.$eval('#purpose option[value]:not([value=""])', (o) => o.value);
+      // A listing purpose: the title and the issued report name the 上市版, as its PDF does.
+      const purpose = await page.$eval('#purpose option[data-edition="listing"]', (o) => o.value);
       await page.selectOption('#purpose', purpose);
+      const title = await page.$eval('#apply-title', (e) => e.textContent);
+      expect(title.includes('上市版'), `the title does not name the edition: ${title}`);
       await shoot(page, 'apply-form');
       await page.click('#apply-submit');
       await page.waitForSelector('#report-title, #apply-status .notice.error');
@@ -225,6 +228,8 @@ async function main() {
       const button = await page.$('#download-pdf');
       expect(button, 'the report is not clean: ENTITY_TOKEN must name an entity without records');
       const reportNo = await page.$eval('#report .mono', (e) => e.textContent.trim());
+      const shown = await page.$eval('#report', (e) => e.textContent);
+      expect(shown.includes('上市版'), 'the issued report does not name its edition');
       const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
       expect(download.suggestedFilename() === `专用信用报告-${reportNo}.pdf`, `file name ${download.suggestedFilename()}`);
       const saved = path.join(workDir, 'downloaded.pdf');

@@ -16,6 +16,7 @@ use crate::pdf::{self, Sealing};
 use crate::report::{ApplyRequest, Report, ReportSummary, Revocation, report_document};
 use crate::store::{Mandate, Store};
 use crate::uscc::CreditCode;
+use crate::vocabulary::ReportEdition;
 
 use super::Caller;
 
@@ -33,6 +34,8 @@ fn pdf_url(report_no: &ReportNo) -> String {
 pub struct ReportView {
     #[serde(flatten)]
     pub report: Report,
+    /// The edition the PDF's cover names.
+    pub edition: ReportEdition,
     pub record_count: usize,
     pub revocation: Option<Revocation>,
     pub pdf_url: String,
@@ -41,6 +44,7 @@ pub struct ReportView {
 impl ReportView {
     fn new(report: Report, revocation: Option<Revocation>) -> Self {
         ReportView {
+            edition: report.edition(),
             record_count: report.record_count(),
             pdf_url: pdf_url(&report.report_no),
             report,

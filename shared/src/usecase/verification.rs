@@ -40,9 +40,20 @@ pub struct BatchVerification {
     pub results: Vec<BatchItem>,
 }
 
+/// One code's answer, with where it stood in the request (`index`, from 0
+/// as everywhere in the API) and the code itself when it was well formed.
+#[derive(Debug, Serialize)]
+pub struct BatchItem {
+    pub index: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(flatten)]
+    pub answer: BatchAnswer,
+}
+
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
-pub enum BatchItem {
+pub enum BatchAnswer {
     Verified(Box<Verification>),
     Rejected { problem: Value },
 }
@@ -200,9 +211,9 @@ impl<'a, K: KeyValue + ?Sized> Verifier<'a, K> {
             .into_iter();
         let mut results = Vec::with_capacity(parsed.len());
         let mut audited = Vec::with_capacity(parsed.len());
-        for item in parsed {
+        for (index, item) in parsed.into_iter().enumerate() {
             match item {
-                Ok(_) => {
+                Ok(code) => {
                     let verification = verified.next().ok_or_else(|| {
                         Error::Internal("a code of the batch was not answered".into())
                     })?;
@@ -210,12 +221,20 @@ impl<'a, K: KeyValue + ?Sized> Verifier<'a, K> {
                         "outcome": verification.outcome.code(),
                         "report": verification.report.as_ref().map(|r| r.report_no.as_str()),
                     }));
-                    results.push(BatchItem::Verified(Box::new(verification)));
+                    results.push(BatchItem {
+                        index,
+                        code: Some(code.to_string()),
+                        answer: BatchAnswer::Verified(Box::new(verification)),
+                    });
                 }
                 Err(error) => {
                     audited.push(json!({ "outcome": error.code() }));
-                    results.push(BatchItem::Rejected {
-                        problem: error.to_problem(),
+                    results.push(BatchItem {
+                        index,
+                        code: None,
+                        answer: BatchAnswer::Rejected {
+                            problem: error.to_problem(),
+                        },
                     });
                 }
             }

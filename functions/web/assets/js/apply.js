@@ -3,7 +3,7 @@ import { api, catalog, dateTime, el, facts, fillOptions, getToken, isValidUscc, 
 
 /** Record fields whose values are codes of a vocabulary word list, shown by their labels. */
 const CODED_FIELDS = { kind: 'record_kinds', severity: 'severities', procedure: 'procedures', status: 'record_statuses',
-  penalty_categories: 'penalty_categories' };
+  penalty_categories: 'penalty_categories', edition: 'report_editions' };
 
 /** Record fields worth showing to the applicant, in reading order. */
 const RECORD_FIELDS = [
@@ -53,8 +53,13 @@ async function loadCatalog() {
     groups.get(key).push(p);
   }
   for (const [group, items] of groups) {
-    purpose.append(el('optgroup', { label: group }, ...items.map((p) => el('option', { value: p.code }, p.name))));
+    purpose.append(el('optgroup', { label: group }, ...items.map((p) => el('option', { value: p.code, 'data-edition': p.edition }, p.name))));
   }
+  // The title names the edition the chosen purpose gives the report (上市版 or 通用版), as its PDF will.
+  purpose.addEventListener('change', () => {
+    const edition = words.edition?.get(purpose.selectedOptions[0]?.dataset.edition);
+    document.getElementById('apply-edition').textContent = edition ? `（${edition}）` : '';
+  });
 }
 
 function domainHeading(finding) {
@@ -119,6 +124,7 @@ function renderReport(report) {
     el('h2', { id: 'report-title' }, '报告已出具'),
     facts([
       ['报告编号', el('span', { class: 'mono' }, report.report_no)],
+      ['报告版本', words.edition?.get(report.edition)],
       ['核验码', el('span', { class: 'mono big-code', id: 'verification-code' }, report.verification_code)],
       ['报告期间', report.period_start && `${report.period_start} 至 ${report.period_end}`],
       ['出具时间', dateTime(report.issued_at)],
