@@ -476,3 +476,31 @@ fn audited_record_ids(client: &Client, admin_auth: &str) -> HashSet<String> {
         }
     }
 }
+
+/// Today's audit check on a node restored from a backup taken while writes continued: no
+/// entry altered and the chain unbroken; an entry may be missing only at the end of the change
+/// chain (its slot taken, its write still in flight at the backup's instant: at most one per
+/// connection) or in the access log (a verification in flight). Returns the check.
+pub fn check_audit_after_restore(client: &Client, in_flight: u64) -> Value {
+    let reply = client
+        .get(
+            &format!("/api/v1/audit/check?day={}", today()),
+            &[("authorization", &format!("Bearer {}", admin()))],
+        )
+        .expect("checking the audit log");
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let check = reply.json();
+    let changes = &check["changes"];
+    if let Some(problem) = changes["problem"].as_object() {
+        let entries = changes["entries"].as_u64().unwrap_or(0);
+        let seq = problem["seq"].as_u64().unwrap_or(0);
+        assert!(
+            problem["kind"] == "missing" && seq + in_flight > entries,
+            "the restored change log is not intact short of what was in flight: {check}"
+        );
+    }
+    if let Some(problem) = check["access"]["problem"].as_object() {
+        assert_eq!(problem["kind"], "missing", "{check}");
+    }
+    check
+}

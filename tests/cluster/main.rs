@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use integration_tests::fixtures::{china_time, days_ago, department, tax_penalty, today};
 use serde_json::json;
 
-use crate::load::{Outcome, check_nothing_lost, why};
+use crate::load::{Outcome, check_audit_after_restore, check_nothing_lost, why};
 use crate::support::{Client, Cluster, Node, Redis};
 
 fn load_duration() -> Duration {
@@ -366,10 +366,15 @@ fn sqlite_backup_restores_into_a_fresh_node() {
     std::fs::create_dir_all(restored_dir.join("state")).unwrap();
     std::fs::copy(&copy, restored_dir.join("state/sqlite_key_value.db")).unwrap();
     let restored = Node::start("restored", &restored_dir, None);
-    let stored = check_nothing_lost(&Client::new(&restored.url()), &before).records;
+    let client = Client::new(&restored.url());
+    let stored = check_nothing_lost(&client, &before).records;
+    let audit = check_audit_after_restore(&client, connections() as u64);
     println!(
-        "drill 5 (SQLite backup while writing, restored into a fresh node): {stored} records there, {} reports verify VALID with the same PDF; audit chain check skipped (no audit check endpoint on this branch)",
-        before.reports.len()
+        "drill 5 (SQLite backup while writing, restored into a fresh node): {stored} records there, {} reports verify VALID with the same PDF; audit check of the day: {} change entries, intact {}, first problem {}",
+        before.reports.len(),
+        audit["changes"]["entries"],
+        audit["intact"],
+        audit["changes"]["problem"]
     );
 }
 
@@ -392,9 +397,14 @@ fn redis_backup_restores_into_a_fresh_node() {
         &cluster.dir.path().join("restored-node"),
         Some(redis.runtime_config()),
     );
-    let stored = check_nothing_lost(&Client::new(&node.url()), &before).records;
+    let client = Client::new(&node.url());
+    let stored = check_nothing_lost(&client, &before).records;
+    let audit = check_audit_after_restore(&client, connections() as u64);
     println!(
-        "drill 5 (Redis BGSAVE while writing, restored into a fresh Redis and node): {stored} records there, {} reports verify VALID with the same PDF",
-        before.reports.len()
+        "drill 5 (Redis BGSAVE while writing, restored into a fresh Redis and node): {stored} records there, {} reports verify VALID with the same PDF; audit check of the day: {} change entries, intact {}, first problem {}",
+        before.reports.len(),
+        audit["changes"]["entries"],
+        audit["intact"],
+        audit["changes"]["problem"]
     );
 }
