@@ -296,7 +296,7 @@ mod tests {
         );
         assert_eq!(
             v["purposes"][5],
-            serde_json::json!({"code":"listing","name":"企业上市","group":"金融市场应用"})
+            serde_json::json!({"code":"listing","name":"企业上市","group":"金融市场应用","edition":"listing"})
         );
     }
 
