@@ -13,8 +13,10 @@ use credit_core::auth::development;
 use credit_core::codes::ReportNo;
 use credit_core::config::Settings;
 use credit_core::error::Error;
+use credit_core::store::{Admission, Limits};
 use credit_core::usecase::signin::{self, Credentials, HttpReply, ProviderHttp};
 use credit_core::usecase::subscriptions::{self, ApiClient, WebhookSender};
+use credit_core::usecase::verification::{Verifier, rate_limit_headers};
 use credit_core::usecase::{Caller, Visitor};
 use serde::Serialize;
 use serde_json::Value;
@@ -68,6 +70,34 @@ pub fn with_headers(answer: Answer, headers: &[(&'static str, String)]) -> Respo
         response.set_header(*name, value.as_str());
     }
     response
+}
+
+/// A public verifier counted against its limits (`cost` verifications): the
+/// verifier and its admission, or the refusal to answer (429 with its
+/// `RateLimit` headers and `Retry-After`).
+pub fn admit_verifier<'a>(
+    kv: &'a SpinStore,
+    visitor: Visitor,
+    settings: &Settings,
+    cost: u32,
+) -> Result<(Verifier<'a, SpinStore>, Admission), Response> {
+    let limits = Limits {
+        per_client: settings.verify_rate_limit_per_minute,
+        visitors: settings.verify_visitors_per_minute,
+    };
+    let verifier = Verifier::new(kv, visitor, limits);
+    match verifier.admit(cost) {
+        Ok(admission) => Ok((verifier, admission)),
+        Err(error) => {
+            let headers = error
+                .retry_after()
+                .map(|t| rate_limit_headers(limits.per_client, 0, t));
+            Err(with_headers(
+                Err(error.into()),
+                headers.as_ref().map_or(&[][..], |h| &h[..]),
+            ))
+        }
+    }
 }
 
 /// Completes a component's router: each of its `paths` answers other

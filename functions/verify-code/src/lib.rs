@@ -13,8 +13,8 @@
 //! `RateLimit-Policy`; a 429 also `Retry-After`.
 
 use credit_core::error::Error;
-use credit_core::store::{Admission, Limits};
-use credit_core::usecase::verification::{Verifier, batch_cost, rate_limit_headers};
+use credit_core::store::Admission;
+use credit_core::usecase::verification::{Verifier, batch_cost};
 use platform::{Answer, SpinStore, json, store, visitor};
 use spin_sdk::http::{IntoResponse, Params, Request, Response, Router};
 use spin_sdk::http_component;
@@ -58,22 +58,10 @@ fn admitted(
             platform::header(req, "x-forwarded-for"),
             &settings,
         );
-        let limits = Limits {
-            per_client: settings.verify_rate_limit_per_minute,
-            visitors: settings.verify_visitors_per_minute,
-        };
-        let verifier = Verifier::new(&kv, visitor, limits);
-        let admission = match verifier.admit(cost()) {
-            Ok(admission) => admission,
-            Err(error) => {
-                let headers = error
-                    .retry_after()
-                    .map(|t| rate_limit_headers(limits.per_client, 0, t));
-                return Ok(platform::with_headers(
-                    Err(error.into()),
-                    headers.as_ref().map_or(&[][..], |h| &h[..]),
-                ));
-            }
+        let (verifier, admission) = match platform::admit_verifier(&kv, visitor, &settings, cost())
+        {
+            Ok(admitted) => admitted,
+            Err(refusal) => return Ok(refusal),
         };
         Ok(platform::with_headers(
             verify(&verifier, &admission),

@@ -14,8 +14,6 @@
 
 use credit_core::error::Error;
 use credit_core::pdf::sign::Certificates;
-use credit_core::store::Limits;
-use credit_core::usecase::verification::{Verifier, rate_limit_headers};
 use futures::{Stream, StreamExt};
 use spin_sdk::http::{IncomingRequest, Method, Response};
 use spin_sdk::http_component;
@@ -54,23 +52,10 @@ async fn verify(req: IncomingRequest) -> Result<Response, Error> {
         header(&req, "x-forwarded-for").as_deref(),
         &settings,
     );
-    let limits = Limits {
-        per_client: settings.verify_rate_limit_per_minute,
-        visitors: settings.verify_visitors_per_minute,
-    };
     // Admitted within the rate limit before a byte of the body is read.
-    let verifier = Verifier::new(&kv, visitor, limits);
-    let admission = match verifier.admit(1) {
-        Ok(admission) => admission,
-        Err(error) => {
-            let headers = error
-                .retry_after()
-                .map(|t| rate_limit_headers(limits.per_client, 0, t));
-            return Ok(platform::with_headers(
-                Err(error.into()),
-                headers.as_ref().map_or(&[][..], |h| &h[..]),
-            ));
-        }
+    let (verifier, admission) = match platform::admit_verifier(&kv, visitor, &settings, 1) {
+        Ok(admitted) => admitted,
+        Err(refusal) => return Ok(refusal),
     };
     let bytes = read_upload(req).await;
     let answer = verifier
