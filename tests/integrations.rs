@@ -377,16 +377,14 @@ fn a_revocation_reaches_the_feed_and_a_signed_webhook() {
     );
 }
 
-#[test]
-fn a_receiver_that_was_down_gets_the_event_after_the_feed_is_read() {
-    // A port nothing listens on until the receiver starts there.
-    let reserved = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = reserved.local_addr().unwrap().port();
-    drop(reserved);
+/// A host posting webhooks to `port`, an entity's report showing one record,
+/// and a platform (`sub`) holding the report with its callback on `port`:
+/// the host, the record and the platform's token.
+fn subscribed_with_callback_on(port: u16, n: u32, sub: &str) -> (TestHost, String, String) {
     let host = TestHost::start(host_for(port));
-    let uscc = credit_code(92, 1);
-    let (report, record) = report_with_record(&host, &uscc, "永税92罚〔2026〕1号");
-    let platform = platform_token("tender-platform-down");
+    let uscc = credit_code(n, 1);
+    let (report, record) = report_with_record(&host, &uscc, &format!("永税{n}罚〔2026〕1号"));
+    let platform = platform_token(sub);
     let registered = subscribe(
         &host,
         &platform,
@@ -396,6 +394,16 @@ fn a_receiver_that_was_down_gets_the_event_after_the_feed_is_read() {
         }),
     );
     assert_eq!(registered.status, 201, "{}", registered.text());
+    (host, record, platform)
+}
+
+#[test]
+fn a_receiver_that_was_down_gets_the_event_after_the_feed_is_read() {
+    // A port nothing listens on until the receiver starts there.
+    let reserved = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = reserved.local_addr().unwrap().port();
+    drop(reserved);
+    let (host, record, platform) = subscribed_with_callback_on(port, 92, "tender-platform-down");
 
     withdraw(&host, &record);
     let log = deliveries(&host, &platform);
@@ -468,19 +476,7 @@ fn a_receiver_that_never_answers_does_not_hold_the_revocation() {
     // Accepts connections (the kernel's backlog) and never reads or answers.
     let silent = TcpListener::bind("127.0.0.1:0").expect("a free port");
     let port = silent.local_addr().unwrap().port();
-    let host = TestHost::start(host_for(port));
-    let uscc = credit_code(93, 1);
-    let (report, record) = report_with_record(&host, &uscc, "永税93罚〔2026〕1号");
-    let platform = platform_token("tender-platform-silent");
-    let registered = subscribe(
-        &host,
-        &platform,
-        json!({
-            "report_no": report["report_no"], "code": report["verification_code"],
-            "callback_url": format!("http://127.0.0.1:{port}/hooks/credit"),
-        }),
-    );
-    assert_eq!(registered.status, 201, "{}", registered.text());
+    let (host, record, platform) = subscribed_with_callback_on(port, 93, "tender-platform-silent");
 
     // The withdrawal is answered (not the host's deadline) and the webhook
     // attempt is logged as failed; the feed has the event.
