@@ -24,6 +24,7 @@ use credit_core::pdf::sign::{Certificates, Seal};
 use credit_core::record::Record;
 use credit_core::report::{ApplyRequest, Outcome};
 use credit_core::store::Store;
+use credit_core::upload::{MAX_FILE_BYTES, Upload};
 use credit_core::uscc::CreditCode;
 use credit_core::usecase::reports::sealed_pdf;
 use credit_core::usecase::verification::verify_upload;
@@ -33,7 +34,6 @@ use serde_json::json;
 const HANG: Duration = Duration::from_secs(5);
 /// The component's stack is about 1 MiB; so is the worker's.
 const STACK: usize = 1 << 20;
-const MAX_INPUT: usize = 5 * 1024 * 1024;
 
 /// Tokens a PDF parser treats specially: splicing them in reaches deeper code
 /// than random bytes do.
@@ -227,7 +227,7 @@ fn mutate(rng: &mut Rng, seeds: &[Vec<u8>], input: &mut Vec<u8>) {
             }
         }
     }
-    input.truncate(MAX_INPUT);
+    input.truncate(MAX_FILE_BYTES);
 }
 
 fn save(name: &str, input: &[u8]) -> PathBuf {
@@ -265,8 +265,16 @@ fn main() {
             let seeds = issued(&kv, now, &seal);
             seeds_tx.send(seeds).unwrap();
             for input in inputs {
+                // What the component refuses while reading (no `%PDF-`
+                // header, over 5 MiB) never reaches the classification.
+                let Ok(upload) = Upload::new(&input) else {
+                    if to_main.send(Ok(())).is_err() {
+                        break;
+                    }
+                    continue;
+                };
                 let result =
-                    catch_unwind(AssertUnwindSafe(|| verify_upload(&kv, &input, now, &ours)));
+                    catch_unwind(AssertUnwindSafe(|| verify_upload(&kv, &upload, now, &ours)));
                 let verdict = match result {
                     Err(_) => Err("panic".to_owned()),
                     Ok(Err(error)) => Err(format!("error {}: {error:?}", error.code())),

@@ -22,6 +22,7 @@ pub mod report;
 pub mod rules;
 pub mod store;
 pub mod subscription;
+pub mod upload;
 pub mod uscc;
 pub mod usecase;
 pub mod vocabulary;

@@ -18,6 +18,7 @@ use credit_core::pdf::sign::{
 };
 use credit_core::report::{ApplyRequest, Outcome, Report};
 use credit_core::store::Store;
+use credit_core::upload::Upload;
 use credit_core::uscc::CreditCode;
 use credit_core::usecase::reports::sealed_pdf;
 use credit_core::usecase::verification::verify_upload;
@@ -143,13 +144,14 @@ fn file_verification_reports_the_seal_and_names_why_a_file_is_tampered() {
         .unwrap()
         .bytes;
 
-    let genuine = verify_upload(&kv, &original, now(), &published()).unwrap();
+    let genuine =
+        verify_upload(&kv, &Upload::new(&original).unwrap(), now(), &published()).unwrap();
     assert_eq!(genuine.verification.outcome, Outcome::Valid);
     assert!(genuine.signature.valid && genuine.signature.by_issuer);
 
     let mut appended = original.clone();
     appended.extend_from_slice(b"\n1 0 obj\nnull\nendobj\n");
-    let answer = verify_upload(&kv, &appended, now(), &published()).unwrap();
+    let answer = verify_upload(&kv, &Upload::new(&appended).unwrap(), now(), &published()).unwrap();
     assert_eq!(
         answer.verification.outcome,
         Outcome::Tampered {
@@ -160,7 +162,7 @@ fn file_verification_reports_the_seal_and_names_why_a_file_is_tampered() {
     assert!(answer.signature.valid && !answer.signature.covers_whole_file);
 
     let resigned = sealed_pdf(&report, BASE_URL, &seal(other())).unwrap();
-    let answer = verify_upload(&kv, &resigned, now(), &published()).unwrap();
+    let answer = verify_upload(&kv, &Upload::new(&resigned).unwrap(), now(), &published()).unwrap();
     assert_eq!(
         answer.verification.outcome,
         Outcome::Tampered {
@@ -174,7 +176,7 @@ fn file_verification_reports_the_seal_and_names_why_a_file_is_tampered() {
 
     let unsealed =
         credit_core::pdf::render(&credit_core::report::report_document(&report, BASE_URL)).unwrap();
-    let answer = verify_upload(&kv, &unsealed, now(), &published()).unwrap();
+    let answer = verify_upload(&kv, &Upload::new(&unsealed).unwrap(), now(), &published()).unwrap();
     assert_eq!(answer.verification.outcome.code(), "TAMPERED");
     assert_eq!(answer.signature, SignatureFacts::default());
 }

@@ -3,7 +3,7 @@
 //!
 //! The body is streamed: a declared length over the limit is refused before
 //! reading, and reading stops at the limit or at a missing `%PDF-` header.
-//! The upload is hashed and, if it is not an original, inspected within
+//! The upload is hashed as it arrives and, if it is not an original, inspected within
 //! bounds; it is never stored.
 //!
 //! Store operations for a genuine report file: 3 (the rate-limit increment,
@@ -14,15 +14,13 @@
 
 use credit_core::error::Error;
 use credit_core::pdf::sign::Certificates;
+use credit_core::upload::{MAX_FILE_BYTES, Upload, UploadReader, too_large};
 use futures::{Stream, StreamExt};
 use spin_sdk::http::{IncomingRequest, Method, Response};
 use spin_sdk::http_component;
 
-/// 5 MiB (docs/api.md).
-const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
 /// Room for multipart boundaries, part headers and small extra fields.
 const MULTIPART_OVERHEAD: usize = 64 * 1024;
-const PDF_HEADER: &[u8] = b"%PDF-";
 
 // One route and one method, and the body must stay a stream (spin-sdk's
 // Router reads the whole body first), so no router here.
@@ -57,16 +55,16 @@ async fn verify(req: IncomingRequest) -> Result<Response, Error> {
         Ok(admitted) => admitted,
         Err(refusal) => return Ok(refusal),
     };
-    let bytes = read_upload(req).await;
+    let upload = read_upload(req).await;
     let answer = verifier
-        .file(&admission, bytes, &seal)
+        .file(&admission, upload, &seal)
         .map_err(platform::Problem)
         .and_then(|answer| platform::json(200, &answer));
     Ok(platform::with_headers(answer, &admission.headers()))
 }
 
-/// The uploaded PDF's bytes: the raw body, or multipart field `file`.
-async fn read_upload(req: IncomingRequest) -> Result<Vec<u8>, Error> {
+/// The uploaded PDF: the raw body, or multipart field `file`.
+async fn read_upload(req: IncomingRequest) -> Result<Upload, Error> {
     let content_type = header(&req, "content-type").unwrap_or_default();
     let declared: Option<usize> =
         header(&req, "content-length").and_then(|v| v.trim().parse().ok());
@@ -83,66 +81,17 @@ async fn read_upload(req: IncomingRequest) -> Result<Vec<u8>, Error> {
     let body = req
         .into_body_stream()
         .map(|chunk| chunk.map_err(|e| std::io::Error::other(e.to_debug_string())));
-    // Room for the whole file up front: growing by doubling would copy it
-    // several times and hold two copies at the peak.
-    let capacity = declared.unwrap_or(0).min(MAX_FILE_BYTES);
+    let pdf = UploadReader::with_capacity(declared.unwrap_or(0));
     match boundary {
-        Some(boundary) => read_multipart_file(body, boundary, capacity).await,
-        None => read_pdf(body, capacity).await,
+        Some(boundary) => read_multipart_file(body, boundary, pdf).await,
+        None => read_pdf(body, pdf).await,
     }
-}
-
-fn too_large() -> Error {
-    Error::FileTooLarge {
-        limit: MAX_FILE_BYTES as u64,
-    }
-}
-
-/// Accumulates PDF bytes, refusing as soon as the header is wrong or the
-/// file passes the limit.
-struct PdfBuffer {
-    bytes: Vec<u8>,
-}
-
-impl PdfBuffer {
-    fn with_capacity(capacity: usize) -> Self {
-        Self {
-            bytes: Vec::with_capacity(capacity),
-        }
-    }
-
-    fn push(&mut self, chunk: &[u8]) -> Result<(), Error> {
-        if self.bytes.len() + chunk.len() > MAX_FILE_BYTES {
-            return Err(too_large());
-        }
-        let checked = self.bytes.len() >= PDF_HEADER.len();
-        self.bytes.extend_from_slice(chunk);
-        if !checked && !header_may_follow(&self.bytes) {
-            return Err(Error::NotAPdf);
-        }
-        Ok(())
-    }
-
-    fn finish(self) -> Result<Vec<u8>, Error> {
-        if self.bytes.starts_with(PDF_HEADER) {
-            Ok(self.bytes)
-        } else {
-            Err(Error::NotAPdf)
-        }
-    }
-}
-
-/// Whether `start` is `%PDF-` or a beginning of it.
-fn header_may_follow(start: &[u8]) -> bool {
-    let n = start.len().min(PDF_HEADER.len());
-    start[..n] == PDF_HEADER[..n]
 }
 
 async fn read_pdf(
     mut body: impl Stream<Item = Result<Vec<u8>, std::io::Error>> + Unpin,
-    capacity: usize,
-) -> Result<Vec<u8>, Error> {
-    let mut pdf = PdfBuffer::with_capacity(capacity);
+    mut pdf: UploadReader,
+) -> Result<Upload, Error> {
     while let Some(chunk) = body.next().await {
         pdf.push(&chunk.map_err(read_failed)?)?;
     }
@@ -152,8 +101,8 @@ async fn read_pdf(
 async fn read_multipart_file(
     body: impl Stream<Item = Result<Vec<u8>, std::io::Error>> + Send + 'static,
     boundary: String,
-    capacity: usize,
-) -> Result<Vec<u8>, Error> {
+    mut pdf: UploadReader,
+) -> Result<Upload, Error> {
     let constraints = multer::Constraints::new().size_limit(
         multer::SizeLimit::new().whole_stream((MAX_FILE_BYTES + MULTIPART_OVERHEAD) as u64),
     );
@@ -164,7 +113,6 @@ async fn read_multipart_file(
             while field.chunk().await.map_err(multipart_error)?.is_some() {}
             continue;
         }
-        let mut pdf = PdfBuffer::with_capacity(capacity);
         while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
             pdf.push(&chunk)?;
         }

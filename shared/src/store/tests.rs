@@ -20,6 +20,7 @@ use crate::report::{
     ApplyRequest, FileClaim, OnBehalf, Outcome, PdfFingerprint, Report, Verification,
     report_document,
 };
+use crate::upload::Upload;
 use crate::uscc::CreditCode;
 use crate::vocabulary::RevocationCategory;
 use crate::window::ReportMonths;
@@ -1473,7 +1474,7 @@ fn verifications_cost_three_store_operations() {
     let development = crate::pdf::sign::development::generate("测试 CA", "测试印章").unwrap();
     let seal = Certificates::from_pem(&development.chain_pem, true).unwrap();
     let file = verifier.admit(1).unwrap();
-    let answer = verifier.file(&file, Ok(pdf), &seal).unwrap();
+    let answer = verifier.file(&file, Upload::new(&pdf), &seal).unwrap();
     assert_eq!(answer.verification.outcome, Outcome::Valid);
     assert!(answer.file.matches_original);
     assert_eq!(ops(&journal), ["increment", "get", "set_many"]);

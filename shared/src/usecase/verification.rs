@@ -10,16 +10,16 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::audit::access::{self, VERIFY_SCOPE};
-use crate::codes::{VerificationCode, hex};
+use crate::codes::VerificationCode;
 use crate::error::Error;
 use crate::inspect;
 use crate::kv::KeyValue;
 use crate::pdf::sign::{self, Certificates};
 use crate::report::{FileClaim, FileVerification, Outcome, Verification};
 use crate::store::{Admission, Limits, Store, admit};
+use crate::upload::Upload;
 
 use super::Visitor;
 
@@ -242,16 +242,16 @@ impl<'a, K: KeyValue + ?Sized> Verifier<'a, K> {
         Ok((BatchVerification { results }, audited))
     }
 
-    /// An uploaded file, given its exact bytes (or why they could not be
-    /// read), and the published seal certificates its signature is checked
+    /// An uploaded file (or why it could not be read), and the published seal certificates its signature is checked
     /// against.
     pub fn file(
         &self,
         admission: &Admission,
-        bytes: Result<Vec<u8>, Error>,
+        upload: Result<Upload, Error>,
         seal: &Certificates,
     ) -> Result<FileVerification, Error> {
-        let result = bytes.and_then(|bytes| verify_upload(self.kv, &bytes, self.visitor.now, seal));
+        let result =
+            upload.and_then(|upload| verify_upload(self.kv, &upload, self.visitor.now, seal));
         self.logged(
             admission,
             "verify.file",
@@ -288,8 +288,8 @@ pub(crate) fn parse_code(raw: &Value) -> Result<VerificationCode, Error> {
     }
 }
 
-/// What an uploaded file is, given its exact bytes. The upload's SHA-256 is
-/// compared with the recorded ones: the pinned copy is the reference, and a
+/// What an uploaded file is, given its exact bytes. The upload's SHA-256
+/// (taken as it was read) is compared with the recorded ones: the pinned copy is the reference, and a
 /// file that is that copy is answered from its hash alone (its signature
 /// read as [`sign::facts_of_pinned`] does). Any other file is parsed
 /// (bounded) for its signature, checked against `seal`, and,
@@ -300,21 +300,22 @@ pub(crate) fn parse_code(raw: &Value) -> Result<VerificationCode, Error> {
 /// audited: the fuzzer drives this directly.
 pub fn verify_upload(
     kv: &(impl KeyValue + ?Sized),
-    bytes: &[u8],
+    upload: &Upload,
     now: DateTime<Utc>,
     seal: &Certificates,
 ) -> Result<FileVerification, Error> {
-    let sha256 = hex(&Sha256::digest(bytes));
+    let bytes = upload.bytes();
+    let sha256 = upload.sha256();
     let size = bytes.len() as u64;
     let store = Store::new(kv);
-    if let Some(mut genuine) = store.verify_genuine_file(&sha256, size, now)? {
+    if let Some(mut genuine) = store.verify_genuine_file(sha256, size, now)? {
         // The pinned copy itself: answered from its hash (one read), never
         // parsed.
         genuine.signature = sign::facts_of_pinned(bytes, seal);
         return Ok(genuine);
     }
     let inspection = inspect::inspect(bytes);
-    let mut answer = store.verify_claims(&sha256, size, &file_claims(&inspection.claims))?;
+    let mut answer = store.verify_claims(sha256, size, &file_claims(&inspection.claims))?;
     if let Some(dictionary) = &inspection.signature {
         answer.signature = sign::check(bytes, dictionary, seal);
     }
