@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """`make bench-cluster`: the scale drill on Redis (issue 15, item 6).
 
-Starts a Redis (AOF) and a release `credit-host` on it, measures report application and code
-verification with 1,000 records stored, loads up to SCALE_RECORDS records (default 1,000,000)
-and SCALE_REPORTS reports (default 100,000) through the API, and measures again; also the
-node's resident memory at both points. Writes its section of docs/benchmarks.md
+Starts two stacks, each a Redis (AOF) with a release `credit-host` on it, and loads 1,000
+records and 100 reports into both through the API; then one of them grows to SCALE_RECORDS
+records (default 1,000,000) and SCALE_REPORTS reports (default 100,000). Report application
+and code verification are then measured on the two in alternation, so that the ratio does
+not depend on when each was measured; also each node's resident memory and Redis's memory.
+With SCALE_MEASURE_WHEN=FILE the measurements wait until FILE exists (load while the machine
+is busy, measure once it is quiet). Writes its section of docs/benchmarks.md
 ("Scale on Redis"), leaving the rest of the file as it is.
 
 Redis runs with `appendfsync everysec` here, not the production `always`: the question is
@@ -34,6 +37,10 @@ REPORTS = int(os.environ.get("SCALE_REPORTS", "100000"))
 BASELINE_RECORDS = 1000
 BASELINE_REPORTS = 100
 SAMPLES = 200
+# Alternating measurements of the two stacks; each reports the median of its rounds' medians.
+ROUNDS = 3
+# Measure only once this file exists: load on a busy machine, measure once it is quiet.
+MEASURE_WHEN = os.environ.get("SCALE_MEASURE_WHEN")
 WRITERS = 4
 RECORDS_PER_ENTITY = 50
 DEPARTMENT_UNIT = "县税务局"
@@ -162,20 +169,52 @@ def redis_memory_mib(port):
     return int(re.search(r"used_memory:(\d+)", out).group(1)) / 1024 / 1024
 
 
-def main():
-    scratch = tempfile.mkdtemp(prefix="credit-scale.")
-    processes = []
-    try:
-        redis_port, host_port = free_port(), free_port()
-        processes.append(subprocess.Popen(
-            ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--dir", scratch,
+class Stack:
+    """A Redis (AOF) and a release `credit-host` on it, in a folder of `scratch`."""
+
+    def __init__(self, scratch, name, env):
+        self.dir = os.path.join(scratch, name)
+        os.makedirs(self.dir)
+        self.redis_port, host_port = free_port(), free_port()
+        self.redis = subprocess.Popen(
+            ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--dir", self.dir,
              "--save", "", "--appendonly", "yes", "--appendfsync", "everysec"],
-            stdout=subprocess.DEVNULL))
-        config = os.path.join(scratch, "runtime-config.toml")
+            stdout=subprocess.DEVNULL)
+        config = os.path.join(self.dir, "runtime-config.toml")
         with open(os.path.join(ROOT, "deploy/runtime-config-redis.toml")) as f:
-            text = f.read().replace("redis://127.0.0.1:6379", f"redis://127.0.0.1:{redis_port}")
+            text = f.read().replace("redis://127.0.0.1:6379", f"redis://127.0.0.1:{self.redis_port}")
         with open(config, "w") as f:
             f.write(text)
+        log = open(os.path.join(self.dir, "host.log"), "w")
+        self.host = subprocess.Popen(
+            [HOST, "--manifest", os.path.join(ROOT, "spin.toml"), "--listen", f"127.0.0.1:{host_port}",
+             "--state-dir", os.path.join(self.dir, "state"), "--runtime-config-file", config],
+            env=env, stdout=log, stderr=log)
+        self.api = Api(f"http://127.0.0.1:{host_port}")
+        for _ in range(1200):
+            try:
+                if self.api.call("GET", "/api/v1/catalog")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        self.codes = []
+
+    def memory(self):
+        return rss_mib(self.host.pid), redis_memory_mib(self.redis_port)
+
+    def stop(self):
+        for p in (self.host, self.redis):
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def main():
+    scratch = tempfile.mkdtemp(prefix="credit-scale.")
+    stacks = []
+    try:
         os.environ["SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY"] = secrets.token_hex(32)
         env = dict(os.environ, SPIN_VARIABLE_AUTH_MODE="development",
                    SPIN_VARIABLE_APPLY_LIMIT_PER_DAY="10000", SPIN_VARIABLE_TRUSTED_PROXIES="127.0.0.1/32",
@@ -184,44 +223,44 @@ def main():
         for name, file in (("SEAL_PRIVATE_KEY_PEM", "seal-key.pem"), ("SEAL_CERTIFICATE_CHAIN_PEM", "seal-chain.pem")):
             with open(os.path.join(scratch, file)) as f:
                 env[f"SPIN_VARIABLE_{name}"] = f.read()
-        log = open(os.path.join(scratch, "host.log"), "w")
-        host = subprocess.Popen(
-            [HOST, "--manifest", os.path.join(ROOT, "spin.toml"), "--listen", f"127.0.0.1:{host_port}",
-             "--state-dir", os.path.join(scratch, "state"), "--runtime-config-file", config],
-            env=env, stdout=log, stderr=log)
-        processes.append(host)
-        api = Api(f"http://127.0.0.1:{host_port}")
-        for _ in range(1200):
-            try:
-                if api.call("GET", "/api/v1/catalog")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
-        purpose = json.loads(api.call("GET", "/api/v1/catalog")[1])["purposes"][0]["code"]
+        # Two stacks, the same up to the baseline; then one grows to the full size. They are
+        # measured in alternation, so a change in the machine's load falls on both alike.
+        small, large = Stack(scratch, "small", env), Stack(scratch, "large", env)
+        stacks += [small, large]
+        purpose = json.loads(small.api.call("GET", "/api/v1/catalog")[1])["purposes"][0]["code"]
         dept = token("--role", "department", "--unit", DEPARTMENT_UNIT)
-
-        load_records(api, dept, 0, BASELINE_RECORDS)
-        codes = issue_reports(api, 0, BASELINE_REPORTS, purpose)
-        measure(api, codes, purpose)  # warm-up: compiled components, connections
-        small = measure(api, codes, purpose) + (rss_mib(host.pid), redis_memory_mib(redis_port))
-        print(f"{BASELINE_RECORDS} records, {BASELINE_REPORTS} reports: apply {small[0]:.1f} ms, verify {small[1]:.2f} ms, node {small[2]:.0f} MiB")
+        for stack in stacks:
+            load_records(stack.api, dept, 0, BASELINE_RECORDS)
+            stack.codes = issue_reports(stack.api, 0, BASELINE_REPORTS, purpose)
 
         started = time.time()
-        load_records(api, dept, BASELINE_RECORDS, RECORDS)
+        load_records(large.api, dept, BASELINE_RECORDS, RECORDS)
         loaded_records = time.time() - started
         started = time.time()
-        codes += issue_reports(api, BASELINE_REPORTS, REPORTS, purpose)
+        large.codes += issue_reports(large.api, BASELINE_REPORTS, REPORTS, purpose)
         loaded_reports = time.time() - started
-        large = measure(api, codes, purpose) + (rss_mib(host.pid), redis_memory_mib(redis_port))
-        print(f"{RECORDS} records, {REPORTS} reports: apply {large[0]:.1f} ms, verify {large[1]:.2f} ms, node {large[2]:.0f} MiB")
-        write_section(small, large, loaded_records, loaded_reports)
+        print(f"loaded {RECORDS} records in {loaded_records:.0f} s, {REPORTS} reports in {loaded_reports:.0f} s", flush=True)
+        if MEASURE_WHEN:
+            print(f"waiting for {MEASURE_WHEN} to exist before measuring", flush=True)
+            while not os.path.exists(MEASURE_WHEN):
+                time.sleep(5)
+
+        for stack in stacks:
+            measure(stack.api, stack.codes, purpose)  # warm-up: compiled components, connections
+        rounds = {id(small): [], id(large): []}
+        for _ in range(ROUNDS):
+            for stack in stacks:
+                rounds[id(stack)].append(measure(stack.api, stack.codes, purpose))
+        results = []
+        for stack in stacks:
+            apply = statistics.median(a for a, _ in rounds[id(stack)])
+            verify = statistics.median(v for _, v in rounds[id(stack)])
+            results.append((apply, verify) + stack.memory())
+        print(f"small: {results[0]}\nlarge: {results[1]}")
+        write_section(results[0], results[1], loaded_records, loaded_reports)
     finally:
-        for p in reversed(processes):
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        for stack in stacks:
+            stack.stop()
         shutil.rmtree(scratch, ignore_errors=True)
 
 
@@ -229,7 +268,7 @@ def write_section(small, large, loaded_records, loaded_reports):
     ratio_apply, ratio_verify = large[0] / small[0], large[1] / small[1]
     section = f"""{SECTION}
 
-Written by `make bench-cluster` (tests/bench/cluster_scale.py) on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: one release `credit-host` on a Redis 7 with AOF (`appendfsync everysec`: an fsync per write costs the same at any store size), this 2-core machine shared with other work. Apply: median of 30 sequential `POST /api/v1/reports` (12 months, all domains, an entity with {RECORDS_PER_ENTITY} records); verify: median of {SAMPLES} sequential `POST /api/v1/verify/code` of issued codes. Node memory: the host's resident set (VmRSS).
+Written by `make bench-cluster` (tests/bench/cluster_scale.py) on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: two stacks, each a release `credit-host` on its own Redis 7 with AOF (`appendfsync everysec`: an fsync per write costs the same at any store size), one with the baseline and one with the full store, measured in {ROUNDS} alternating rounds on this 2-core machine (load average {os.getloadavg()[0]:.1f} when written). Apply: median of 30 sequential `POST /api/v1/reports` (12 months, all domains, an entity with {RECORDS_PER_ENTITY} records); verify: median of {SAMPLES} sequential `POST /api/v1/verify/code` of issued codes; each figure is the median of the rounds' medians. Node memory: the host's resident set (VmRSS).
 
 | stored | apply | verify-code | node memory | Redis memory |
 |---|---|---|---|---|
