@@ -465,6 +465,36 @@ fn memory_and_body_are_bounded() {
     assert_eq!(too_big.json()["code"], "PAYLOAD_TOO_LARGE");
 }
 
+/// The log line counts the instance's store operations: each key-value call is one round trip.
+#[test]
+fn the_request_log_counts_store_operations() {
+    let host = probe();
+    ok_json(host.get("/probe/x?op=kv-get&key=counted"));
+    // set-many, get-many, delete-many, get-many.
+    ok_json(host.get("/probe/x?op=batch&keys=c1,c2,c3"));
+    ok_json(host.get("/probe/x?op=count"));
+    // The log names the path without its query, and a line is written when its instance has
+    // finished, so the three lines are told apart by their counts.
+    let ops = |log: &str| -> Vec<u32> {
+        let mut ops: Vec<u32> = log
+            .lines()
+            .filter(|l| l.starts_with("GET /probe/x probe 200 "))
+            .filter_map(|l| {
+                l.split_once(" store_ops=")?
+                    .1
+                    .split(' ')
+                    .next()?
+                    .parse()
+                    .ok()
+            })
+            .collect();
+        ops.sort();
+        ops
+    };
+    let log = host.wait_for_log(|log| ops(log).len() == 3);
+    assert_eq!(ops(&log), [0, 1, 4], "{log}");
+}
+
 #[test]
 fn variables_come_from_the_manifest_and_the_environment() {
     let host = probe();

@@ -252,6 +252,7 @@ impl App {
             ),
             scope: component.scope.clone(),
             outbound: OutboundGate(component.outbound.clone()),
+            store_operations: 0,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limits);
@@ -302,11 +303,14 @@ impl App {
                 Ok(Err(e)) => Err(RunError::failed(e)),
                 Err(_elapsed) => Err(RunError::Deadline),
             };
-            let peak = store.data().limits.peak();
+            let usage = Usage {
+                peak_memory: store.data().limits.peak(),
+                store_operations: store.data().store_operations,
+            };
             // The pool slot returns with the store; only then may a waiting request take it.
             drop(store);
             drop(slots);
-            (result, peak)
+            (result, usage)
         });
 
         let answered = tokio::select! {
@@ -333,20 +337,20 @@ impl App {
                 response
             }
             Err(_) => {
-                let (result, peak) = match task.await {
+                let (result, usage) = match task.await {
                     Ok(done) => done,
                     Err(join) => (
                         Err(RunError::Failed(anyhow::anyhow!(
                             "request task failed: {join}"
                         ))),
-                        0,
+                        Usage::default(),
                     ),
                 };
                 let error = result.err().unwrap_or_else(|| {
                     RunError::Failed(anyhow::anyhow!("component never set a response"))
                 });
                 let (response, note) = failure(error);
-                log.write(&component.id, response.status(), Some(peak), Some(note));
+                log.write(&component.id, response.status(), Some(usage), Some(note));
                 response
             }
         }
@@ -370,10 +374,19 @@ static REQUEST_LOG: LazyLock<Sender<String>> = LazyLock::new(|| {
     sender
 });
 
+/// What one instance used, for the request log.
+#[derive(Default, Clone, Copy)]
+struct Usage {
+    /// All linear memory of the instance at its largest, in bytes.
+    peak_memory: usize,
+    /// Key-value calls, each a round trip to the store.
+    store_operations: usize,
+}
+
 /// The one line logged per request:
-/// `METHOD PATH COMPONENT STATUS 12.3ms[ peak_memory=BYTES][ (NOTE)]`.
-/// The time runs until the instance finished; `peak_memory` (all linear memory of the
-/// instance at its largest) is there whenever an instance ran.
+/// `METHOD PATH COMPONENT STATUS 12.3ms[ peak_memory=BYTES store_ops=N][ (NOTE)]`.
+/// The time runs until the instance finished; `peak_memory` and `store_ops` are there
+/// whenever an instance ran.
 struct RequestLog {
     started: Instant,
     method: Method,
@@ -385,7 +398,7 @@ impl RequestLog {
         self,
         component: &str,
         status: StatusCode,
-        peak_memory: Option<usize>,
+        usage: Option<Usage>,
         note: Option<String>,
     ) {
         let Self {
@@ -394,12 +407,17 @@ impl RequestLog {
             path,
         } = self;
         let millis = started.elapsed().as_secs_f64() * 1000.0;
-        let peak = peak_memory
-            .map(|bytes| format!(" peak_memory={bytes}"))
+        let usage = usage
+            .map(|u| {
+                format!(
+                    " peak_memory={} store_ops={}",
+                    u.peak_memory, u.store_operations
+                )
+            })
             .unwrap_or_default();
         let note = note.map(|n| format!(" ({n})")).unwrap_or_default();
         let line = format!(
-            "{method} {path} {component} {} {millis:.1}ms{peak}{note}\n",
+            "{method} {path} {component} {} {millis:.1}ms{usage}{note}\n",
             status.as_u16()
         );
         // The logger thread outlives every request: sending cannot fail.
@@ -413,12 +431,12 @@ impl RequestLog {
         component: String,
         status: StatusCode,
         note: Option<String>,
-        task: JoinHandle<(Result<(), RunError>, usize)>,
+        task: JoinHandle<(Result<(), RunError>, Usage)>,
     ) {
         tokio::spawn(async move {
-            let (peak, late_failure) = match task.await {
-                Ok((Ok(()), peak)) => (Some(peak), None),
-                Ok((Err(error), peak)) => (Some(peak), Some(failure(error).1)),
+            let (usage, late_failure) = match task.await {
+                Ok((Ok(()), usage)) => (Some(usage), None),
+                Ok((Err(error), usage)) => (Some(usage), Some(failure(error).1)),
                 Err(join) => (None, Some(format!("request task failed: {join}"))),
             };
             let note = match (note, late_failure) {
@@ -426,7 +444,7 @@ impl RequestLog {
                 (None, Some(f)) => Some(format!("after the response: {f}")),
                 (n, None) => n,
             };
-            self.write(&component, status, peak, note);
+            self.write(&component, status, usage, note);
         });
     }
 }

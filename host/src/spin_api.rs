@@ -57,6 +57,13 @@ impl RequestState {
     fn backend_for(&self, label: &str) -> Option<Arc<Backend>> {
         self.scope.stores.get(label).cloned()
     }
+
+    /// The resource a store call is about to use, counting the call as one store operation
+    /// (a round trip to the backend) for the request log.
+    fn store_operation<R: 'static>(&mut self, resource: &Resource<R>) -> wasmtime::Result<&R> {
+        self.store_operations += 1;
+        Ok(self.table.get(resource)?)
+    }
 }
 
 type Ret<T, E> = wasmtime::Result<Result<T, E>>;
@@ -76,7 +83,7 @@ impl key_value::HostStore for RequestState {
         this: Resource<SpinStore>,
         key: String,
     ) -> Ret<Option<Vec<u8>>, key_value::Error> {
-        let s = self.table.get(&this)?;
+        let s = self.store_operation(&this)?;
         Ok(s.backend
             .get(&s.label, &key)
             .await
@@ -89,7 +96,7 @@ impl key_value::HostStore for RequestState {
         key: String,
         value: Vec<u8>,
     ) -> Ret<(), key_value::Error> {
-        let s = self.table.get(&this)?;
+        let s = self.store_operation(&this)?;
         Ok(s.backend
             .set(&s.label, &key, value)
             .await
@@ -101,7 +108,7 @@ impl key_value::HostStore for RequestState {
         this: Resource<SpinStore>,
         key: String,
     ) -> Ret<(), key_value::Error> {
-        let s = self.table.get(&this)?;
+        let s = self.store_operation(&this)?;
         Ok(s.backend
             .delete(&s.label, &key)
             .await
@@ -113,7 +120,7 @@ impl key_value::HostStore for RequestState {
         this: Resource<SpinStore>,
         key: String,
     ) -> Ret<bool, key_value::Error> {
-        let s = self.table.get(&this)?;
+        let s = self.store_operation(&this)?;
         Ok(s.backend
             .exists(&s.label, &key)
             .await
@@ -121,7 +128,7 @@ impl key_value::HostStore for RequestState {
     }
 
     async fn get_keys(&mut self, this: Resource<SpinStore>) -> Ret<Vec<String>, key_value::Error> {
-        let s = self.table.get(&this)?;
+        let s = self.store_operation(&this)?;
         Ok(s.backend
             .keys(&s.label)
             .await
@@ -163,7 +170,7 @@ impl store::HostBucket for RequestState {
         this: Resource<Bucket>,
         key: String,
     ) -> Ret<Option<Vec<u8>>, store::Error> {
-        let b = self.table.get(&this)?;
+        let b = self.store_operation(&this)?;
         Ok(b.backend
             .get(&b.label, &key)
             .await
@@ -176,7 +183,7 @@ impl store::HostBucket for RequestState {
         key: String,
         value: Vec<u8>,
     ) -> Ret<(), store::Error> {
-        let b = self.table.get(&this)?;
+        let b = self.store_operation(&this)?;
         Ok(b.backend
             .set(&b.label, &key, value)
             .await
@@ -184,7 +191,7 @@ impl store::HostBucket for RequestState {
     }
 
     async fn delete(&mut self, this: Resource<Bucket>, key: String) -> Ret<(), store::Error> {
-        let b = self.table.get(&this)?;
+        let b = self.store_operation(&this)?;
         Ok(b.backend
             .delete(&b.label, &key)
             .await
@@ -192,7 +199,7 @@ impl store::HostBucket for RequestState {
     }
 
     async fn exists(&mut self, this: Resource<Bucket>, key: String) -> Ret<bool, store::Error> {
-        let b = self.table.get(&this)?;
+        let b = self.store_operation(&this)?;
         Ok(b.backend
             .exists(&b.label, &key)
             .await
@@ -210,7 +217,7 @@ impl store::HostBucket for RequestState {
                 "cursors are not supported".to_owned(),
             )));
         }
-        let b = self.table.get(&this)?;
+        let b = self.store_operation(&this)?;
         Ok(b.backend
             .keys(&b.label)
             .await
@@ -231,7 +238,7 @@ impl atomics::Host for RequestState {
         key: String,
         delta: i64,
     ) -> Ret<i64, store::Error> {
-        let b = self.table.get(&bucket)?;
+        let b = self.store_operation(&bucket)?;
         Ok(b.backend
             .increment(&b.label, &key, delta)
             .await
@@ -239,6 +246,7 @@ impl atomics::Host for RequestState {
     }
 
     async fn swap(&mut self, cas: Resource<Cas>, value: Vec<u8>) -> Ret<(), atomics::CasError> {
+        self.store_operations += 1;
         let c = self.table.delete(cas)?;
         match c
             .backend
@@ -258,7 +266,7 @@ impl atomics::HostCas for RequestState {
         bucket: Resource<Bucket>,
         key: String,
     ) -> Ret<Resource<Cas>, store::Error> {
-        let b = self.table.get(&bucket)?;
+        let b = self.store_operation(&bucket)?;
         let (label, backend) = (b.label.clone(), b.backend.clone());
         let observed = match backend.get(&label, &key).await {
             Ok(v) => v,
@@ -273,7 +281,7 @@ impl atomics::HostCas for RequestState {
     }
 
     async fn current(&mut self, this: Resource<Cas>) -> Ret<Option<Vec<u8>>, store::Error> {
-        let c = self.table.get(&this)?;
+        let c = self.store_operation(&this)?;
         let value = match c.backend.get(&c.label, &c.key).await {
             Ok(v) => v,
             Err(e) => return Ok(Err(store::Error::Other(e))),
@@ -294,7 +302,7 @@ impl batch::Host for RequestState {
         bucket: Resource<Bucket>,
         keys: Vec<String>,
     ) -> Ret<Vec<(String, Option<Vec<u8>>)>, store::Error> {
-        let b = self.table.get(&bucket)?;
+        let b = self.store_operation(&bucket)?;
         Ok(b.backend
             .get_many(&b.label, keys)
             .await
@@ -306,7 +314,7 @@ impl batch::Host for RequestState {
         bucket: Resource<Bucket>,
         key_values: Vec<(String, Vec<u8>)>,
     ) -> Ret<(), store::Error> {
-        let b = self.table.get(&bucket)?;
+        let b = self.store_operation(&bucket)?;
         Ok(b.backend
             .set_many(&b.label, key_values)
             .await
@@ -318,7 +326,7 @@ impl batch::Host for RequestState {
         bucket: Resource<Bucket>,
         keys: Vec<String>,
     ) -> Ret<(), store::Error> {
-        let b = self.table.get(&bucket)?;
+        let b = self.store_operation(&bucket)?;
         Ok(b.backend
             .delete_many(&b.label, keys)
             .await

@@ -19,6 +19,8 @@ pub struct RequestState {
     pub scope: Arc<ComponentScope>,
     /// Outbound HTTP only where the component's `allowed_outbound_hosts` allows it.
     pub outbound: OutboundGate,
+    /// Key-value calls made so far (each a round trip to the store), for the request log.
+    pub store_operations: usize,
 }
 
 impl WasiView for RequestState {

@@ -21,6 +21,7 @@ import json
 import os
 import re
 import secrets
+import statistics
 import shutil
 import subprocess
 import sys
@@ -334,6 +335,7 @@ def run(kind, state, log_path):
         results[f"pdf {name}"] = {"pages": page_count, "bytes": len(pdf),
                                   "render_median": renders[len(renders) // 2], "render_max": renders[-1],
                                   "median": median, "p99": p99, "code": report["verification_code"],
+                                  "report_no": report["report_no"],
                                   "cmd": f"{RENDER_SAMPLES} reports, first GET of each PDF (renders); then 40 GET of one (pinned bytes)"}
         if name == "short":
             genuine_pdf = pdf
@@ -374,10 +376,35 @@ def run(kind, state, log_path):
         bulk_load(dept, BULK_RECORDS)
         results["apply, bulk records stored"] = apply_latency(records_entity)
 
+    # A read of each listing and document the pages use, for the store-operation count.
+    for path, bearer in (("/api/v1/catalog", None), ("/api/v1/seal/certificates", None),
+                         ("/api/v1/reports", records_entity), (f"/api/v1/records?uscc={ENTITY_RECORDS}", dept),
+                         (f"/api/v1/reports/{results['pdf long']['report_no']}", records_entity),
+                         ("/api/v1/objections", records_entity), ("/api/v1/repairs", records_entity)):
+        call("GET", path, bearer=bearer)
+    call("POST", "/api/v1/verify/batch", {"codes": [results["pdf short"]["code"], "AAAAAAAAAAAAAAAA"]})
+
     log = open(log_path).read()
     for component in ("generate", "verify-code", "verify-file", "request"):
         results.setdefault("memory", {})[component] = peak_memory_mib(log, component)
+    if kind == "host":
+        results["store ops"] = store_operations(log)
     return results
+
+
+def store_operations(log):
+    """Store operations per request (the host log's `store_ops=`), by method, route, component
+    and status: the identifiers in a path become `{…}`."""
+    seen = {}
+    for line in log.splitlines():
+        m = re.match(r"^(\S+) (\S+) (\S+) (\d+) [\d.]+ms.*? store_ops=(\d+)", line)
+        if not m:
+            continue
+        method, path, component, status, ops = m.groups()
+        path = path.split("?")[0]
+        route = "/".join("{…}" if re.search(r"\d", seg) and len(seg) >= 6 else seg for seg in path.split("/"))
+        seen.setdefault((method, route, component, status), []).append(int(ops))
+    return {key: (statistics.median(ops), max(ops), len(ops)) for key, ops in sorted(seen.items())}
 
 
 def apply_latency(bearer):
@@ -512,8 +539,34 @@ def write_report(results, build, output):
         old = open(output).read()
         if marker in old:
             rest = old[old.index(marker) + len(marker):]
+    ops = host.get("store ops")
+    if ops:
+        rest = replace_section(rest, "## Store operations per request", store_operations_section(ops))
     with open(output, "w") as f:
         f.write(text + "\n" + marker + rest)
+
+
+def store_operations_section(ops):
+    lines = ["## Store operations per request", "",
+             "Counted by our host for every request (`store_ops=` in its log: each key-value call is one "
+             "round trip to the store) over the whole `make bench` run on our host, which also reads each "
+             "listing and document the pages use once. On Spin, Fermyon Cloud or Redis each operation is "
+             "a round trip, so this is the cost that travels to every platform. Target: at most 3 on "
+             "verify-code and on a genuine file.", "",
+             "| request | component | status | store operations (median, max) | requests |",
+             "|---|---|---|---|---|"]
+    for (method, route, component, status), (median, most, n) in ops.items():
+        lines.append(f"| `{method} {route}` | {component} | {status} | {median:g}, {most} | {n:,} |")
+    return "\n".join(lines) + "\n"
+
+
+def replace_section(text, heading, section):
+    """`text` with the section under `heading` (to the next `## `) replaced, or appended."""
+    if heading not in text:
+        return text.rstrip("\n") + "\n\n" + section
+    before, _, after = text.partition(heading)
+    following = re.search(r"\n## ", after)
+    return before + section + (after[following.start():] if following else "")
 
 
 if __name__ == "__main__":
