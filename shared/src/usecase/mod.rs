@@ -7,6 +7,7 @@ pub mod audit_log;
 pub mod disputes;
 pub mod intake;
 pub mod reports;
+pub mod stats;
 pub mod signin;
 pub mod subscriptions;
 pub mod verification;
