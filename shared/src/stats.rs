@@ -113,10 +113,7 @@ impl DomainTally {
             let rejections = self.rejected.entry(code.clone()).or_default();
             rejections.count += 1;
             rejections.examples.push(example.clone());
-            let excess = rejections
-                .examples
-                .len()
-                .saturating_sub(REJECTION_EXAMPLES);
+            let excess = rejections.examples.len().saturating_sub(REJECTION_EXAMPLES);
             rejections.examples.drain(..excess);
         }
     }
@@ -705,7 +702,9 @@ fn period(label: String, usage: &DayTally, verifications: &VerificationTally) ->
             let purpose = catalog().purpose(code);
             let edition = purpose.map_or(ReportEdition::General, |p| p.report_edition());
             let n = counts.with_records + counts.without_records;
-            *by_edition.entry(edition_code(edition).to_owned()).or_default() += n;
+            *by_edition
+                .entry(edition_code(edition).to_owned())
+                .or_default() += n;
             PurposeFigures {
                 purpose: code.clone(),
                 label: purpose.map_or_else(|| code.clone(), |p| p.label()),

@@ -77,7 +77,11 @@ fn collection_flags_units_without_a_submission_for_the_overdue_days() {
     assert_eq!(tax_row.submissions_30d, 4);
     assert_eq!(tax_row.days_since_submission, Some(19));
     assert_eq!(tax_row.rejected_total, 1);
-    let penalty = tax_row.records.iter().find(|k| k.kind == "penalty").unwrap();
+    let penalty = tax_row
+        .records
+        .iter()
+        .find(|k| k.kind == "penalty")
+        .unwrap();
     assert_eq!((penalty.total, penalty.by_status["active"]), (4, 4));
     // Every kind of the model has its counts, zeros included.
     assert_eq!(tax_row.records.len(), RecordKind::ALL.len());
@@ -123,8 +127,18 @@ fn usage_sums_days_into_months_with_shares_certificates_and_case_medians() {
     first.add_report("bidding", false, 46);
     first.add_report("listing", false, 2);
     first.add_filed_case("objection");
-    first.add_decided_case("objection", filed, in_china(at(3, 2)), Some(in_china(at(4, 2))));
-    first.add_decided_case("objection", filed, in_china(at(9, 2)), Some(in_china(at(4, 2))));
+    first.add_decided_case(
+        "objection",
+        filed,
+        in_china(at(3, 2)),
+        Some(in_china(at(4, 2))),
+    );
+    first.add_decided_case(
+        "objection",
+        filed,
+        in_china(at(9, 2)),
+        Some(in_china(at(4, 2))),
+    );
     first.add_decided_case("repair", filed, in_china(at(12, 2)), None);
     let mut verifications = VerificationTally::default();
     verifications
@@ -137,7 +151,10 @@ fn usage_sums_days_into_months_with_shares_certificates_and_case_medians() {
     let months = usage_months(Some("2026-10"), Some("2026-11"), at(20, 2)).unwrap();
     let figures = usage_figures(&months, &days);
 
-    assert_eq!((figures.from.as_str(), figures.to.as_str()), ("2026-10", "2026-11"));
+    assert_eq!(
+        (figures.from.as_str(), figures.to.as_str()),
+        ("2026-10", "2026-11")
+    );
     assert_eq!(figures.months[0].reports, 0);
     let november = &figures.months[1];
     assert_eq!(november.reports, 3);
@@ -150,14 +167,20 @@ fn usage_sums_days_into_months_with_shares_certificates_and_case_medians() {
         .iter()
         .find(|p| p.purpose == "bidding")
         .unwrap();
-    assert_eq!((bidding.total, bidding.label.as_str()), (2, "商务应用·招标投标"));
+    assert_eq!(
+        (bidding.total, bidding.label.as_str()),
+        (2, "商务应用·招标投标")
+    );
     assert_eq!(november.verifications["code"]["VALID"], 2);
     let objections = &november.cases["objection"];
     assert_eq!((objections.filed, objections.decided), (1, 2));
     assert_eq!((objections.on_time, objections.overdue), (1, 1));
     assert_eq!(objections.median_days, Some(1));
     let repairs = &november.cases["repair"];
-    assert_eq!((repairs.on_time, repairs.overdue, repairs.median_days), (0, 0, Some(10)));
+    assert_eq!(
+        (repairs.on_time, repairs.overdue, repairs.median_days),
+        (0, 0, Some(10))
+    );
     assert_eq!(figures.total.reports, 3);
 }
 

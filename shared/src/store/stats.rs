@@ -47,9 +47,10 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         batch: &BatchTally,
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
-        self.tally(&keys::collection_tally(data_domain), |t: &mut DomainTally| {
-            t.add_batch(batch, now)
-        })
+        self.tally(
+            &keys::collection_tally(data_domain),
+            |t: &mut DomainTally| t.add_batch(batch, now),
+        )
     }
 
     /// Adds rejections that named none of `unit`'s domains to its tally.
@@ -72,9 +73,10 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         from: RecordStatus,
         to: RecordStatus,
     ) -> Result<(), Error> {
-        self.tally(&keys::collection_tally(data_domain), |t: &mut DomainTally| {
-            t.move_record(kind, from, to)
-        })
+        self.tally(
+            &keys::collection_tally(data_domain),
+            |t: &mut DomainTally| t.move_record(kind, from, to),
+        )
     }
 
     /// Changes the usage tally of `now`'s China day.
@@ -87,10 +89,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
     }
 
     /// The tallies at `keys`, by key; absent ones are the default.
-    fn tallies<T: Default + DeserializeOwned>(
-        &self,
-        keys: &[String],
-    ) -> Result<Vec<T>, Error> {
+    fn tallies<T: Default + DeserializeOwned>(&self, keys: &[String]) -> Result<Vec<T>, Error> {
         let mut out = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(BATCH) {
             for (key, value) in chunk.iter().zip(self.kv.get_many(chunk)?) {
@@ -143,10 +142,8 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         let kept_keys: Vec<String> = days.iter().map(|d| keys::verification_tally(*d)).collect();
         let kept = self.get_many_raw(&kept_keys)?;
         let mut out = BTreeMap::new();
-        for ((day, usage), (key, kept)) in days
-            .into_iter()
-            .zip(usage)
-            .zip(kept_keys.iter().zip(kept))
+        for ((day, usage), (key, kept)) in
+            days.into_iter().zip(usage).zip(kept_keys.iter().zip(kept))
         {
             let verifications = match kept {
                 Some(bytes) => from_json(key, &bytes)?,

@@ -7,8 +7,8 @@ pub mod audit_log;
 pub mod disputes;
 pub mod intake;
 pub mod reports;
-pub mod stats;
 pub mod signin;
+pub mod stats;
 pub mod subscriptions;
 pub mod verification;
 

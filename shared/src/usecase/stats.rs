@@ -31,21 +31,19 @@ pub fn collection(
     let requested = unit.map(str::trim).filter(|u| !u.is_empty());
     let units: Vec<String> = match (&caller.principal, requested) {
         (Principal::Department { unit: own, .. }, requested) => {
-            let own = stats::catalog_unit(own).ok_or_else(|| {
-                Error::Forbidden(format!("{own}在数据目录中没有归集责任领域"))
-            })?;
+            let own = stats::catalog_unit(own)
+                .ok_or_else(|| Error::Forbidden(format!("{own}在数据目录中没有归集责任领域")))?;
             if let Some(requested) = requested
                 && stats::catalog_unit(requested).as_deref() != Some(own.as_str())
             {
-                return Err(Error::Forbidden(
-                    "部门只能查看本单位的数据归集情况".into(),
-                ));
+                return Err(Error::Forbidden("部门只能查看本单位的数据归集情况".into()));
             }
             vec![own]
         }
-        (_, Some(requested)) => vec![stats::catalog_unit(requested).ok_or_else(|| {
-            Error::NotFound(format!("数据目录中没有责任单位“{requested}”"))
-        })?],
+        (_, Some(requested)) => vec![
+            stats::catalog_unit(requested)
+                .ok_or_else(|| Error::NotFound(format!("数据目录中没有责任单位“{requested}”")))?,
+        ],
         (_, None) => stats::responsible_units(),
     };
     let domains: Vec<String> = units
@@ -84,7 +82,11 @@ pub fn usage(
     let months = stats::usage_months(from, to, caller.now)?;
     let days: Vec<NaiveDate> = months
         .iter()
-        .flat_map(|m| m.first_day().iter_days().take_while(move |d| *d <= m.last_day()))
+        .flat_map(|m| {
+            m.first_day()
+                .iter_days()
+                .take_while(move |d| *d <= m.last_day())
+        })
         .collect();
     let tallies: BTreeMap<_, _> = Store::new(kv).usage_days(&days, caller.now, verify_limit)?;
     let figures = stats::usage_figures(&months, &tallies);
