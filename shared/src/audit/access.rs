@@ -487,5 +487,11 @@ mod tests {
         );
         let again = prune_day(&kv, day(), 180, 5, admin, now).unwrap();
         assert_eq!((again.deleted, again.summary_entry), (0, None));
+        // The usage figures still count the day, from what pruning kept
+        // (pruning again kept it as it was).
+        let figures = crate::store::Store::new(&kv)
+            .usage_days(&[day()], now, 5)
+            .unwrap();
+        assert_eq!(figures[&day()].1.0["code"]["VALID"], 2);
     }
 }

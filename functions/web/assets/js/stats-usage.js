@@ -18,9 +18,13 @@ function svg(tag, attrs = {}, text) {
   return node;
 }
 
+/** The series' names with their colour, drawn as SVG (the pages' CSP allows no inline style). */
 function legend(series) {
-  return el('ul', { class: 'legend' }, ...series.map((s, i) =>
-    el('li', {}, el('span', { class: 'swatch', style: `background:${COLORS[i % COLORS.length]}` }), s)));
+  return el('ul', { class: 'legend' }, ...series.map((s, i) => {
+    const swatch = svg('svg', { viewBox: '0 0 10 10', class: 'swatch', 'aria-hidden': 'true' });
+    swatch.append(svg('rect', { width: 10, height: 10, rx: 2, fill: COLORS[i % COLORS.length] }));
+    return el('li', {}, swatch, s);
+  }));
 }
 
 /** Stacked columns: one per category, one segment per series; totals written above. */
