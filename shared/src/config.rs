@@ -95,6 +95,9 @@ pub struct Settings {
     /// Days a verifier's address is kept in the access log before its day
     /// is pruned to a summary.
     pub verifier_address_retention_days: u32,
+    /// Days without a submission after which a responsible unit is flagged
+    /// in the collection figures (数据归集责任清单).
+    pub collection_overdue_days: u32,
     /// Base of the verification link printed in the QR code, without a
     /// trailing slash.
     pub public_base_url: String,
@@ -148,6 +151,7 @@ impl Settings {
             verify_rate_limit_per_minute: VERIFY_RATE_LIMIT_PER_MINUTE.read(&get)?,
             verify_visitors_per_minute: VERIFY_VISITORS_PER_MINUTE.read(&get)?,
             verifier_address_retention_days: VERIFIER_ADDRESS_RETENTION_DAYS.read(&get)?,
+            collection_overdue_days: COLLECTION_OVERDUE_DAYS.read(&get)?,
             public_base_url: auth.public_base_url.clone(),
             disputes,
             trusted_proxies: TRUSTED_PROXIES.read(&get)?,
@@ -497,6 +501,14 @@ pub const VERIFIER_ADDRESS_RETENTION_DAYS: Count = Count {
     min: 1,
     max: 3650,
 };
+// ----- collection accountability (stats) -----
+pub const COLLECTION_OVERDUE_DAYS: Count = Count {
+    name: "collection_overdue_days",
+    default: 30,
+    min: 1,
+    max: 3650,
+};
+// ----- end collection accountability -----
 pub const APPLY_LIMIT_PER_DAY: Count = Count {
     name: "apply_limit_per_day",
     default: 10,
@@ -666,6 +678,12 @@ pub const SETTINGS: &[Setting] = &[
         default: "180",
         allowed: "1–3650",
         meaning: "days verifiers' addresses stay in the access log before a day is pruned to a summary",
+    },
+    Setting {
+        name: COLLECTION_OVERDUE_DAYS.name,
+        default: "30",
+        allowed: "1–3650",
+        meaning: "days without a submission after which a responsible unit is flagged in GET /api/v1/stats/collection (数据归集责任清单)",
     },
     Setting {
         name: APPLY_LIMIT_PER_DAY.name,

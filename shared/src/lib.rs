@@ -20,6 +20,7 @@ pub mod pdf;
 pub mod record;
 pub mod report;
 pub mod rules;
+pub mod stats;
 pub mod store;
 pub mod subscription;
 pub mod upload;

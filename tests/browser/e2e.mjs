@@ -8,6 +8,7 @@
 //   CSV_USCC          optional: the entity the CSV batch writes a record for (not ENTITY_TOKEN's)
 //   CSV_ENTITY_TOKEN  optional: bearer token, role entity, of CSV_USCC; with it the test objects to
 //                     the record the batch wrote and the department accepts the objection
+//   ADMIN_TOKEN       optional: bearer token, role admin; with it the test opens the usage figures
 //   SCREENSHOT_DIR    default target/browser-screenshots
 //   CHROMIUM          default /usr/bin/chromium
 //
@@ -18,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 const BASE_URL = (process.env.BASE_URL || 'http://127.0.0.1:3000').replace(/\/$/, '');
-const { ENTITY_TOKEN, DEPARTMENT_TOKEN, CSV_ENTITY_TOKEN } = process.env;
+const { ENTITY_TOKEN, DEPARTMENT_TOKEN, CSV_ENTITY_TOKEN, ADMIN_TOKEN } = process.env;
 const SHOTS = path.resolve(process.env.SCREENSHOT_DIR || 'target/browser-screenshots');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const CSV_USCC = process.env.CSV_USCC || '91620321MA72BR0W2H';
@@ -299,6 +300,58 @@ async function main() {
       });
     } else {
       console.log('skip the objection round trip: CSV_ENTITY_TOKEN is not set');
+    }
+
+    await check('the collection list shows the unit, sorts by a clicked header and exports CSV', page, async () => {
+      await page.goto(`${BASE_URL}/stats-collection.html`);
+      await signIn(page, DEPARTMENT_TOKEN);
+      await page.waitForSelector('#collection-body tr');
+      const units = await page.$$eval('#collection-body tr td:first-child', (cells) => [...new Set(cells.map((c) => c.innerText.trim()))]);
+      expect(units.length === 1, `a department sees other units: ${units.join()}`);
+      // The desk's batch above stored a record in this unit's domain: it is not overdue.
+      expect(await page.locator('#collection-body tr:not(.overdue)').count() >= 1, 'the unit that just submitted is flagged overdue');
+      const recent = () => page.$$eval('#collection-body tr td:nth-child(5)', (cells) => cells.map((c) => Number(c.innerText)));
+      await page.click('#collection-head button[data-key=recent]');
+      const ascending = await recent();
+      expect(ascending.every((n, i) => i === 0 || ascending[i - 1] <= n), `not sorted ascending: ${ascending}`);
+      expect((await page.getAttribute('#collection-head th:nth-child(5)', 'aria-sort')) === 'ascending', 'the header does not say its order');
+      await page.click('#collection-head button[data-key=recent]');
+      const descending = await recent();
+      expect(descending.every((n, i) => i === 0 || descending[i - 1] >= n), `not sorted descending: ${descending}`);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#collection-csv')]);
+      const saved = path.join(workDir, 'collection.csv');
+      await download.saveAs(saved);
+      const csv = fs.readFileSync(saved);
+      expect(csv.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf])), 'the CSV has no byte-order mark');
+      expect(csv.toString('utf8').includes('责任单位'), 'the CSV has no Chinese header');
+      await shoot(page, 'stats-collection');
+      if (ADMIN_TOKEN) {
+        await signIn(page, ADMIN_TOKEN);
+        await page.waitForSelector('#collection-body tr.overdue');
+        await page.click('#collection-head button[data-key=unit]');
+        const names = await page.$$eval('#collection-body tr td:first-child', (cells) => cells.map((c) => c.innerText.trim()));
+        expect(new Set(names).size > 20, `the administrator does not see every unit: ${new Set(names).size}`);
+        await shoot(page, 'stats-collection-admin');
+      }
+    });
+
+    if (ADMIN_TOKEN) {
+      await check('the usage figures draw their charts as inline SVG and print', page, async () => {
+        await page.goto(`${BASE_URL}/stats-usage.html`);
+        await signIn(page, ADMIN_TOKEN);
+        await page.waitForSelector('#chart-reports svg rect');
+        const totals = await page.innerText('#usage-totals');
+        expect(/出具报告\s*[1-9]/.test(totals), `no report counted: ${totals}`);
+        expect(await page.locator('#chart-verifications svg rect').count() >= 1, 'no verification drawn');
+        expect(await page.locator('#chart-purposes svg text').count() >= 2, 'no purpose drawn');
+        await shoot(page, 'stats-usage');
+        await page.emulateMedia({ media: 'print' });
+        expect(await page.isHidden('#usage-range'), 'the range form is printed');
+        await page.screenshot({ path: path.join(SHOTS, 'stats-usage-print.png'), fullPage: true });
+        await page.emulateMedia({ media: 'screen' });
+      });
+    } else {
+      console.log('skip the usage figures: ADMIN_TOKEN is not set');
     }
 
     await check('every page has a screenshot and unknown paths get the Chinese 404', page, async () => {

@@ -123,7 +123,8 @@ DEPARTMENT_TOKEN=$("$dev_bin" token --role department --unit "$department_unit" 
 # The entity the CSV batch writes a record for, to object to it.
 CSV_USCC=91620321MA72BR0W2H
 CSV_ENTITY_TOKEN=$("$dev_bin" token --role entity --uscc "$CSV_USCC" --name 浏览器测试有限公司 | tail -n1)
-export ENTITY_TOKEN DEPARTMENT_TOKEN CSV_USCC CSV_ENTITY_TOKEN BASE_URL=$base_url
+ADMIN_TOKEN=$("$dev_bin" token --role admin | tail -n1)
+export ENTITY_TOKEN DEPARTMENT_TOKEN CSV_USCC CSV_ENTITY_TOKEN ADMIN_TOKEN BASE_URL=$base_url
 
 # Each step in the background with a time limit: bash runs the INT/TERM traps only between
 # commands, and `wait` is one it can be interrupted in.

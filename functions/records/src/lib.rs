@@ -5,9 +5,12 @@
 //! `GET /api/v1/audit?date=YYYY-MM-DD&after=&limit=` (the change log),
 //! `GET /api/v1/audit/access?date=` (public verifications),
 //! `GET /api/v1/audit/check?day=` (both logs of a day checked) and
-//! `POST /api/v1/audit/prune?day=` (an old day's access log to a summary).
+//! `POST /api/v1/audit/prune?day=` (an old day's access log to a summary),
+//! `GET /api/v1/stats/collection` (the collection accountability list,
+//! JSON or CSV) and `GET /api/v1/stats/usage?from=&to=` (usage figures).
 
-use credit_core::usecase::{audit_log, entity_param, intake};
+use credit_core::stats::collection_csv;
+use credit_core::usecase::{audit_log, entity_param, intake, stats};
 use platform::{Answer, caller, json, param, query_param, store};
 use spin_sdk::http::{Params, Request, Response, Router};
 use spin_sdk::http_component;
@@ -29,6 +32,8 @@ fn handle(req: Request) -> Response {
     router.get("/api/v1/audit/access", access_entries);
     router.get("/api/v1/audit/check", check_day);
     router.post("/api/v1/audit/prune", prune_day);
+    router.get("/api/v1/stats/collection", collection_figures);
+    router.get("/api/v1/stats/usage", usage_figures);
     platform::refuse_the_rest(
         &mut router,
         &[
@@ -39,6 +44,8 @@ fn handle(req: Request) -> Response {
             ("/api/v1/audit/access", "GET"),
             ("/api/v1/audit/check", "GET"),
             ("/api/v1/audit/prune", "POST"),
+            ("/api/v1/stats/collection", "GET"),
+            ("/api/v1/stats/usage", "GET"),
         ],
     );
     router.handle(req)
@@ -161,6 +168,51 @@ fn prune_day(req: Request, _: Params) -> Answer {
             &caller,
             day,
             settings.verifier_address_retention_days,
+            settings.verify_rate_limit_per_minute,
+        )?,
+    )
+}
+
+/// JSON, or CSV for a spreadsheet (`Accept: text/csv` or `?format=csv`).
+fn collection_figures(req: Request, _: Params) -> Answer {
+    let settings = platform::settings()?;
+    let caller = caller(&req, &settings)?;
+    let figures = stats::collection(
+        &store()?,
+        &caller,
+        query_param(&req, "unit").as_deref(),
+        settings.collection_overdue_days,
+    )?;
+    let wants_csv = query_param(&req, "format").as_deref() == Some("csv")
+        || platform::header(&req, "accept").is_some_and(|accept| accept.contains("text/csv"));
+    if !wants_csv {
+        return json(200, &figures);
+    }
+    Ok(Response::builder()
+        .status(200)
+        .header("content-type", "text/csv; charset=utf-8")
+        .header(
+            "content-disposition",
+            format!(
+                "attachment; filename=\"collection-{}.csv\"",
+                figures.generated_at.format("%Y%m%d")
+            ),
+        )
+        .header("cache-control", "no-store")
+        .body(collection_csv(&figures)?)
+        .build())
+}
+
+fn usage_figures(req: Request, _: Params) -> Answer {
+    let settings = platform::settings()?;
+    let caller = caller(&req, &settings)?;
+    json(
+        200,
+        &stats::usage(
+            &store()?,
+            &caller,
+            query_param(&req, "from").as_deref(),
+            query_param(&req, "to").as_deref(),
             settings.verify_rate_limit_per_minute,
         )?,
     )

@@ -1,4 +1,5 @@
-//! Static web pages: the public verification page, the applicant page and the department desk.
+//! Static web pages: the public verification page, the applicant page, the department desk and
+//! the figures (the collection accountability list and the usage charts).
 //!
 //! Every asset is embedded at build time (see build.rs), so serving is a table lookup: no file
 //! system, no network, nothing that can fail at run time.
@@ -183,6 +184,10 @@ mod tests {
             ("/js/csv.js", "text/javascript; charset=utf-8"),
             ("/embed.js", "text/javascript; charset=utf-8"),
             ("/embed-example.html", "text/html; charset=utf-8"),
+            ("/stats-collection.html", "text/html; charset=utf-8"),
+            ("/stats-usage.html", "text/html; charset=utf-8"),
+            ("/js/stats-collection.js", "text/javascript; charset=utf-8"),
+            ("/js/stats-usage.js", "text/javascript; charset=utf-8"),
         ] {
             let reply = serve("GET", path, None);
             assert_eq!(reply.status, 200, "{path}");

@@ -21,6 +21,7 @@ use serde_json::json;
 use super::AuditEntry;
 use crate::error::Error;
 use crate::kv::KeyValue;
+use crate::stats::VerificationTally;
 use crate::store::keys::{self, RateMinute};
 use crate::store::{Admission, BATCH, IndexedVisitor};
 use crate::window::china_date;
@@ -309,6 +310,7 @@ pub fn prune_day(
     let mut outcomes: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     let mut doomed: Vec<String> = Vec::new();
     let (mut visitors, mut entries) = (0u64, 0u64);
+    let mut verifications = VerificationTally::default();
     for scope in SCOPES {
         let walked = walk(kv, scope, day, fallback_limit, *scope == VERIFY_SCOPE)?;
         for (minute, n) in &walked.minutes {
@@ -322,6 +324,7 @@ pub fn prune_day(
             for (_, key, entry) in log.entries {
                 if let Some(entry) = entry {
                     entries += 1;
+                    verifications.add_entry(&entry);
                     *outcomes
                         .entry(entry.entry.action)
                         .or_default()
@@ -342,6 +345,11 @@ pub fn prune_day(
         }));
         Some(super::append(kv, &entry)?)
     };
+    if !doomed.is_empty() {
+        // The usage figures read the day from here once its entries are
+        // gone (pruning again finds nothing and keeps what was kept).
+        crate::store::keep_verifications(kv, day, &verifications)?;
+    }
     for chunk in doomed.chunks(BATCH) {
         kv.delete_many(chunk)?;
     }
@@ -479,5 +487,11 @@ mod tests {
         );
         let again = prune_day(&kv, day(), 180, 5, admin, now).unwrap();
         assert_eq!((again.deleted, again.summary_entry), (0, None));
+        // The usage figures still count the day, from what pruning kept
+        // (pruning again kept it as it was).
+        let figures = crate::store::Store::new(&kv)
+            .usage_days(&[day()], now, 5)
+            .unwrap();
+        assert_eq!(figures[&day()].1.0["code"]["VALID"], 2);
     }
 }

@@ -53,6 +53,11 @@ pub(super) trait Case: Serialize + DeserializeOwned {
     fn filed_at(&self) -> DateTime<FixedOffset>;
     /// Closes the case with the unit's decision.
     fn decide(&mut self, status: Self::Status, decision: Decision);
+    /// The deadline the unit's next step is due by, if the case has one:
+    /// a decision is on time or overdue against it (usage figures).
+    fn deadline(&self) -> Option<DateTime<FixedOffset>> {
+        None
+    }
 }
 
 /// The unit's answer that closes a case.
@@ -78,6 +83,11 @@ impl Decision {
     pub fn revoking(self, revoked: Vec<ReportNo>) -> Decision {
         Decision { revoked, ..self }
     }
+}
+
+/// When a decision was made, as the clock the day tallies are keyed by.
+fn decision_now(decision: &Decision) -> DateTime<Utc> {
+    decision.at.with_timezone(&Utc)
 }
 
 /// The case as the API answers it: the stored fields plus `extra`.
@@ -255,9 +265,15 @@ impl<K: KeyValue + ?Sized> Disputes<'_, K> {
         status: C::Status,
         decision: Decision,
     ) -> Result<C, Error> {
-        self.transition(no, from, wanted, |c: &mut C| {
+        let deadline = std::cell::Cell::new(None);
+        let case = self.transition(no, from, wanted, |c: &mut C| {
+            deadline.set(c.deadline());
             c.decide(status, decision.clone())
-        })
+        })?;
+        self.store.tally_usage(decision_now(&decision), |t| {
+            t.add_decided_case(C::KIND.noun(), case.filed_at(), decision.at, deadline.get())
+        })?;
+        Ok(case)
     }
 
     /// The record a case is filed on, once the filer may file on it.
@@ -361,6 +377,10 @@ impl<K: KeyValue + ?Sized> Disputes<'_, K> {
         ] {
             self.store.append(&list, no.as_str())?;
         }
+        self.store
+            .tally_usage(case.filed_at().with_timezone(&Utc), |t| {
+                t.add_filed_case(C::KIND.noun())
+            })?;
         Ok(())
     }
 

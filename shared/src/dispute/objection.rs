@@ -165,6 +165,12 @@ impl Case for Objection {
         &self.domain
     }
 
+    /// Acceptance is due by `accept_by`; once accepted, the answer by
+    /// `answer_by`.
+    fn deadline(&self) -> Option<DateTime<FixedOffset>> {
+        self.answer_by.or(Some(self.accept_by))
+    }
+
     fn filed_at(&self) -> DateTime<FixedOffset> {
         self.filed_at
     }

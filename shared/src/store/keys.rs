@@ -52,6 +52,10 @@
 //! | `sub/{client}/hook/try/{seq}` | counter: attempts to deliver event `seq` | increment |
 //! | `sub/{client}/dlv/n`, `sub/{client}/dlv/{seq}` | [`Delivery`] log of the webhook | list append |
 //! | `rpt/{report_no}/subs/n`, `rpt/{report_no}/subs/{seq}` | clients holding the report (told at revocation) | list append |
+//! | `stat/col/{domain}` | [`DomainTally`]: a data domain's records by kind and status, accepted items by day, rejections by code | compare-and-swap, once per batch and per status change |
+//! | `stat/unit/{sha256(unit)}` | [`DomainTally`] (rejections only): a unit's rejected items that named none of its domains | compare-and-swap, once per batch |
+//! | `stat/day/{yyyymmdd}` | [`DayTally`]: reports issued by purpose, cases filed and decided (China day) | compare-and-swap |
+//! | `stat/acc/{yyyymmdd}` | [`VerificationTally`]: a closed day's verifications by channel and outcome, from its access log | set, once the day is over (at first read or at pruning) |
 //!
 //! Building a report reads the entity's lists and its records only, never
 //! a scan.
@@ -77,6 +81,9 @@
 //! [`Subscription`]: crate::subscription::Subscription
 //! [`Event`]: crate::subscription::Event
 //! [`Delivery`]: crate::subscription::Delivery
+//! [`DomainTally`]: crate::stats::DomainTally
+//! [`DayTally`]: crate::stats::DayTally
+//! [`VerificationTally`]: crate::stats::VerificationTally
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -374,6 +381,25 @@ pub fn subscribers_of(report_no: &ReportNo) -> ListKeys {
     ListKeys(format!("rpt/{report_no}/subs"))
 }
 
+// ----- figures (stats) -----
+
+pub fn collection_tally(data_domain: &str) -> String {
+    format!("stat/col/{data_domain}")
+}
+
+/// Keyed by the unit's digest: unit names are free Chinese text.
+pub fn unit_tally(unit: &str) -> String {
+    format!("stat/unit/{}", &digest(unit)[..32])
+}
+
+pub fn usage_tally(china_day: NaiveDate) -> String {
+    format!("stat/day/{}", day(china_day))
+}
+
+pub fn verification_tally(china_day: NaiveDate) -> String {
+    format!("stat/acc/{}", day(china_day))
+}
+
 fn digest(secret: &str) -> String {
     use sha2::{Digest, Sha256};
     crate::codes::hex(&Sha256::digest(secret.as_bytes()))
@@ -468,5 +494,9 @@ mod tests {
         let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
         assert_eq!(sign_in_attempt("abc"), format!("auth/signin/{abc}"));
         assert_eq!(session("abc"), format!("auth/session/{abc}"));
+        assert_eq!(collection_tally("tax"), "stat/col/tax");
+        assert_eq!(unit_tally("abc"), format!("stat/unit/{}", &abc[..32]));
+        assert_eq!(usage_tally(day), "stat/day/20261129");
+        assert_eq!(verification_tally(day), "stat/acc/20261129");
     }
 }

@@ -12,6 +12,7 @@
 //! | `rate_limit` | per-client counters per minute, the visitor ceiling and index |
 //! | `subscriptions` | revocation subscriptions, each client's event feed, webhook progress and log |
 //! | `mandates` | which entities counter staff act for, and until when |
+//! | `stats` | the figures' tallies: per data domain, per unit, per China day |
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -25,6 +26,7 @@ mod mandates;
 mod rate_limit;
 mod records;
 mod reports;
+mod stats;
 mod subscriptions;
 mod verification;
 
@@ -32,6 +34,7 @@ pub use issued_pdf::{IssuedPdf, PDF_CHUNK_BYTES};
 pub use mandates::Mandate;
 pub use rate_limit::{Admission, IndexedVisitor, Limits, admit, seconds_to_minute_end};
 pub use records::{Change, StatusChanged, Upserted};
+pub(crate) use stats::keep_verifications;
 pub use verification::AnswerIndex;
 
 use keys::ListKeys;

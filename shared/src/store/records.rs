@@ -210,6 +210,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
                 });
             }
             let at = in_china(now);
+            let current_status = current.status;
             let updated = StoredRecord {
                 status,
                 status_reason: Some(reason.to_owned()).filter(|r| !r.is_empty()),
@@ -223,6 +224,12 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
                 .kv
                 .compare_and_swap(&key, Some(&bytes), &to_json(&updated)?)?
             {
+                self.tally_status_change(
+                    updated.record.domain(),
+                    updated.record.kind(),
+                    current_status,
+                    status,
+                )?;
                 let revoked = match status {
                     RecordStatus::Repaired => self.revoke_reports_showing(
                         id,

@@ -9,15 +9,17 @@ use serde_json::{Value, json};
 
 use crate::audit;
 use crate::auth::Principal;
+use crate::catalog::catalog;
 use crate::codes::ReportNo;
 use crate::error::Error;
 use crate::kv::KeyValue;
 use crate::record::fields::{KINDS, kind_spec};
 use crate::record::{Record, RecordId, StoredRecord, Warning, csv};
+use crate::stats::{self, BatchTally, RejectionExample};
 use crate::store::{Change, Store, Upserted};
 use crate::uscc::CreditCode;
 use crate::vocabulary::{ItemResult, RecordKind, RevocationCategory};
-use crate::window::china_date;
+use crate::window::{china_date, in_china};
 
 use super::Caller;
 
@@ -180,6 +182,8 @@ pub struct BatchResult {
 struct Outcome {
     upserted: Result<Upserted, Vec<Error>>,
     warnings: Vec<Warning>,
+    /// The record's domain and kind, once the item parsed.
+    parsed: Option<(String, RecordKind)>,
 }
 
 /// Stores every valid item the caller may write, each answered in order;
@@ -198,14 +202,24 @@ pub fn upsert_batch(
         ..BatchSummary::default()
     };
     let mut results = Vec::with_capacity(items.len());
+    let mut tallies = BatchTallies::default();
     for (index, item) in items.into_iter().enumerate() {
+        let item_domain = item
+            .value
+            .as_ref()
+            .ok()
+            .and_then(|v| v.get("domain"))
+            .and_then(Value::as_str)
+            .map(|d| d.trim().to_owned());
         let outcome = match item.value {
             Ok(value) => upsert_one(kv, &store, caller, &value),
             Err(error) => Outcome {
                 upserted: Err(vec![error]),
                 warnings: Vec::new(),
+                parsed: None,
             },
         };
+        tallies.count(caller, &item_domain, &outcome, index, item.line);
         let warnings: Vec<Value> = outcome
             .warnings
             .iter()
@@ -250,6 +264,7 @@ pub fn upsert_batch(
         }
         results.push(result);
     }
+    tallies.store(&store, caller)?;
     let summary_json =
         serde_json::to_value(summary).map_err(|e| Error::Internal(format!("serialize: {e}")))?;
     audit::append(
@@ -259,6 +274,87 @@ pub fn upsert_batch(
             .details(summary_json),
     )?;
     Ok(BatchResult { summary, results })
+}
+
+/// What a batch changes in the collection figures, by data domain, and
+/// for a department's rejected items that named none of its domains, by
+/// its unit.
+#[derive(Default)]
+struct BatchTallies {
+    domains: BTreeMap<String, BatchTally>,
+    unit: BatchTally,
+}
+
+impl BatchTallies {
+    fn count(
+        &mut self,
+        caller: &Caller,
+        item_domain: &Option<String>,
+        outcome: &Outcome,
+        index: usize,
+        line: Option<u64>,
+    ) {
+        match (&outcome.upserted, &outcome.parsed) {
+            (Ok(upserted), Some((domain, kind))) => {
+                let tally = self.domains.entry(domain.clone()).or_default();
+                tally.accepted += 1;
+                if upserted.change == Change::Created {
+                    *tally.created.entry(kind.as_str().to_owned()).or_default() += 1;
+                }
+            }
+            (Ok(_), None) => {}
+            (Err(errors), parsed) => {
+                let Some(first) = errors.first() else { return };
+                let example = RejectionExample {
+                    at: in_china(caller.now),
+                    field: first
+                        .to_problem()
+                        .get("field")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                    line,
+                    index,
+                };
+                let rejection = (first.code().to_owned(), example);
+                // The unit answering for the domain the item names, when
+                // the caller is that unit (or the administrator).
+                let domain = parsed
+                    .as_ref()
+                    .map(|(d, _)| d.clone())
+                    .or_else(|| item_domain.clone())
+                    .filter(|d| catalog().data_domain(d).is_some())
+                    .filter(|d| caller.principal.require_write(d).is_ok());
+                match domain {
+                    Some(domain) => self
+                        .domains
+                        .entry(domain)
+                        .or_default()
+                        .rejected
+                        .push(rejection),
+                    None => self.unit.rejected.push(rejection),
+                }
+            }
+        }
+    }
+
+    /// One compare-and-swap per domain the batch touched, and one for the
+    /// unit's other rejections.
+    fn store(
+        self,
+        store: &Store<'_, impl KeyValue + ?Sized>,
+        caller: &Caller,
+    ) -> Result<(), Error> {
+        for (domain, tally) in &self.domains {
+            store.tally_domain_batch(domain, tally, caller.now)?;
+        }
+        if let Principal::Department { unit, .. } = &caller.principal
+            && !self.unit.is_empty()
+        {
+            let unit = stats::catalog_unit(unit).unwrap_or_else(|| unit.clone());
+            store.tally_unit_batch(&unit, &self.unit, caller.now)?;
+        }
+        Ok(())
+    }
 }
 
 /// Adds the CSV column a problem's field was read from.
@@ -288,10 +384,12 @@ fn upsert_one(
             return Outcome {
                 upserted: Err(rejected.problems),
                 warnings: rejected.warnings,
+                parsed: None,
             };
         }
     };
     let (record, mut warnings) = (checked.record, checked.warnings);
+    let parsed = Some((record.domain().to_owned(), record.kind()));
     // Authorised first: the name on file is told only to a unit that may write the record.
     let upserted = caller
         .principal
@@ -304,6 +402,7 @@ fn upsert_one(
     Outcome {
         upserted: upserted.map_err(|e| vec![e]),
         warnings,
+        parsed,
     }
 }
 

@@ -8,6 +8,7 @@ pub mod disputes;
 pub mod intake;
 pub mod reports;
 pub mod signin;
+pub mod stats;
 pub mod subscriptions;
 pub mod verification;
 

@@ -114,6 +114,13 @@ pub fn apply(
             "authorisation_ref": report.authorisation_ref,
         }));
     audit::append(kv, &entry)?;
+    Store::new(kv).tally_usage(caller.now, |t| {
+        t.add_report(
+            &report.purpose,
+            report.record_count() > 0,
+            report.domains.len(),
+        )
+    })?;
     if let Some(staff) = &application.on_behalf {
         let mandate = Mandate::new(
             report.report_no.as_str(),
