@@ -476,7 +476,7 @@ fn message_for(outcome: &Outcome, report: Option<&ReportSummary>) -> String {
 
 /// What the report says about the two kinds 565号 added, as its switches
 /// were when it was issued.
-fn excluded_kinds_note(rules: &AppliedRules) -> String {
+fn added_kinds_note(rules: &AppliedRules) -> String {
     let coercive = if rules.include_coercive_measures {
         "行政强制措施（报告期间内决定、出具日尚未解除的）列入本报告"
     } else {
@@ -506,7 +506,7 @@ pub fn report_document(report: &Report, public_base_url: &str) -> ReportDocument
         } else {
             "依据简易程序作出的行政处罚和依法不予行政处罚的，不列入违法记录。".to_owned()
         },
-        excluded_kinds_note(&report.rules),
+        added_kinds_note(&report.rules),
         if report.rules.show_repaired_records {
             "已完成信用修复的记录标注“已修复”；标注“异议处理中”的记录正在异议处理中。".to_owned()
         } else {
