@@ -204,9 +204,11 @@ mod tests {
     #[test]
     fn has_the_attachments_rows() {
         let c = catalog();
-        assert_eq!(c.data_domains.len(), 47);
-        // 38 of 附件2, plus 8 for data domains no 附件2 row shows (CATALOG.md).
-        assert_eq!(c.report_domains.len(), 46);
+        // 47 of 附件1, plus criminal judgments (565号; CATALOG.md).
+        assert_eq!(c.data_domains.len(), 48);
+        // 38 of 附件2, plus 8 for data domains no 附件2 row shows, plus
+        // criminal judgments (CATALOG.md).
+        assert_eq!(c.report_domains.len(), 47);
         assert_eq!(c.purposes.len(), 13);
     }
 
@@ -288,7 +290,12 @@ mod tests {
         assert_eq!(market["code"], "market_regulation");
         assert_eq!(
             market["scope"],
-            serde_json::json!(["abnormal_list", "penalty", "dishonest_list"])
+            serde_json::json!([
+                "abnormal_list",
+                "penalty",
+                "dishonest_list",
+                "coercive_measure"
+            ])
         );
         assert_eq!(
             v["report_domains"][0]["data_domains"][0],
@@ -321,7 +328,7 @@ mod tests {
                 .code(),
             "INVALID_FIELD"
         );
-        assert_eq!(c.select(&DomainSelection::All).unwrap().len(), 46);
+        assert_eq!(c.select(&DomainSelection::All).unwrap().len(), 47);
         assert!(DomainSelection::try_from(&serde_json::json!("some")).is_err());
         assert_eq!(
             c.require_purpose("x").unwrap_err().code(),

@@ -12,8 +12,8 @@ use crate::catalog::{Catalog, catalog};
 use crate::dispute::{EvidenceType, Ground, ObjectionStatus, RepairStatus};
 use crate::record::fields::{KINDS, KindSpec};
 use crate::vocabulary::{
-    ItemResult, PenaltyCategory, Procedure, RecordKind, RecordStatus, ReportEdition, Severity,
-    VerificationOutcome,
+    CoerciveMeasureType, ItemResult, PenaltyCategory, Procedure, RecordKind, RecordStatus,
+    ReportEdition, Severity, VerificationOutcome,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -41,6 +41,7 @@ pub struct Vocabulary {
     pub procedures: Vec<Term>,
     pub severities: Vec<Term>,
     pub penalty_categories: Vec<Term>,
+    pub coercive_measure_types: Vec<Term>,
     pub record_statuses: Vec<Term>,
     pub item_results: Vec<Term>,
     pub objection_grounds: Vec<Term>,
@@ -66,6 +67,7 @@ pub fn vocabulary() -> Vocabulary {
         procedures: terms(Procedure::ALL, Procedure::label),
         severities: terms(Severity::ALL, Severity::label),
         penalty_categories: terms(PenaltyCategory::ALL, PenaltyCategory::label),
+        coercive_measure_types: terms(CoerciveMeasureType::ALL, CoerciveMeasureType::label),
         record_statuses: terms(RecordStatus::ALL, RecordStatus::name),
         item_results: terms(ItemResult::ALL, ItemResult::label),
         objection_grounds: terms(Ground::ALL, Ground::label),

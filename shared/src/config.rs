@@ -52,6 +52,11 @@ pub struct RuleConfig {
     pub include_simplified_procedure: bool,
     pub show_repaired_records: bool,
     pub end_publicity_at_expiry: bool,
+    /// Whether administrative coercive measures and criminal judgments
+    /// count (发改财金〔2025〕565号 names both); switched off, they are
+    /// still accepted and stored.
+    pub include_coercive_measures: bool,
+    pub include_criminal_judgments: bool,
     /// How long a penalty without a 公示截止期 is published; applies under
     /// `end_publicity_at_expiry`; a stated 公示截止期 takes precedence.
     pub publicity_max_months: PublicityMaxima,
@@ -71,6 +76,8 @@ impl Default for RuleConfig {
             include_simplified_procedure: INCLUDE_SIMPLIFIED_PROCEDURE.default,
             show_repaired_records: SHOW_REPAIRED_RECORDS.default,
             end_publicity_at_expiry: END_PUBLICITY_AT_EXPIRY.default,
+            include_coercive_measures: INCLUDE_COERCIVE_MEASURES.default,
+            include_criminal_judgments: INCLUDE_CRIMINAL_JUDGMENTS.default,
             publicity_max_months: PublicityMaxima {
                 minor: PUBLICITY_MAX_MONTHS_MINOR.default,
                 general: PUBLICITY_MAX_MONTHS_GENERAL.default,
@@ -122,6 +129,8 @@ impl Settings {
             include_simplified_procedure: INCLUDE_SIMPLIFIED_PROCEDURE.read(&get)?,
             show_repaired_records: SHOW_REPAIRED_RECORDS.read(&get)?,
             end_publicity_at_expiry: END_PUBLICITY_AT_EXPIRY.read(&get)?,
+            include_coercive_measures: INCLUDE_COERCIVE_MEASURES.read(&get)?,
+            include_criminal_judgments: INCLUDE_CRIMINAL_JUDGMENTS.read(&get)?,
             publicity_max_months: PublicityMaxima {
                 minor: PUBLICITY_MAX_MONTHS_MINOR.read(&get)?,
                 general: PUBLICITY_MAX_MONTHS_GENERAL.read(&get)?,
@@ -483,6 +492,19 @@ pub const END_PUBLICITY_AT_EXPIRY: Flag = Flag {
     name: "end_publicity_at_expiry",
     default: true,
 };
+/// On by default: 发改财金〔2025〕565号 puts 行政强制 in special credit
+/// reports (docs/decisions.md).
+pub const INCLUDE_COERCIVE_MEASURES: Flag = Flag {
+    name: "include_coercive_measures",
+    default: true,
+};
+/// On by default: 565号 puts criminal judgments in special credit reports,
+/// and the county notice defers criminal records to "the relevant rules"
+/// (docs/decisions.md).
+pub const INCLUDE_CRIMINAL_JUDGMENTS: Flag = Flag {
+    name: "include_criminal_judgments",
+    default: true,
+};
 pub const VERIFY_RATE_LIMIT_PER_MINUTE: Count = Count {
     name: "verify_rate_limit_per_minute",
     default: 120,
@@ -660,6 +682,18 @@ pub const SETTINGS: &[Setting] = &[
         default: "true",
         allowed: "true/false",
         meaning: "a penalty stops counting once its publicity has ended (公示截止期, or the maximum below)",
+    },
+    Setting {
+        name: INCLUDE_COERCIVE_MEASURES.name,
+        default: "true",
+        allowed: "true/false",
+        meaning: "count administrative coercive measures (行政强制, 565号); off: still accepted and stored, not counted nor printed",
+    },
+    Setting {
+        name: INCLUDE_CRIMINAL_JUDGMENTS.name,
+        default: "true",
+        allowed: "true/false",
+        meaning: "count criminal judgments (刑事裁判, 565号); off: still accepted and stored, not counted nor printed",
     },
     Setting {
         name: VERIFY_RATE_LIMIT_PER_MINUTE.name,

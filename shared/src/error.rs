@@ -6,6 +6,24 @@
 use serde_json::{Map, Value, json};
 
 use crate::kv::StoreError;
+use crate::vocabulary::RecordKind;
+
+/// Why a kind of record has no credit repair, and where its holder turns
+/// instead (docs/decisions.md).
+fn repair_not_applicable_detail(kind: RecordKind) -> &'static str {
+    match kind {
+        RecordKind::Penalty => "该行政处罚记录不能申请信用修复",
+        RecordKind::DishonestList | RecordKind::AbnormalList => {
+            "名单记录不适用信用修复申请：移出名单请向认定部门申请，移出后按移出日期不再计入报告"
+        }
+        RecordKind::CoerciveMeasure => {
+            "行政强制措施不适用信用修复：措施解除后即不再计入报告，请向实施机关申请解除；如记录有误，请提出异议"
+        }
+        RecordKind::CriminalJudgment => {
+            "刑事裁判不适用信用修复：生效裁判只能依审判监督程序改变；如记录与裁判文书不符，请提出异议"
+        }
+    }
+}
 
 /// Every error the HTTP API can answer. `Display` is the Chinese detail.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -56,6 +74,10 @@ pub enum Error {
         min_months: u32,
         available_on: chrono::NaiveDate,
     },
+    /// Credit repair is for penalties; each other kind leaves the record
+    /// its own way, which the detail names.
+    #[error("{}", repair_not_applicable_detail(*kind))]
+    RepairNotApplicable { kind: RecordKind },
     #[error("请求过于频繁，请 {retry_after_secs} 秒后再试")]
     RateLimited { retry_after_secs: u64 },
     #[error("核验服务当前访问人数过多，请 {retry_after_secs} 秒后再试")]
@@ -145,6 +167,7 @@ pub const CODES: &[&str] = &[
     "NOT_FOUND",
     "CONFLICT",
     "REPAIR_NOT_YET_ALLOWED",
+    "REPAIR_NOT_APPLICABLE",
     "RATE_LIMITED",
     "TOO_MANY_VISITORS",
     "TOO_MANY_APPLICATIONS",
@@ -173,7 +196,9 @@ impl Error {
             Error::Forbidden(_) => 403,
             Error::NotFound(_) => 404,
             Error::MethodNotAllowed { .. } => 405,
-            Error::Conflict(_) | Error::RepairNotYetAllowed { .. } => 409,
+            Error::Conflict(_)
+            | Error::RepairNotYetAllowed { .. }
+            | Error::RepairNotApplicable { .. } => 409,
             Error::PayloadTooLarge { .. }
             | Error::FileTooLarge { .. }
             | Error::TooManyItems { .. } => 413,
@@ -211,6 +236,7 @@ impl Error {
             Error::NotFound(_) => "NOT_FOUND",
             Error::Conflict(_) => "CONFLICT",
             Error::RepairNotYetAllowed { .. } => "REPAIR_NOT_YET_ALLOWED",
+            Error::RepairNotApplicable { .. } => "REPAIR_NOT_APPLICABLE",
             Error::RateLimited { .. } => "RATE_LIMITED",
             Error::TooManyVisitors { .. } => "TOO_MANY_VISITORS",
             Error::TooManyApplications { .. } => "TOO_MANY_APPLICATIONS",
@@ -233,6 +259,7 @@ impl Error {
             Error::UnknownPurpose(_) => Some("purpose"),
             Error::InvalidMonths(_) => Some("months"),
             Error::InvalidCode(_) => Some("code"),
+            Error::RepairNotApplicable { .. } => Some("record_id"),
             _ => None,
         }
     }
@@ -414,6 +441,9 @@ mod tests {
                 min_months: 3,
                 available_on: chrono::NaiveDate::MIN,
             },
+            Error::RepairNotApplicable {
+                kind: RecordKind::CriminalJudgment,
+            },
             Error::RateLimited {
                 retry_after_secs: 1,
             },
@@ -457,6 +487,7 @@ mod tests {
                 | Error::NotFound(_)
                 | Error::Conflict(_)
                 | Error::RepairNotYetAllowed { .. }
+                | Error::RepairNotApplicable { .. }
                 | Error::RateLimited { .. }
                 | Error::TooManyVisitors { .. }
                 | Error::TooManyApplications { .. }

@@ -133,6 +133,16 @@ pub struct AppliedRules {
     pub include_simplified_procedure: bool,
     pub show_repaired_records: bool,
     pub end_publicity_at_expiry: bool,
+    /// Reports issued before these kinds existed read as included: they
+    /// had none to leave out.
+    #[serde(default = "included")]
+    pub include_coercive_measures: bool,
+    #[serde(default = "included")]
+    pub include_criminal_judgments: bool,
+}
+
+fn included() -> bool {
+    true
 }
 
 /// An issued report: an immutable snapshot. Serializes as the
@@ -464,6 +474,22 @@ fn message_for(outcome: &Outcome, report: Option<&ReportSummary>) -> String {
     }
 }
 
+/// What the report says about the two kinds 565号 added, as its switches
+/// were when it was issued.
+fn added_kinds_note(rules: &AppliedRules) -> String {
+    let coercive = if rules.include_coercive_measures {
+        "行政强制措施（报告期间内决定、出具日尚未解除的）列入本报告"
+    } else {
+        "行政强制措施不列入本报告"
+    };
+    let criminal = if rules.include_criminal_judgments {
+        "报告期间内生效的刑事裁判列入本报告"
+    } else {
+        "刑事裁判不列入本报告"
+    };
+    format!("{coercive}；{criminal}。")
+}
+
 /// The formatted view the PDF renders. `public_base_url` without a
 /// trailing slash, e.g. `http://127.0.0.1:3000`.
 pub fn report_document(report: &Report, public_base_url: &str) -> ReportDocument {
@@ -480,6 +506,7 @@ pub fn report_document(report: &Report, public_base_url: &str) -> ReportDocument
         } else {
             "依据简易程序作出的行政处罚和依法不予行政处罚的，不列入违法记录。".to_owned()
         },
+        added_kinds_note(&report.rules),
         if report.rules.show_repaired_records {
             "已完成信用修复的记录标注“已修复”；标注“异议处理中”的记录正在异议处理中。".to_owned()
         } else {

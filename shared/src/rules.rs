@@ -17,6 +17,15 @@
 //! A list entry counts when it was listed at any time during the window:
 //! `listed_on <= end` and (`removed_on` is none or `>= start`). Records under
 //! objection count, labelled 异议处理中.
+//!
+//! The two kinds 发改财金〔2025〕565号 adds count only under their switches
+//! (`include_coercive_measures`, `include_criminal_judgments`, both on by
+//! default). A coercive measure counts as a penalty does, by its decision
+//! date inside the window, and stops counting once lifted: a 解除日期 on or
+//! before the issue date (the window's last day). A criminal judgment
+//! counts by its 生效日期 inside the window: a judgment is a record from the
+//! day it takes effect, so one pronounced before the window but effective
+//! inside counts, and one pronounced inside but not yet effective does not.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -65,6 +74,14 @@ pub fn counts(stored: &StoredRecord, window: &Window, config: &RuleConfig) -> bo
         }
         Record::DishonestList(l) | Record::AbnormalList(l) => {
             window.overlaps_listing(l.listed_on, l.removed_on)
+        }
+        Record::CoerciveMeasure(m) => {
+            config.include_coercive_measures
+                && window.contains(m.decided_on)
+                && m.lifted_on.is_none_or(|lifted| lifted > window.end)
+        }
+        Record::CriminalJudgment(j) => {
+            config.include_criminal_judgments && window.contains(j.effective_on)
         }
     }
 }
@@ -126,6 +143,8 @@ fn event_date(r: &Record) -> NaiveDate {
     match r {
         Record::Penalty(p) => p.decided_on,
         Record::DishonestList(l) | Record::AbnormalList(l) => l.listed_on,
+        Record::CoerciveMeasure(m) => m.decided_on,
+        Record::CriminalJudgment(j) => j.effective_on,
     }
 }
 
@@ -455,5 +474,106 @@ mod tests {
             ]))
             .unwrap();
         assert!(clean(&findings(&records, &only_others, &window(), &cfg())));
+    }
+
+    fn coercive(decided_on: &str, lifted_on: Option<&str>) -> StoredRecord {
+        stored(
+            samples::coercive_measure("C", decided_on, lifted_on),
+            RecordStatus::Active,
+        )
+    }
+
+    fn judgment(judged_on: &str, effective_on: &str) -> StoredRecord {
+        stored(
+            samples::criminal_judgment("J", judged_on, effective_on),
+            RecordStatus::Active,
+        )
+    }
+
+    #[test]
+    fn a_coercive_measure_counts_by_its_decision_until_lifted() {
+        let w = window();
+        assert!(
+            counts(&coercive("2026-05-01", None), &w, &cfg()),
+            "in force"
+        );
+        assert!(
+            !counts(&coercive("2025-11-29", None), &w, &cfg()),
+            "decided before the window"
+        );
+        assert!(
+            counts(&coercive("2025-11-30", None), &w, &cfg()),
+            "decided on the first day"
+        );
+        assert!(
+            !counts(&coercive("2026-05-01", Some("2026-11-29")), &w, &cfg()),
+            "lifted on the issue date"
+        );
+        assert!(
+            !counts(&coercive("2026-05-01", Some("2026-06-01")), &w, &cfg()),
+            "lifted before"
+        );
+        assert!(
+            counts(&coercive("2026-05-01", Some("2026-11-30")), &w, &cfg()),
+            "lifted after the issue date: still in force on it"
+        );
+        let off = RuleConfig {
+            include_coercive_measures: false,
+            ..cfg()
+        };
+        assert!(!counts(&coercive("2026-05-01", None), &w, &off));
+    }
+
+    #[test]
+    fn a_criminal_judgment_counts_from_its_effective_date() {
+        let w = window();
+        assert!(counts(&judgment("2026-02-10", "2026-02-25"), &w, &cfg()));
+        assert!(
+            counts(&judgment("2025-11-01", "2025-11-30"), &w, &cfg()),
+            "pronounced before the window, effective on its first day"
+        );
+        assert!(
+            !counts(&judgment("2025-11-01", "2025-11-29"), &w, &cfg()),
+            "effective the day before the window"
+        );
+        assert!(
+            !counts(&judgment("2026-11-20", "2026-11-30"), &w, &cfg()),
+            "pronounced inside, effective after the issue date"
+        );
+        let off = RuleConfig {
+            include_criminal_judgments: false,
+            ..cfg()
+        };
+        assert!(!counts(&judgment("2026-02-10", "2026-02-25"), &w, &off));
+        let mut withdrawn = judgment("2026-02-10", "2026-02-25");
+        withdrawn.status = RecordStatus::Withdrawn;
+        assert!(!counts(&withdrawn, &w, &cfg()));
+    }
+
+    #[test]
+    fn the_new_kinds_are_shown_under_their_report_domains() {
+        let records = [
+            coercive("2026-05-01", None),
+            judgment("2026-02-10", "2026-02-25"),
+        ];
+        let domains = catalog()
+            .select(&crate::catalog::DomainSelection::All)
+            .unwrap();
+        let f = findings(&records, &domains, &window(), &cfg());
+        let with_records: Vec<(&str, usize)> = f
+            .iter()
+            .filter(|f| !f.records.is_empty())
+            .map(|f| (f.domain.as_str(), f.records.len()))
+            .collect();
+        assert_eq!(
+            with_records,
+            [("market_regulation", 1), ("criminal_judgment", 1)]
+        );
+        let neither = RuleConfig {
+            include_coercive_measures: false,
+            include_criminal_judgments: false,
+            ..cfg()
+        };
+        assert!(clean(&findings(&records, &domains, &window(), &neither)));
     }
 }

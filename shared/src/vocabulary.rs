@@ -12,13 +12,19 @@ pub enum RecordKind {
     Penalty,
     DishonestList,
     AbnormalList,
+    /// 行政强制措施 (行政强制法 第九条).
+    CoerciveMeasure,
+    /// 刑事裁判文书: an effective criminal judgment.
+    CriminalJudgment,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 3] = [
+    pub const ALL: [RecordKind; 5] = [
         RecordKind::Penalty,
         RecordKind::DishonestList,
         RecordKind::AbnormalList,
+        RecordKind::CoerciveMeasure,
+        RecordKind::CriminalJudgment,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -26,6 +32,8 @@ impl RecordKind {
             RecordKind::Penalty => "penalty",
             RecordKind::DishonestList => "dishonest_list",
             RecordKind::AbnormalList => "abnormal_list",
+            RecordKind::CoerciveMeasure => "coercive_measure",
+            RecordKind::CriminalJudgment => "criminal_judgment",
         }
     }
 
@@ -34,6 +42,8 @@ impl RecordKind {
             RecordKind::Penalty => "行政处罚",
             RecordKind::DishonestList => "严重失信主体名单",
             RecordKind::AbnormalList => "经营异常名录",
+            RecordKind::CoerciveMeasure => "行政强制措施",
+            RecordKind::CriminalJudgment => "刑事裁判",
         }
     }
 
@@ -188,6 +198,74 @@ impl PenaltyCategory {
         PenaltyCategory::ALL
             .into_iter()
             .find(|c| c.as_str() == text || c.label() == text)
+    }
+}
+
+/// The kinds of administrative coercive measure of 行政强制法 第九条, whose
+/// fifth item (其他行政强制措施) is why the list has an `Other`. Input
+/// accepts the code or the Chinese name; output is the code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CoerciveMeasureType {
+    /// 限制公民人身自由: reaches the sole proprietor of an individual business.
+    RestrictPersonalFreedom,
+    /// 查封场所、设施或者财物.
+    SealUp,
+    /// 扣押财物.
+    Seize,
+    /// 冻结存款、汇款.
+    Freeze,
+    /// 其他行政强制措施.
+    Other,
+}
+
+impl CoerciveMeasureType {
+    pub const ALL: [CoerciveMeasureType; 5] = [
+        CoerciveMeasureType::RestrictPersonalFreedom,
+        CoerciveMeasureType::SealUp,
+        CoerciveMeasureType::Seize,
+        CoerciveMeasureType::Freeze,
+        CoerciveMeasureType::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CoerciveMeasureType::RestrictPersonalFreedom => "restrict_personal_freedom",
+            CoerciveMeasureType::SealUp => "seal_up",
+            CoerciveMeasureType::Seize => "seize",
+            CoerciveMeasureType::Freeze => "freeze",
+            CoerciveMeasureType::Other => "other",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            CoerciveMeasureType::RestrictPersonalFreedom => "限制公民人身自由",
+            CoerciveMeasureType::SealUp => "查封场所、设施或者财物",
+            CoerciveMeasureType::Seize => "扣押财物",
+            CoerciveMeasureType::Freeze => "冻结存款、汇款",
+            CoerciveMeasureType::Other => "其他行政强制措施",
+        }
+    }
+
+    /// The code, the Chinese name, or the short word spreadsheets use
+    /// (查封, 扣押, 冻结, 其他).
+    pub fn parse(text: &str) -> Option<CoerciveMeasureType> {
+        let text = text.trim();
+        CoerciveMeasureType::ALL
+            .into_iter()
+            .find(|m| m.as_str() == text || m.label() == text || m.short_label() == text)
+    }
+
+    /// The word departments' spreadsheets use for it.
+    pub fn short_label(self) -> &'static str {
+        match self {
+            CoerciveMeasureType::RestrictPersonalFreedom => "限制人身自由",
+            CoerciveMeasureType::SealUp => "查封",
+            CoerciveMeasureType::Seize => "扣押",
+            CoerciveMeasureType::Freeze => "冻结",
+            CoerciveMeasureType::Other => "其他",
+        }
     }
 }
 
@@ -421,6 +499,12 @@ mod tests {
             assert_eq!(wire(c), c.as_str());
             assert_eq!(PenaltyCategory::parse(c.as_str()), Some(c));
             assert_eq!(PenaltyCategory::parse(c.label()), Some(c));
+        }
+        for m in CoerciveMeasureType::ALL {
+            assert_eq!(wire(m), m.as_str());
+            assert_eq!(CoerciveMeasureType::parse(m.as_str()), Some(m));
+            assert_eq!(CoerciveMeasureType::parse(m.label()), Some(m));
+            assert_eq!(CoerciveMeasureType::parse(m.short_label()), Some(m));
         }
         for o in VerificationOutcome::ALL {
             assert_eq!(wire(o), o.code());

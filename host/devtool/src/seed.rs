@@ -43,17 +43,17 @@ fn entities() -> [Entity; 4] {
         entity(
             2,
             "永昌县金川建材有限公司",
-            "只有不计入报告的记录（简易程序、不予处罚、超出查询期间、已移出名录、已撤销），报告为“无记录” / only excluded records: clean",
+            "只有不计入报告的记录（简易程序、不予处罚、超出查询期间、已移出名录、已撤销、已解除的行政强制措施），报告为“无记录” / only excluded records: clean",
         ),
         entity(
             3,
             "永昌县河西物流有限公司",
-            "税务行政处罚 1 条、经营异常名录 1 条（未移出） / a tax penalty and an abnormal-operation listing",
+            "税务行政处罚 1 条、经营异常名录 1 条（未移出）、行政强制措施 1 条（未解除） / a tax penalty, an abnormal-operation listing and a coercive measure in force",
         ),
         entity(
             4,
             "永昌县祁连化工有限公司",
-            "生态环境处罚与环境违法企业黑名单；市场监管处罚在 20 个月前，只出现在 24、36 个月报告中 / environment penalty and blacklist; a market penalty only 24/36-month reports show",
+            "生态环境处罚与环境违法企业黑名单、刑事裁判 1 条；市场监管处罚在 20 个月前，只出现在 24、36 个月报告中 / environment penalty, blacklist and a criminal judgment; a market penalty only 24/36-month reports show",
         ),
     ]
 }
@@ -62,6 +62,7 @@ fn entities() -> [Entity; 4] {
 const TAX: &str = "县税务局";
 const MARKET: &str = "县市场监管局";
 const ENVIRONMENT: &str = "市生态环境局永昌分局";
+const COURT: &str = "县人民法院";
 
 pub fn run(base_url: &str, marker: &Path, secret: Option<String>) -> Result<String, String> {
     let secret = secret.ok_or(
@@ -324,6 +325,35 @@ fn listing(
     })
 }
 
+/// A market-regulation 查封、扣押, lifted on `lifted_on` or still in force.
+fn coercive_measure(
+    e: &Entity,
+    document_no: &str,
+    decided_on: &str,
+    lifted_on: Option<&str>,
+) -> Value {
+    json!({
+        "kind": "coercive_measure", "domain": "market_regulation", "document_no": document_no,
+        "entity_name": e.name, "uscc": e.uscc,
+        "measure_types": ["查封", "扣押"], "cause": "涉嫌销售不符合保障人体健康和人身、财产安全的国家标准的产品",
+        "legal_basis": "《中华人民共和国产品质量法》第十八条",
+        "decided_on": decided_on, "lifted_on": lifted_on,
+        "authority": "永昌县市场监督管理局", "authority_uscc": authority_uscc(1),
+        "source_unit": MARKET, "source_unit_uscc": authority_uscc(1)
+    })
+}
+
+fn criminal_judgment(e: &Entity, document_no: &str, judged_on: &str, effective_on: &str) -> Value {
+    json!({
+        "kind": "criminal_judgment", "domain": "criminal_judgment", "document_no": document_no,
+        "entity_name": e.name, "uscc": e.uscc,
+        "authority": "永昌县人民法院", "authority_uscc": authority_uscc(3),
+        "charges": "污染环境罪", "verdict": "判处被告单位罚金人民币三十万元",
+        "judged_on": judged_on, "effective_on": effective_on, "unit_crime": true,
+        "source_unit": COURT, "source_unit_uscc": authority_uscc(3)
+    })
+}
+
 fn seed(client: &Client, tokens: &Tokens, demo: &[Entity; 4]) -> Result<(), String> {
     let [_clean, excluded, counting, environmental] = demo;
     let tax = tokens.department(TAX)?;
@@ -420,6 +450,27 @@ fn seed(client: &Client, tokens: &Tokens, demo: &[Entity; 4]) -> Result<(), Stri
             ),
         ],
     )?;
+    client.put_records(
+        &market,
+        &[
+            coercive_measure(
+                excluded,
+                "永市监强〔示例〕1号",
+                &days_ago(80),
+                Some(&days_ago(50)),
+            ),
+            coercive_measure(counting, "永市监强〔示例〕2号", &days_ago(40), None),
+        ],
+    )?;
+    client.put_records(
+        &tokens.department(COURT)?,
+        &[criminal_judgment(
+            environmental,
+            "（示例）甘0321刑初1号",
+            &days_ago(200),
+            &days_ago(185),
+        )],
+    )?;
     Ok(())
 }
 
@@ -450,6 +501,10 @@ fn guide(base_url: &str, tokens: &Tokens, demo: &[Entity; 4]) -> Result<String, 
     line(format!("  {}", tokens.department(TAX)?));
     line(format!("责任单位 / department ({MARKET}):"));
     line(format!("  {}", tokens.department(MARKET)?));
+    line(format!(
+        "责任单位 / department ({COURT}, criminal judgments):"
+    ));
+    line(format!("  {}", tokens.department(COURT)?));
     line("窗口帮办 / counter staff (applies with \"uscc\" and \"authorisation_ref\" on an entity's behalf):".into());
     line(format!(
         "  {}",

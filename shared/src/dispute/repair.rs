@@ -166,9 +166,8 @@ impl<K: KeyValue + ?Sized> Disputes<'_, K> {
             application.authorisation_ref.as_ref(),
         )?;
         let Record::Penalty(penalty) = &record.record else {
-            return Err(Error::InvalidField {
-                field: "record_id".into(),
-                detail: "只有行政处罚记录可以申请信用修复；名单的移出请向认定部门申请".into(),
+            return Err(Error::RepairNotApplicable {
+                kind: record.record.kind(),
             });
         };
         let (available_on, min_months) = self.repair_available_on(penalty);

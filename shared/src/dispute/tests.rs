@@ -1027,3 +1027,58 @@ fn keys_stay_short_and_cases_are_indexed_without_scans() {
     }
     assert!(w.kv.keys_with_prefix("").iter().all(|k| k.len() <= 250));
 }
+
+#[test]
+fn an_objection_on_a_coercive_measure_withdraws_it_and_revokes_the_report() {
+    let w = World::new();
+    let measure = w.penalty(samples::coercive_measure(
+        "永市监强〔2026〕3号",
+        "2026-03-01",
+        None,
+    ));
+    let report = w.report();
+    let d = w.disputes();
+    let case = w.file(&measure);
+    assert_eq!(w.status(&measure), RecordStatus::UnderObjection);
+    d.accept_objection(&market_department(), &case.no, now())
+        .unwrap();
+    let withdrawn = d
+        .resolve_objection(
+            &market_department(),
+            &case.no,
+            Resolution::Withdraw {
+                reason: "查封决定已被行政复议撤销".into(),
+            },
+            now(),
+        )
+        .unwrap();
+    assert_eq!(withdrawn.revoked_reports, vec![report.clone()]);
+    assert_eq!(w.status(&measure), RecordStatus::Withdrawn);
+}
+
+#[test]
+fn repair_does_not_apply_to_coercive_measures_nor_criminal_judgments() {
+    let w = World::new();
+    let d = w.disputes();
+    for (record, says) in [
+        (
+            samples::coercive_measure("永市监强〔2025〕3号", "2025-03-01", None),
+            "请向实施机关申请解除",
+        ),
+        (
+            samples::criminal_judgment("（2025）甘0321刑初12号", "2025-02-10", "2025-02-25"),
+            "审判监督程序",
+        ),
+    ] {
+        let id = w.penalty(record);
+        let refused = d
+            .apply_repair(&entity(), repair_application(&id), now())
+            .unwrap_err();
+        assert_eq!(
+            (refused.code(), refused.status(), refused.field()),
+            ("REPAIR_NOT_APPLICABLE", 409, Some("record_id"))
+        );
+        assert!(refused.to_string().contains(says), "{refused}");
+        assert_eq!(w.status(&id), RecordStatus::Active);
+    }
+}

@@ -33,6 +33,8 @@ pub enum FieldType {
     Procedure,
     /// minor/general/serious or 轻微/一般/严重.
     Severity,
+    /// 强制措施种类: an array, or one text separated by ；、; or ,, of codes or Chinese names.
+    CoerciveMeasureTypes,
 }
 
 /// One field of one kind.
@@ -93,6 +95,16 @@ pub const KINDS: &[KindSpec] = &[
         schema: "AbnormalListRecord",
         fields: ABNORMAL_LIST,
     },
+    KindSpec {
+        kind: RecordKind::CoerciveMeasure,
+        schema: "CoerciveMeasureRecord",
+        fields: COERCIVE_MEASURE,
+    },
+    KindSpec {
+        kind: RecordKind::CriminalJudgment,
+        schema: "CriminalJudgmentRecord",
+        fields: CRIMINAL_JUDGMENT,
+    },
 ];
 
 pub fn kind_spec(kind: RecordKind) -> &'static KindSpec {
@@ -151,7 +163,7 @@ const KIND: FieldSpec = aka(
         "记录类型",
         FieldType::Kind,
         true,
-        "记录类型：penalty（行政处罚）、dishonest_list（严重失信主体名单）或 abnormal_list（经营异常名录），也可写中文名称",
+        "记录类型：penalty（行政处罚）、dishonest_list（严重失信主体名单）、abnormal_list（经营异常名录）、coercive_measure（行政强制措施）或 criminal_judgment（刑事裁判），也可写中文名称",
         "",
     ),
     &["类型"],
@@ -543,6 +555,198 @@ const ABNORMAL_LIST: &[FieldSpec] = &[
     REMOVED_ON,
     REMOVAL_REASON,
     REMOVAL_AUTHORITY,
+    SOURCE_UNIT,
+    SOURCE_UNIT_USCC,
+    NOTE,
+];
+
+const COERCIVE_MEASURE: &[FieldSpec] = &[
+    KIND,
+    DOMAIN,
+    aka(
+        field(
+            "entity_name",
+            "行政相对人名称",
+            FieldType::Text,
+            true,
+            "行政相对人名称，应与该统一社会信用代码已有记录的名称一致",
+            "永昌县示例商贸有限公司",
+        ),
+        &["名称", "市场主体名称", "主体名称"],
+    ),
+    USCC,
+    aka(
+        field(
+            "document_no",
+            "行政强制决定书文号",
+            FieldType::Text,
+            true,
+            "行政强制措施决定书文号；与领域、类型一起确定一条记录，重复提交即更新（如补报解除日期）",
+            "永市监强〔2026〕3号",
+        ),
+        &["强制措施决定书文号", "决定书文号"],
+    ),
+    aka(
+        field(
+            "measure_types",
+            "强制措施种类",
+            FieldType::CoerciveMeasureTypes,
+            true,
+            "行政强制措施种类（行政强制法第九条），一个或多个：限制公民人身自由、查封场所、设施或者财物（查封）、扣押财物（扣押）、冻结存款、汇款（冻结）、其他行政强制措施（其他）；数组，或以“；”“、”分隔的文字",
+            "查封",
+        ),
+        &["行政强制措施种类", "强制措施类别"],
+    ),
+    aka(
+        field(
+            "cause",
+            "强制措施事由",
+            FieldType::Text,
+            true,
+            "采取行政强制措施的事由",
+            "涉嫌生产销售不符合安全标准的产品",
+        ),
+        &["事由"],
+    ),
+    aka(
+        field(
+            "legal_basis",
+            "强制措施依据",
+            FieldType::Text,
+            true,
+            "采取行政强制措施的法律、法规依据",
+            "《中华人民共和国产品质量法》第十八条",
+        ),
+        &["依据"],
+    ),
+    aka(
+        field(
+            "decided_on",
+            "强制措施决定日期",
+            FieldType::Date,
+            true,
+            "行政强制措施决定日期，不早于 2021-01-01（归集起始日），不晚于提交当日",
+            "2026-03-01",
+        ),
+        &["决定日期"],
+    ),
+    aka(
+        field(
+            "lifted_on",
+            "解除日期",
+            FieldType::Date,
+            false,
+            "行政强制措施解除日期，尚未解除时留空；不早于决定日期，不晚于提交当日；解除后不再计入报告",
+            "",
+        ),
+        &["强制措施解除日期"],
+    ),
+    aka(
+        field(
+            "authority",
+            "实施机关",
+            FieldType::Text,
+            true,
+            "实施行政强制措施的行政机关名称",
+            "永昌县市场监督管理局",
+        ),
+        &["强制措施实施机关"],
+    ),
+    field(
+        "authority_uscc",
+        "实施机关统一社会信用代码",
+        FieldType::CreditCode,
+        true,
+        "实施机关的统一社会信用代码",
+        "9135021359498494XQ",
+    ),
+    SOURCE_UNIT,
+    SOURCE_UNIT_USCC,
+    NOTE,
+];
+
+const CRIMINAL_JUDGMENT: &[FieldSpec] = &[
+    KIND,
+    DOMAIN,
+    aka(
+        field(
+            "entity_name",
+            "被告单位名称",
+            FieldType::Text,
+            true,
+            "被告单位（或与该统一社会信用代码关联的被告人所在单位）名称，应与该统一社会信用代码已有记录的名称一致",
+            "永昌县示例商贸有限公司",
+        ),
+        &["被告单位"],
+    ),
+    USCC,
+    aka(
+        field(
+            "document_no",
+            "案号",
+            FieldType::Text,
+            true,
+            "刑事案件案号；与领域、类型一起确定一条记录，重复提交即更新",
+            "（2026）甘0321刑初12号",
+        ),
+        &["裁判文书案号"],
+    ),
+    field(
+        "authority",
+        "审理法院",
+        FieldType::Text,
+        true,
+        "作出判决的人民法院名称",
+        "永昌县人民法院",
+    ),
+    field(
+        "authority_uscc",
+        "审理法院统一社会信用代码",
+        FieldType::CreditCode,
+        true,
+        "审理法院的统一社会信用代码",
+        "9135021359498494XQ",
+    ),
+    field(
+        "charges",
+        "罪名",
+        FieldType::Text,
+        true,
+        "判决认定的罪名，多个罪名以“、”分隔",
+        "虚开增值税专用发票罪",
+    ),
+    field(
+        "verdict",
+        "判决结果",
+        FieldType::Text,
+        true,
+        "判决结果（主刑、附加刑、罚金等）",
+        "判处被告单位罚金人民币二十万元",
+    ),
+    field(
+        "judged_on",
+        "判决日期",
+        FieldType::Date,
+        true,
+        "判决日期，不晚于提交当日",
+        "2026-02-10",
+    ),
+    field(
+        "effective_on",
+        "生效日期",
+        FieldType::Date,
+        true,
+        "判决生效日期，不早于判决日期和 2021-01-01（归集起始日），不晚于提交当日；报告按生效日期计入",
+        "2026-02-25",
+    ),
+    field(
+        "unit_crime",
+        "是否单位犯罪",
+        FieldType::Flag,
+        true,
+        "是否单位犯罪：true/false 或 是/否",
+        "是",
+    ),
     SOURCE_UNIT,
     SOURCE_UNIT_USCC,
     NOTE,

@@ -1,6 +1,8 @@
 //! Records as departments submit them: administrative penalties (行政处罚),
-//! serious-dishonesty list entries (严重失信主体名单) and abnormal-operation
-//! list entries (经营异常名录), with the 双公示 fields of the policy README.
+//! serious-dishonesty list entries (严重失信主体名单), abnormal-operation
+//! list entries (经营异常名录), with the 双公示 fields of the policy README,
+//! and, as 发改财金〔2025〕565号 adds, administrative coercive measures
+//! (行政强制措施) and criminal judgments (刑事裁判文书).
 //!
 //! [`Record::check`] is the way in from outside: it enforces what the kind's
 //! field table (`fields`) requires and the data-quality checks, and answers
@@ -15,11 +17,15 @@ mod parse;
 mod print;
 pub mod schema;
 
-pub use model::{Common, ListEntry, Penalty, Record, RecordId, StoredRecord};
+pub use model::{
+    CoerciveMeasure, Common, CriminalJudgment, ListEntry, Penalty, Record, RecordId, StoredRecord,
+};
 pub use parse::{Checked, MAX_TEXT_CHARS, Rejected, Warning};
 // The word lists moved to `vocabulary`; these paths keep working for code
 // that still names them through `record`.
-pub use crate::vocabulary::{PenaltyCategory, Procedure, RecordKind, RecordStatus, Severity};
+pub use crate::vocabulary::{
+    CoerciveMeasureType, PenaltyCategory, Procedure, RecordKind, RecordStatus, Severity,
+};
 
 /// Sample records for tests across the crate.
 #[cfg(test)]
@@ -52,6 +58,29 @@ pub(crate) mod samples {
             "authority": "永昌县市场监督管理局", "authority_uscc": AUTHORITY,
             "source_unit": "县市场监管局", "source_unit_uscc": AUTHORITY,
             "reason": "未按规定报送年度报告", "listed_on": listed_on, "removed_on": removed_on
+        })
+    }
+
+    pub fn coercive_measure(document_no: &str, decided_on: &str, lifted_on: Option<&str>) -> Value {
+        json!({
+            "kind": "coercive_measure", "domain": "market_regulation", "document_no": document_no,
+            "entity_name": "永昌县示例商贸有限公司", "uscc": ENTITY,
+            "measure_types": ["seal_up", "seize"], "cause": "涉嫌生产销售不符合安全标准的产品",
+            "legal_basis": "《中华人民共和国产品质量法》第十八条",
+            "decided_on": decided_on, "lifted_on": lifted_on,
+            "authority": "永昌县市场监督管理局", "authority_uscc": AUTHORITY,
+            "source_unit": "县市场监管局", "source_unit_uscc": AUTHORITY
+        })
+    }
+
+    pub fn criminal_judgment(document_no: &str, judged_on: &str, effective_on: &str) -> Value {
+        json!({
+            "kind": "criminal_judgment", "domain": "criminal_judgment", "document_no": document_no,
+            "entity_name": "永昌县示例商贸有限公司", "uscc": ENTITY,
+            "authority": "永昌县人民法院", "authority_uscc": AUTHORITY,
+            "charges": "虚开增值税专用发票罪", "verdict": "判处被告单位罚金人民币二十万元",
+            "judged_on": judged_on, "effective_on": effective_on, "unit_crime": true,
+            "source_unit": "县人民法院", "source_unit_uscc": AUTHORITY
         })
     }
 }

@@ -8,7 +8,9 @@ use crate::codes::hex;
 use crate::error::Error;
 use crate::money::WanYuan;
 use crate::uscc::CreditCode;
-use crate::vocabulary::{PenaltyCategory, Procedure, RecordKind, RecordStatus, Severity};
+use crate::vocabulary::{
+    CoerciveMeasureType, PenaltyCategory, Procedure, RecordKind, RecordStatus, Severity,
+};
 
 /// Fields every kind of record has.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,6 +74,42 @@ pub struct ListEntry {
     pub removal_authority: Option<String>,
 }
 
+/// An administrative coercive measure (行政强制措施). `document_no` is the
+/// 决定书文号; `authority` the 实施机关.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoerciveMeasure {
+    #[serde(flatten)]
+    pub common: Common,
+    /// 强制措施种类, one or more.
+    pub measure_types: Vec<CoerciveMeasureType>,
+    /// 事由.
+    pub cause: String,
+    /// 依据.
+    pub legal_basis: String,
+    /// 决定日期.
+    pub decided_on: NaiveDate,
+    /// 解除日期: `None` while in force; never before `decided_on`.
+    pub lifted_on: Option<NaiveDate>,
+}
+
+/// An effective criminal judgment (刑事裁判文书). `document_no` is the
+/// 案号; `authority` the 审理法院.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CriminalJudgment {
+    #[serde(flatten)]
+    pub common: Common,
+    /// 罪名.
+    pub charges: String,
+    /// 判决结果.
+    pub verdict: String,
+    /// 判决日期.
+    pub judged_on: NaiveDate,
+    /// 生效日期: never before `judged_on`.
+    pub effective_on: NaiveDate,
+    /// 是否单位犯罪.
+    pub unit_crime: bool,
+}
+
 /// A validated record. Serializes flat with a `kind` tag, as docs/api.md names
 /// the fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +118,8 @@ pub enum Record {
     Penalty(Penalty),
     DishonestList(ListEntry),
     AbnormalList(ListEntry),
+    CoerciveMeasure(CoerciveMeasure),
+    CriminalJudgment(CriminalJudgment),
 }
 
 /// A record's stable, URL-safe id: 32 hex characters of
@@ -135,6 +175,8 @@ impl Record {
         match self {
             Record::Penalty(p) => &p.common,
             Record::DishonestList(l) | Record::AbnormalList(l) => &l.common,
+            Record::CoerciveMeasure(m) => &m.common,
+            Record::CriminalJudgment(j) => &j.common,
         }
     }
 
@@ -143,6 +185,8 @@ impl Record {
             Record::Penalty(_) => RecordKind::Penalty,
             Record::DishonestList(_) => RecordKind::DishonestList,
             Record::AbnormalList(_) => RecordKind::AbnormalList,
+            Record::CoerciveMeasure(_) => RecordKind::CoerciveMeasure,
+            Record::CriminalJudgment(_) => RecordKind::CriminalJudgment,
         }
     }
 

@@ -9,12 +9,12 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::fields::{FieldSpec, KindSpec, kind_spec};
-use super::model::{Common, ListEntry, Penalty, Record};
+use super::model::{CoerciveMeasure, Common, CriminalJudgment, ListEntry, Penalty, Record};
 use crate::catalog::catalog;
 use crate::error::Error;
 use crate::money::WanYuan;
 use crate::uscc::CreditCode;
-use crate::vocabulary::{PenaltyCategory, Procedure, RecordKind, Severity};
+use crate::vocabulary::{CoerciveMeasureType, PenaltyCategory, Procedure, RecordKind, Severity};
 use crate::window::DATA_START;
 
 /// Longest accepted text field, in characters: keeps a stored record far
@@ -200,6 +200,12 @@ impl Reader<'_> {
             RecordKind::Penalty => self.penalty(common).map(Record::Penalty),
             RecordKind::DishonestList => self.list_entry(common).map(Record::DishonestList),
             RecordKind::AbnormalList => self.list_entry(common).map(Record::AbnormalList),
+            RecordKind::CoerciveMeasure => {
+                self.coercive_measure(common).map(Record::CoerciveMeasure)
+            }
+            RecordKind::CriminalJudgment => {
+                self.criminal_judgment(common).map(Record::CriminalJudgment)
+            }
         }
     }
 
@@ -339,6 +345,45 @@ impl Reader<'_> {
     }
 
     fn categories(&mut self, name: &str) -> Option<Vec<PenaltyCategory>> {
+        self.word_list(
+            name,
+            PenaltyCategory::parse,
+            ("罚款", "警告"),
+            |unknown| {
+                format!(
+                    "“{unknown}”不是行政处罚法第九条规定的处罚种类，可填：{}",
+                    PenaltyCategory::ALL.map(PenaltyCategory::label).join("、")
+                )
+            },
+        )
+    }
+
+    fn measure_types(&mut self, name: &str) -> Option<Vec<CoerciveMeasureType>> {
+        self.word_list(
+            name,
+            CoerciveMeasureType::parse,
+            ("查封", "扣押"),
+            |unknown| {
+                format!(
+                    "“{unknown}”不是行政强制法第九条规定的行政强制措施种类，可填：{}",
+                    CoerciveMeasureType::ALL
+                        .map(CoerciveMeasureType::label)
+                        .join("；")
+                )
+            },
+        )
+    }
+
+    /// One or more closed words: an array, or one text separated by
+    /// ；、; or , (as spreadsheets write them); repeats are dropped and
+    /// every unknown word is named at once.
+    fn word_list<T: Copy + PartialEq>(
+        &mut self,
+        name: &str,
+        parse: fn(&str) -> Option<T>,
+        (first, second): (&str, &str),
+        unknown_detail: impl Fn(&str) -> String,
+    ) -> Option<Vec<T>> {
         let words: Vec<Value> = match self.present(name)? {
             Value::Array(items) => items.clone(),
             Value::String(s) => s
@@ -352,15 +397,15 @@ impl Reader<'_> {
         if words.is_empty() {
             self.problem(invalid(
                 name,
-                "应为非空数组，如 [\"罚款\"]，或“罚款；警告”".into(),
+                format!("应为非空数组，如 [\"{first}\"]，或“{first}；{second}”"),
             ));
             return None;
         }
-        let mut categories = Vec::with_capacity(words.len());
+        let mut found = Vec::with_capacity(words.len());
         let mut unknown = Vec::new();
         for word in &words {
-            match word.as_str().and_then(PenaltyCategory::parse) {
-                Some(c) if !categories.contains(&c) => categories.push(c),
+            match word.as_str().and_then(parse) {
+                Some(w) if !found.contains(&w) => found.push(w),
                 Some(_) => {}
                 None => unknown.push(
                     word.as_str()
@@ -369,17 +414,10 @@ impl Reader<'_> {
             }
         }
         if !unknown.is_empty() {
-            self.problem(invalid(
-                name,
-                format!(
-                    "“{}”不是行政处罚法第九条规定的处罚种类，可填：{}",
-                    unknown.join("、"),
-                    PenaltyCategory::ALL.map(PenaltyCategory::label).join("、")
-                ),
-            ));
+            self.problem(invalid(name, unknown_detail(&unknown.join("、"))));
             return None;
         }
-        Some(categories)
+        Some(found)
     }
 
     fn label(&self, name: &str) -> &'static str {
@@ -567,6 +605,58 @@ impl Reader<'_> {
     }
 }
 
+impl Reader<'_> {
+    fn coercive_measure(&mut self, common: Option<Common>) -> Option<CoerciveMeasure> {
+        let measure_types = self.measure_types("measure_types");
+        let cause = self.text("cause");
+        let legal_basis = self.text("legal_basis");
+        let decided_on = self.past_date("decided_on", true);
+        let lifted_on = self.past_date("lifted_on", false);
+        if let (Some(decided), Some(lifted)) = (decided_on, lifted_on)
+            && lifted < decided
+        {
+            self.problem(invalid(
+                "lifted_on",
+                format!("解除日期不能早于决定日期（{decided}）"),
+            ));
+        }
+        Some(CoerciveMeasure {
+            common: common?,
+            measure_types: measure_types?,
+            cause: cause?,
+            legal_basis: legal_basis?,
+            decided_on: decided_on?,
+            lifted_on,
+        })
+    }
+
+    /// A judgment counts from its 生效日期, so that date carries the
+    /// collection floor; the 判决日期 only has to come first.
+    fn criminal_judgment(&mut self, common: Option<Common>) -> Option<CriminalJudgment> {
+        let charges = self.text("charges");
+        let verdict = self.text("verdict");
+        let judged_on = self.past_date("judged_on", false);
+        let effective_on = self.past_date("effective_on", true);
+        if let (Some(judged), Some(effective)) = (judged_on, effective_on)
+            && effective < judged
+        {
+            self.problem(invalid(
+                "effective_on",
+                format!("生效日期不能早于判决日期（{judged}）"),
+            ));
+        }
+        let unit_crime = self.flag("unit_crime");
+        Some(CriminalJudgment {
+            common: common?,
+            charges: charges?,
+            verdict: verdict?,
+            judged_on: judged_on?,
+            effective_on: effective_on?,
+            unit_crime,
+        })
+    }
+}
+
 /// `YYYY-MM-DD`, and as spreadsheets write dates: `YYYY/M/D`, `YYYY.M.D`,
 /// `YYYY年M月D日`.
 fn parse_date(text: &str) -> Option<NaiveDate> {
@@ -598,6 +688,7 @@ fn invalid(field: &str, detail: String) -> Error {
 mod tests {
     use super::*;
     use crate::record::samples::*;
+    use crate::vocabulary::CoerciveMeasureType;
     use serde_json::json;
 
     #[test]
@@ -881,5 +972,123 @@ mod tests {
         );
         v["not_penalized"] = json!(true);
         assert!(Record::check(&v, today()).is_ok());
+    }
+
+    #[test]
+    fn a_coercive_measure_parses_its_measures_in_any_spelling() {
+        let mut v = coercive_measure("永市监强〔2026〕3号", "2026-03-01", None);
+        v["measure_types"] = json!("查封；扣押财物、freeze；查封");
+        let checked = Record::check(&v, today()).unwrap();
+        assert_eq!(checked.warnings, []);
+        let Record::CoerciveMeasure(m) = &checked.record else {
+            panic!("not a coercive measure")
+        };
+        assert_eq!(
+            m.measure_types,
+            [
+                CoerciveMeasureType::SealUp,
+                CoerciveMeasureType::Seize,
+                CoerciveMeasureType::Freeze
+            ]
+        );
+        assert_eq!(m.lifted_on, None);
+        let wire = serde_json::to_value(&checked.record).unwrap();
+        assert_eq!(wire["kind"], "coercive_measure");
+        assert_eq!(wire["measure_types"], json!(["seal_up", "seize", "freeze"]));
+        assert_eq!(Record::from_json(&wire).unwrap(), checked.record);
+        let mut by_label = coercive_measure("X", "2026-03-01", None);
+        by_label["kind"] = json!("行政强制措施");
+        assert!(Record::check(&by_label, today()).is_ok());
+    }
+
+    #[test]
+    fn a_coercive_measure_is_lifted_after_it_is_decided_and_names_known_measures() {
+        assert_eq!(
+            problems_of(coercive_measure("X", "2026-03-01", Some("2026-02-28"))),
+            [("INVALID_FIELD", "lifted_on".to_owned())]
+        );
+        assert!(
+            Record::check(
+                &coercive_measure("X", "2026-03-01", Some("2026-03-01")),
+                today()
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            problems_of(coercive_measure("X", "2026-03-01", Some("2026-06-02"))),
+            [("INVALID_FIELD", "lifted_on".to_owned())],
+            "lifted after today"
+        );
+        let mut unknown = coercive_measure("X", "2026-03-01", None);
+        unknown["measure_types"] = json!(["查封", "拆除"]);
+        let problems = Record::check(&unknown, today()).unwrap_err().problems;
+        assert_eq!(problems[0].field(), Some("measure_types"));
+        assert!(problems[0].to_string().contains("拆除"), "{}", problems[0]);
+        let mut empty = coercive_measure("X", "2026-03-01", None);
+        empty["measure_types"] = json!([]);
+        assert_eq!(
+            problems_of(empty),
+            [("INVALID_FIELD", "measure_types".to_owned())]
+        );
+        let mut wrong_domain = coercive_measure("X", "2026-03-01", None);
+        wrong_domain["domain"] = json!("education");
+        assert_eq!(
+            problems_of(wrong_domain),
+            [("INVALID_FIELD", "kind".to_owned())]
+        );
+    }
+
+    #[test]
+    fn a_criminal_judgment_takes_effect_on_or_after_its_judgment() {
+        let checked = Record::check(
+            &criminal_judgment("（2026）甘0321刑初12号", "2026-02-10", "2026-02-25"),
+            today(),
+        )
+        .unwrap();
+        let Record::CriminalJudgment(j) = &checked.record else {
+            panic!("not a criminal judgment")
+        };
+        assert!(j.unit_crime);
+        assert_eq!(
+            j.effective_on,
+            NaiveDate::from_ymd_opt(2026, 2, 25).unwrap()
+        );
+        assert_eq!(
+            problems_of(criminal_judgment("X", "2026-02-10", "2026-02-09")),
+            [("INVALID_FIELD", "effective_on".to_owned())]
+        );
+        // Pronounced before collection started, effective after: accepted.
+        assert!(
+            Record::check(&criminal_judgment("X", "2020-12-20", "2021-01-05"), today()).is_ok()
+        );
+        assert_eq!(
+            problems_of(criminal_judgment("X", "2020-12-01", "2020-12-20")),
+            [("INVALID_FIELD", "effective_on".to_owned())]
+        );
+        let mut spelled = criminal_judgment("X", "2026年2月10日", "2026/2/25");
+        spelled["unit_crime"] = json!("否");
+        spelled["kind"] = json!("刑事裁判");
+        let Record::CriminalJudgment(j) = Record::check(&spelled, today()).unwrap().record else {
+            panic!()
+        };
+        assert!(!j.unit_crime);
+    }
+
+    #[test]
+    fn a_criminal_judgment_names_every_missing_field_at_once() {
+        let mut v = criminal_judgment("X", "2026-02-10", "2026-02-25");
+        for field in ["document_no", "charges", "verdict", "unit_crime"] {
+            v.as_object_mut().unwrap().remove(field);
+        }
+        v["document_no"] = json!("  ");
+        assert_eq!(
+            problems_of(v),
+            [
+                ("MISSING_FIELD", "document_no".to_owned()),
+                ("MISSING_FIELD", "charges".to_owned()),
+                ("MISSING_FIELD", "verdict".to_owned()),
+                ("MISSING_FIELD", "unit_crime".to_owned()),
+            ]
+        );
     }
 }

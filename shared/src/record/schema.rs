@@ -10,7 +10,7 @@ use super::MAX_TEXT_CHARS;
 use super::fields::{FieldSpec, FieldType, KINDS, KindSpec};
 use crate::catalog::catalog;
 use crate::error::Error;
-use crate::vocabulary::{PenaltyCategory, Procedure, RecordKind, Severity};
+use crate::vocabulary::{CoerciveMeasureType, PenaltyCategory, Procedure, RecordKind, Severity};
 
 /// A complete record of the kind that passes every check.
 pub fn example(spec: &KindSpec) -> Value {
@@ -21,7 +21,9 @@ pub fn example(spec: &KindSpec) -> Value {
             FieldType::Domain => json!(domains_of(spec.kind).first().copied().unwrap_or_default()),
             _ if field.example.is_empty() => continue,
             FieldType::Flag => json!(field.example == "是"),
-            FieldType::PenaltyCategories => json!([field.example]),
+            FieldType::PenaltyCategories | FieldType::CoerciveMeasureTypes => {
+                json!([field.example])
+            }
             _ => json!(field.example),
         };
         object.insert(field.name.to_owned(), value);
@@ -95,6 +97,22 @@ fn property(kind: RecordKind, field: &FieldSpec) -> Value {
                 "oneOf": [
                     { "type": "array", "minItems": 1, "items": item },
                     { "type": "string", "description": "以“；”“、”分隔的处罚类别，如“罚款；警告”" }
+                ]
+            })
+        }
+        FieldType::CoerciveMeasureTypes => {
+            let mut item = words(
+                CoerciveMeasureType::ALL
+                    .map(|m| (m.as_str(), m.label()))
+                    .to_vec(),
+            );
+            if let Some(accepted) = item["enum"].as_array_mut() {
+                accepted.extend(CoerciveMeasureType::ALL.map(|m| json!(m.short_label())));
+            }
+            json!({
+                "oneOf": [
+                    { "type": "array", "minItems": 1, "items": item },
+                    { "type": "string", "description": "以“；”“、”分隔的强制措施种类，如“查封；扣押”；也接受简称 查封、扣押、冻结、其他" }
                 ]
             })
         }

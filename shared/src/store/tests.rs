@@ -227,7 +227,7 @@ fn clean_and_dirty_reports() {
     let report = store.issue_report(&all(), "entity:e", now(), &cfg).unwrap();
     assert!(report.clean);
     assert_eq!(report.report_no.as_str(), "YC20261129-000001");
-    assert_eq!(report.findings.len(), 46);
+    assert_eq!(report.findings.len(), 47);
     assert_eq!(report.entity_name, "永昌县示例商贸有限公司");
     assert_eq!(
         (

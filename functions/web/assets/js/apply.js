@@ -3,7 +3,7 @@ import { api, catalog, dateTime, el, facts, fillOptions, getToken, isValidUscc, 
 
 /** Record fields whose values are codes of a vocabulary word list, shown by their labels. */
 const CODED_FIELDS = { kind: 'record_kinds', severity: 'severities', procedure: 'procedures', status: 'record_statuses',
-  penalty_categories: 'penalty_categories', edition: 'report_editions' };
+  penalty_categories: 'penalty_categories', edition: 'report_editions', measure_types: 'coercive_measure_types' };
 
 /** Record fields worth showing to the applicant, in reading order. */
 const RECORD_FIELDS = [
@@ -12,7 +12,10 @@ const RECORD_FIELDS = [
   ['fine_wan_yuan', '罚款金额（万元）'], ['confiscated_wan_yuan', '没收金额（万元）'], ['license_action', '暂扣或吊销证照'],
   ['decided_on', '处罚决定日期'], ['penalty_valid_until', '处罚有效期'], ['procedure', '处罚程序'],
   ['severity', '严重程度'], ['publicity_until', '公示截止期'], ['list_name', '名单名称'], ['reason', '列入原因'],
-  ['basis', '认定依据'], ['listed_on', '列入日期'], ['removed_on', '移出日期'], ['authority', '处罚/认定机关'],
+  ['basis', '认定依据'], ['listed_on', '列入日期'], ['removed_on', '移出日期'],
+  ['measure_types', '强制措施种类'], ['cause', '强制措施事由'], ['lifted_on', '解除日期'],
+  ['charges', '罪名'], ['verdict', '判决结果'], ['judged_on', '判决日期'], ['effective_on', '生效日期'], ['unit_crime', '是否单位犯罪'],
+  ['authority', '处罚/认定/实施机关或审理法院'],
   ['source_unit', '数据来源单位'], ['status', '状态'], ['note', '备注'],
 ];
 
@@ -78,7 +81,7 @@ function fieldValue(key, value) {
 
 function renderRecord(record) {
   const { id } = record;
-  const title = record.violation_type || record.list_name || words.kind?.get(record.kind) || '记录';
+  const title = record.violation_type || record.charges || record.list_name || words.kind?.get(record.kind) || '记录';
   const card = el('article', { class: 'record', 'aria-label': `${title} ${record.document_no || ''}` },
     el('strong', {}, title),
     facts(RECORD_FIELDS.filter(([k]) => k !== 'violation_type')
