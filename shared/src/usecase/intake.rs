@@ -317,7 +317,9 @@ fn store_one(
         record.uscc().to_string(),
         record.common().document_no.clone(),
     );
+    let (name, uscc_code) = (record.common().entity_name.clone(), record.uscc().clone());
     let upserted = store.upsert_record(record, &caller.principal.audit_name(), caller.now)?;
+    store.note_name(&uscc_code, &name, &upserted.id)?;
     if upserted.change != Change::Unchanged {
         let entry = caller
             .entry("records.upsert", ItemResult::from(upserted.change).as_str())
@@ -339,13 +341,8 @@ fn name_on_file_differs(
     record: &Record,
 ) -> Result<Option<Warning>, Error> {
     let (id, name) = (record.id(), &record.common().entity_name);
-    let on_file = store.records_of(record.uscc())?;
-    Ok(on_file
-        .iter()
-        .filter(|stored| stored.id != id)
-        .map(|stored| &stored.record.common().entity_name)
-        .find(|other| *other != name)
-        .map(|other| {
+    let on_file = store.names_on_file(record.uscc())?;
+    Ok(on_file.other_than(name, &id).map(|other| {
             Warning::new(
                 Warning::ENTITY_NAME_DIFFERS,
                 "entity_name",
