@@ -1,7 +1,7 @@
 //! Reports: issued from the entity's records as immutable snapshots, read
 //! back, and revoked (the first revocation stands).
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, FixedOffset, Utc};
 
 use super::{AnswerIndex, Store, from_json, keys, to_json};
 use crate::catalog::catalog;
@@ -11,7 +11,9 @@ use crate::error::Error;
 use crate::kv::KeyValue;
 use crate::record::{RecordId, StoredRecord};
 use crate::report::{AppliedRules, ApplyRequest, Report, Revocation};
-use crate::rules::{FoundRecord, clean, findings};
+use crate::catalog::ReportDomain;
+use crate::paging;
+use crate::rules::{Finding, FoundRecord, clean, counts, findings};
 use crate::uscc::CreditCode;
 use crate::vocabulary::RevocationCategory;
 use crate::window::{Window, china, china_date, in_china};
@@ -60,18 +62,14 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         }
         let domains = catalog().select(&request.domains)?;
         let purpose = catalog().require_purpose(&request.purpose)?;
-        let records = self.records_of(&request.uscc)?;
         let window = Window::ending_on(request.months, today);
-        let found = findings(&records, &domains, &window, config);
+        let shown = self.records_shown(&request.uscc, &domains, &window, config)?;
+        let found = findings(&shown.records, &domains, &window, config);
+        refuse_beyond_bound(&found)?;
         let entity_name = request
             .entity_name
             .clone()
-            .or_else(|| {
-                records
-                    .iter()
-                    .max_by_key(|r| r.updated_at)
-                    .map(|r| r.record.common().entity_name.clone())
-            })
+            .or(shown.latest_name)
             .unwrap_or_else(|| request.uscc.to_string());
         let sequence = self.kv.increment(&keys::report_sequence(today), 1)?.max(1) as u64;
         let issued_at = in_china(now);
@@ -152,6 +150,48 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
             return Err(Error::Internal("verification code collision".into()));
         }
         Ok(report)
+    }
+
+    /// The entity's records that count in the chosen domains over
+    /// `window`, read a page at a time, and the entity name its latest
+    /// changed record carries. Stops reading past [`MAX_REPORT_RECORDS`]
+    /// counting records: the report is refused then, and memory stays
+    /// bounded however many records the entity has.
+    fn records_shown(
+        &self,
+        uscc: &CreditCode,
+        domains: &[&ReportDomain],
+        window: &Window,
+        config: &RuleConfig,
+    ) -> Result<Shown, Error> {
+        let mut shown = Shown::default();
+        let mut latest: Option<DateTime<FixedOffset>> = None;
+        let mut cursor = None;
+        loop {
+            let page = self.records_page(uscc, cursor.as_ref(), paging::MAX_LIMIT)?;
+            for stored in page.items {
+                if latest.is_none_or(|at| stored.updated_at >= at) {
+                    latest = Some(stored.updated_at);
+                    shown.latest_name = Some(stored.record.common().entity_name.clone());
+                }
+                let in_domains = domains
+                    .iter()
+                    .any(|d| d.data_domains.iter().any(|code| code == stored.record.domain()));
+                if in_domains && counts(&stored, window, config) {
+                    shown.records.push(stored);
+                }
+            }
+            if shown.records.len() > MAX_REPORT_RECORDS {
+                return Err(Error::ReportTooLarge {
+                    records: shown.records.len(),
+                    limit: MAX_REPORT_RECORDS,
+                });
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(shown),
+            }
+        }
     }
 
     pub fn get_report(&self, report_no: &ReportNo) -> Result<Option<Report>, Error> {
@@ -245,4 +285,41 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         }
         Ok(revoked)
     }
+}
+
+/// What a report shows of an entity's records.
+#[derive(Default)]
+struct Shown {
+    records: Vec<StoredRecord>,
+    latest_name: Option<String>,
+}
+
+/// The most records one report shows. Its snapshot is one store value
+/// (under [`MAX_SNAPSHOT_BYTES`]) and its PDF is rendered in one instance:
+/// at this bound a typical record makes a snapshot of about 1 MB and a PDF
+/// of about 1.2 MB rendered with a peak of about 22 MB, within the
+/// instance's 32 MB (docs/decisions.md).
+pub const MAX_REPORT_RECORDS: usize = 1000;
+/// The most a report snapshot may take: the stores' value limit.
+pub const MAX_SNAPSHOT_BYTES: usize = 1024 * 1024;
+/// What a snapshot holds besides its findings, at most (names, codes,
+/// dates, the applied rules).
+const SNAPSHOT_FRAME_BYTES: usize = 16 * 1024;
+
+/// Refuses, before a number and a code are issued, a report that could
+/// not be stored or rendered: more than [`MAX_REPORT_RECORDS`] records, or
+/// findings too large for one snapshot value.
+fn refuse_beyond_bound(found: &[Finding]) -> Result<(), Error> {
+    let records: usize = found.iter().map(|f| f.records.len()).sum();
+    let too_large = || Error::ReportTooLarge {
+        records,
+        limit: MAX_REPORT_RECORDS,
+    };
+    if records > MAX_REPORT_RECORDS {
+        return Err(too_large());
+    }
+    if to_json(&found)?.len() + SNAPSHOT_FRAME_BYTES > MAX_SNAPSHOT_BYTES {
+        return Err(too_large());
+    }
+    Ok(())
 }

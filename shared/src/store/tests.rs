@@ -1486,3 +1486,60 @@ fn verifications_cost_three_store_operations() {
     let check = crate::audit::access::check_day(&kv, day, 60).unwrap();
     assert_eq!((check.entries, check.problem), (4, None));
 }
+
+#[test]
+fn a_report_beyond_the_bound_is_refused_before_a_number_is_issued() {
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    let cfg = RuleConfig::default();
+    for i in 0..MAX_REPORT_RECORDS {
+        let record = samples::penalty(&format!("永税罚〔2026〕{i}号"), "2026-05-01");
+        store.upsert_record(rec(record), "x", now()).unwrap();
+    }
+    // Outside the window: read, not counted.
+    store
+        .upsert_record(rec(samples::penalty("OLD", "2025-11-29")), "x", now())
+        .unwrap();
+    let report = store.issue_report(&all(), "entity:e", now(), &cfg).unwrap();
+    assert_eq!(report.record_count(), MAX_REPORT_RECORDS);
+    assert!(to_json(&report).unwrap().len() <= MAX_SNAPSHOT_BYTES);
+
+    store
+        .upsert_record(rec(samples::penalty("ONE-MORE", "2026-05-02")), "x", now())
+        .unwrap();
+    let refused = store.issue_report(&all(), "entity:e", now(), &cfg).unwrap_err();
+    assert_eq!(refused.code(), "REPORT_TOO_LARGE");
+    assert_eq!(refused.status(), 422);
+    assert!(refused.to_string().contains(&MAX_REPORT_RECORDS.to_string()));
+    let issued_today = kv
+        .increment(&keys::report_sequence(crate::window::china_date(now())), 0)
+        .unwrap();
+    assert_eq!(issued_today, 1, "the refusal took no report number");
+}
+
+#[test]
+fn an_entitys_records_page_through_without_gaps_or_repeats() {
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    let mut stored = Vec::new();
+    for i in 0..25 {
+        let record = samples::penalty(&format!("永税罚〔2026〕{i}号"), "2026-05-01");
+        stored.push(store.upsert_record(rec(record), "x", now()).unwrap().id);
+    }
+    // A correction keeps the record's place.
+    let mut corrected = samples::penalty("永税罚〔2026〕3号", "2026-05-01");
+    corrected["facts"] = json!("更正后的违法事实");
+    store.upsert_record(rec(corrected), "x", now()).unwrap();
+    let mut listed = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store.records_page(&uscc(ENTITY), cursor.as_ref(), 10).unwrap();
+        assert!(page.items.len() <= 10);
+        listed.extend(page.items.into_iter().map(|r| r.id));
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(listed, stored);
+}
