@@ -156,6 +156,15 @@ pub struct Page<T> {
     pub next: Option<Cursor>,
 }
 
+/// A page reads as the slice of its items.
+impl<T> std::ops::Deref for Page<T> {
+    type Target = [T];
+
+    fn deref(&self) -> &[T] {
+        &self.items
+    }
+}
+
 /// Which way a listing walks its lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Order {

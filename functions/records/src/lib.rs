@@ -1,6 +1,6 @@
 //! Department record intake and the admin's audit log:
 //! `PUT /api/v1/records` (batch upsert, JSON array, NDJSON or CSV),
-//! `GET /api/v1/records?uscc=`, `GET|DELETE /api/v1/records/{id}`,
+//! `GET /api/v1/records?uscc=&cursor=&limit=` (paged), `GET|DELETE /api/v1/records/{id}`,
 //! `GET /api/v1/records/templates/{kind}` (the CSV header row of a kind),
 //! `GET /api/v1/audit?date=YYYY-MM-DD&after=&limit=` (the change log),
 //! `GET /api/v1/audit/access?date=` (public verifications),
@@ -80,7 +80,11 @@ fn list(req: Request, _: Params) -> Answer {
     let settings = platform::settings()?;
     let caller = caller(&req, &settings)?;
     let requested = entity_param(query_param(&req, "uscc").as_deref())?;
-    json(200, &intake::records_of(&store()?, &caller, requested)?)
+    let page = platform::page_request(&req)?;
+    json(
+        200,
+        &intake::records_of(&store()?, &caller, requested, &page)?,
+    )
 }
 
 fn show(req: Request, params: Params) -> Answer {

@@ -15,6 +15,7 @@ use crate::auth::Principal;
 use crate::codes::{AuthorisationRef, ReportNo};
 use crate::error::Error;
 use crate::kv::KeyValue;
+use crate::paging::Page;
 use crate::record::{RecordId, RecordKind, RecordStatus};
 use crate::store::Change;
 use crate::uscc::CreditCode;
@@ -165,10 +166,6 @@ impl Case for Objection {
         &self.domain
     }
 
-    fn filed_at(&self) -> DateTime<FixedOffset> {
-        self.filed_at
-    }
-
     fn decide(&mut self, status: ObjectionStatus, decision: Decision) {
         self.status = status;
         self.decided_at = Some(decision.at);
@@ -256,7 +253,7 @@ impl<K: KeyValue + ?Sized> Disputes<'_, K> {
         who: &Principal,
         filter: &CaseFilter,
         now: DateTime<Utc>,
-    ) -> Result<Vec<Objection>, Error> {
+    ) -> Result<Page<Objection>, Error> {
         self.list(who, filter, |c: &Objection| {
             !filter.overdue_only || c.overdue(now)
         })

@@ -236,24 +236,6 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         self.get_json(&keys::record(id))
     }
 
-    /// Every record of an entity, whatever its status, in the order they
-    /// were first stored. Reads only that entity's index and records.
-    pub fn records_of(&self, uscc: &CreditCode) -> Result<Vec<StoredRecord>, Error> {
-        let mut ids = self.list(&keys::entity_records(uscc))?;
-        let mut seen = std::collections::HashSet::new();
-        ids.retain(|id| seen.insert(id.clone()));
-        let record_keys: Vec<String> = ids
-            .iter()
-            .filter_map(|id| id.parse().ok())
-            .map(|id| keys::record(&id))
-            .collect();
-        let records: Vec<StoredRecord> = self.get_many_json(&record_keys)?;
-        Ok(records
-            .into_iter()
-            .filter(|r| r.record.uscc() == uscc)
-            .collect())
-    }
-
     /// One page of an entity's records, whatever their status, in the
     /// order they were first stored: reads one page of the entity's index
     /// and those records only.

@@ -12,7 +12,7 @@ use crate::kv::KeyValue;
 use crate::record::{RecordId, StoredRecord};
 use crate::report::{AppliedRules, ApplyRequest, Report, Revocation};
 use crate::catalog::ReportDomain;
-use crate::paging;
+use crate::paging::{self, Cursor, Order, Page, PageRequest};
 use crate::rules::{Finding, FoundRecord, clean, counts, findings};
 use crate::uscc::CreditCode;
 use crate::vocabulary::RevocationCategory;
@@ -198,13 +198,26 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         self.get_json(&keys::report(report_no))
     }
 
-    /// The entity's report numbers, oldest first.
-    pub fn reports_of(&self, uscc: &CreditCode) -> Result<Vec<ReportNo>, Error> {
-        Ok(self
-            .list(&keys::entity_reports(uscc))?
-            .into_iter()
-            .filter_map(|s| s.parse().ok())
-            .collect())
+    /// A page of the entity's report numbers, newest first: reads one
+    /// page of the entity's report index.
+    pub fn reports_page(
+        &self,
+        uscc: &CreditCode,
+        page: &PageRequest,
+    ) -> Result<Page<ReportNo>, Error> {
+        let (slots, next) = self.list_page(
+            &keys::entity_reports(uscc),
+            Order::NewestFirst,
+            page.position()?,
+            page.limit,
+        )?;
+        Ok(Page {
+            items: slots
+                .into_iter()
+                .filter_map(|(_, no)| no.parse().ok())
+                .collect(),
+            next: next.map(|position| Cursor::at(vec![position])),
+        })
     }
 
     pub fn report_status(&self, report_no: &ReportNo) -> Result<Option<Revocation>, Error> {

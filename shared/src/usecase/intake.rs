@@ -12,6 +12,7 @@ use crate::auth::Principal;
 use crate::codes::ReportNo;
 use crate::error::Error;
 use crate::kv::KeyValue;
+use crate::paging::{Cursor, PageRequest};
 use crate::record::fields::{KINDS, kind_spec};
 use crate::record::{Record, RecordId, StoredRecord, Warning, csv};
 use crate::store::{Change, Store, Upserted};
@@ -370,20 +371,25 @@ pub fn csv_template(kind: &str) -> Result<String, Error> {
     Ok(format!("\u{feff}{}\r\n", kind_spec(kind).csv_header()))
 }
 
-/// An entity's records with their status.
+/// One page of an entity's records with their status.
 #[derive(Debug, Serialize)]
 pub struct EntityRecords {
     pub uscc: CreditCode,
+    /// Records on this page.
     pub count: usize,
     pub records: Vec<StoredRecord>,
+    /// Where the next page starts; `null` on the last.
+    pub next_cursor: Option<Cursor>,
 }
 
-/// The records of the entity named by `?uscc=` (an entity may leave it out
-/// for its own).
+/// A page of the records of the entity named by `?uscc=` (an entity may
+/// leave it out for its own), in the order they were first stored. A
+/// department's page holds its domains' records only, so it may be short.
 pub fn records_of(
     kv: &(impl KeyValue + ?Sized),
     caller: &Caller,
     requested: Option<CreditCode>,
+    page: &PageRequest,
 ) -> Result<EntityRecords, Error> {
     let uscc = match (requested, &caller.principal) {
         (Some(uscc), _) => uscc,
@@ -395,8 +401,9 @@ pub fn records_of(
         }
     };
     caller.require_acting_for(kv, &uscc)?;
-    let records: Vec<StoredRecord> = Store::new(kv)
-        .records_of(&uscc)?
+    let listed = Store::new(kv).records_page(&uscc, page.cursor.as_ref(), page.limit)?;
+    let records: Vec<StoredRecord> = listed
+        .items
         .into_iter()
         .filter(|r| in_domains_read(&caller.principal, r))
         .collect();
@@ -411,6 +418,7 @@ pub fn records_of(
         uscc,
         count: records.len(),
         records,
+        next_cursor: listed.next,
     })
 }
 
