@@ -36,7 +36,13 @@ fn ten_thousand_records() {
     let host =
         TestHost::start(HostOptions::product().deadline(std::time::Duration::from_secs(120)));
     let uscc = credit_code(77, 1);
-    seed(&host, &uscc, std::env::var("N").map(|n| n.parse().unwrap()).unwrap_or(10_000));
+    seed(
+        &host,
+        &uscc,
+        std::env::var("N")
+            .map(|n| n.parse().unwrap())
+            .unwrap_or(10_000),
+    );
     let started = Instant::now();
     let list = host.get_auth(&format!("/api/v1/records?uscc={uscc}"), &admin());
     eprintln!(

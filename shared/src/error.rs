@@ -73,7 +73,9 @@ pub enum Error {
     },
     /// More records would be shown than one report can hold: refused
     /// before a report number and code are issued (docs/decisions.md).
-    #[error("所选期限和领域内共有 {records} 条应列示的记录，超过单份报告可容纳的内容（至多 {limit} 条记录），无法出具可下载的报告：请缩短查询期限或分领域分别申请，或到信用服务窗口办理")]
+    #[error(
+        "所选期限和领域内共有 {records} 条应列示的记录，超过单份报告可容纳的内容（至多 {limit} 条记录），无法出具可下载的报告：请缩短查询期限或分领域分别申请，或到信用服务窗口办理"
+    )]
     ReportTooLarge { records: usize, limit: usize },
     #[error("不支持的请求方法，可用：{allowed}")]
     MethodNotAllowed { allowed: String },

@@ -50,7 +50,8 @@ impl fmt::Display for Cursor {
     }
 }
 
-fn invalid_cursor() -> Error {
+/// The answer to a cursor that names no position of its listing.
+pub fn invalid_cursor() -> Error {
     Error::InvalidField {
         field: "cursor".into(),
         detail: "分页游标无效，请去掉 cursor 参数从第一页重新查询".into(),

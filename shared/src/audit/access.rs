@@ -253,20 +253,68 @@ pub fn check_day(
     })
 }
 
-/// A day's access entries for the administrator, in minute order, then by
-/// visitor, then by slot.
-pub fn list_day(
+/// A page of a day's access entries for the administrator, in minute
+/// order, then by visitor, then by slot: from `position` (the minute's
+/// index in the day and the visitor's slot in it; the start of the day
+/// when `None`), whole visitors until at least `limit` entries. Reads the
+/// day's minute markers from that minute on and the page's visitors only.
+/// Returns the entries and the next position.
+pub fn list_page(
     kv: &(impl KeyValue + ?Sized),
     day: NaiveDate,
     fallback_limit: u32,
-) -> Result<Vec<AccessEntry>, Error> {
-    let walked = walk(kv, VERIFY_SCOPE, day, fallback_limit, true)?;
-    Ok(walked
-        .visitors
-        .into_iter()
-        .flat_map(|v| v.entries)
-        .filter_map(|(_, _, e)| e)
-        .collect())
+    position: Option<(u64, u64)>,
+    limit: usize,
+) -> Result<(Vec<AccessEntry>, Option<(u64, u64)>), Error> {
+    let (first_minute, first_visitor) = position.unwrap_or((0, 1));
+    let minutes = keys::rate_minutes_of(VERIFY_SCOPE, day);
+    let mut entries = Vec::new();
+    let from = usize::try_from(first_minute).unwrap_or(usize::MAX);
+    let remaining: Vec<(usize, &RateMinute)> = minutes.iter().enumerate().skip(from).collect();
+    for chunk in remaining.chunks(BATCH) {
+        let markers: Vec<String> = chunk.iter().map(|(_, m)| m.active()).collect();
+        let active = kv.get_many(&markers)?;
+        for ((index, minute), marker) in chunk.iter().zip(active) {
+            if marker.is_none() {
+                continue;
+            }
+            let list = minute.visitors();
+            let visitors = kv.increment(&list.counter(), 0)?.max(0) as u64;
+            let start = if *index == from {
+                first_visitor.max(1)
+            } else {
+                1
+            };
+            for k in start..=visitors {
+                if entries.len() >= limit {
+                    return Ok((entries, Some((*index as u64, k))));
+                }
+                let Some(visitor) = kv
+                    .get(&list.slot(k))?
+                    .and_then(|b| serde_json::from_slice::<IndexedVisitor>(&b).ok())
+                else {
+                    continue;
+                };
+                let count = kv.increment(&minute.client(&visitor.client), 0)?.max(0) as u64;
+                let last = count.min(u64::from(if visitor.limit > 0 {
+                    visitor.limit
+                } else {
+                    fallback_limit
+                }));
+                let slots: Vec<String> = (1..=last)
+                    .map(|slot| minute.access_entry(&visitor.client, slot))
+                    .collect();
+                for chunk in slots.chunks(BATCH) {
+                    for value in kv.get_many(chunk)?.into_iter().flatten() {
+                        if let Ok(entry) = serde_json::from_slice(&value) {
+                            entries.push(entry);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok((entries, None))
 }
 
 /// What pruning a day did.
@@ -407,7 +455,20 @@ mod tests {
             (check.minutes, check.visitors, check.entries, check.problem),
             (2, 4, 4, None)
         );
-        assert_eq!(list_day(&kv, day(), 5).unwrap().len(), 4);
+        let (whole_day, end) = list_page(&kv, day(), 5, None, 100).unwrap();
+        assert_eq!((whole_day.len(), end), (4, None));
+        // A visitor at a time: the same entries, none twice.
+        let mut paged = Vec::new();
+        let mut position = None;
+        loop {
+            let (page, next) = list_page(&kv, day(), 5, position, 1).unwrap();
+            paged.extend(page);
+            match next {
+                Some(next) => position = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(json!(paged), json!(whole_day));
     }
 
     #[test]

@@ -453,7 +453,11 @@ impl<K: KeyValue + ?Sized> Disputes<'_, K> {
     /// (at most `limit` slots), the newest `limit` numbers of them taken,
     /// and each list's position moved past what was taken. A position of
     /// 0 in the cursor is a list read to its end.
-    pub(super) fn merged_page(&self, lists: &[ListKeys], page: &PageRequest) -> Result<Page<CaseNo>, Error> {
+    pub(super) fn merged_page(
+        &self,
+        lists: &[ListKeys],
+        page: &PageRequest,
+    ) -> Result<Page<CaseNo>, Error> {
         let positions = page.positions(lists.len())?;
         let mut heads: Vec<std::collections::VecDeque<(u64, CaseNo)>> = Vec::new();
         let mut after_read = Vec::new();

@@ -30,10 +30,10 @@ mod subscriptions;
 mod verification;
 
 pub use issued_pdf::{IssuedPdf, PDF_CHUNK_BYTES};
-pub use reports::{MAX_REPORT_RECORDS, MAX_SNAPSHOT_BYTES};
 pub use mandates::Mandate;
 pub use rate_limit::{Admission, IndexedVisitor, Limits, admit, seconds_to_minute_end};
 pub use records::{Change, NameOnFile, NamesOnFile, StatusChanged, Upserted};
+pub use reports::{MAX_REPORT_RECORDS, MAX_SNAPSHOT_BYTES};
 pub use verification::AnswerIndex;
 
 use keys::ListKeys;

@@ -4,15 +4,15 @@
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 
 use super::{AnswerIndex, Store, from_json, keys, to_json};
+use crate::catalog::ReportDomain;
 use crate::catalog::catalog;
 use crate::codes::{ReportNo, VerificationCode};
 use crate::config::RuleConfig;
 use crate::error::Error;
 use crate::kv::KeyValue;
+use crate::paging::{self, Cursor, Order, Page, PageRequest};
 use crate::record::{RecordId, StoredRecord};
 use crate::report::{AppliedRules, ApplyRequest, Report, Revocation};
-use crate::catalog::ReportDomain;
-use crate::paging::{self, Cursor, Order, Page, PageRequest};
 use crate::rules::{Finding, FoundRecord, clean, counts, findings};
 use crate::uscc::CreditCode;
 use crate::vocabulary::RevocationCategory;
@@ -174,9 +174,11 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
                     latest = Some(stored.updated_at);
                     shown.latest_name = Some(stored.record.common().entity_name.clone());
                 }
-                let in_domains = domains
-                    .iter()
-                    .any(|d| d.data_domains.iter().any(|code| code == stored.record.domain()));
+                let in_domains = domains.iter().any(|d| {
+                    d.data_domains
+                        .iter()
+                        .any(|code| code == stored.record.domain())
+                });
                 if in_domains && counts(&stored, window, config) {
                     shown.records.push(stored);
                 }

@@ -271,7 +271,14 @@ fn clean_and_dirty_reports() {
         .unwrap();
     assert!(elsewhere.clean);
     assert_eq!(store.get_report(&dirty.report_no).unwrap().unwrap(), dirty);
-    assert_eq!(store.reports_page(&uscc(ENTITY), &crate::paging::PageRequest::default()).unwrap().items.len(), 3);
+    assert_eq!(
+        store
+            .reports_page(&uscc(ENTITY), &crate::paging::PageRequest::default())
+            .unwrap()
+            .items
+            .len(),
+        3
+    );
     let national = RuleConfig {
         include_simplified_procedure: true,
         ..cfg
@@ -1521,10 +1528,16 @@ fn a_report_beyond_the_bound_is_refused_before_a_number_is_issued() {
     store
         .upsert_record(rec(samples::penalty("ONE-MORE", "2026-05-02")), "x", now())
         .unwrap();
-    let refused = store.issue_report(&all(), "entity:e", now(), &cfg).unwrap_err();
+    let refused = store
+        .issue_report(&all(), "entity:e", now(), &cfg)
+        .unwrap_err();
     assert_eq!(refused.code(), "REPORT_TOO_LARGE");
     assert_eq!(refused.status(), 422);
-    assert!(refused.to_string().contains(&MAX_REPORT_RECORDS.to_string()));
+    assert!(
+        refused
+            .to_string()
+            .contains(&MAX_REPORT_RECORDS.to_string())
+    );
     let issued_today = kv
         .increment(&keys::report_sequence(crate::window::china_date(now())), 0)
         .unwrap();
@@ -1547,7 +1560,9 @@ fn an_entitys_records_page_through_without_gaps_or_repeats() {
     let mut listed = Vec::new();
     let mut cursor = None;
     loop {
-        let page = store.records_page(&uscc(ENTITY), cursor.as_ref(), 10).unwrap();
+        let page = store
+            .records_page(&uscc(ENTITY), cursor.as_ref(), 10)
+            .unwrap();
         assert!(page.items.len() <= 10);
         listed.extend(page.items.into_iter().map(|r| r.id));
         match page.next {
