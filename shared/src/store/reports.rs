@@ -13,7 +13,7 @@ use crate::kv::KeyValue;
 use crate::paging::{self, Cursor, Order, Page, PageRequest};
 use crate::record::{RecordId, StoredRecord};
 use crate::report::{AppliedRules, ApplyRequest, Report, Revocation};
-use crate::rules::{Finding, FoundRecord, clean, counts, findings};
+use crate::rules::{FoundRecord, clean, counts, findings};
 use crate::uscc::CreditCode;
 use crate::vocabulary::RevocationCategory;
 use crate::window::{Window, china, china_date, in_china};
@@ -65,16 +65,16 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         let window = Window::ending_on(request.months, today);
         let shown = self.records_shown(&request.uscc, &domains, &window, config)?;
         let found = findings(&shown.records, &domains, &window, config);
-        refuse_beyond_bound(&found)?;
         let entity_name = request
             .entity_name
             .clone()
             .or(shown.latest_name)
             .unwrap_or_else(|| request.uscc.to_string());
-        let sequence = self.kv.increment(&keys::report_sequence(today), 1)?.max(1) as u64;
         let issued_at = in_china(now);
+        // Numbered once it is known to fit: a placeholder of the same
+        // length until then.
         let mut report = Report {
-            report_no: ReportNo::new(today, sequence),
+            report_no: ReportNo::new(today, 0),
             verification_code: VerificationCode::generate()?,
             entity_name,
             uscc: request.uscc.clone(),
@@ -99,6 +99,9 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
             },
             snapshot_digest: String::new(),
         };
+        refuse_beyond_bound(&report)?;
+        let sequence = self.kv.increment(&keys::report_sequence(today), 1)?.max(1) as u64;
+        report.report_no = ReportNo::new(today, sequence);
         report.snapshot_digest = report.compute_digest()?;
         let no = report.report_no.as_str().to_owned();
         if !self
@@ -317,24 +320,18 @@ struct Shown {
 pub const MAX_REPORT_RECORDS: usize = 1000;
 /// The most a report snapshot may take: the stores' value limit.
 pub const MAX_SNAPSHOT_BYTES: usize = 1024 * 1024;
-/// What a snapshot holds besides its findings, at most (names, codes,
-/// dates, the applied rules).
-const SNAPSHOT_FRAME_BYTES: usize = 16 * 1024;
+/// The snapshot digest, hex SHA-256, set once the report is numbered.
+const DIGEST_BYTES: usize = 64;
 
-/// Refuses, before a number and a code are issued, a report that could
-/// not be stored or rendered: more than [`MAX_REPORT_RECORDS`] records, or
-/// findings too large for one snapshot value.
-fn refuse_beyond_bound(found: &[Finding]) -> Result<(), Error> {
-    let records: usize = found.iter().map(|f| f.records.len()).sum();
-    let too_large = || Error::ReportTooLarge {
-        records,
-        limit: MAX_REPORT_RECORDS,
-    };
-    if records > MAX_REPORT_RECORDS {
-        return Err(too_large());
-    }
-    if to_json(&found)?.len() + SNAPSHOT_FRAME_BYTES > MAX_SNAPSHOT_BYTES {
-        return Err(too_large());
+/// Refuses, before a number is issued, a report whose snapshot (numbered
+/// with a placeholder of the same length) would not fit one store value.
+/// [`Store::records_shown`] has refused more than [`MAX_REPORT_RECORDS`].
+fn refuse_beyond_bound(report: &Report) -> Result<(), Error> {
+    if to_json(report)?.len() + DIGEST_BYTES > MAX_SNAPSHOT_BYTES {
+        return Err(Error::ReportTooLarge {
+            records: report.record_count(),
+            limit: MAX_REPORT_RECORDS,
+        });
     }
     Ok(())
 }

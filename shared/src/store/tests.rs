@@ -1572,3 +1572,23 @@ fn an_entitys_records_page_through_without_gaps_or_repeats() {
     }
     assert_eq!(listed, stored);
 }
+
+#[test]
+fn a_snapshot_beyond_one_store_value_is_refused_before_a_number_is_issued() {
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    let long_facts = "违法事实".repeat(250);
+    for i in 0..300 {
+        let mut record = samples::penalty(&format!("永税罚〔2026〕{i}号"), "2026-05-01");
+        record["facts"] = json!(long_facts);
+        store.upsert_record(rec(record), "x", now()).unwrap();
+    }
+    let refused = store
+        .issue_report(&all(), "entity:e", now(), &RuleConfig::default())
+        .unwrap_err();
+    assert_eq!(refused.code(), "REPORT_TOO_LARGE");
+    let numbered = kv
+        .increment(&keys::report_sequence(crate::window::china_date(now())), 0)
+        .unwrap();
+    assert_eq!(numbered, 0, "no report number was taken");
+}
