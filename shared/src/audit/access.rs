@@ -21,6 +21,7 @@ use serde_json::json;
 use super::AuditEntry;
 use crate::error::Error;
 use crate::kv::KeyValue;
+use crate::paging::{Cursor, Page, PageRequest};
 use crate::store::keys::{self, RateMinute};
 use crate::store::{Admission, BATCH, IndexedVisitor};
 use crate::window::china_date;
@@ -254,19 +255,21 @@ pub fn check_day(
 }
 
 /// A page of a day's access entries for the administrator, in minute
-/// order, then by visitor, then by slot: from `position` (the minute's
-/// index in the day and the visitor's slot in it; the start of the day
-/// when `None`), whole visitors until at least `limit` entries. Reads the
-/// day's minute markers from that minute on and the page's visitors only.
-/// Returns the entries and the next position.
+/// order, then by visitor, then by slot: whole visitors until at least
+/// `limit` entries. The cursor holds the minute's index in the day and the
+/// visitor's slot in it. Reads the day's minute markers from that minute
+/// on and the page's visitors only.
 pub fn list_page(
     kv: &(impl KeyValue + ?Sized),
     day: NaiveDate,
     fallback_limit: u32,
-    position: Option<(u64, u64)>,
-    limit: usize,
-) -> Result<(Vec<AccessEntry>, Option<(u64, u64)>), Error> {
-    let (first_minute, first_visitor) = position.unwrap_or((0, 1));
+    page: &PageRequest,
+) -> Result<Page<AccessEntry>, Error> {
+    let (first_minute, first_visitor) = match page.positions(2)?.as_slice() {
+        [Some(minute), Some(visitor)] => (*minute, *visitor),
+        _ => (0, 1),
+    };
+    let limit = page.limit;
     let minutes = keys::rate_minutes_of(VERIFY_SCOPE, day);
     let mut entries = Vec::new();
     let from = usize::try_from(first_minute).unwrap_or(usize::MAX);
@@ -287,7 +290,10 @@ pub fn list_page(
             };
             for k in start..=visitors {
                 if entries.len() >= limit {
-                    return Ok((entries, Some((*index as u64, k))));
+                    return Ok(Page {
+                        items: entries,
+                        next: Some(Cursor::at(vec![*index as u64, k])),
+                    });
                 }
                 let Some(visitor) = kv
                     .get(&list.slot(k))?
@@ -314,7 +320,10 @@ pub fn list_page(
             }
         }
     }
-    Ok((entries, None))
+    Ok(Page {
+        items: entries,
+        next: None,
+    })
 }
 
 /// What pruning a day did.
@@ -455,20 +464,23 @@ mod tests {
             (check.minutes, check.visitors, check.entries, check.problem),
             (2, 4, 4, None)
         );
-        let (whole_day, end) = list_page(&kv, day(), 5, None, 100).unwrap();
-        assert_eq!((whole_day.len(), end), (4, None));
+        let whole_day = list_page(&kv, day(), 5, &PageRequest::default()).unwrap();
+        assert_eq!((whole_day.len(), &whole_day.next), (4, &None));
         // A visitor at a time: the same entries, none twice.
         let mut paged = Vec::new();
-        let mut position = None;
+        let mut page = PageRequest {
+            cursor: None,
+            limit: 1,
+        };
         loop {
-            let (page, next) = list_page(&kv, day(), 5, position, 1).unwrap();
-            paged.extend(page);
-            match next {
-                Some(next) => position = Some(next),
+            let entries = list_page(&kv, day(), 5, &page).unwrap();
+            paged.extend(entries.items);
+            match entries.next {
+                Some(next) => page.cursor = Some(next),
                 None => break,
             }
         }
-        assert_eq!(json!(paged), json!(whole_day));
+        assert_eq!(json!(paged), json!(whole_day.items));
     }
 
     #[test]

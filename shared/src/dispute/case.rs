@@ -467,16 +467,17 @@ impl<K: KeyValue + ?Sized> Disputes<'_, K> {
                 after_read.push(0);
                 continue;
             }
-            let (slots, next) =
-                self.store
-                    .list_page(list, Order::NewestFirst, *position, page.limit)?;
+            let listed = self
+                .store
+                .list_page(list, Order::NewestFirst, *position, page.limit)?;
             heads.push(
-                slots
+                listed
+                    .values
                     .into_iter()
                     .filter_map(|(slot, no)| Some((slot, no.parse().ok()?)))
                     .collect(),
             );
-            after_read.push(next.unwrap_or(0));
+            after_read.push(listed.next.unwrap_or(0));
         }
         let mut taken = Vec::new();
         while taken.len() < page.limit {

@@ -44,6 +44,12 @@ const MAX_CAS_ATTEMPTS: usize = 256;
 /// Keys per `get_many` call.
 pub(crate) const BATCH: usize = 200;
 
+/// A page of a list's values with their slots, and the position after it.
+pub(crate) struct ListPage {
+    pub values: Vec<(u64, String)>,
+    pub next: Option<u64>,
+}
+
 /// The service's storage, over any key-value backend.
 pub struct Store<'a, K: KeyValue + ?Sized> {
     kv: &'a K,
@@ -104,14 +110,13 @@ impl<'a, K: KeyValue + ?Sized> Store<'a, K> {
     /// One page of a list's values in `order`, from `position` (a
     /// cursor's; `None` for the first page): reads the counter and at most
     /// `limit` slots. Empty slots (allocated, not yet written) are skipped.
-    /// Returns the values with their slots, and the next position.
     pub(crate) fn list_page(
         &self,
         list: &ListKeys,
         order: Order,
         position: Option<u64>,
         limit: usize,
-    ) -> Result<(Vec<(u64, String)>, Option<u64>), Error> {
+    ) -> Result<ListPage, Error> {
         let len = self.counter(&list.counter())?;
         let (slots, next) = paging::slots(order, len, position, limit);
         let keys: Vec<String> = slots.iter().map(|slot| list.slot(*slot)).collect();
@@ -121,7 +126,7 @@ impl<'a, K: KeyValue + ?Sized> Store<'a, K> {
                 out.push((slot, String::from_utf8_lossy(&value).into_owned()));
             }
         }
-        Ok((out, next))
+        Ok(ListPage { values: out, next })
     }
 
     /// Values in the order of `keys`, however many there are. Each key is

@@ -249,14 +249,15 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
             cursor: cursor.cloned(),
             limit,
         };
-        let (slots, next) = self.list_page(
+        let listed = self.list_page(
             &keys::entity_records(uscc),
             Order::Appended,
             request.position()?,
             limit,
         )?;
         let mut seen = std::collections::HashSet::new();
-        let record_keys: Vec<String> = slots
+        let record_keys: Vec<String> = listed
+            .values
             .into_iter()
             .filter(|(_, id)| seen.insert(id.clone()))
             .filter_map(|(_, id)| id.parse().ok())
@@ -268,7 +269,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
                 .into_iter()
                 .filter(|r| r.record.uscc() == uscc)
                 .collect(),
-            next: next.map(|position| Cursor::at(vec![position])),
+            next: listed.next.map(|position| Cursor::at(vec![position])),
         })
     }
 

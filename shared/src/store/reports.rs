@@ -210,18 +210,19 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         uscc: &CreditCode,
         page: &PageRequest,
     ) -> Result<Page<ReportNo>, Error> {
-        let (slots, next) = self.list_page(
+        let listed = self.list_page(
             &keys::entity_reports(uscc),
             Order::NewestFirst,
             page.position()?,
             page.limit,
         )?;
         Ok(Page {
-            items: slots
+            items: listed
+                .values
                 .into_iter()
                 .filter_map(|(_, no)| no.parse().ok())
                 .collect(),
-            next: next.map(|position| Cursor::at(vec![position])),
+            next: listed.next.map(|position| Cursor::at(vec![position])),
         })
     }
 

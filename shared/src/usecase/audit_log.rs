@@ -145,15 +145,11 @@ pub fn access_entries(
     verify_limit: u32,
 ) -> Result<AccessPage, Error> {
     caller.principal.require(&[Role::Admin])?;
-    let position = match page.positions(2)?.as_slice() {
-        [Some(minute), Some(visitor)] => Some((*minute, *visitor)),
-        _ => None,
-    };
-    let (entries, next) = access::list_page(kv, date, verify_limit, position, page.limit)?;
+    let entries = access::list_page(kv, date, verify_limit, page)?;
     Ok(AccessPage {
         date,
-        entries,
-        next_cursor: next.map(|(minute, visitor)| Cursor::at(vec![minute, visitor])),
+        entries: entries.items,
+        next_cursor: entries.next,
     })
 }
 
