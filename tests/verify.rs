@@ -346,7 +346,7 @@ fn codes_answer_every_outcome_alone_and_in_a_batch() {
 
     // Audited with outcome, report and client, never the code itself.
     let admin = token(credit_core::auth::Role::Admin, "root", None, None);
-    let audit = host.get_auth("/api/v1/audit/access", &admin);
+    let audit = host.get_auth("/api/v1/audit/access?limit=500", &admin);
     assert_eq!(audit.status, 200, "{}", audit.text());
     let entries = audit.json()["entries"].as_array().unwrap().clone();
     let revoked_entry = entries
@@ -717,7 +717,9 @@ fn files_are_compared_byte_for_byte_and_forgeries_named() {
 
     // Audited without the file.
     let admin = token(credit_core::auth::Role::Admin, "root", None, None);
-    let audit = host.get_auth("/api/v1/audit/access", &admin).json();
+    let audit = host
+        .get_auth("/api/v1/audit/access?limit=500", &admin)
+        .json();
     let entry = audit["entries"]
         .as_array()
         .unwrap()

@@ -93,6 +93,12 @@ pub enum Error {
         retry_after_secs: u64,
         by_staff: bool,
     },
+    /// More records would be shown than one report can hold: refused
+    /// before a report number and code are issued (docs/decisions.md).
+    #[error(
+        "所选期限和领域内共有 {records} 条应列示的记录，超过单份报告可容纳的内容（至多 {limit} 条记录），无法出具可下载的报告：请缩短查询期限或分领域分别申请，或到信用服务窗口办理"
+    )]
+    ReportTooLarge { records: usize, limit: usize },
     #[error("不支持的请求方法，可用：{allowed}")]
     MethodNotAllowed { allowed: String },
     #[error("配置变量 {variable} 的值不正确：{detail}")]
@@ -171,6 +177,7 @@ pub const CODES: &[&str] = &[
     "RATE_LIMITED",
     "TOO_MANY_VISITORS",
     "TOO_MANY_APPLICATIONS",
+    "REPORT_TOO_LARGE",
     "METHOD_NOT_ALLOWED",
     "INVALID_CONFIG",
     "STORE_UNAVAILABLE",
@@ -206,6 +213,7 @@ impl Error {
             Error::RateLimited { .. }
             | Error::TooManyVisitors { .. }
             | Error::TooManyApplications { .. } => 429,
+            Error::ReportTooLarge { .. } => 422,
             Error::InvalidConfig { .. } | Error::Internal(_) => 500,
             Error::StoreUnavailable(_)
             | Error::AuthNotConfigured(_)
@@ -240,6 +248,7 @@ impl Error {
             Error::RateLimited { .. } => "RATE_LIMITED",
             Error::TooManyVisitors { .. } => "TOO_MANY_VISITORS",
             Error::TooManyApplications { .. } => "TOO_MANY_APPLICATIONS",
+            Error::ReportTooLarge { .. } => "REPORT_TOO_LARGE",
             Error::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
             Error::InvalidConfig { .. } => "INVALID_CONFIG",
             Error::StoreUnavailable(_) => "STORE_UNAVAILABLE",
@@ -354,6 +363,7 @@ fn title(status: u16) -> &'static str {
         409 => "Conflict",
         413 => "Content Too Large",
         415 => "Unsupported Media Type",
+        422 => "Unprocessable Content",
         429 => "Too Many Requests",
         503 => "Service Unavailable",
         _ => "Internal Server Error",
@@ -455,6 +465,10 @@ mod tests {
                 retry_after_secs: 1,
                 by_staff: false,
             },
+            Error::ReportTooLarge {
+                records: 2,
+                limit: 1,
+            },
             Error::MethodNotAllowed { allowed: text() },
             Error::InvalidConfig {
                 variable: text(),
@@ -491,6 +505,7 @@ mod tests {
                 | Error::RateLimited { .. }
                 | Error::TooManyVisitors { .. }
                 | Error::TooManyApplications { .. }
+                | Error::ReportTooLarge { .. }
                 | Error::MethodNotAllowed { .. }
                 | Error::InvalidConfig { .. }
                 | Error::StoreUnavailable(_)

@@ -16,6 +16,7 @@ pub mod error;
 pub mod inspect;
 pub mod kv;
 pub mod money;
+pub mod paging;
 pub mod pdf;
 pub mod record;
 pub mod report;

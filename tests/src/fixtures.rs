@@ -143,11 +143,20 @@ pub fn store_all(host: &TestHost, bearer: &str, items: &[Value]) -> Vec<String> 
     store_records(host, bearer, items, STORED)
 }
 
-/// The entity's stored records, as an administrator sees them.
+/// The entity's stored records, as an administrator sees them: every page.
 pub fn records_of(host: &TestHost, uscc: &str) -> Vec<Value> {
-    let reply = host.get_auth(&format!("/api/v1/records?uscc={uscc}"), &admin());
-    assert_eq!(reply.status, 200, "{}", reply.text());
-    reply.json()["records"].as_array().unwrap().clone()
+    let mut records = Vec::new();
+    let mut path = format!("/api/v1/records?uscc={uscc}&limit=500");
+    loop {
+        let reply = host.get_auth(&path, &admin());
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        let page = reply.json();
+        records.extend(page["records"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(next) => path = format!("/api/v1/records?uscc={uscc}&limit=500&cursor={next}"),
+            None => return records,
+        }
+    }
 }
 
 /// Issues a 12-month report over every domain for the entity; returns its JSON.

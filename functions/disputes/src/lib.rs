@@ -95,6 +95,7 @@ fn list(req: Request, kind: CaseKind) -> Answer {
         query_param(&req, "status").as_deref(),
         query_param(&req, "overdue").as_deref(),
         query_param(&req, "uscc").as_deref(),
+        platform::page_request(&req)?,
     )?;
     with_desk(&req, |desk| json(200, &desk.list(kind, &filter)?))
 }

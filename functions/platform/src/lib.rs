@@ -412,3 +412,11 @@ pub fn query_param(req: &Request, name: &str) -> Option<String> {
 pub fn param<'a>(params: &'a Params, name: &str) -> &'a str {
     params.get(name).unwrap_or_default()
 }
+
+/// A listing's `?cursor=&limit=` (docs/api.md, "Paging").
+pub fn page_request(req: &Request) -> Result<credit_core::paging::PageRequest, Problem> {
+    Ok(credit_core::paging::PageRequest::parse(
+        query_param(req, "cursor").as_deref(),
+        query_param(req, "limit").as_deref(),
+    )?)
+}

@@ -1,9 +1,9 @@
 //! Department record intake and the admin's audit log:
 //! `PUT /api/v1/records` (batch upsert, JSON array, NDJSON or CSV),
-//! `GET /api/v1/records?uscc=`, `GET|DELETE /api/v1/records/{id}`,
+//! `GET /api/v1/records?uscc=&cursor=&limit=` (paged), `GET|DELETE /api/v1/records/{id}`,
 //! `GET /api/v1/records/templates/{kind}` (the CSV header row of a kind),
-//! `GET /api/v1/audit?date=YYYY-MM-DD&after=&limit=` (the change log),
-//! `GET /api/v1/audit/access?date=` (public verifications),
+//! `GET /api/v1/audit?date=YYYY-MM-DD&cursor=&limit=` (the change log),
+//! `GET /api/v1/audit/access?date=&cursor=&limit=` (public verifications),
 //! `GET /api/v1/audit/check?day=` (both logs of a day checked) and
 //! `POST /api/v1/audit/prune?day=` (an old day's access log to a summary),
 //! `GET /api/v1/stats/collection` (the collection accountability list,
@@ -87,7 +87,11 @@ fn list(req: Request, _: Params) -> Answer {
     let settings = platform::settings()?;
     let caller = caller(&req, &settings)?;
     let requested = entity_param(query_param(&req, "uscc").as_deref())?;
-    json(200, &intake::records_of(&store()?, &caller, requested)?)
+    let page = platform::page_request(&req)?;
+    json(
+        200,
+        &intake::records_of(&store()?, &caller, requested, &page)?,
+    )
 }
 
 fn show(req: Request, params: Params) -> Answer {
@@ -114,6 +118,7 @@ fn audit_entries(req: Request, _: Params) -> Answer {
     let caller = caller(&req, &settings)?;
     let query = audit_log::Query::parse(
         query_param(&req, "date").as_deref(),
+        query_param(&req, "cursor").as_deref(),
         query_param(&req, "after").as_deref(),
         query_param(&req, "limit").as_deref(),
         caller.now,
@@ -125,12 +130,14 @@ fn access_entries(req: Request, _: Params) -> Answer {
     let settings = platform::settings()?;
     let caller = caller(&req, &settings)?;
     let date = audit_log::day_param("date", query_param(&req, "date").as_deref(), caller.now)?;
+    let page = platform::page_request(&req)?;
     json(
         200,
         &audit_log::access_entries(
             &store()?,
             &caller,
             date,
+            &page,
             settings.verify_rate_limit_per_minute,
         )?,
     )

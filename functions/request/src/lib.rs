@@ -49,5 +49,9 @@ fn list(req: Request, _: Params) -> Answer {
     let settings = platform::settings()?;
     let caller = caller(&req, &settings)?;
     let requested = entity_param(query_param(&req, "uscc").as_deref())?;
-    json(200, &reports::reports_of(&store()?, &caller, requested)?)
+    let page = platform::page_request(&req)?;
+    json(
+        200,
+        &reports::reports_of(&store()?, &caller, requested, &page)?,
+    )
 }

@@ -22,6 +22,7 @@ use super::AuditEntry;
 use crate::error::Error;
 use crate::kv::KeyValue;
 use crate::stats::VerificationTally;
+use crate::paging::{Cursor, Page, PageRequest};
 use crate::store::keys::{self, RateMinute};
 use crate::store::{Admission, BATCH, IndexedVisitor};
 use crate::window::china_date;
@@ -254,8 +255,8 @@ pub fn check_day(
     })
 }
 
-/// A day's access entries for the administrator, in minute order, then by
-/// visitor, then by slot.
+/// A day's access entries, in minute order, then by visitor, then by slot:
+/// the whole day at once, for the day's verification figures.
 pub fn list_day(
     kv: &(impl KeyValue + ?Sized),
     day: NaiveDate,
@@ -268,6 +269,78 @@ pub fn list_day(
         .flat_map(|v| v.entries)
         .filter_map(|(_, _, e)| e)
         .collect())
+}
+
+/// A page of a day's access entries for the administrator, in minute
+/// order, then by visitor, then by slot: whole visitors until at least
+/// `limit` entries. The cursor holds the minute's index in the day and the
+/// visitor's slot in it. Reads the day's minute markers from that minute
+/// on and the page's visitors only.
+pub fn list_page(
+    kv: &(impl KeyValue + ?Sized),
+    day: NaiveDate,
+    fallback_limit: u32,
+    page: &PageRequest,
+) -> Result<Page<AccessEntry>, Error> {
+    let (first_minute, first_visitor) = match page.positions(2)?.as_slice() {
+        [Some(minute), Some(visitor)] => (*minute, *visitor),
+        _ => (0, 1),
+    };
+    let limit = page.limit;
+    let minutes = keys::rate_minutes_of(VERIFY_SCOPE, day);
+    let mut entries = Vec::new();
+    let from = usize::try_from(first_minute).unwrap_or(usize::MAX);
+    let remaining: Vec<(usize, &RateMinute)> = minutes.iter().enumerate().skip(from).collect();
+    for chunk in remaining.chunks(BATCH) {
+        let markers: Vec<String> = chunk.iter().map(|(_, m)| m.active()).collect();
+        let active = kv.get_many(&markers)?;
+        for ((index, minute), marker) in chunk.iter().zip(active) {
+            if marker.is_none() {
+                continue;
+            }
+            let list = minute.visitors();
+            let visitors = kv.increment(&list.counter(), 0)?.max(0) as u64;
+            let start = if *index == from {
+                first_visitor.max(1)
+            } else {
+                1
+            };
+            for k in start..=visitors {
+                if entries.len() >= limit {
+                    return Ok(Page {
+                        items: entries,
+                        next: Some(Cursor::at(vec![*index as u64, k])),
+                    });
+                }
+                let Some(visitor) = kv
+                    .get(&list.slot(k))?
+                    .and_then(|b| serde_json::from_slice::<IndexedVisitor>(&b).ok())
+                else {
+                    continue;
+                };
+                let count = kv.increment(&minute.client(&visitor.client), 0)?.max(0) as u64;
+                let last = count.min(u64::from(if visitor.limit > 0 {
+                    visitor.limit
+                } else {
+                    fallback_limit
+                }));
+                let slots: Vec<String> = (1..=last)
+                    .map(|slot| minute.access_entry(&visitor.client, slot))
+                    .collect();
+                for chunk in slots.chunks(BATCH) {
+                    for value in kv.get_many(chunk)?.into_iter().flatten() {
+                        if let Ok(entry) = serde_json::from_slice(&value) {
+                            entries.push(entry);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(Page {
+        items: entries,
+        next: None,
+    })
 }
 
 /// What pruning a day did.
@@ -415,7 +488,23 @@ mod tests {
             (check.minutes, check.visitors, check.entries, check.problem),
             (2, 4, 4, None)
         );
-        assert_eq!(list_day(&kv, day(), 5).unwrap().len(), 4);
+        let whole_day = list_page(&kv, day(), 5, &PageRequest::default()).unwrap();
+        assert_eq!((whole_day.len(), &whole_day.next), (4, &None));
+        // A visitor at a time: the same entries, none twice.
+        let mut paged = Vec::new();
+        let mut page = PageRequest {
+            cursor: None,
+            limit: 1,
+        };
+        loop {
+            let entries = list_page(&kv, day(), 5, &page).unwrap();
+            paged.extend(entries.items);
+            match entries.next {
+                Some(next) => page.cursor = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(json!(paged), json!(whole_day.items));
     }
 
     #[test]

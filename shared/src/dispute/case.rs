@@ -21,6 +21,7 @@ use crate::codes::AuthorisationRef;
 use crate::codes::{ReportNo, hex};
 use crate::error::Error;
 use crate::kv::KeyValue;
+use crate::paging::{Cursor, Order, Page, PageRequest};
 use crate::record::{RecordId, RecordStatus, StoredRecord};
 use crate::store::keys::{self, ListKeys};
 use crate::store::{contention, from_json, to_json};
@@ -49,7 +50,7 @@ pub(super) trait Case: Serialize + DeserializeOwned {
     fn status(&self) -> Self::Status;
     fn uscc(&self) -> &CreditCode;
     fn domain(&self) -> &str;
-    /// When it was filed; listings show the newest first.
+    /// When it was filed: a decision's processing time runs from it.
     fn filed_at(&self) -> DateTime<FixedOffset>;
     /// Closes the case with the unit's decision.
     fn decide(&mut self, status: Self::Status, decision: Decision);
@@ -177,6 +178,8 @@ pub struct CaseFilter {
     pub overdue_only: bool,
     /// An entity's cases: required for staff, optional for departments and admin.
     pub uscc: Option<CreditCode>,
+    /// Which page of the listing.
+    pub page: PageRequest,
 }
 
 fn not_found(no: &CaseNo) -> Error {
@@ -413,12 +416,9 @@ impl<K: KeyValue + ?Sized> Disputes<'_, K> {
         who: &Principal,
         filter: &CaseFilter,
         admits: impl Fn(&C) -> bool,
-    ) -> Result<Vec<C>, Error> {
-        let case_keys: Vec<String> = self
-            .visible(who, C::KIND, filter.uscc.as_ref())?
-            .iter()
-            .map(keys::case)
-            .collect();
+    ) -> Result<Page<C>, Error> {
+        let numbers = self.visible(who, C::KIND, filter.uscc.as_ref(), &filter.page)?;
+        let case_keys: Vec<String> = numbers.items.iter().map(keys::case).collect();
         let mut cases: Vec<C> = self.store.get_many_json(&case_keys)?;
         cases.retain(|c| {
             may_read(who, c.uscc(), c.domain())
@@ -426,50 +426,107 @@ impl<K: KeyValue + ?Sized> Disputes<'_, K> {
                 && filter.status.admits(c.status())
                 && admits(c)
         });
-        cases.sort_by(|a, b| b.filed_at().cmp(&a.filed_at()).then(b.no().cmp(a.no())));
-        cases.dedup_by(|a, b| a.no() == b.no());
-        Ok(cases)
+        let mut seen = std::collections::HashSet::new();
+        cases.retain(|c| seen.insert(c.no().clone()));
+        Ok(Page {
+            items: cases,
+            next: numbers.next,
+        })
     }
 
-    /// The case numbers in a list, skipping any that do not parse.
-    fn numbers(&self, list: &ListKeys) -> Result<Vec<CaseNo>, Error> {
-        Ok(self
-            .store
-            .list(list)?
-            .into_iter()
-            .filter_map(|no| no.parse().ok())
-            .collect())
-    }
-
-    /// The case numbers a principal's listing reads: the entity's own
-    /// index, the indexes of a department's domains, or everything.
+    /// A page of the case numbers a principal's listing reads, newest
+    /// first: the entity's own index, the indexes of a department's
+    /// domains (merged by case number, at most `limit` slots read from
+    /// each), or everything.
     fn visible(
         &self,
         who: &Principal,
         kind: CaseKind,
         uscc: Option<&CreditCode>,
-    ) -> Result<Vec<CaseNo>, Error> {
-        let entity = |u: &CreditCode| self.numbers(&keys::entity_cases(u, kind));
-        match who {
+        page: &PageRequest,
+    ) -> Result<Page<CaseNo>, Error> {
+        let lists = match who {
             Principal::Entity { uscc: own, .. } => match uscc {
-                Some(u) if u != own => Err(Error::Forbidden("只能查看本主体的案件".into())),
-                _ => entity(own),
-            },
-            Principal::Staff { .. } => entity(uscc.ok_or_else(|| Error::MissingField {
-                field: "uscc".into(),
-            })?),
-            Principal::Department { unit, .. } => {
-                let mut out = Vec::new();
-                for domain in catalog().data_domains_of_unit(unit) {
-                    out.extend(self.numbers(&keys::domain_cases(&domain.code, kind))?);
+                Some(u) if u != own => {
+                    return Err(Error::Forbidden("只能查看本主体的案件".into()));
                 }
-                Ok(out)
-            }
-            Principal::Admin { .. } => match uscc {
-                Some(u) => entity(u),
-                None => self.numbers(&keys::all_cases(kind)),
+                _ => vec![keys::entity_cases(own, kind)],
             },
+            Principal::Staff { .. } => vec![keys::entity_cases(
+                uscc.ok_or_else(|| Error::MissingField {
+                    field: "uscc".into(),
+                })?,
+                kind,
+            )],
+            Principal::Department { unit, .. } => catalog()
+                .data_domains_of_unit(unit)
+                .iter()
+                .map(|domain| keys::domain_cases(&domain.code, kind))
+                .collect(),
+            Principal::Admin { .. } => match uscc {
+                Some(u) => vec![keys::entity_cases(u, kind)],
+                None => vec![keys::all_cases(kind)],
+            },
+        };
+        self.merged_page(&lists, page)
+    }
+
+    /// Newest first across `lists`: each list is read from its position
+    /// (at most `limit` slots), the newest `limit` numbers of them taken,
+    /// and each list's position moved past what was taken. A position of
+    /// 0 in the cursor is a list read to its end.
+    pub(super) fn merged_page(
+        &self,
+        lists: &[ListKeys],
+        page: &PageRequest,
+    ) -> Result<Page<CaseNo>, Error> {
+        let positions = page.positions(lists.len())?;
+        let mut heads: Vec<std::collections::VecDeque<(u64, CaseNo)>> = Vec::new();
+        let mut after_read = Vec::new();
+        for (list, position) in lists.iter().zip(&positions) {
+            if *position == Some(0) {
+                heads.push(Default::default());
+                after_read.push(0);
+                continue;
+            }
+            let listed = self
+                .store
+                .list_page(list, Order::NewestFirst, *position, page.limit)?;
+            heads.push(
+                listed
+                    .values
+                    .into_iter()
+                    .filter_map(|(slot, no)| Some((slot, no.parse().ok()?)))
+                    .collect(),
+            );
+            after_read.push(listed.next.unwrap_or(0));
         }
+        let mut taken = Vec::new();
+        while taken.len() < page.limit {
+            let newest = heads
+                .iter()
+                .enumerate()
+                .filter_map(|(i, head)| head.front().map(|(_, no)| (i, no)))
+                .max_by(|(_, a), (_, b)| a.cmp(b))
+                .map(|(i, _)| i);
+            let Some(i) = newest else { break };
+            if let Some((_, no)) = heads[i].pop_front() {
+                taken.push(no);
+            }
+        }
+        // A list with numbers left over resumes at the first of them.
+        let next: Vec<u64> = heads
+            .iter()
+            .zip(after_read)
+            .map(|(head, after)| head.front().map_or(after, |(slot, _)| *slot))
+            .collect();
+        Ok(Page {
+            items: taken,
+            next: next
+                .iter()
+                .any(|position| *position > 0)
+                .then(|| Cursor::at(next)),
+        })
     }
 
     /// The evidence file of a case, for those who may read the case.

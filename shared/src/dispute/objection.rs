@@ -15,6 +15,7 @@ use crate::auth::Principal;
 use crate::codes::{AuthorisationRef, ReportNo};
 use crate::error::Error;
 use crate::kv::KeyValue;
+use crate::paging::Page;
 use crate::record::{RecordId, RecordKind, RecordStatus};
 use crate::store::Change;
 use crate::uscc::CreditCode;
@@ -262,7 +263,7 @@ impl<K: KeyValue + ?Sized> Disputes<'_, K> {
         who: &Principal,
         filter: &CaseFilter,
         now: DateTime<Utc>,
-    ) -> Result<Vec<Objection>, Error> {
+    ) -> Result<Page<Objection>, Error> {
         self.list(who, filter, |c: &Objection| {
             !filter.overdue_only || c.overdue(now)
         })

@@ -13,6 +13,7 @@ use crate::auth::Principal;
 use crate::codes::{AuthorisationRef, ReportNo};
 use crate::error::Error;
 use crate::kv::KeyValue;
+use crate::paging::Page;
 use crate::record::{Penalty, Record, RecordId, RecordStatus, Severity};
 use crate::uscc::CreditCode;
 use crate::window::{china_date, in_china};
@@ -218,7 +219,11 @@ impl<K: KeyValue + ?Sized> Disputes<'_, K> {
     }
 
     /// The repairs a principal may see, newest first.
-    pub fn list_repairs(&self, who: &Principal, filter: &CaseFilter) -> Result<Vec<Repair>, Error> {
+    pub fn list_repairs(
+        &self,
+        who: &Principal,
+        filter: &CaseFilter,
+    ) -> Result<Page<Repair>, Error> {
         self.list(who, filter, |_: &Repair| true)
     }
 

@@ -11,6 +11,7 @@ use crate::codes::ReportNo;
 use crate::config::{RuleConfig, Settings};
 use crate::error::Error;
 use crate::kv::{KeyValue, MemoryStore};
+use crate::paging::Page;
 use crate::record::samples::{self, ENTITY, OTHER_ENTITY};
 use crate::record::{Record, RecordId, RecordStatus};
 use crate::report::{ApplyRequest, Outcome};
@@ -716,7 +717,7 @@ fn listings_are_scoped_and_flag_overdue_cases() {
     d.accept_objection(&tax_department(), &on_tax.no, now())
         .unwrap();
 
-    let nos = |cases: Vec<Objection>| cases.into_iter().map(|c| c.no).collect::<Vec<_>>();
+    let nos = |cases: Page<Objection>| cases.items.into_iter().map(|c| c.no).collect::<Vec<_>>();
     let any = CaseFilter::default();
     assert_eq!(
         nos(d.list_objections(&entity(), &any, now()).unwrap()),
@@ -1081,4 +1082,45 @@ fn repair_does_not_apply_to_coercive_measures_nor_criminal_judgments() {
         assert!(refused.to_string().contains(says), "{refused}");
         assert_eq!(w.status(&id), RecordStatus::Active);
     }
+}
+
+#[test]
+fn a_departments_domains_page_newest_first_without_gaps_or_repeats() {
+    let kv = MemoryStore::new();
+    let config = default_config();
+    let d = Disputes::new(&kv, &config);
+    let store = Store::new(&kv);
+    let lists = [
+        crate::store::keys::domain_cases("tax", CaseKind::Objection),
+        crate::store::keys::domain_cases("customs", CaseKind::Objection),
+        crate::store::keys::domain_cases("empty", CaseKind::Objection),
+    ];
+    let mut filed = Vec::new();
+    for sequence in 1..=23u64 {
+        let no = CaseNo::new(
+            CaseKind::Objection,
+            NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+            sequence,
+        );
+        // Two domains' cases interleave, in filing order.
+        let list = &lists[usize::from(sequence % 3 == 0)];
+        store.append(list, &no.to_string()).unwrap();
+        filed.push(no);
+    }
+    let mut listed = Vec::new();
+    let mut page = crate::paging::PageRequest {
+        cursor: None,
+        limit: 5,
+    };
+    loop {
+        let numbers = d.merged_page(&lists, &page).unwrap();
+        assert!(numbers.len() <= 5);
+        listed.extend(numbers.items.iter().cloned());
+        match numbers.next {
+            Some(next) => page.cursor = Some(next),
+            None => break,
+        }
+    }
+    filed.reverse();
+    assert_eq!(listed, filed);
 }

@@ -13,6 +13,7 @@
 //! | `rec/{id}` | [`StoredRecord`] JSON | compare-and-swap |
 //! | `ent/{uscc}/rec/n`, `ent/{uscc}/rec/{seq}` | the entity's record ids | list append |
 //! | `ent/{uscc}/has/{id}` | marker `1`, so each record takes one slot in the entity's list | set-if-absent |
+//! | `ent/{uscc}/names` | [`NamesOnFile`]: the distinct entity names the entity's records carry (a few), for intake's warning without reading every record | compare-and-swap |
 //! | `ent/{uscc}/rpt/n`, `ent/{uscc}/rpt/{seq}` | the entity's report numbers | list append |
 //! | `ent/{uscc}/apply/{yyyymmdd}` | counter: applications that day (China date) | increment |
 //! | `rec/{id}/rpt/n`, `rec/{id}/rpt/{seq}` | reports that showed the record (for revocation) | list append |
@@ -65,6 +66,7 @@
 //! [`Revocation`]: crate::report::Revocation
 //! [`PdfFingerprint`]: crate::report::PdfFingerprint
 //! [`Mandate`]: super::Mandate
+//! [`NamesOnFile`]: super::NamesOnFile
 //! [`PDF_CHUNK_BYTES`]: super::PDF_CHUNK_BYTES
 //! [`AnswerIndex`]: crate::store::AnswerIndex
 //! [`IndexedVisitor`]: crate::audit::access::IndexedVisitor
@@ -125,6 +127,10 @@ pub fn entity_records(uscc: &CreditCode) -> ListKeys {
 
 pub fn entity_has_record(uscc: &CreditCode, id: &RecordId) -> String {
     format!("ent/{uscc}/has/{id}")
+}
+
+pub fn entity_names(uscc: &CreditCode) -> String {
+    format!("ent/{uscc}/names")
 }
 
 // ----- reports -----

@@ -19,6 +19,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::Error;
 use crate::kv::KeyValue;
+use crate::paging::{self, Order};
 
 mod issued_pdf;
 pub mod keys;
@@ -33,7 +34,8 @@ mod verification;
 pub use issued_pdf::{IssuedPdf, PDF_CHUNK_BYTES};
 pub use mandates::Mandate;
 pub use rate_limit::{Admission, IndexedVisitor, Limits, admit, seconds_to_minute_end};
-pub use records::{Change, StatusChanged, Upserted};
+pub use records::{Change, NameOnFile, NamesOnFile, StatusChanged, Upserted};
+pub use reports::{MAX_REPORT_RECORDS, MAX_SNAPSHOT_BYTES};
 pub(crate) use stats::keep_verifications;
 pub use verification::AnswerIndex;
 
@@ -44,6 +46,12 @@ use keys::ListKeys;
 const MAX_CAS_ATTEMPTS: usize = 256;
 /// Keys per `get_many` call.
 pub(crate) const BATCH: usize = 200;
+
+/// A page of a list's values with their slots, and the position after it.
+pub(crate) struct ListPage {
+    pub values: Vec<(u64, String)>,
+    pub next: Option<u64>,
+}
 
 /// The service's storage, over any key-value backend.
 pub struct Store<'a, K: KeyValue + ?Sized> {
@@ -100,6 +108,28 @@ impl<'a, K: KeyValue + ?Sized> Store<'a, K> {
             slot = end + 1;
         }
         Ok(out)
+    }
+
+    /// One page of a list's values in `order`, from `position` (a
+    /// cursor's; `None` for the first page): reads the counter and at most
+    /// `limit` slots. Empty slots (allocated, not yet written) are skipped.
+    pub(crate) fn list_page(
+        &self,
+        list: &ListKeys,
+        order: Order,
+        position: Option<u64>,
+        limit: usize,
+    ) -> Result<ListPage, Error> {
+        let len = self.counter(&list.counter())?;
+        let (slots, next) = paging::slots(order, len, position, limit);
+        let keys: Vec<String> = slots.iter().map(|slot| list.slot(*slot)).collect();
+        let mut out = Vec::with_capacity(slots.len());
+        for (slot, value) in slots.into_iter().zip(self.get_many_raw(&keys)?) {
+            if let Some(value) = value {
+                out.push((slot, String::from_utf8_lossy(&value).into_owned()));
+            }
+        }
+        Ok(ListPage { values: out, next })
     }
 
     /// Values in the order of `keys`, however many there are. Each key is

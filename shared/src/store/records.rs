@@ -8,6 +8,7 @@ use super::{MAX_CAS_ATTEMPTS, Store, contention, from_json, keys, to_json};
 use crate::codes::ReportNo;
 use crate::error::Error;
 use crate::kv::KeyValue;
+use crate::paging::{Cursor, Order, Page, PageRequest};
 use crate::record::{Record, RecordId, RecordStatus, StoredRecord};
 use crate::uscc::CreditCode;
 use crate::vocabulary::RevocationCategory;
@@ -28,6 +29,43 @@ pub struct Upserted {
     pub id: RecordId,
     /// Reports revoked because an update corrected a record they showed.
     pub revoked: Vec<ReportNo>,
+}
+
+/// The distinct entity names an entity's records carry, each with one
+/// record that carries it: what intake's "name on file differs" warning
+/// reads instead of every record. At most [`NamesOnFile::MAX`] names are
+/// kept; a further name adds nothing the warning needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamesOnFile(Vec<NameOnFile>);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NameOnFile {
+    pub name: String,
+    pub id: RecordId,
+}
+
+impl NamesOnFile {
+    pub const MAX: usize = 16;
+
+    /// A name on file other than `name`, carried by a record other than `id`.
+    pub fn other_than(&self, name: &str, id: &RecordId) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|on_file| on_file.name != name && on_file.id != *id)
+            .map(|on_file| on_file.name.as_str())
+    }
+
+    fn with(&self, name: &str, id: &RecordId) -> Option<NamesOnFile> {
+        if self.0.len() >= Self::MAX || self.0.iter().any(|on_file| on_file.name == name) {
+            return None;
+        }
+        let mut names = self.clone();
+        names.0.push(NameOnFile {
+            name: name.to_owned(),
+            id: id.clone(),
+        });
+        Some(names)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,26 +182,95 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         Err(contention(&key))
     }
 
+    /// The entity names the entity's records carry: one read. An entity
+    /// stored before the names were kept has them gathered from its
+    /// records once.
+    pub fn names_on_file(&self, uscc: &CreditCode) -> Result<NamesOnFile, Error> {
+        if let Some(names) = self.get_json(&keys::entity_names(uscc))? {
+            return Ok(names);
+        }
+        let mut names = NamesOnFile::default();
+        let mut cursor = None;
+        loop {
+            let page = self.records_page(uscc, cursor.as_ref(), crate::paging::MAX_LIMIT)?;
+            for stored in &page.items {
+                if let Some(more) = names.with(&stored.record.common().entity_name, &stored.id) {
+                    names = more;
+                }
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        if !names.0.is_empty() {
+            self.kv
+                .compare_and_swap(&keys::entity_names(uscc), None, &to_json(&names)?)?;
+        }
+        Ok(names)
+    }
+
+    /// Notes that record `id` carries `name`, unless the name is on file.
+    pub fn note_name(&self, uscc: &CreditCode, name: &str, id: &RecordId) -> Result<(), Error> {
+        let key = keys::entity_names(uscc);
+        for _ in 0..MAX_CAS_ATTEMPTS {
+            let current = self.kv.get(&key)?;
+            let names: NamesOnFile = match &current {
+                Some(bytes) => from_json(&key, bytes)?,
+                None => NamesOnFile::default(),
+            };
+            let Some(more) = names.with(name, id) else {
+                return Ok(());
+            };
+            if self
+                .kv
+                .compare_and_swap(&key, current.as_deref(), &to_json(&more)?)?
+            {
+                return Ok(());
+            }
+        }
+        Err(contention(&key))
+    }
+
     pub fn get_record(&self, id: &RecordId) -> Result<Option<StoredRecord>, Error> {
         self.get_json(&keys::record(id))
     }
 
-    /// Every record of an entity, whatever its status, in the order they
-    /// were first stored. Reads only that entity's index and records.
-    pub fn records_of(&self, uscc: &CreditCode) -> Result<Vec<StoredRecord>, Error> {
-        let mut ids = self.list(&keys::entity_records(uscc))?;
+    /// One page of an entity's records, whatever their status, in the
+    /// order they were first stored: reads one page of the entity's index
+    /// and those records only.
+    pub fn records_page(
+        &self,
+        uscc: &CreditCode,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<Page<StoredRecord>, Error> {
+        let request = PageRequest {
+            cursor: cursor.cloned(),
+            limit,
+        };
+        let listed = self.list_page(
+            &keys::entity_records(uscc),
+            Order::Appended,
+            request.position()?,
+            limit,
+        )?;
         let mut seen = std::collections::HashSet::new();
-        ids.retain(|id| seen.insert(id.clone()));
-        let record_keys: Vec<String> = ids
-            .iter()
-            .filter_map(|id| id.parse().ok())
+        let record_keys: Vec<String> = listed
+            .values
+            .into_iter()
+            .filter(|(_, id)| seen.insert(id.clone()))
+            .filter_map(|(_, id)| id.parse().ok())
             .map(|id| keys::record(&id))
             .collect();
         let records: Vec<StoredRecord> = self.get_many_json(&record_keys)?;
-        Ok(records
-            .into_iter()
-            .filter(|r| r.record.uscc() == uscc)
-            .collect())
+        Ok(Page {
+            items: records
+                .into_iter()
+                .filter(|r| r.record.uscc() == uscc)
+                .collect(),
+            next: listed.next.map(|position| Cursor::at(vec![position])),
+        })
     }
 
     /// Sets a record's status. Repaired and withdrawn revoke every

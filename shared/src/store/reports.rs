@@ -1,17 +1,19 @@
 //! Reports: issued from the entity's records as immutable snapshots, read
 //! back, and revoked (the first revocation stands).
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, FixedOffset, Utc};
 
 use super::{AnswerIndex, Store, from_json, keys, to_json};
+use crate::catalog::ReportDomain;
 use crate::catalog::catalog;
 use crate::codes::{ReportNo, VerificationCode};
 use crate::config::RuleConfig;
 use crate::error::Error;
 use crate::kv::KeyValue;
+use crate::paging::{self, Cursor, Order, Page, PageRequest};
 use crate::record::{RecordId, StoredRecord};
 use crate::report::{AppliedRules, ApplyRequest, Report, Revocation};
-use crate::rules::{FoundRecord, clean, findings};
+use crate::rules::{FoundRecord, clean, counts, findings};
 use crate::uscc::CreditCode;
 use crate::vocabulary::RevocationCategory;
 use crate::window::{Window, china, china_date, in_china};
@@ -60,23 +62,19 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         }
         let domains = catalog().select(&request.domains)?;
         let purpose = catalog().require_purpose(&request.purpose)?;
-        let records = self.records_of(&request.uscc)?;
         let window = Window::ending_on(request.months, today);
-        let found = findings(&records, &domains, &window, config);
+        let shown = self.records_shown(&request.uscc, &domains, &window, config)?;
+        let found = findings(&shown.records, &domains, &window, config);
         let entity_name = request
             .entity_name
             .clone()
-            .or_else(|| {
-                records
-                    .iter()
-                    .max_by_key(|r| r.updated_at)
-                    .map(|r| r.record.common().entity_name.clone())
-            })
+            .or(shown.latest_name)
             .unwrap_or_else(|| request.uscc.to_string());
-        let sequence = self.kv.increment(&keys::report_sequence(today), 1)?.max(1) as u64;
         let issued_at = in_china(now);
+        // Numbered once it is known to fit: a placeholder of the same
+        // length until then.
         let mut report = Report {
-            report_no: ReportNo::new(today, sequence),
+            report_no: ReportNo::new(today, 0),
             verification_code: VerificationCode::generate()?,
             entity_name,
             uscc: request.uscc.clone(),
@@ -103,6 +101,9 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
             },
             snapshot_digest: String::new(),
         };
+        refuse_beyond_bound(&report)?;
+        let sequence = self.kv.increment(&keys::report_sequence(today), 1)?.max(1) as u64;
+        report.report_no = ReportNo::new(today, sequence);
         report.snapshot_digest = report.compute_digest()?;
         let no = report.report_no.as_str().to_owned();
         if !self
@@ -156,17 +157,75 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         Ok(report)
     }
 
+    /// The entity's records that count in the chosen domains over
+    /// `window`, read a page at a time, and the entity name its latest
+    /// changed record carries. Stops reading past [`MAX_REPORT_RECORDS`]
+    /// counting records: the report is refused then, and memory stays
+    /// bounded however many records the entity has.
+    fn records_shown(
+        &self,
+        uscc: &CreditCode,
+        domains: &[&ReportDomain],
+        window: &Window,
+        config: &RuleConfig,
+    ) -> Result<Shown, Error> {
+        let mut shown = Shown::default();
+        let mut latest: Option<DateTime<FixedOffset>> = None;
+        let mut cursor = None;
+        loop {
+            let page = self.records_page(uscc, cursor.as_ref(), paging::MAX_LIMIT)?;
+            for stored in page.items {
+                if latest.is_none_or(|at| stored.updated_at >= at) {
+                    latest = Some(stored.updated_at);
+                    shown.latest_name = Some(stored.record.common().entity_name.clone());
+                }
+                let in_domains = domains.iter().any(|d| {
+                    d.data_domains
+                        .iter()
+                        .any(|code| code == stored.record.domain())
+                });
+                if in_domains && counts(&stored, window, config) {
+                    shown.records.push(stored);
+                }
+            }
+            if shown.records.len() > MAX_REPORT_RECORDS {
+                return Err(Error::ReportTooLarge {
+                    records: shown.records.len(),
+                    limit: MAX_REPORT_RECORDS,
+                });
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return Ok(shown),
+            }
+        }
+    }
+
     pub fn get_report(&self, report_no: &ReportNo) -> Result<Option<Report>, Error> {
         self.get_json(&keys::report(report_no))
     }
 
-    /// The entity's report numbers, oldest first.
-    pub fn reports_of(&self, uscc: &CreditCode) -> Result<Vec<ReportNo>, Error> {
-        Ok(self
-            .list(&keys::entity_reports(uscc))?
-            .into_iter()
-            .filter_map(|s| s.parse().ok())
-            .collect())
+    /// A page of the entity's report numbers, newest first: reads one
+    /// page of the entity's report index.
+    pub fn reports_page(
+        &self,
+        uscc: &CreditCode,
+        page: &PageRequest,
+    ) -> Result<Page<ReportNo>, Error> {
+        let listed = self.list_page(
+            &keys::entity_reports(uscc),
+            Order::NewestFirst,
+            page.position()?,
+            page.limit,
+        )?;
+        Ok(Page {
+            items: listed
+                .values
+                .into_iter()
+                .filter_map(|(_, no)| no.parse().ok())
+                .collect(),
+            next: listed.next.map(|position| Cursor::at(vec![position])),
+        })
     }
 
     pub fn report_status(&self, report_no: &ReportNo) -> Result<Option<Revocation>, Error> {
@@ -247,4 +306,35 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         }
         Ok(revoked)
     }
+}
+
+/// What a report shows of an entity's records.
+#[derive(Default)]
+struct Shown {
+    records: Vec<StoredRecord>,
+    latest_name: Option<String>,
+}
+
+/// The most records one report shows. Its snapshot is one store value
+/// (under [`MAX_SNAPSHOT_BYTES`]) and its PDF is rendered in one instance:
+/// at this bound a typical record makes a snapshot of about 1 MB and a PDF
+/// of about 1.2 MB rendered with a peak of about 22 MB, within the
+/// instance's 32 MB (docs/decisions.md).
+pub const MAX_REPORT_RECORDS: usize = 1000;
+/// The most a report snapshot may take: the stores' value limit.
+pub const MAX_SNAPSHOT_BYTES: usize = 1024 * 1024;
+/// The snapshot digest, hex SHA-256, set once the report is numbered.
+const DIGEST_BYTES: usize = 64;
+
+/// Refuses, before a number is issued, a report whose snapshot (numbered
+/// with a placeholder of the same length) would not fit one store value.
+/// [`Store::records_shown`] has refused more than [`MAX_REPORT_RECORDS`].
+fn refuse_beyond_bound(report: &Report) -> Result<(), Error> {
+    if to_json(report)?.len() + DIGEST_BYTES > MAX_SNAPSHOT_BYTES {
+        return Err(Error::ReportTooLarge {
+            records: report.record_count(),
+            limit: MAX_REPORT_RECORDS,
+        });
+    }
+    Ok(())
 }

@@ -38,6 +38,20 @@ fn uscc(s: &str) -> CreditCode {
     s.parse().unwrap()
 }
 
+/// Every record of an entity, page by page.
+fn every_record(store: &Store<'_, MemoryStore>, uscc: &CreditCode) -> Vec<StoredRecord> {
+    let mut records = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store.records_page(uscc, cursor.as_ref(), 100).unwrap();
+        records.extend(page.items);
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return records,
+        }
+    }
+}
+
 fn rec(v: Value) -> Record {
     Record::from_json(&v).unwrap()
 }
@@ -80,8 +94,8 @@ fn upsert_creates_then_replays_unchanged_then_updates() {
     let stored = store.get_record(&first.id).unwrap().unwrap();
     assert_eq!(stored.version, 2);
     assert_eq!(stored.created_by, "department:d:县税务局");
-    assert_eq!(store.records_of(&uscc(ENTITY)).unwrap().len(), 1);
-    assert!(store.records_of(&uscc(OTHER_ENTITY)).unwrap().is_empty());
+    assert_eq!(every_record(&store, &uscc(ENTITY)).len(), 1);
+    assert!(every_record(&store, &uscc(OTHER_ENTITY)).is_empty());
 }
 
 #[test]
@@ -112,8 +126,8 @@ fn a_record_moved_to_another_entity_follows_it() {
     let mut moved = samples::penalty("P1", "2026-05-01");
     moved["uscc"] = json!(OTHER_ENTITY);
     store.upsert_record(rec(moved), "x", now()).unwrap();
-    assert!(store.records_of(&uscc(ENTITY)).unwrap().is_empty());
-    assert_eq!(store.records_of(&uscc(OTHER_ENTITY)).unwrap().len(), 1);
+    assert!(every_record(&store, &uscc(ENTITY)).is_empty());
+    assert_eq!(every_record(&store, &uscc(OTHER_ENTITY)).len(), 1);
 }
 
 #[test]
@@ -137,7 +151,7 @@ fn thirty_two_writers_for_one_entity_lose_nothing() {
             });
         }
     });
-    let records = Store::new(&kv).records_of(&uscc(ENTITY)).unwrap();
+    let records = every_record(&Store::new(&kv), &uscc(ENTITY));
     assert_eq!(records.len(), 32 * 20 + 1);
     for t in 0..32 {
         for i in 0..20 {
@@ -258,7 +272,14 @@ fn clean_and_dirty_reports() {
         .unwrap();
     assert!(elsewhere.clean);
     assert_eq!(store.get_report(&dirty.report_no).unwrap().unwrap(), dirty);
-    assert_eq!(store.reports_of(&uscc(ENTITY)).unwrap().len(), 3);
+    assert_eq!(
+        store
+            .reports_page(&uscc(ENTITY), &crate::paging::PageRequest::default())
+            .unwrap()
+            .items
+            .len(),
+        3
+    );
     let national = RuleConfig {
         include_simplified_procedure: true,
         ..cfg
@@ -1486,4 +1507,89 @@ fn verifications_cost_three_store_operations() {
     let day = crate::window::china_date(now());
     let check = crate::audit::access::check_day(&kv, day, 60).unwrap();
     assert_eq!((check.entries, check.problem), (4, None));
+}
+
+#[test]
+fn a_report_beyond_the_bound_is_refused_before_a_number_is_issued() {
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    let cfg = RuleConfig::default();
+    for i in 0..MAX_REPORT_RECORDS {
+        let record = samples::penalty(&format!("永税罚〔2026〕{i}号"), "2026-05-01");
+        store.upsert_record(rec(record), "x", now()).unwrap();
+    }
+    // Outside the window: read, not counted.
+    store
+        .upsert_record(rec(samples::penalty("OLD", "2025-11-29")), "x", now())
+        .unwrap();
+    let report = store.issue_report(&all(), "entity:e", now(), &cfg).unwrap();
+    assert_eq!(report.record_count(), MAX_REPORT_RECORDS);
+    assert!(to_json(&report).unwrap().len() <= MAX_SNAPSHOT_BYTES);
+
+    store
+        .upsert_record(rec(samples::penalty("ONE-MORE", "2026-05-02")), "x", now())
+        .unwrap();
+    let refused = store
+        .issue_report(&all(), "entity:e", now(), &cfg)
+        .unwrap_err();
+    assert_eq!(refused.code(), "REPORT_TOO_LARGE");
+    assert_eq!(refused.status(), 422);
+    assert!(
+        refused
+            .to_string()
+            .contains(&MAX_REPORT_RECORDS.to_string())
+    );
+    let issued_today = kv
+        .increment(&keys::report_sequence(crate::window::china_date(now())), 0)
+        .unwrap();
+    assert_eq!(issued_today, 1, "the refusal took no report number");
+}
+
+#[test]
+fn an_entitys_records_page_through_without_gaps_or_repeats() {
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    let mut stored = Vec::new();
+    for i in 0..25 {
+        let record = samples::penalty(&format!("永税罚〔2026〕{i}号"), "2026-05-01");
+        stored.push(store.upsert_record(rec(record), "x", now()).unwrap().id);
+    }
+    // A correction keeps the record's place.
+    let mut corrected = samples::penalty("永税罚〔2026〕3号", "2026-05-01");
+    corrected["facts"] = json!("更正后的违法事实");
+    store.upsert_record(rec(corrected), "x", now()).unwrap();
+    let mut listed = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store
+            .records_page(&uscc(ENTITY), cursor.as_ref(), 10)
+            .unwrap();
+        assert!(page.items.len() <= 10);
+        listed.extend(page.items.into_iter().map(|r| r.id));
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(listed, stored);
+}
+
+#[test]
+fn a_snapshot_beyond_one_store_value_is_refused_before_a_number_is_issued() {
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    let long_facts = "违法事实".repeat(250);
+    for i in 0..300 {
+        let mut record = samples::penalty(&format!("永税罚〔2026〕{i}号"), "2026-05-01");
+        record["facts"] = json!(long_facts);
+        store.upsert_record(rec(record), "x", now()).unwrap();
+    }
+    let refused = store
+        .issue_report(&all(), "entity:e", now(), &RuleConfig::default())
+        .unwrap_err();
+    assert_eq!(refused.code(), "REPORT_TOO_LARGE");
+    let numbered = kv
+        .increment(&keys::report_sequence(crate::window::china_date(now())), 0)
+        .unwrap();
+    assert_eq!(numbered, 0, "no report number was taken");
 }

@@ -11,14 +11,16 @@ use crate::audit::{self, AuditEntry, DayCheck};
 use crate::auth::Role;
 use crate::error::Error;
 use crate::kv::KeyValue;
+use crate::paging::{Cursor, PageRequest, invalid_cursor};
 
 use super::Caller;
 
 /// Entries per page.
 pub const MAX_PAGE: u64 = 1000;
 
-/// `?date=YYYY-MM-DD&after=N&limit=N`: the day (today by default), the
-/// entries to skip, and how many to return.
+/// `?date=YYYY-MM-DD&cursor=&limit=N` (or the older `after=N` instead of
+/// `cursor`): the day (today by default), the entries to skip, and how
+/// many to return.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Query {
     pub date: NaiveDate,
@@ -29,16 +31,25 @@ pub struct Query {
 impl Query {
     pub fn parse(
         date: Option<&str>,
+        cursor: Option<&str>,
         after: Option<&str>,
         limit: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Query, Error> {
         let date = day_param("date", date, now)?;
+        // A day holds fewer entries than this, and the next page's
+        // position (after + limit) cannot overflow.
+        let most = u64::from(u32::MAX);
+        let after = match cursor.map(str::trim).filter(|c| !c.is_empty()) {
+            Some(cursor) => match PageRequest::parse(Some(cursor), None)?.position()? {
+                Some(next) if (1..=most).contains(&next) => next - 1,
+                _ => return Err(invalid_cursor()),
+            },
+            None => number("after", after, 0, most)?,
+        };
         Ok(Query {
             date,
-            // A day holds fewer entries than this, and the next page's
-            // position (after + limit) cannot overflow.
-            after: number("after", after, 0, u64::from(u32::MAX))?,
+            after,
             limit: number("limit", limit, MAX_PAGE, MAX_PAGE)?,
         })
     }
@@ -77,6 +88,8 @@ pub struct Page {
     pub entries: Vec<AuditEntry>,
     /// `after` for the next page, when slots remain after this one.
     pub next_after: Option<u64>,
+    /// The same position as a cursor (`?cursor=`), as every listing pages.
+    pub next_cursor: Option<Cursor>,
 }
 
 pub fn entries(
@@ -97,6 +110,7 @@ pub fn entries(
         after: query.after,
         entries,
         next_after,
+        next_cursor: next_after.map(|after| Cursor::at(vec![after + 1])),
     })
 }
 
@@ -117,19 +131,25 @@ pub fn check(
 pub struct AccessPage {
     pub date: NaiveDate,
     pub entries: Vec<AccessEntry>,
+    pub next_cursor: Option<Cursor>,
 }
 
-/// `GET /api/v1/audit/access?date=`: the day's public verifications.
+/// `GET /api/v1/audit/access?date=&cursor=&limit=`: a page of the day's
+/// public verifications (whole visitors of a minute: a page may hold a
+/// few more than `limit`).
 pub fn access_entries(
     kv: &(impl KeyValue + ?Sized),
     caller: &Caller,
     date: NaiveDate,
+    page: &PageRequest,
     verify_limit: u32,
 ) -> Result<AccessPage, Error> {
     caller.principal.require(&[Role::Admin])?;
+    let entries = access::list_page(kv, date, verify_limit, page)?;
     Ok(AccessPage {
         date,
-        entries: access::list_day(kv, date, verify_limit)?,
+        entries: entries.items,
+        next_cursor: entries.next,
     })
 }
 
@@ -174,7 +194,8 @@ mod tests {
         kv.delete(&lost).unwrap();
         audit::append(&kv, &admin.entry("records.upsert", "updated")).unwrap();
         let page = |after| {
-            let query = Query::parse(Some(&day.to_string()), Some(after), Some("2"), now).unwrap();
+            let query =
+                Query::parse(Some(&day.to_string()), None, Some(after), Some("2"), now).unwrap();
             entries(&kv, &admin, &query).unwrap()
         };
         let first = page("0");
@@ -183,18 +204,31 @@ mod tests {
         let second = page("2");
         assert_eq!(second.entries[0].outcome, "updated");
         assert_eq!(second.next_after, None);
+        // The cursor names the same position as `after`.
+        let cursor = first.next_cursor.unwrap().to_string();
+        let query =
+            Query::parse(Some(&day.to_string()), Some(&cursor), None, Some("2"), now).unwrap();
+        let by_cursor = entries(&kv, &admin, &query).unwrap();
+        assert_eq!((by_cursor.after, by_cursor.next_cursor), (2, None));
     }
 
     #[test]
     fn paging_positions_are_bounded_so_the_next_page_cannot_overflow() {
         let now = "2026-03-02T01:00:00Z".parse::<DateTime<Utc>>().unwrap();
         let huge = u64::MAX.to_string();
-        let e = Query::parse(None, Some(&huge), None, now).unwrap_err();
+        let e = Query::parse(None, None, Some(&huge), None, now).unwrap_err();
         assert_eq!(e.code(), "INVALID_FIELD");
-        let q = Query::parse(Some("2026-03-02"), Some("4294967295"), Some("1000"), now).unwrap();
+        let q = Query::parse(
+            Some("2026-03-02"),
+            None,
+            Some("4294967295"),
+            Some("1000"),
+            now,
+        )
+        .unwrap();
         assert_eq!(q.after + q.limit, 4_294_968_295);
         assert_eq!(
-            Query::parse(None, None, Some("1001"), now)
+            Query::parse(None, None, None, Some("1001"), now)
                 .unwrap_err()
                 .code(),
             "INVALID_FIELD"

@@ -14,6 +14,7 @@ use crate::dispute::{
 };
 use crate::error::Error;
 use crate::kv::KeyValue;
+use crate::paging::PageRequest;
 use crate::store::{Mandate, Store};
 use crate::uscc::CreditCode;
 
@@ -25,6 +26,7 @@ pub fn case_filter(
     status: Option<&str>,
     overdue: Option<&str>,
     uscc: Option<&str>,
+    page: PageRequest,
 ) -> Result<CaseFilter, Error> {
     let overdue_only = match overdue {
         None | Some("") | Some("false") | Some("0") => false,
@@ -40,6 +42,7 @@ pub fn case_filter(
         status: StatusFilter::parse(kind, status)?,
         overdue_only,
         uscc: entity_param(uscc.filter(|u| !u.trim().is_empty()))?,
+        page,
     })
 }
 
@@ -181,7 +184,8 @@ impl<'a, K: KeyValue + ?Sized> CaseDesk<'a, K> {
         })
     }
 
-    /// `{"count", "objections"}` or `{"count", "repairs"}`, newest first.
+    /// A page of `{"count", "objections", "next_cursor"}` or `{"count",
+    /// "repairs", "next_cursor"}`, newest first.
     pub fn list(&self, kind: CaseKind, filter: &CaseFilter) -> Result<Value, Error> {
         let (who, now) = (&self.caller.principal, self.caller.now);
         let action = format!("{}.list", kind.noun());
@@ -189,21 +193,25 @@ impl<'a, K: KeyValue + ?Sized> CaseDesk<'a, K> {
             if let (Principal::Staff { .. }, Some(entity)) = (who, &filter.uscc) {
                 self.caller.require_acting_for(self.kv, entity)?;
             }
-            let views = match kind {
-                CaseKind::Objection => self
-                    .disputes
-                    .list_objections(who, filter, now)?
-                    .iter()
-                    .map(|c| c.view(now))
-                    .collect::<Result<Vec<_>, _>>()?,
-                CaseKind::Repair => self
-                    .disputes
-                    .list_repairs(who, filter)?
-                    .iter()
-                    .map(|c| c.view())
-                    .collect::<Result<Vec<_>, _>>()?,
+            let (views, next_cursor) = match kind {
+                CaseKind::Objection => {
+                    let page = self.disputes.list_objections(who, filter, now)?;
+                    let views = page
+                        .iter()
+                        .map(|c| c.view(now))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    (views, page.next)
+                }
+                CaseKind::Repair => {
+                    let page = self.disputes.list_repairs(who, filter)?;
+                    let views = page
+                        .iter()
+                        .map(|c| c.view())
+                        .collect::<Result<Vec<_>, _>>()?;
+                    (views, page.next)
+                }
             };
-            let mut view = json!({ "count": views.len() });
+            let mut view = json!({ "count": views.len(), "next_cursor": next_cursor });
             view[kind.plural()] = Value::Array(views);
             Ok(Handled {
                 view,

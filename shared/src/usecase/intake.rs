@@ -13,6 +13,7 @@ use crate::catalog::catalog;
 use crate::codes::ReportNo;
 use crate::error::Error;
 use crate::kv::KeyValue;
+use crate::paging::{Cursor, PageRequest};
 use crate::record::fields::{KINDS, kind_spec};
 use crate::record::{Record, RecordId, StoredRecord, Warning, csv};
 use crate::stats::{self, BatchTally, RejectionExample};
@@ -416,7 +417,9 @@ fn store_one(
         record.uscc().to_string(),
         record.common().document_no.clone(),
     );
+    let (name, uscc_code) = (record.common().entity_name.clone(), record.uscc().clone());
     let upserted = store.upsert_record(record, &caller.principal.audit_name(), caller.now)?;
+    store.note_name(&uscc_code, &name, &upserted.id)?;
     if upserted.change != Change::Unchanged {
         let entry = caller
             .entry("records.upsert", ItemResult::from(upserted.change).as_str())
@@ -438,13 +441,8 @@ fn name_on_file_differs(
     record: &Record,
 ) -> Result<Option<Warning>, Error> {
     let (id, name) = (record.id(), &record.common().entity_name);
-    let on_file = store.records_of(record.uscc())?;
-    Ok(on_file
-        .iter()
-        .filter(|stored| stored.id != id)
-        .map(|stored| &stored.record.common().entity_name)
-        .find(|other| *other != name)
-        .map(|other| {
+    let on_file = store.names_on_file(record.uscc())?;
+    Ok(on_file.other_than(name, &id).map(|other| {
             Warning::new(
                 Warning::ENTITY_NAME_DIFFERS,
                 "entity_name",
@@ -472,20 +470,25 @@ pub fn csv_template(kind: &str) -> Result<String, Error> {
     Ok(format!("\u{feff}{}\r\n", kind_spec(kind).csv_header()))
 }
 
-/// An entity's records with their status.
+/// One page of an entity's records with their status.
 #[derive(Debug, Serialize)]
 pub struct EntityRecords {
     pub uscc: CreditCode,
+    /// Records on this page.
     pub count: usize,
     pub records: Vec<StoredRecord>,
+    /// Where the next page starts; `null` on the last.
+    pub next_cursor: Option<Cursor>,
 }
 
-/// The records of the entity named by `?uscc=` (an entity may leave it out
-/// for its own).
+/// A page of the records of the entity named by `?uscc=` (an entity may
+/// leave it out for its own), in the order they were first stored. A
+/// department's page holds its domains' records only, so it may be short.
 pub fn records_of(
     kv: &(impl KeyValue + ?Sized),
     caller: &Caller,
     requested: Option<CreditCode>,
+    page: &PageRequest,
 ) -> Result<EntityRecords, Error> {
     let uscc = match (requested, &caller.principal) {
         (Some(uscc), _) => uscc,
@@ -497,8 +500,9 @@ pub fn records_of(
         }
     };
     caller.require_acting_for(kv, &uscc)?;
-    let records: Vec<StoredRecord> = Store::new(kv)
-        .records_of(&uscc)?
+    let listed = Store::new(kv).records_page(&uscc, page.cursor.as_ref(), page.limit)?;
+    let records: Vec<StoredRecord> = listed
+        .items
         .into_iter()
         .filter(|r| in_domains_read(&caller.principal, r))
         .collect();
@@ -513,6 +517,7 @@ pub fn records_of(
         uscc,
         count: records.len(),
         records,
+        next_cursor: listed.next,
     })
 }
 

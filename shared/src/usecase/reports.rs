@@ -11,6 +11,7 @@ use crate::codes::{AuthorisationRef, ReportNo, hex};
 use crate::config::RuleConfig;
 use crate::error::Error;
 use crate::kv::KeyValue;
+use crate::paging::{Cursor, PageRequest};
 use crate::pdf::sign::{CERTIFICATES_PATH, Seal};
 use crate::pdf::{self, Sealing};
 use crate::report::{ApplyRequest, Report, ReportSummary, Revocation, report_document};
@@ -66,11 +67,15 @@ pub struct ReportListItem {
     pub authorisation_ref: Option<AuthorisationRef>,
 }
 
+/// One page of an entity's reports.
 #[derive(Debug, Serialize)]
 pub struct ReportList {
     pub uscc: CreditCode,
+    /// Reports on this page.
     pub count: usize,
     pub reports: Vec<ReportListItem>,
+    /// Where the next page starts; `null` on the last.
+    pub next_cursor: Option<Cursor>,
 }
 
 /// Issues a report to an entity, or to counter staff acting for the
@@ -155,11 +160,12 @@ pub fn report(
     Ok(ReportView::new(report, revocation))
 }
 
-/// An entity's reports, newest first.
+/// A page of an entity's reports, newest first.
 pub fn reports_of(
     kv: &(impl KeyValue + ?Sized),
     caller: &Caller,
     requested: Option<CreditCode>,
+    page: &PageRequest,
 ) -> Result<ReportList, Error> {
     caller.principal.require(&[Role::Entity, Role::Staff])?;
     let uscc = caller
@@ -171,10 +177,9 @@ pub fn reports_of(
         })?;
     caller.require_acting_for(kv, &uscc)?;
     let store = Store::new(kv);
-    let mut numbers = store.reports_of(&uscc)?;
-    numbers.reverse();
+    let numbers = store.reports_page(&uscc, page)?;
     let reports: Vec<ReportListItem> = store
-        .reports_with_status(&numbers)?
+        .reports_with_status(&numbers.items)?
         .into_iter()
         .map(|(report, revocation)| ReportListItem {
             pdf_url: pdf_url(&report.report_no),
@@ -193,6 +198,7 @@ pub fn reports_of(
         uscc,
         count: reports.len(),
         reports,
+        next_cursor: numbers.next,
     })
 }
 

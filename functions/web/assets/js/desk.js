@@ -229,13 +229,39 @@ function todoItem(item, kind) {
     caseActions(item, kind, status), status);
 }
 
+/** Pages of a listing until one holds items or the listing ends (a filtered page may be empty). */
+async function nextItems(path, key, cursor) {
+  let next = cursor;
+  for (let pages = 0; pages < 20; pages += 1) {
+    const answer = await api(next ? `${path}&cursor=${encodeURIComponent(next)}` : path, { token: getToken() });
+    if (!answer.ok) return { problem: answer.problem };
+    const items = Array.isArray(answer.data?.[key]) ? answer.data[key] : [];
+    next = answer.data?.next_cursor || null;
+    if (items.length || !next) return { items, next };
+  }
+  return { items: [], next };
+}
+
 async function loadTodo(path, container, kind) {
   show(container, el('p', { class: 'muted' }, '正在加载…'));
-  const answer = await api(path, { token: getToken() });
-  if (!answer.ok) return show(container, problemNotice(answer.problem));
-  const list = answer.data?.[kind === 'objection' ? 'objections' : 'repairs'];
-  if (!Array.isArray(list) || !list.length) return show(container, el('p', { class: 'muted' }, '暂无待办'));
-  show(container, el('ul', { class: 'plain' }, ...list.map((item) => todoItem(item, kind))));
+  const key = kind === 'objection' ? 'objections' : 'repairs';
+  const first = await nextItems(path, key, null);
+  if (first.problem) return show(container, problemNotice(first.problem));
+  if (!first.items.length) return show(container, el('p', { class: 'muted' }, '暂无待办'));
+  const list = el('ul', { class: 'plain' }, ...first.items.map((item) => todoItem(item, kind)));
+  const more = el('button', { type: 'button', class: 'secondary small', 'data-more': key }, '加载更多');
+  let cursor = first.next;
+  more.hidden = !cursor;
+  more.addEventListener('click', async () => {
+    more.disabled = true;
+    const page = await nextItems(path, key, cursor);
+    more.disabled = false;
+    if (page.problem) return container.append(problemNotice(page.problem));
+    list.append(...page.items.map((item) => todoItem(item, kind)));
+    cursor = page.next;
+    more.hidden = !cursor;
+  });
+  show(container, list, el('div', { class: 'actions' }, more));
 }
 
 function loadTodos() {
