@@ -147,7 +147,7 @@ mod tests {
         );
         assert_eq!(words["evidence_types"][0]["code"], "application/pdf");
         assert_eq!(
-            words["verification_outcomes"][4],
+            words["verification_outcomes"][5],
             json!({"code": "NOT_FOUND", "label": "未找到该核验码对应的报告"})
         );
         assert_eq!(words["record_statuses"][0]["code"], "active");

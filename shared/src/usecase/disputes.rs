@@ -172,7 +172,7 @@ impl<'a, K: KeyValue + ?Sized> CaseDesk<'a, K> {
                 .apply_repair(who, RepairApplication::from_json(body)?, now)?;
             self.grant_mandate(&case.no, &case.uscc, case.authorisation_ref.as_ref())?;
             Ok(Handled {
-                view: case.view()?,
+                view: case.view(now)?,
                 target: Some(case.no.clone()),
                 entity: Some(case.uscc.clone()),
                 outcome: case.status.code(),
@@ -198,9 +198,9 @@ impl<'a, K: KeyValue + ?Sized> CaseDesk<'a, K> {
                     .collect::<Result<Vec<_>, _>>()?,
                 CaseKind::Repair => self
                     .disputes
-                    .list_repairs(who, filter)?
+                    .list_repairs(who, filter, now)?
                     .iter()
-                    .map(|c| c.view())
+                    .map(|c| c.view(now))
                     .collect::<Result<Vec<_>, _>>()?,
             };
             let mut view = json!({ "count": views.len() });
@@ -227,7 +227,7 @@ impl<'a, K: KeyValue + ?Sized> CaseDesk<'a, K> {
                 }
                 CaseKind::Repair => {
                     let case = self.disputes.repair(who, &no)?;
-                    (case.view()?, case.uscc)
+                    (case.view(now)?, case.uscc)
                 }
             };
             self.readable(&no, &uscc)?;
@@ -309,7 +309,7 @@ impl<'a, K: KeyValue + ?Sized> CaseDesk<'a, K> {
                         _ => d.reject_repair(who, &no, &required_reason(body)?, now)?,
                     };
                     (
-                        case.view()?,
+                        case.view(now)?,
                         case.uscc,
                         case.status.code(),
                         case.revoked_reports,
