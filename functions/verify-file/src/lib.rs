@@ -14,12 +14,11 @@
 
 use credit_core::error::Error;
 use credit_core::pdf::sign::Certificates;
+use credit_core::usecase::verification::MAX_FILE_BYTES;
 use futures::{Stream, StreamExt};
 use spin_sdk::http::{IncomingRequest, Method, Response};
 use spin_sdk::http_component;
 
-/// 5 MiB (docs/api.md).
-const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
 /// Room for multipart boundaries, part headers and small extra fields.
 const MULTIPART_OVERHEAD: usize = 64 * 1024;
 const PDF_HEADER: &[u8] = b"%PDF-";

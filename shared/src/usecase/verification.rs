@@ -23,6 +23,10 @@ use crate::store::{Admission, Limits, Store, admit};
 
 use super::Visitor;
 
+/// The largest upload `POST /api/v1/verify/file` takes: 5 MiB, the county
+/// flow's "大小不超过5M".
+pub const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
+
 /// Codes per `POST /api/v1/verify/batch`.
 pub const MAX_BATCH: usize = 100;
 
