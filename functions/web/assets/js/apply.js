@@ -298,6 +298,8 @@ function init() {
   form.addEventListener('submit', submit);
   document.getElementById('dispute-form').addEventListener('submit', sendDispute);
   document.getElementById('dispute-cancel').addEventListener('click', () => document.getElementById('dispute-dialog').close());
+  // A new choice of evidence clears the message about the previous one.
+  document.getElementById('evidence').addEventListener('change', () => show(document.getElementById('dispute-status')));
   loadCatalog();
 }
 
