@@ -9,6 +9,9 @@ WASM_TARGET := wasm32-wasip2
 COMPONENTS := request generate verify-code verify-file records catalog disputes subscriptions web auth
 TEST_COMPONENTS := probe
 APT_PACKAGES := poppler-utils qpdf redis-server wrk chromium python3-venv haproxy python3-yaml
+# A CJK font, so that Chromium draws the pages' Chinese in the browser test's screenshots rather
+# than boxes (fonts-wqy-microhei: 1.6 MB; fonts-noto-cjk would be 56 MB).
+APT_PACKAGES += fonts-wqy-microhei
 # pyHanko, the independent PAdES validator of tests/seal.rs, in a virtualenv of its own
 # (Debian's Python refuses system-wide pip installs, PEP 668).
 PYHANKO_VENV := target/pyhanko

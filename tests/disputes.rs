@@ -589,6 +589,80 @@ fn an_objection_not_accepted_in_time_is_listed_as_overdue() {
 }
 
 #[test]
+fn a_repair_not_decided_in_time_is_listed_as_overdue_with_the_configured_deadline() {
+    integration_tests::skip_under_spin!("deadlines are reached through the test clock");
+    let host = TestHost::start(
+        HostOptions::product()
+            .test_clock()
+            .variable("repair_answer_working_days", "3")
+            .variable("guide_contact_text", "县发改局信用股\n电话 0935-0000000"),
+    );
+    let uscc = credit_code(78, 1);
+    let id = store(
+        &host,
+        &[tax_penalty(
+            &uscc,
+            "永税罚〔2026〕781号",
+            months_ago(6),
+            "general",
+        )],
+    )
+    .remove(0);
+    let monday = monday_weeks_ago(5);
+    let day = |n: u64| monday.checked_add_days(Days::new(n)).unwrap();
+    let applied = host.at(china_time(monday, 9, 0, 0)).post_json(
+        "/api/v1/repairs",
+        &json!({"record_id": id, "statement": "已缴清罚款并完成整改"}),
+        Some(&entity(&uscc)),
+    );
+    assert_eq!(applied.status, 201, "{}", applied.text());
+    let case = applied.json();
+    let no = case["no"].as_str().unwrap().to_owned();
+    // Three working days after Monday 09:00: Thursday 09:00.
+    let answer_by = DateTime::parse_from_rfc3339(case["answer_by"].as_str().unwrap()).unwrap();
+    assert_eq!(answer_by, china_time(day(3), 9, 0, 0));
+    assert_eq!(case["overdue"], false);
+
+    let overdue_at = |at: DateTime<FixedOffset>| -> Vec<Value> {
+        listed(
+            &host
+                .at(at)
+                .get_auth("/api/v1/repairs?overdue=true", &tax_department()),
+            "repairs",
+        )
+    };
+    assert!(overdue_at(china_time(day(3), 9, 0, 0)).is_empty());
+    let late = overdue_at(china_time(day(3), 9, 0, 1));
+    assert_eq!(late.len(), 1);
+    assert_eq!(
+        (late[0]["no"].as_str(), &late[0]["overdue"]),
+        (Some(no.as_str()), &json!(true))
+    );
+    let read = host
+        .at(china_time(day(3), 9, 0, 1))
+        .get_auth(&format!("/api/v1/repairs/{no}"), &entity(&uscc));
+    assert_eq!(read.json()["overdue"], true, "{}", read.text());
+
+    let approved = host.at(china_time(day(4), 9, 0, 0)).post_json(
+        &format!("/api/v1/repairs/{no}/approve"),
+        &json!({}),
+        Some(&tax_department()),
+    );
+    assert_eq!(approved.status, 200, "{}", approved.text());
+    assert_eq!(approved.json()["overdue"], false);
+    assert!(overdue_at(china_time(day(4), 9, 0, 1)).is_empty());
+
+    // The catalog states the deadline and the contacts the guides page shows.
+    let guide = host.get("/api/v1/catalog").json()["guide"].clone();
+    assert_eq!(guide["repair_answer_working_days"], 3, "{guide}");
+    assert_eq!(
+        guide["contact_text"], "县发改局信用股\n电话 0935-0000000",
+        "{guide}"
+    );
+    assert_eq!(guide["objection_answer_working_days"], 10, "{guide}");
+}
+
+#[test]
 fn other_entities_and_departments_are_denied() {
     let host = TestHost::start(HostOptions::product());
     let uscc = credit_code(78, 1);

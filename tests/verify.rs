@@ -633,15 +633,31 @@ fn files_are_compared_byte_for_byte_and_forgeries_named() {
     let resaved = qpdf(&["--object-streams=generate"], &reports.valid_pdf);
     expect_tampered(&verify_file(&host, &resaved), &valid_no, &reports.valid_pdf);
 
-    let truncated = &reports.valid_pdf[..reports.valid_pdf.len() - 300];
-    expect_tampered(
-        &verify_file(&host, truncated),
-        &valid_no,
-        &reports.valid_pdf,
-    );
-    let halved = &reports.valid_pdf[..reports.valid_pdf.len() / 2];
-    let body = verify_file(&host, halved);
+    // Downloads cut short: the first half of the issued PDF, or all but its
+    // end, are incomplete copies of that report, not forgeries; with a
+    // changed byte they are not.
+    for cut in [reports.valid_pdf.len() / 2, reports.valid_pdf.len() - 300] {
+        let partial = &reports.valid_pdf[..cut];
+        let body = expect_outcome(&verify_file(&host, partial), "INCOMPLETE");
+        assert_eq!(body["claimed_report_no"], valid_no.as_str(), "{body}");
+        assert!(body.get("report").is_none(), "{body}");
+        assert_eq!(
+            body["file"],
+            json!({"sha256": sha256(partial), "size": cut, "matches_original": false})
+        );
+        let message = body["message"].as_str().unwrap();
+        assert!(
+            message.contains("不完整")
+                && message.contains("重新下载")
+                && message.contains("核验码"),
+            "{message}"
+        );
+    }
+    let mut altered_half = reports.valid_pdf[..reports.valid_pdf.len() / 2].to_vec();
+    *altered_half.last_mut().unwrap() ^= 0x01;
+    let body = verify_file(&host, &altered_half);
     assert_eq!(body.status, 200, "{}", body.text());
+    assert_ne!(body.json()["outcome"], "INCOMPLETE");
 
     // Files from elsewhere.
     let foreign = foreign_pdf();

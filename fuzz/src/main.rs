@@ -263,7 +263,7 @@ fn main() {
                 .expect("the development seal");
             let ours = Certificates::from_pem(&material.chain_pem, true).expect("its chain");
             let seeds = issued(&kv, now, &seal);
-            seeds_tx.send(seeds).unwrap();
+            seeds_tx.send(seeds.clone()).unwrap();
             for input in inputs {
                 // What the component refuses while reading (no `%PDF-`
                 // header, over 5 MiB) never reaches the classification.
@@ -283,6 +283,14 @@ fn main() {
                             if !answer.file.matches_original =>
                         {
                             Err("authentic outcome without matching bytes".to_owned())
+                        }
+                        Outcome::Incomplete
+                            if !seeds.iter().any(|seed| {
+                                seed.len() > input.len() && seed.starts_with(&input)
+                            }) =>
+                        {
+                            Err("incomplete outcome for a file that starts no issued report"
+                                .to_owned())
                         }
                         _ => Ok(()),
                     },

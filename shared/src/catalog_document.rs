@@ -9,12 +9,15 @@ use serde::Serialize;
 
 use crate::auth::Role;
 use crate::catalog::{Catalog, catalog};
-use crate::dispute::{EvidenceType, Ground, ObjectionStatus, RepairStatus};
+use crate::config::Settings;
+use crate::dispute::{EvidenceType, Ground, MAX_EVIDENCE_BYTES, ObjectionStatus, RepairStatus};
 use crate::record::fields::{KINDS, KindSpec};
+use crate::upload::MAX_FILE_BYTES;
 use crate::vocabulary::{
     CoerciveMeasureType, ItemResult, PenaltyCategory, Procedure, RecordKind, RecordStatus,
     ReportEdition, Severity, VerificationOutcome,
 };
+use crate::window::ReportMonths;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CatalogDocument {
@@ -51,6 +54,69 @@ pub struct Vocabulary {
     pub report_editions: Vec<Term>,
     pub verification_outcomes: Vec<Term>,
     pub roles: Vec<Term>,
+}
+
+/// The figures and words of the guides page (办事指南) that a deployment
+/// sets: served with the catalog so the page states what the service does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Guide {
+    /// Contacts, as the county writes them (`guide_contact_text`).
+    pub contact_text: String,
+    /// The periods a report may cover.
+    pub report_months: [u32; 3],
+    pub report_validity_days: u32,
+    pub apply_limit_per_day: u32,
+    pub objection_accept_working_days: u32,
+    pub objection_answer_working_days: u32,
+    pub repair_answer_working_days: u32,
+    /// Minimum publicity before repair, months by severity.
+    pub repair_min_months: RepairMonths,
+    pub verify_file_max_bytes: usize,
+    pub evidence_max_bytes: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RepairMonths {
+    pub minor: u32,
+    pub general: u32,
+    pub serious: u32,
+}
+
+impl Guide {
+    pub fn of(settings: &Settings) -> Guide {
+        let disputes = &settings.disputes;
+        Guide {
+            contact_text: settings.guide_contact_text.clone(),
+            report_months: ReportMonths::ALL.map(u32::from),
+            report_validity_days: settings.rules.report_validity_days,
+            apply_limit_per_day: settings.rules.apply_limit_per_day,
+            objection_accept_working_days: disputes.accept_working_days,
+            objection_answer_working_days: disputes.answer_working_days,
+            repair_answer_working_days: disputes.repair_answer_working_days,
+            repair_min_months: RepairMonths {
+                minor: disputes.repair_min_months.minor,
+                general: disputes.repair_min_months.general,
+                serious: disputes.repair_min_months.serious,
+            },
+            verify_file_max_bytes: MAX_FILE_BYTES,
+            evidence_max_bytes: MAX_EVIDENCE_BYTES,
+        }
+    }
+}
+
+/// `GET /api/v1/catalog`: the catalog document and this deployment's guide.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServedCatalog {
+    #[serde(flatten)]
+    pub document: CatalogDocument,
+    pub guide: Guide,
+}
+
+pub fn served_catalog(settings: &Settings) -> ServedCatalog {
+    ServedCatalog {
+        document: catalog_document(),
+        guide: Guide::of(settings),
+    }
 }
 
 pub fn catalog_document() -> CatalogDocument {
@@ -149,7 +215,7 @@ mod tests {
         );
         assert_eq!(words["evidence_types"][0]["code"], "application/pdf");
         assert_eq!(
-            words["verification_outcomes"][4],
+            words["verification_outcomes"][5],
             json!({"code": "NOT_FOUND", "label": "未找到该核验码对应的报告"})
         );
         assert_eq!(words["record_statuses"][0]["code"], "active");

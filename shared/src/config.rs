@@ -113,6 +113,8 @@ pub struct Settings {
     pub trusted_proxies: TrustedProxies,
     /// How callers sign in.
     pub auth: AuthSettings,
+    /// The guides' contacts (办事指南 联系方式), as the county writes them.
+    pub guide_contact_text: String,
 }
 
 impl Settings {
@@ -144,6 +146,7 @@ impl Settings {
         let disputes = DisputeConfig {
             accept_working_days: OBJECTION_ACCEPT_WORKING_DAYS.read(&get)?,
             answer_working_days: OBJECTION_ANSWER_WORKING_DAYS.read(&get)?,
+            repair_answer_working_days: REPAIR_ANSWER_WORKING_DAYS.read(&get)?,
             calendar: WorkCalendar::new(PUBLIC_HOLIDAYS.read(&get)?, WORKING_WEEKENDS.read(&get)?),
             repair_min_months: RepairPeriods {
                 minor: REPAIR_MIN_MONTHS_MINOR.read(&get)?,
@@ -165,6 +168,7 @@ impl Settings {
             disputes,
             trusted_proxies: TRUSTED_PROXIES.read(&get)?,
             auth,
+            guide_contact_text: GUIDE_CONTACT_TEXT.read(&get)?,
         })
     }
 }
@@ -329,6 +333,14 @@ pub struct Setting {
     pub meaning: &'static str,
 }
 
+/// Plain text shown to people: at most `max_chars` characters, no control
+/// characters but line breaks.
+pub struct PlainText {
+    pub name: &'static str,
+    pub default: &'static str,
+    pub max_chars: usize,
+}
+
 /// A true/false setting.
 pub struct Flag {
     pub name: &'static str,
@@ -376,6 +388,22 @@ impl Flag {
                 _ => Err(bad(self.name, format!("“{v}”应为 true 或 false"))),
             },
         }
+    }
+}
+
+impl PlainText {
+    fn read(&self, get: &impl Fn(&str) -> Option<String>) -> Result<String, Error> {
+        let text = get(self.name).unwrap_or_else(|| self.default.to_owned());
+        if text.chars().count() > self.max_chars {
+            return Err(bad(
+                self.name,
+                format!("应不超过 {} 个字符", self.max_chars),
+            ));
+        }
+        if text.chars().any(|c| c.is_control() && c != '\n') {
+            return Err(bad(self.name, "除换行外不能含控制字符".into()));
+        }
+        Ok(text)
     }
 }
 
@@ -566,6 +594,14 @@ pub const OBJECTION_ANSWER_WORKING_DAYS: Count = Count {
     min: 0,
     max: 250,
 };
+/// 信用修复 asks for quick handling (the county notice's 申诉快速办理);
+/// the decision is due this many working days after the application.
+pub const REPAIR_ANSWER_WORKING_DAYS: Count = Count {
+    name: "repair_answer_working_days",
+    default: 5,
+    min: 0,
+    max: 250,
+};
 pub const REPAIR_MIN_MONTHS_MINOR: Count = Count {
     name: "repair_min_months_minor",
     default: 0,
@@ -614,6 +650,12 @@ pub const WORKING_WEEKENDS: Dates = Dates {
 };
 pub const TRUSTED_PROXIES: Networks = Networks {
     name: "trusted_proxies",
+};
+
+pub const GUIDE_CONTACT_TEXT: PlainText = PlainText {
+    name: "guide_contact_text",
+    default: "永昌县政务服务大厅信用窗口（工作日办理）；数据异议与信用修复请联系记录的责任单位或县发展和改革局",
+    max_chars: 1000,
 };
 
 pub const AUTH_MODE: Text = Text {
@@ -754,6 +796,18 @@ pub const SETTINGS: &[Setting] = &[
         default: "10",
         allowed: "0–250",
         meaning: "working days from acceptance to resolve an objection",
+    },
+    Setting {
+        name: REPAIR_ANSWER_WORKING_DAYS.name,
+        default: "5",
+        allowed: "0–250",
+        meaning: "working days from application to decide a credit repair; past it the case is overdue",
+    },
+    Setting {
+        name: GUIDE_CONTACT_TEXT.name,
+        default: GUIDE_CONTACT_TEXT.default,
+        allowed: "plain text, at most 1000 characters (line breaks kept)",
+        meaning: "the contacts the guides page (办事指南) shows, served in the catalog",
     },
     Setting {
         name: REPAIR_MIN_MONTHS_MINOR.name,
@@ -921,6 +975,34 @@ mod tests {
         let by_default = |name: &str| SETTINGS.iter().find(|s| s.name == name).unwrap().default;
         assert_eq!(by_default("report_validity_days"), "30");
         assert_eq!(by_default("end_publicity_at_expiry"), "true");
+    }
+
+    #[test]
+    fn guide_contact_text_is_bounded_plain_text_and_repairs_have_a_deadline() {
+        let with = |value: String| {
+            Settings::from_lookup(move |name| match name {
+                "guide_contact_text" => Some(value.clone()),
+                "auth_mode" => Some("development".into()),
+                _ => None,
+            })
+        };
+        let defaults = with(String::new()).unwrap();
+        assert_eq!(defaults.guide_contact_text, GUIDE_CONTACT_TEXT.default);
+        assert_eq!(defaults.disputes.repair_answer_working_days, 5);
+        let two_lines = "县发改局 0935-0000000\n政务服务大厅信用窗口".to_owned();
+        assert_eq!(
+            with(two_lines.clone()).unwrap().guide_contact_text,
+            two_lines
+        );
+        assert!(with("字".repeat(1000)).is_ok());
+        for bad in ["字".repeat(1001), "bell\u{7}".into()] {
+            match with(bad) {
+                Err(Error::InvalidConfig { variable, .. }) => {
+                    assert_eq!(variable, "guide_contact_text")
+                }
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -30,6 +30,9 @@ const MAX_CLAIM_CHARS: usize = 128;
 /// Deepest array/dictionary nesting accepted. lopdf stops at 100, but its
 /// parser recurses through several frames per level; a report needs 4.
 const MAX_NESTING: usize = 32;
+/// How far into a file the report number of a truncated copy is looked
+/// for: reports put their (uncompressed) XMP packet within the first KiB.
+pub const LEADING_SCAN_BYTES: usize = 16 * 1024;
 /// How far after a printed label its value may start.
 const LABEL_GAP_CHARS: usize = 16;
 
@@ -158,6 +161,22 @@ pub fn extends_original(upload: &[u8], original_size: u64, original_sha256_hex: 
         return false;
     }
     hex(&Sha256::digest(&upload[..size])).eq_ignore_ascii_case(original_sha256_hex.trim())
+}
+
+/// The report number the XMP packet near the start of a file names, read
+/// from the raw bytes without parsing: a copy cut short by a dropped
+/// connection has its first objects but no cross-reference table or trailer,
+/// and reports write the packet right after the header
+/// (crate::pdf::write). Looks only at the first [`LEADING_SCAN_BYTES`].
+pub fn leading_report_no(bytes: &[u8]) -> Option<String> {
+    let head = &bytes[..bytes.len().min(LEADING_SCAN_BYTES)];
+    if !head.starts_with(b"%PDF-") {
+        return None;
+    }
+    let element = format!(":{INFO_REPORT_NO}>");
+    let start = memmem::find(head, element.as_bytes())? + element.len();
+    let end = start + memchr(b'<', &head[start..])?;
+    sanitize(&unescape(std::str::from_utf8(&head[start..end]).ok()?))
 }
 
 fn load(bytes: &[u8], work: &mut Work) -> Option<Document> {
@@ -513,6 +532,25 @@ mod tests {
             b"%PDF-1.7 %%EOF"
         );
         assert_eq!(without_trailing_comments(b""), b"");
+    }
+
+    #[test]
+    fn a_truncated_copy_names_its_report_from_the_packet_near_its_start() {
+        let head = b"%PDF-1.7\n2 0 obj\n<</Type/Metadata>>stream\n<report:ReportNo>YC20261129-000001</report:ReportNo>";
+        assert_eq!(
+            leading_report_no(head).as_deref(),
+            Some("YC20261129-000001")
+        );
+        // Cut inside the value: nothing is guessed.
+        assert_eq!(leading_report_no(&head[..head.len() - 25]), None);
+        assert_eq!(leading_report_no(&head[9..]), None);
+        let far = [
+            &b"%PDF-1.7\n"[..],
+            &vec![b' '; LEADING_SCAN_BYTES],
+            &head[9..],
+        ]
+        .concat();
+        assert_eq!(leading_report_no(&far), None);
     }
 
     #[test]

@@ -310,6 +310,10 @@ pub enum Outcome {
         appended_update: bool,
         signed_by_other: bool,
     },
+    /// The file is a truncated copy of a report issued here: its bytes are
+    /// exactly the start of the original, which goes on (a download cut
+    /// short). Says nothing about the report's standing.
+    Incomplete,
     NotFound,
     Unrecognized,
 }
@@ -321,6 +325,7 @@ impl Outcome {
             Outcome::Expired => VerificationOutcome::Expired,
             Outcome::Revoked { .. } => VerificationOutcome::Revoked,
             Outcome::Tampered { .. } => VerificationOutcome::Tampered,
+            Outcome::Incomplete => VerificationOutcome::Incomplete,
             Outcome::NotFound => VerificationOutcome::NotFound,
             Outcome::Unrecognized => VerificationOutcome::Unrecognized,
         }
@@ -379,6 +384,17 @@ impl Verification {
             None => Outcome::Valid,
         };
         Verification::new(outcome, Some(summary))
+    }
+
+    /// A truncated copy of the report numbered `report_no`: the message names
+    /// it, its summary is withheld (the first bytes of a file prove nothing
+    /// about the report's standing; its code does).
+    pub fn incomplete(report_no: &ReportNo) -> Verification {
+        Verification {
+            outcome: Outcome::Incomplete,
+            message: incomplete_message(&format!("（报告编号 {report_no}）")),
+            report: None,
+        }
     }
 
     /// Marks a TAMPERED answer as an appended incremental update, with the
@@ -443,6 +459,12 @@ fn datetime(t: &DateTime<FixedOffset>) -> String {
         .to_string()
 }
 
+fn incomplete_message(no: &str) -> String {
+    format!(
+        "该文件是本平台出具的报告{no}的不完整副本：内容与原件开头一致，但文件不全，可能是下载中断所致，无法据此核验。请重新下载完整的报告文件后再上传核验，或以报告封面右上方的核验码核验。"
+    )
+}
+
 fn message_for(outcome: &Outcome, report: Option<&ReportSummary>) -> String {
     let no = report
         .map(|r| format!("（报告编号 {}）", r.report_no))
@@ -469,6 +491,7 @@ fn message_for(outcome: &Outcome, report: Option<&ReportSummary>) -> String {
         Outcome::Tampered { .. } => format!(
             "该文件声称是本平台出具的报告{no}，但与原件不一致，内容可能已被篡改。请勿采信，请向申请主体索取原件，或以报告封面右上方的核验码核验。"
         ),
+        Outcome::Incomplete => incomplete_message(&no),
         Outcome::NotFound => "没有与该核验码对应的报告。请核对核验码（区分大小写，不含 0、O、1、l 等易混淆字符）后重试，或上传报告 PDF 原件进行文件比对；仍无法核验的，请勿采信。".into(),
         Outcome::Unrecognized => "该 PDF 不是本平台出具的专用信用报告，无法核验。请向申请主体索取本平台出具的报告电子版原件，或以报告封面右上方的核验码核验。".into(),
     }

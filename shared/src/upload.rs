@@ -11,7 +11,8 @@ use sha2::{Digest, Sha256};
 use crate::codes::hex;
 use crate::error::Error;
 
-/// 5 MiB (docs/api.md).
+/// The largest upload `POST /api/v1/verify/file` takes: 5 MiB, the county
+/// flow's "大小不超过5M".
 pub const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
 const PDF_HEADER: &[u8] = b"%PDF-";
 

@@ -340,16 +340,18 @@ pub enum VerificationOutcome {
     Expired,
     Revoked,
     Tampered,
+    Incomplete,
     NotFound,
     Unrecognized,
 }
 
 impl VerificationOutcome {
-    pub const ALL: [VerificationOutcome; 6] = [
+    pub const ALL: [VerificationOutcome; 7] = [
         VerificationOutcome::Valid,
         VerificationOutcome::Expired,
         VerificationOutcome::Revoked,
         VerificationOutcome::Tampered,
+        VerificationOutcome::Incomplete,
         VerificationOutcome::NotFound,
         VerificationOutcome::Unrecognized,
     ];
@@ -360,6 +362,7 @@ impl VerificationOutcome {
             VerificationOutcome::Expired => "EXPIRED",
             VerificationOutcome::Revoked => "REVOKED",
             VerificationOutcome::Tampered => "TAMPERED",
+            VerificationOutcome::Incomplete => "INCOMPLETE",
             VerificationOutcome::NotFound => "NOT_FOUND",
             VerificationOutcome::Unrecognized => "UNRECOGNIZED",
         }
@@ -371,6 +374,7 @@ impl VerificationOutcome {
             VerificationOutcome::Expired => "已过有效期",
             VerificationOutcome::Revoked => "已撤销",
             VerificationOutcome::Tampered => "文件已被篡改",
+            VerificationOutcome::Incomplete => "文件不完整",
             VerificationOutcome::NotFound => "未找到该核验码对应的报告",
             VerificationOutcome::Unrecognized => "无法识别的文件",
         }

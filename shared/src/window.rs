@@ -51,6 +51,9 @@ pub fn chinese_date(d: NaiveDate) -> String {
 pub struct ReportMonths(u32);
 
 impl ReportMonths {
+    /// The periods an applicant picks from (附件3: 12, 24 or 36 months).
+    pub const ALL: [ReportMonths; 3] = [ReportMonths(12), ReportMonths(24), ReportMonths(36)];
+
     pub fn get(self) -> u32 {
         self.0
     }

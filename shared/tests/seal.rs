@@ -290,3 +290,59 @@ fn hostile_signature_dictionaries_give_an_invalid_signature_never_a_panic() {
     let facts = check(&bytes, &dictionary, &published);
     assert!(facts.valid && facts.signed_at.is_none(), "{facts:?}");
 }
+
+/// A download cut short is the start of the pinned original: recognised as
+/// an incomplete copy of that report, whatever its length once it reaches
+/// the report number near the start; a changed byte or a start too short
+/// to name the report is not.
+#[test]
+fn a_download_cut_short_is_an_incomplete_copy_of_the_report_it_starts_like() {
+    let kv = MemoryStore::default();
+    let report = issued(&kv);
+    let original = Store::new(&kv)
+        .issued_pdf(&report.report_no, || {
+            sealed_pdf(&report, BASE_URL, &seal(ours()))
+        })
+        .unwrap()
+        .bytes;
+    for length in [original.len() / 2, 2048, original.len() - 1] {
+        let answer = verify_upload(
+            &kv,
+            &Upload::new(&original[..length]).unwrap(),
+            now(),
+            &published(),
+        )
+        .unwrap();
+        assert_eq!(answer.verification.outcome, Outcome::Incomplete, "{length}");
+        assert_eq!(answer.claimed_report_no.as_ref(), Some(&report.report_no));
+        assert!(answer.verification.report.is_none());
+        assert!(
+            answer.verification.message.contains("不完整")
+                && answer.verification.message.contains("重新下载")
+                && answer.verification.message.contains("核验码")
+                && answer
+                    .verification
+                    .message
+                    .contains(report.report_no.as_str()),
+            "{}",
+            answer.verification.message
+        );
+        assert_eq!(answer.file.size, length as u64);
+        assert!(!answer.file.matches_original);
+    }
+
+    let mut altered = original[..original.len() / 2].to_vec();
+    let last = altered.len() - 1;
+    altered[last] ^= 0x01;
+    let answer = verify_upload(&kv, &Upload::new(&altered).unwrap(), now(), &published()).unwrap();
+    assert_ne!(answer.verification.outcome, Outcome::Incomplete);
+
+    let too_short = verify_upload(
+        &kv,
+        &Upload::new(&original[..64]).unwrap(),
+        now(),
+        &published(),
+    )
+    .unwrap();
+    assert_eq!(too_short.verification.outcome, Outcome::Unrecognized);
+}

@@ -57,3 +57,18 @@ test('JSON arrays and NDJSON are recognised', () => {
   assert.deepEqual(nd.items.map((i) => i.line), [1, 3]);
   assert.match(jsonToRecords('{"a":\n', {}).error, /第 1 行/);
 });
+
+test('a large CSV goes out in batches, each with the header, answers mapped back to the file lines', async () => {
+  const { csvBatches } = await import('../../functions/web/assets/js/csv.js');
+  const text = '\uFEFF名称,备注\r\n甲,1\r\n\r\n"乙","two\nlines"\r\n丙,3\r\n丁,4';
+  const { batches, rowCount } = csvBatches(text, { maxRows: 2, maxBytes: 1 << 20 });
+  assert.equal(rowCount, 4);
+  assert.deepEqual(batches.map((b) => b.body), ['名称,备注\n甲,1\n"乙","two\nlines"\n', '名称,备注\n丙,3\n丁,4\n']);
+  assert.deepEqual([...batches[0].lines], [[2, 2], [3, 4]]);
+  assert.deepEqual([...batches[1].lines], [[2, 6], [3, 7]]);
+  // Each batch reads, by itself, as the rows it carries.
+  assert.deepEqual(parseCsv(batches[0].body).rows.map((r) => r.line), [1, 2, 3]);
+  assert.equal(csvBatches('a\n"open', { maxRows: 10, maxBytes: 100 }).line, 2);
+  const bySize = csvBatches(`h\n${'x'.repeat(60)}\n${'y'.repeat(60)}\n`, { maxRows: 1000, maxBytes: 100 });
+  assert.equal(bySize.batches.length, 2);
+});

@@ -114,6 +114,9 @@ async function main() {
   fs.writeFileSync(tamperedPath, Buffer.concat([genuine.pdf, Buffer.from('\n% altered after issue\n')]));
   const genuinePath = path.join(workDir, 'genuine.pdf');
   fs.writeFileSync(genuinePath, genuine.pdf);
+  // A download cut short: the first half of the genuine file.
+  const halfPath = path.join(workDir, 'half.pdf');
+  fs.writeFileSync(halfPath, genuine.pdf.subarray(0, Math.floor(genuine.pdf.length / 2)));
 
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -189,6 +192,42 @@ async function main() {
       expect(text.includes('文件已被篡改'), `no 文件已被篡改 in: ${text}`);
       expect(text.includes('签章之后文件又被追加了修改'), `the appended bytes are not named in: ${text}`);
       await shoot(page, 'verify-file-tampered');
+    });
+
+    await check('upload the first half of the genuine PDF shows 文件不完整', page, async () => {
+      await page.goto(`${BASE_URL}/`);
+      await page.setInputFiles('#file', halfPath);
+      await page.click('#file-form button[type=submit]');
+      const { outcome, text } = await outcomeOf(page);
+      expect(outcome === 'INCOMPLETE', `outcome ${outcome}: ${text}`);
+      expect(text.includes('文件不完整') && text.includes('重新下载'), `not told to download again: ${text}`);
+      await shoot(page, 'verify-file-incomplete');
+    });
+
+    await check('the guides page states the service from the catalog and prints without navigation', page, async () => {
+      const catalog = await (await call('/api/v1/catalog')).json();
+      await page.goto(`${BASE_URL}/guide.html`);
+      await page.waitForSelector('body[data-guide-ready=catalog]');
+      const text = await page.innerText('main');
+      for (const part of ['办事指南', '办理流程', '常见问题', '联系方式', '认证登录（法人用户）', '核验码核验', '文件比对核验']) {
+        expect(text.includes(part), `no ${part} on the guides page`);
+      }
+      expect(text.includes(`${catalog.guide.report_validity_days} 天内有效`), 'the validity is not the catalog\'s');
+      expect(text.includes(`${catalog.guide.repair_answer_working_days} 个工作日内审核`), 'the repair deadline is not the catalog\'s');
+      expect((await page.innerText('#guide-contact')) === catalog.guide.contact_text, 'the contacts are not the configured text');
+      await shoot(page, 'page-guide');
+      for (const url of ['/', '/apply.html', '/desk.html']) {
+        await page.goto(`${BASE_URL}${url}`);
+        expect(await page.isVisible('.site-header nav a[href="/guide.html"]'), `${url} does not link the guides`);
+      }
+      await page.goto(`${BASE_URL}/guide.html`);
+      await page.waitForSelector('body[data-guide-ready=catalog]');
+      await page.evaluate(() => window.dispatchEvent(new Event('beforeprint')));
+      await page.emulateMedia({ media: 'print' });
+      expect(!(await page.isVisible('.site-header nav')), 'the navigation is printed');
+      expect(await page.isVisible('.faq details p'), 'the FAQ answers are not printed');
+      await page.screenshot({ path: path.join(SHOTS, 'page-guide-print.png'), fullPage: true });
+      await page.emulateMedia({ media: 'screen' });
     });
 
     await check('a 6 MB file is stopped before upload', page, async () => {
@@ -283,8 +322,23 @@ async function main() {
         await record.getByRole('button', { name: '提出异议' }).click();
         await page.selectOption('#ground', 'error');
         await page.fill('#statement', '该处罚已由税务机关更正，申请核实。');
+        const hint = await page.innerText('#evidence-hint');
+        expect(hint.includes('2MB') && hint.includes('PDF'), `the evidence limits are not shown: ${hint}`);
+        // Too large: stopped in the page, in Chinese, nothing sent.
+        const sent = [];
+        const onRequest = (request) => { if (request.url().includes('/api/v1/objections')) sent.push(request.url()); };
+        page.on('request', onRequest);
+        await page.setInputFiles('#evidence', { name: '证明.pdf', mimeType: 'application/pdf', buffer: Buffer.alloc(3 * 1024 * 1024, 0x20) });
+        await page.click('#dispute-send');
+        const tooLarge = await (await page.waitForSelector('#dispute-status .notice.error')).innerText();
+        page.off('request', onRequest);
+        expect(tooLarge.includes('超过2MB'), `no size message: ${tooLarge}`);
+        expect(sent.length === 0, `the objection was sent with an oversized file: ${sent.join(', ')}`);
+        await page.setInputFiles('#evidence', { name: '更正决定书.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.7\n% evidence\n%%EOF\n') });
+        await shoot(page, 'apply-objection-dialog-evidence');
         await page.click('#dispute-send');
         const filed = await (await record.locator('.notice.success').elementHandle()).innerText();
+        expect(filed.includes('已附证明材料'), `the evidence is not acknowledged: ${filed}`);
         const caseNo = filed.match(/编号 (\S+?)，/)?.[1];
         expect(caseNo, `no case number in: ${filed}`);
 
@@ -353,6 +407,50 @@ async function main() {
     } else {
       console.log('skip the usage figures: ADMIN_TOKEN is not set');
     }
+
+    await check('a large CSV goes out in batches with progress, and resumes after the last acknowledged batch', page, async () => {
+      await page.goto(`${BASE_URL}/desk.html`);
+      await signIn(page, DEPARTMENT_TOKEN);
+      await page.waitForSelector('#default-domain option', { state: 'attached' });
+      const run = Date.now().toString(36);
+      const header = '行政相对人名称,统一社会信用代码,行政处罚决定书文号,违法行为类型,违法事实,处罚依据,处罚类别,处罚内容,罚款金额（万元）,处罚决定日期,处罚有效期,处罚机关,处罚机关统一社会信用代码,数据来源单位,数据来源单位统一社会信用代码,行政相对人类别';
+      const rows = Array.from({ length: 450 }, (_, i) => `批量测试有限公司,91350200776049653A,批量罚〔${run}〕${i + 1}号,未按规定设置标志,批量测试,《测试条例》第一条,警告,警告,,${today(-20)},${today(345)},永昌县测试局,11620321MB0123456L,永昌县测试局,11620321MB0123456L,法人及非法人组织`);
+      rows[420] = rows[420].replace('91350200776049653A', '91350200776049653B');
+      const csv = [header, ...rows].join('\r\n');
+      const puts = [];
+      const onRequest = (request) => { if (request.method() === 'PUT' && request.url().includes('/api/v1/records')) puts.push(request.url()); };
+      page.on('request', onRequest);
+      // The connection drops on the second batch.
+      let routed = 0;
+      await page.route('**/api/v1/records?*', (route) => {
+        routed += 1;
+        return routed === 2 ? route.abort('connectionreset') : route.continue();
+      });
+      await page.fill('#batch-text', csv);
+      await page.click('#batch-submit');
+      await page.waitForSelector('#batch-status .notice.error', { timeout: 120_000 });
+      const afterDrop = await page.$eval('#batch-progress', (e) => ({ ...e.dataset, text: e.innerText }));
+      expect(afterDrop.sent === '200' && afterDrop.accepted === '200' && afterDrop.rejected === '0', `progress after the first batch: ${JSON.stringify(afterDrop)}`);
+      expect(afterDrop.text.includes('已发送 200 / 450 行'), `progress text: ${afterDrop.text}`);
+      await shoot(page, 'desk-csv-interrupted');
+      // Leave the page and come back: the same file resumes with the second batch only.
+      await page.unroute('**/api/v1/records?*');
+      await page.goto(`${BASE_URL}/desk.html`);
+      await signIn(page, DEPARTMENT_TOKEN);
+      await page.waitForSelector('#default-domain option', { state: 'attached' });
+      puts.length = 0;
+      await page.fill('#batch-text', csv);
+      await page.click('#batch-submit');
+      await page.waitForSelector('#batch-results:not([hidden]) #results-body tr', { timeout: 120_000 });
+      page.off('request', onRequest);
+      expect(puts.length === 2, `expected the second and third batches only, got ${puts.length} PUTs`);
+      const done = await page.$eval('#batch-progress', (e) => ({ ...e.dataset, text: e.innerText }));
+      expect(done.sent === '450' && done.accepted === '449' && done.rejected === '1', `progress at the end: ${JSON.stringify(done)}`);
+      const rejected = await page.$$eval('#results-body tr.rejected', (trs) => trs.map((r) => r.dataset.line));
+      expect(rejected.join() === '422', `the bad row is not named by its file line: ${rejected.join()}`);
+      expect((await page.innerText('#batch-status')).includes('继续'), 'the resumption is not said');
+      await shoot(page, 'desk-csv-resumed');
+    });
 
     await check('every page has a screenshot and unknown paths get the Chinese 404', page, async () => {
       for (const [name, url] of [['page-verify', '/'], ['page-apply', '/apply.html'], ['page-desk', '/desk.html']]) {

@@ -1,8 +1,8 @@
-//! Public catalog, the OpenAPI document and the seal's certificate chain:
+//! Public catalog (with this deployment's guide figures), the OpenAPI document and the seal's certificate chain:
 //! `GET /api/v1/catalog`, `GET /api/v1/openapi.json`,
 //! `GET /api/v1/seal/certificates`.
 
-use credit_core::catalog_document::catalog_document;
+use credit_core::catalog_document::served_catalog;
 use credit_core::pdf::sign::{CERTIFICATES_PATH, Certificates};
 use credit_core::record::schema;
 use platform::Answer;
@@ -35,7 +35,7 @@ fn handle(req: Request) -> Response {
 }
 
 fn serve_catalog(_: Request, _: Params) -> Answer {
-    let mut response = platform::json(200, &catalog_document())?;
+    let mut response = platform::json(200, &served_catalog(&platform::settings()?))?;
     response.set_header("cache-control", CACHE_CONTROL);
     Ok(response)
 }

@@ -24,6 +24,7 @@
     EXPIRED: { title: '已过有效期', tone: 'warn' },
     REVOKED: { title: '已撤销', tone: 'bad' },
     TAMPERED: { title: '文件已被篡改', tone: 'bad' },
+    INCOMPLETE: { title: '文件不完整', tone: 'warn' },
     NOT_FOUND: { title: '未找到该核验码对应的报告', tone: 'warn' },
     UNRECOGNIZED: { title: '无法识别的文件', tone: 'warn' },
   };

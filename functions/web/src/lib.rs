@@ -176,6 +176,8 @@ mod tests {
         for (path, ty) in [
             ("/apply.html", "text/html; charset=utf-8"),
             ("/desk.html", "text/html; charset=utf-8"),
+            ("/guide.html", "text/html; charset=utf-8"),
+            ("/js/guide.js", "text/javascript; charset=utf-8"),
             ("/app.css", "text/css; charset=utf-8"),
             ("/js/common.js", "text/javascript; charset=utf-8"),
             ("/js/verify.js", "text/javascript; charset=utf-8"),
@@ -192,6 +194,15 @@ mod tests {
             let reply = serve("GET", path, None);
             assert_eq!(reply.status, 200, "{path}");
             assert_eq!(header(&reply, "content-type"), Some(ty), "{path}");
+        }
+    }
+
+    #[test]
+    fn every_page_links_the_guides_in_its_navigation() {
+        for page in ["/index.html", "/apply.html", "/desk.html", "/guide.html"] {
+            let body = String::from_utf8_lossy(serve("GET", page, None).body).into_owned();
+            let nav = &body[body.find("<nav").unwrap()..body.find("</nav>").unwrap()];
+            assert!(nav.contains(r#"<a href="/guide.html""#), "{page}");
         }
     }
 

@@ -174,7 +174,7 @@ impl StatusFilter {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CaseFilter {
     pub status: StatusFilter,
-    /// Objections only: past a deadline.
+    /// Past a deadline (objections: to accept or to answer; repairs: to decide).
     pub overdue_only: bool,
     /// An entity's cases: required for staff, optional for departments and admin.
     pub uscc: Option<CreditCode>,

@@ -29,6 +29,8 @@ impl RepairPeriods {
 pub struct DisputeConfig {
     pub accept_working_days: u32,
     pub answer_working_days: u32,
+    /// Working days from a repair application to its decision.
+    pub repair_answer_working_days: u32,
     pub calendar: WorkCalendar,
     pub repair_min_months: RepairPeriods,
 }

@@ -90,6 +90,10 @@ pub struct Repair {
     pub evidence: Option<EvidenceInfo>,
     pub applied_at: DateTime<FixedOffset>,
     pub applied_by: String,
+    /// The decision is due by then (`repair_answer_working_days` after the
+    /// application). Absent on cases applied for before repairs had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_by: Option<DateTime<FixedOffset>>,
     /// The entity's written authorisation counter staff applied under.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorisation_ref: Option<AuthorisationRef>,
@@ -100,9 +104,21 @@ pub struct Repair {
 }
 
 impl Repair {
-    /// The case as the API answers it: the stored fields plus `status_label`.
-    pub fn view(&self) -> Result<Value, Error> {
-        view(self, [("status_label", json!(self.status.label()))])
+    /// Past `answer_by` and not decided.
+    pub fn overdue(&self, now: DateTime<Utc>) -> bool {
+        self.status == RepairStatus::Applied && self.answer_by.is_some_and(|by| now > by)
+    }
+
+    /// The case as the API answers it: the stored fields plus `status_label`
+    /// and `overdue`.
+    pub fn view(&self, now: DateTime<Utc>) -> Result<Value, Error> {
+        view(
+            self,
+            [
+                ("status_label", json!(self.status.label())),
+                ("overdue", json!(self.overdue(now))),
+            ],
+        )
     }
 }
 
@@ -136,6 +152,12 @@ impl Case for Repair {
         self.decided_by = Some(decision.by);
         self.decision_reason = Some(decision.reason);
         self.revoked_reports = decision.revoked;
+    }
+
+    /// The decision is due by `answer_by` (none for cases filed before
+    /// repairs had a deadline).
+    fn deadline(&self) -> Option<DateTime<FixedOffset>> {
+        self.answer_by
     }
 }
 
@@ -189,6 +211,7 @@ impl<K: KeyValue + ?Sized> Disputes<'_, K> {
         }
         let no = self.number_for(CaseKind::Repair, &record.id, now)?;
         let common = &penalty.common;
+        let applied_at = in_china(now);
         let case = Repair {
             no: no.clone(),
             status: RepairStatus::Applied,
@@ -202,8 +225,13 @@ impl<K: KeyValue + ?Sized> Disputes<'_, K> {
             available_on,
             statement: application.statement,
             evidence: self.store_evidence(&no, application.evidence.as_ref())?,
-            applied_at: in_china(now),
+            applied_at,
             applied_by: who.audit_name(),
+            answer_by: Some(
+                self.config
+                    .calendar
+                    .add_working_days(applied_at, self.config.repair_answer_working_days),
+            ),
             authorisation_ref: application.authorisation_ref,
             decided_at: None,
             decided_by: None,
@@ -223,8 +251,11 @@ impl<K: KeyValue + ?Sized> Disputes<'_, K> {
         &self,
         who: &Principal,
         filter: &CaseFilter,
+        now: DateTime<Utc>,
     ) -> Result<Page<Repair>, Error> {
-        self.list(who, filter, |_: &Repair| true)
+        self.list(who, filter, |c: &Repair| {
+            !filter.overdue_only || c.overdue(now)
+        })
     }
 
     /// Approves a repair: the record becomes 已修复 and every unexpired

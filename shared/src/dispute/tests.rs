@@ -896,6 +896,45 @@ fn repair_before_the_minimum_period_names_the_date() {
 }
 
 #[test]
+fn a_repair_not_decided_within_its_working_days_is_overdue() {
+    let w = World::new();
+    let id = w.penalty(samples::penalty("A-1", "2026-03-01"));
+    let d = w.disputes();
+    // Applied on Friday 2026-11-27 10:00: 5 working days is Friday 12-04 10:00.
+    let case = d
+        .apply_repair(&entity(), repair_application(&id), now())
+        .unwrap();
+    let due = at(2026, 12, 4);
+    assert_eq!(case.answer_by.map(|by| by.to_utc()), Some(due));
+    assert!(!case.overdue(due));
+    assert!(case.overdue(due + Duration::seconds(1)));
+    let view = case.view(due + Duration::seconds(1)).unwrap();
+    assert_eq!(view["overdue"], true);
+    assert_eq!(view["answer_by"], "2026-12-04T10:00:00+08:00");
+
+    let overdue = CaseFilter {
+        overdue_only: true,
+        ..CaseFilter::default()
+    };
+    assert!(d.list_repairs(&admin(), &overdue, due).unwrap().is_empty());
+    let late = due + Duration::days(1);
+    assert_eq!(d.list_repairs(&admin(), &overdue, late).unwrap().len(), 1);
+    // Decided, it is no longer overdue.
+    let approved = d
+        .approve_repair(&tax_department(), &case.no, None, late)
+        .unwrap();
+    assert!(!approved.overdue(late));
+    assert!(d.list_repairs(&admin(), &overdue, late).unwrap().is_empty());
+
+    // A case stored before repairs had a deadline is never overdue.
+    let mut stored = serde_json::to_value(&approved).unwrap();
+    stored["status"] = "applied".into();
+    stored.as_object_mut().unwrap().remove("answer_by");
+    let before: Repair = serde_json::from_value(stored).unwrap();
+    assert!(!before.overdue(late + Duration::days(365)));
+}
+
+#[test]
 fn approved_repair_marks_the_record_and_revokes_reports() {
     let w = World::new();
     let id = w.penalty(samples::penalty("A-1", "2026-03-01"));
@@ -976,20 +1015,20 @@ fn rejected_repair_keeps_the_record_and_lists_by_scope() {
     assert_eq!(rejected.status, RepairStatus::Rejected);
     assert_eq!(w.status(&id), RecordStatus::Active);
     assert!(!w.revoked(&report));
-    assert_eq!(rejected.view().unwrap()["status_label"], "未通过");
+    assert_eq!(rejected.view(now()).unwrap()["status_label"], "未通过");
     assert_eq!(
-        d.list_repairs(&entity(), &CaseFilter::default())
+        d.list_repairs(&entity(), &CaseFilter::default(), now())
             .unwrap()
             .len(),
         1
     );
     assert!(
-        d.list_repairs(&other_entity(), &CaseFilter::default())
+        d.list_repairs(&other_entity(), &CaseFilter::default(), now())
             .unwrap()
             .is_empty()
     );
     assert!(
-        d.list_repairs(&market_department(), &CaseFilter::default())
+        d.list_repairs(&market_department(), &CaseFilter::default(), now())
             .unwrap()
             .is_empty()
     );
@@ -997,7 +1036,11 @@ fn rejected_repair_keeps_the_record_and_lists_by_scope() {
         status: StatusFilter::Open,
         ..CaseFilter::default()
     };
-    assert!(d.list_repairs(&tax_department(), &open).unwrap().is_empty());
+    assert!(
+        d.list_repairs(&tax_department(), &open, now())
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(
         d.repair(&other_entity(), &case.no).unwrap_err().status(),
         404

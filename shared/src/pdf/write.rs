@@ -39,6 +39,11 @@ pub(crate) fn assemble(
     // the same bytes on every platform.
     doc.reference_table.cross_reference_type = XrefType::CrossReferenceTable;
     let pages_id = doc.new_object_id();
+    // Objects are written in number order: the XMP packet (not deflated,
+    // naming the report) comes right after the page tree's number, so a copy
+    // cut short by a dropped connection still names its report in its first
+    // KiB (file verification's INCOMPLETE, crate::inspect::leading_report_no).
+    let metadata_id = doc.new_object_id();
     let sans_id = sans.embed(fonts, &mut doc)?;
     let mono_id = mono.embed(fonts, &mut doc)?;
     let mut resources = Dictionary::from_iter([(
@@ -144,7 +149,7 @@ pub(crate) fn assemble(
         )
         .into_bytes(),
     );
-    let metadata_id = doc.add_object(xmp_stream);
+    doc.objects.insert(metadata_id, Object::Stream(xmp_stream));
     let mut catalog = Dictionary::from_iter([
         ("Type", Object::Name(b"Catalog".to_vec())),
         ("Pages", Object::Reference(pages_id)),

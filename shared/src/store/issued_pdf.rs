@@ -187,6 +187,34 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         })
     }
 
+    /// Whether `upload` is exactly the start of the report's pinned PDF,
+    /// shorter than it: a download cut short. Reads only the chunks the
+    /// upload spans; false when nothing is pinned in chunks.
+    pub fn is_truncated_copy(&self, report_no: &ReportNo, upload: &[u8]) -> Result<bool, Error> {
+        let Some(pinned) = self.pdf_of(report_no)? else {
+            return Ok(false);
+        };
+        let (Some(chunk), Ok(length)) = (pinned.chunk_bytes, u64::try_from(upload.len())) else {
+            return Ok(false);
+        };
+        if upload.is_empty() || length >= pinned.size {
+            return Ok(false);
+        }
+        let keys: Vec<String> = (0..length.div_ceil(chunk.max(1)))
+            .map(|i| keys::pdf_chunk(report_no, &pinned.sha256, i))
+            .collect();
+        let mut original = Vec::with_capacity(upload.len());
+        for batch in keys.chunks(BATCH) {
+            for part in self.kv.get_many(batch)? {
+                let Some(part) = part else {
+                    return Ok(false);
+                };
+                original.extend_from_slice(&part);
+            }
+        }
+        Ok(original.starts_with(upload))
+    }
+
     pub fn pdf_of(&self, report_no: &ReportNo) -> Result<Option<PdfFingerprint>, Error> {
         self.get_json(&keys::pdf_fingerprint(report_no))
     }

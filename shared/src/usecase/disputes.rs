@@ -175,7 +175,7 @@ impl<'a, K: KeyValue + ?Sized> CaseDesk<'a, K> {
                 .apply_repair(who, RepairApplication::from_json(body)?, now)?;
             self.grant_mandate(&case.no, &case.uscc, case.authorisation_ref.as_ref())?;
             Ok(Handled {
-                view: case.view()?,
+                view: case.view(now)?,
                 target: Some(case.no.clone()),
                 entity: Some(case.uscc.clone()),
                 outcome: case.status.code(),
@@ -203,10 +203,10 @@ impl<'a, K: KeyValue + ?Sized> CaseDesk<'a, K> {
                     (views, page.next)
                 }
                 CaseKind::Repair => {
-                    let page = self.disputes.list_repairs(who, filter)?;
+                    let page = self.disputes.list_repairs(who, filter, now)?;
                     let views = page
                         .iter()
-                        .map(|c| c.view())
+                        .map(|c| c.view(now))
                         .collect::<Result<Vec<_>, _>>()?;
                     (views, page.next)
                 }
@@ -235,7 +235,7 @@ impl<'a, K: KeyValue + ?Sized> CaseDesk<'a, K> {
                 }
                 CaseKind::Repair => {
                     let case = self.disputes.repair(who, &no)?;
-                    (case.view()?, case.uscc)
+                    (case.view(now)?, case.uscc)
                 }
             };
             self.readable(&no, &uscc)?;
@@ -317,7 +317,7 @@ impl<'a, K: KeyValue + ?Sized> CaseDesk<'a, K> {
                         _ => d.reject_repair(who, &no, &required_reason(body)?, now)?,
                     };
                     (
-                        case.view()?,
+                        case.view(now)?,
                         case.uscc,
                         case.status.code(),
                         case.revoked_reports,

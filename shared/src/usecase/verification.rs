@@ -12,12 +12,12 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::audit::access::{self, VERIFY_SCOPE};
-use crate::codes::VerificationCode;
+use crate::codes::{ReportNo, VerificationCode};
 use crate::error::Error;
 use crate::inspect;
 use crate::kv::KeyValue;
-use crate::pdf::sign::{self, Certificates};
-use crate::report::{FileClaim, FileVerification, Outcome, Verification};
+use crate::pdf::sign::{self, Certificates, SignatureFacts};
+use crate::report::{FileClaim, FileFacts, FileVerification, Outcome, Verification};
 use crate::store::{Admission, Limits, Store, admit};
 use crate::upload::Upload;
 
@@ -314,6 +314,9 @@ pub fn verify_upload(
         genuine.signature = sign::facts_of_pinned(bytes, seal);
         return Ok(genuine);
     }
+    if let Some(incomplete) = truncated_copy(&store, bytes, sha256, size)? {
+        return Ok(incomplete);
+    }
     let inspection = inspect::inspect(bytes);
     let mut answer = store.verify_claims(sha256, size, &file_claims(&inspection.claims))?;
     if let Some(dictionary) = &inspection.signature {
@@ -336,6 +339,37 @@ pub fn verify_upload(
         }
     }
     Ok(answer)
+}
+
+/// INCOMPLETE when the file names a report near its start (the XMP packet
+/// reports write first) and is exactly the start of that report's pinned
+/// PDF: a download cut short, answered before any parsing, at the cost of a
+/// scan of the first KiB and a read of the original's chunks the upload
+/// spans.
+fn truncated_copy(
+    store: &Store<'_, impl KeyValue + ?Sized>,
+    bytes: &[u8],
+    sha256: &str,
+    size: u64,
+) -> Result<Option<FileVerification>, Error> {
+    let Some(report_no) =
+        inspect::leading_report_no(bytes).and_then(|no| no.parse::<ReportNo>().ok())
+    else {
+        return Ok(None);
+    };
+    if !store.is_truncated_copy(&report_no, bytes)? {
+        return Ok(None);
+    }
+    Ok(Some(FileVerification {
+        verification: Verification::incomplete(&report_no),
+        file: FileFacts {
+            sha256: sha256.to_owned(),
+            size,
+            matches_original: false,
+        },
+        signature: SignatureFacts::default(),
+        claimed_report_no: Some(report_no),
+    }))
 }
 
 /// Every well-formed code, then every well-formed report number the file

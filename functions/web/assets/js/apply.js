@@ -43,6 +43,11 @@ async function loadCatalog() {
   }
   words = Object.fromEntries(Object.entries(CODED_FIELDS).map(([field, list]) => [field, labels(cat, list)]));
   fillOptions(document.getElementById('ground'), cat, 'objection_grounds');
+  if (Number.isFinite(cat.guide?.evidence_max_bytes)) {
+    evidenceMaxBytes = cat.guide.evidence_max_bytes;
+    const types = [...labels(cat, 'evidence_types').values()].join('、') || 'PDF、PNG 或 JPEG 文件';
+    document.getElementById('evidence-hint').textContent = `可上传一份证明材料（${types}），大小不超过${megabytes(evidenceMaxBytes)}。`;
+  }
   show(list, ...(cat.report_domains || []).map((d) => el('label', {},
     el('input', { type: 'checkbox', name: 'domain', value: d.code, checked: true, 'data-unit': d.unit, onchange: updateCount }),
     el('span', {}, d.name, d.unit && el('small', {}, d.unit)))));
@@ -149,6 +154,35 @@ function renderReport(report) {
 
 let dispute = null;
 
+/** The evidence limits the service states (GET /api/v1/catalog `guide`), 2 MiB until it answers. */
+let evidenceMaxBytes = 2 * 1024 * 1024;
+const EVIDENCE_TYPES = ['application/pdf', 'image/png', 'image/jpeg'];
+
+function megabytes(bytes) {
+  const mb = bytes / 1024 / 1024;
+  return `${Number.isInteger(mb) ? mb : mb.toFixed(1)}MB`;
+}
+
+/** The chosen evidence file as a data: URL (the API takes base64 or a data: URL), or why it cannot go. */
+async function evidenceOf(input) {
+  const file = input.files && input.files[0];
+  if (!file) return { url: undefined };
+  if (file.size > evidenceMaxBytes) {
+    return { error: `证明材料“${file.name}”大小为 ${megabytes(file.size)}，超过${megabytes(evidenceMaxBytes)}的上限，请压缩或拆分后重新选择。` };
+  }
+  const byName = /\.(pdf|png|jpe?g)$/i.test(file.name);
+  if (!EVIDENCE_TYPES.includes(file.type) && !byName) {
+    return { error: `证明材料“${file.name}”不是 PDF、PNG 或 JPEG 文件，请重新选择。` };
+  }
+  const url = await new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  }).catch(() => null);
+  return url ? { url } : { error: `无法读取证明材料“${file.name}”，请重新选择。` };
+}
+
 function openDispute(type, recordId, record, status) {
   dispute = { type, recordId, status };
   const dialog = document.getElementById('dispute-dialog');
@@ -156,6 +190,7 @@ function openDispute(type, recordId, record, status) {
   document.getElementById('dispute-record').textContent = `记录：${record.document_no || recordId}`;
   document.getElementById('ground-field').hidden = type !== 'objection';
   document.getElementById('statement').value = '';
+  document.getElementById('evidence').value = '';
   show(document.getElementById('dispute-status'));
   dialog.showModal();
   document.getElementById(type === 'objection' ? 'ground' : 'statement').focus();
@@ -171,16 +206,25 @@ async function sendDispute(event) {
     return;
   }
   const objection = dispute.type === 'objection';
+  const evidence = await evidenceOf(document.getElementById('evidence'));
+  if (evidence.error) {
+    show(out, notice('error', evidence.error));
+    document.getElementById('evidence').focus();
+    return;
+  }
   const json = objection ? { record_id: dispute.recordId, ground: document.getElementById('ground').value, statement }
     : { record_id: dispute.recordId, statement };
+  if (evidence.url) json.evidence = evidence.url;
   const button = document.getElementById('dispute-send');
   button.disabled = true;
   const answer = await api(objection ? '/api/v1/objections' : '/api/v1/repairs', { method: 'POST', json, token: getToken() });
   button.disabled = false;
   if (!answer.ok) return show(out, problemNotice(answer.problem));
   const data = answer.data && typeof answer.data === 'object' ? answer.data : {};
-  const due = objection && data.accept_by ? `，责任单位应于 ${dateTime(data.accept_by)} 前受理` : '';
-  const text = `${objection ? '异议' : '信用修复申请'}已提交${data.no ? `，编号 ${data.no}` : ''}${data.status_label ? `，状态：${data.status_label}` : ''}${due}。`;
+  const due = objection && data.accept_by ? `，责任单位应于 ${dateTime(data.accept_by)} 前受理`
+    : !objection && data.answer_by ? `，责任单位应于 ${dateTime(data.answer_by)} 前审核` : '';
+  const attached = data.evidence ? '，已附证明材料' : '';
+  const text = `${objection ? '异议' : '信用修复申请'}已提交${data.no ? `，编号 ${data.no}` : ''}${data.status_label ? `，状态：${data.status_label}` : ''}${due}${attached}。`;
   show(dispute.status, notice('success', text));
   document.getElementById('dispute-dialog').close();
 }
@@ -257,6 +301,8 @@ function init() {
   form.addEventListener('submit', submit);
   document.getElementById('dispute-form').addEventListener('submit', sendDispute);
   document.getElementById('dispute-cancel').addEventListener('click', () => document.getElementById('dispute-dialog').close());
+  // A new choice of evidence clears the message about the previous one.
+  document.getElementById('evidence').addEventListener('change', () => show(document.getElementById('dispute-status')));
   loadCatalog();
 }
 

@@ -143,3 +143,57 @@ export function textFormat(text) {
   const start = text.replace(/^\uFEFF/, '').trimStart()[0];
   return start === '[' ? 'json' : start === '{' ? 'ndjson' : 'csv';
 }
+
+const lineBreaks = (raw) => raw.split(/\r\n|\n|\r/).length - 1;
+
+/**
+ * A large CSV as batches the service takes (at most `maxRows` rows and about `maxBytes` of UTF-8 each),
+ * each its own CSV: the header row, then its rows exactly as written (a quoted field may span lines).
+ * Each batch maps the lines of its body back to the lines of the whole file, so the service's `line`
+ * answers name the file's lines. Returns { batches: [{ body, rows, lines: Map(batchLine → fileLine) }],
+ * rowCount } or { error, line } as parseCsv does.
+ */
+export function csvBatches(text, { maxRows, maxBytes }) {
+  const checked = parseCsv(text);
+  if (checked.error) return checked;
+  const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const raws = [];
+  let quoted = false;
+  let rowStart = 0;
+  let line = 1;
+  let rowLine = 1;
+  for (let i = 0; i <= src.length; i += 1) {
+    const c = src[i];
+    if (i < src.length && c === '"') quoted = !quoted;
+    const end = i === src.length || (!quoted && (c === '\n' || c === '\r'));
+    if (!end) continue;
+    const raw = src.slice(rowStart, i);
+    if (raw !== '') raws.push({ line: rowLine, raw });
+    line += lineBreaks(raw) + (i < src.length ? 1 : 0);
+    if (c === '\r' && src[i + 1] === '\n') i += 1;
+    rowStart = i + 1;
+    rowLine = line;
+  }
+  if (!raws.length) return { batches: [], rowCount: 0 };
+  const [header, ...rows] = raws;
+  const encoder = new TextEncoder();
+  const headerBytes = encoder.encode(header.raw).length + 1;
+  const firstLine = lineBreaks(header.raw) + 2;
+  const batches = [];
+  let current = null;
+  for (const row of rows) {
+    const bytes = encoder.encode(row.raw).length + 1;
+    if (!current || current.rows.length >= maxRows || (current.rows.length && current.bytes + bytes > maxBytes)) {
+      current = { rows: [], bytes: headerBytes, lines: new Map(), next: firstLine };
+      batches.push(current);
+    }
+    current.rows.push(row.raw);
+    current.bytes += bytes;
+    current.lines.set(current.next, row.line);
+    current.next += lineBreaks(row.raw) + 1;
+  }
+  return {
+    rowCount: rows.length,
+    batches: batches.map((b) => ({ body: `${header.raw}\n${b.rows.join('\n')}\n`, rows: b.rows.length, lines: b.lines })),
+  };
+}

@@ -1,9 +1,17 @@
 // Department desk: push a batch of records (CSV / JSON / NDJSON) and see the open objections and repairs.
 // CSV goes to the service as it is (text/csv), so the desk and the API answer the same file the same way.
 import { api, catalog, dateTime, el, fillOptions, getToken, labels, notice, problemNotice, saveBlob, setupSignIn, show } from './common.js';
-import { csvRowsByLine, jsonToRecords, textFormat } from './csv.js';
+import { csvBatches, csvRowsByLine, jsonToRecords, textFormat } from './csv.js';
 
 const BATCH_LIMIT = 1000;
+/**
+ * Rows and bytes per CSV batch: well under the API's 1000 items and 4 MiB, so that each batch is answered
+ * quickly (progress moves, and a dropped connection loses little).
+ */
+const CSV_BATCH_ROWS = 200;
+const CSV_BATCH_BYTES = 1024 * 1024;
+/** Where the desk remembers how far a CSV went, per file and choices, to resume without sending a batch twice. */
+const PROGRESS_KEY = 'credit-desk-csv-progress:';
 
 let claims = null;
 /** The catalog's vocabulary word lists the desk shows, as code → label. */
@@ -126,20 +134,92 @@ async function submitBatch(event) {
   }
 }
 
-/** CSV as it is: the service maps the columns, applies the chosen defaults and names each row by its line. */
-async function submitCsv(text, defaults, status) {
-  const query = new URLSearchParams(Object.entries(defaults).filter(([, v]) => v));
-  show(status, notice('info', '正在提交…'));
-  const answer = await api(`/api/v1/records?${query}`, { method: 'PUT', body: text, contentType: 'text/csv; charset=utf-8', token: getToken() });
-  if (!answer.ok) {
-    const line = answer.problem.line ? notice('info', `问题在第 ${answer.problem.line} 行。`) : '';
-    return show(status, problemNotice(answer.problem), line);
+/** SHA-256 of the text and the desk's choices: the same file sent with the same choices is the same upload. */
+async function uploadKey(text, defaults) {
+  const bytes = new TextEncoder().encode(`${JSON.stringify(defaults)}\n${text}`);
+  const digest = await crypto.subtle.digest('SHA-256', bytes);
+  return PROGRESS_KEY + [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function readProgress(key) {
+  try {
+    const saved = JSON.parse(localStorage.getItem(key) || 'null');
+    return saved && Number.isInteger(saved.batchesDone) ? saved : null;
+  } catch {
+    return null;
   }
-  const results = Array.isArray(answer.data?.results) ? answer.data.results : [];
-  if (!results.length) return show(status, notice('error', '没有找到记录：CSV 需要列名行和至少一行数据。'));
+}
+
+function showProgress(progress, total) {
+  const box = document.getElementById('batch-progress');
+  box.hidden = false;
+  const bar = document.getElementById('batch-progress-bar');
+  bar.max = Math.max(total, 1);
+  bar.value = progress.sent;
+  box.dataset.sent = progress.sent;
+  box.dataset.accepted = progress.accepted;
+  box.dataset.rejected = progress.rejected;
+  document.getElementById('batch-progress-text').textContent =
+    `已发送 ${progress.sent} / ${total} 行（第 ${progress.batchesDone} 批，共 ${progress.batches} 批）：接受 ${progress.accepted} 行，拒绝 ${progress.rejected} 行。`;
+}
+
+/**
+ * CSV as it is: the service maps the columns, applies the chosen defaults and names each row by its line. A
+ * large file goes out in batches of 200 rows, each with the header row; after each acknowledged
+ * batch the desk remembers (localStorage, by the file's SHA-256) how far it went, so the page can be left and
+ * the same file sent again to resume after the last acknowledged batch. Records are upserted by
+ * (domain, kind, document_no), so even a batch sent twice would change nothing.
+ */
+async function submitCsv(text, defaults, status) {
+  const split = csvBatches(text, { maxRows: CSV_BATCH_ROWS, maxBytes: CSV_BATCH_BYTES });
+  if (split.error) return show(status, notice('error', `${split.error}，未提交。`));
+  if (!split.rowCount) return show(status, notice('error', '没有找到记录：CSV 需要列名行和至少一行数据。'));
+  const query = new URLSearchParams(Object.entries(defaults).filter(([, v]) => v));
+  const key = await uploadKey(text, defaults);
+  const saved = readProgress(key);
+  const resumed = saved && saved.batchesDone < split.batches.length ? saved : null;
+  const progress = resumed || { batchesDone: 0, sent: 0, accepted: 0, rejected: 0, rejectedLines: [] };
+  progress.batches = split.batches.length;
   const shown = csvRowsByLine(text, recordFields);
-  const items = results.map((r) => ({ line: r.line, record: shown.get(r.line) || {} }));
-  show(status);
+  const items = [];
+  const results = [];
+  showProgress(progress, split.rowCount);
+  show(status, resumed ? notice('info', `继续提交：此文件上次已提交 ${resumed.batchesDone} 批（${resumed.sent} 行），从第 ${resumed.batchesDone + 1} 批继续，已提交的批次不再重复发送。`)
+    : notice('info', '正在提交…'));
+  for (let b = progress.batchesDone; b < split.batches.length; b += 1) {
+    const batch = split.batches[b];
+    const answer = await api(`/api/v1/records?${query}`, { method: 'PUT', body: batch.body, contentType: 'text/csv; charset=utf-8', token: getToken() });
+    if (!answer.ok) {
+      const line = answer.problem.line ? notice('info', `问题在第 ${batch.lines.get(answer.problem.line) ?? answer.problem.line} 行。`) : '';
+      const kept = progress.batchesDone ? notice('info', `前 ${progress.batchesDone} 批（${progress.sent} 行）已提交并记录；再次提交同一文件将从第 ${progress.batchesDone + 1} 批继续。`) : '';
+      show(status, problemNotice(answer.problem), line, kept);
+      if (items.length) renderResults(items, results, 'csv');
+      return;
+    }
+    const answered = Array.isArray(answer.data?.results) ? answer.data.results : [];
+    for (const result of answered) {
+      const fileLine = batch.lines.get(result.line) ?? result.line;
+      const rejected = resultStatus(result) === 'rejected';
+      progress[rejected ? 'rejected' : 'accepted'] += 1;
+      if (rejected && progress.rejectedLines.length < 100) progress.rejectedLines.push(fileLine);
+      items.push({ line: fileLine, record: shown.get(fileLine) || {} });
+      results.push(result);
+    }
+    progress.sent += batch.rows;
+    progress.batchesDone = b + 1;
+    try {
+      localStorage.setItem(key, JSON.stringify(progress));
+    } catch {
+      // Storage full or refused: the upload goes on; only resuming is lost.
+    }
+    showProgress(progress, split.rowCount);
+  }
+  localStorage.removeItem(key);
+  if (!resumed) show(status);
+  else {
+    const earlierRejected = resumed.rejectedLines.length ? `（第 ${resumed.rejectedLines.join('、')} 行）` : '';
+    show(status, notice('info', `已从第 ${resumed.batchesDone + 1} 批继续提交完成；此前批次的结果：接受 ${resumed.accepted} 行，拒绝 ${resumed.rejected} 行${earlierRejected}。下表为本次提交的结果。`));
+  }
   renderResults(items, results, 'csv');
 }
 
@@ -217,13 +297,13 @@ function caseActions(item, kind, status) {
 function todoItem(item, kind) {
   const what = kind === 'objection' ? `异议（${item.ground_label || groundNames.get(item.ground) || item.ground || '未注明理由'}）` : '信用修复申请';
   const when = dateTime(kind === 'objection' ? item.filed_at : item.applied_at);
-  const due = kind === 'objection' && dateTime(item.status === 'filed' ? item.accept_by : item.answer_by);
+  const due = dateTime(kind === 'objection' && item.status === 'filed' ? item.accept_by : item.answer_by);
   const status = el('div', { 'aria-live': 'polite' });
   return el('li', { class: `record${item.overdue ? ' overdue' : ''}`, 'data-case': item.no },
     el('strong', {}, `${what}：${item.document_no || ''}`),
     el('div', { class: 'muted' }, [item.no && `编号 ${item.no}`, item.status_label, item.entity_name,
       item.uscc && `统一社会信用代码 ${item.uscc}`, when && `提交于 ${when}`,
-      due && `${item.status === 'filed' ? '受理' : '答复'}期限 ${due}`].filter(Boolean).join(' · ')),
+      due && `${kind === 'repair' ? '审核' : item.status === 'filed' ? '受理' : '答复'}期限 ${due}`].filter(Boolean).join(' · ')),
     item.overdue && el('div', { class: 'notice error' }, '已超过办理期限'),
     item.statement && el('p', {}, item.statement),
     caseActions(item, kind, status), status);

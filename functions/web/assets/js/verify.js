@@ -11,11 +11,12 @@ const ICON_PATHS = {
   cross: 'M6 6l12 12M18 6L6 18',
   search: 'M10.5 4a6.5 6.5 0 1 0 0 13a6.5 6.5 0 1 0 0-13M15.3 15.3L20 20',
   question: 'M9 9a3 3 0 1 1 4.2 2.7c-.8.4-1.2 1-1.2 1.8V15M12 18.5v.5',
+  partial: 'M6 3h8l4 4v6M6 3v18h6M14 3v4h4M15 17h.01M18 17h.01M21 17h.01',
 };
 
 /** One icon per outcome code, so no two outcomes can be mistaken for each other; the titles come from the catalog. */
 const OUTCOME_ICONS = {
-  VALID: 'check', EXPIRED: 'clock', REVOKED: 'ban', TAMPERED: 'cross', NOT_FOUND: 'search', UNRECOGNIZED: 'question',
+  VALID: 'check', EXPIRED: 'clock', REVOKED: 'ban', TAMPERED: 'cross', INCOMPLETE: 'partial', NOT_FOUND: 'search', UNRECOGNIZED: 'question',
 };
 
 function icon(name) {
@@ -87,7 +88,10 @@ async function renderOutcome(result) {
     box.append(el('h3', {}, '文件比对'), facts([
       ['文件 SHA-256', el('span', { class: 'mono' }, result.file.sha256)],
       ['文件大小', fileSize(result.file.size)],
-      ['与原件一致', same === true ? '是，与出具时的原件逐字节一致' : same === false ? '否，与出具时的原件不一致' : undefined],
+      ['报告编号', result.outcome === 'INCOMPLETE' && result.claimed_report_no ? el('span', { class: 'mono' }, result.claimed_report_no) : undefined],
+      ['与原件一致', same === true ? '是，与出具时的原件逐字节一致'
+        : same === false && result.outcome === 'INCOMPLETE' ? '否，只有原件开头的一部分（文件不完整），请重新下载完整文件'
+        : same === false ? '否，与出具时的原件不一致' : undefined],
     ]));
   }
   if (result.signature && typeof result.signature === 'object') box.append(el('h3', {}, '电子签章'), facts(signatureFacts(result.signature)));
