@@ -87,7 +87,7 @@ class Api:
             headers["authorization"] = f"Bearer {bearer}"
         request = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=120) as reply:
+            with urllib.request.urlopen(request, timeout=300) as reply:
                 return reply.status, reply.read()
         except urllib.error.HTTPError as error:
             return error.code, error.read()
@@ -112,7 +112,15 @@ def load_records(api, dept, first, last):
     """Records first..last (numbered), 1,000 per batch, WRITERS at once."""
     def batch(start):
         items = [penalty(uscc(n // RECORDS_PER_ENTITY), n) for n in range(start, min(start + 1000, last))]
-        status, body = api.call("PUT", "/api/v1/records", items, dept)
+        # Sending a batch again is harmless (records are upserted by their identity): a batch
+        # that timed out on a busy machine is sent once more.
+        for attempt in range(3):
+            try:
+                status, body = api.call("PUT", "/api/v1/records", items, dept)
+                break
+            except TimeoutError:
+                if attempt == 2:
+                    raise
         assert status == 200, (status, body[:300])
     with concurrent.futures.ThreadPoolExecutor(WRITERS) as pool:
         list(pool.map(batch, range(first, last, 1000)))
