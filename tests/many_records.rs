@@ -72,7 +72,14 @@ fn peak_memory(host: &TestHost, path: &str) -> usize {
     host.log()
         .lines()
         .filter(|line| line.contains(path))
-        .filter_map(|line| line.split("peak_memory=").nth(1)?.trim().parse().ok())
+        .filter_map(|line| {
+            line.split("peak_memory=")
+                .nth(1)?
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
         .max()
         .unwrap_or_else(|| panic!("no peak_memory logged for {path}:\n{}", host.log()))
 }

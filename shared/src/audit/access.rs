@@ -142,15 +142,7 @@ fn walk(
                     });
                     continue;
                 };
-                let count = kv.increment(&minute.client(&visitor.client), 0)?.max(0) as u64;
-                let last = count.min(u64::from(if visitor.limit > 0 {
-                    visitor.limit
-                } else {
-                    fallback_limit
-                }));
-                let slots: Vec<String> = (1..=last)
-                    .map(|s| minute.access_entry(&visitor.client, s))
-                    .collect();
+                let (count, slots) = entry_slots(kv, minute, &visitor, fallback_limit)?;
                 let mut entries = Vec::with_capacity(slots.len());
                 if read_entries {
                     for chunk in slots.chunks(BATCH) {
@@ -255,6 +247,27 @@ pub fn check_day(
     })
 }
 
+/// A visitor's counter in a minute, and the keys of its access entries: one
+/// per request the counter admitted, up to the limit it was admitted under
+/// (`fallback_limit` for visitors indexed before the limit was recorded).
+fn entry_slots(
+    kv: &(impl KeyValue + ?Sized),
+    minute: &RateMinute,
+    visitor: &IndexedVisitor,
+    fallback_limit: u32,
+) -> Result<(u64, Vec<String>), Error> {
+    let count = kv.increment(&minute.client(&visitor.client), 0)?.max(0) as u64;
+    let limit = if visitor.limit > 0 {
+        visitor.limit
+    } else {
+        fallback_limit
+    };
+    let slots = (1..=count.min(u64::from(limit)))
+        .map(|slot| minute.access_entry(&visitor.client, slot))
+        .collect();
+    Ok((count, slots))
+}
+
 /// A day's access entries, in minute order, then by visitor, then by slot:
 /// the whole day at once, for the day's verification figures.
 pub fn list_day(
@@ -318,15 +331,7 @@ pub fn list_page(
                 else {
                     continue;
                 };
-                let count = kv.increment(&minute.client(&visitor.client), 0)?.max(0) as u64;
-                let last = count.min(u64::from(if visitor.limit > 0 {
-                    visitor.limit
-                } else {
-                    fallback_limit
-                }));
-                let slots: Vec<String> = (1..=last)
-                    .map(|slot| minute.access_entry(&visitor.client, slot))
-                    .collect();
+                let (_, slots) = entry_slots(kv, minute, &visitor, fallback_limit)?;
                 for chunk in slots.chunks(BATCH) {
                     for value in kv.get_many(chunk)?.into_iter().flatten() {
                         if let Ok(entry) = serde_json::from_slice(&value) {

@@ -219,20 +219,23 @@ const NOTE: FieldSpec = field(
     "",
 );
 
+/// The administrative counterpart, as penalties and coercive measures name it.
+const ENTITY_NAME: FieldSpec = aka(
+    field(
+        "entity_name",
+        "行政相对人名称",
+        FieldType::Text,
+        true,
+        "行政相对人名称，应与该统一社会信用代码已有记录的名称一致",
+        "永昌县示例商贸有限公司",
+    ),
+    &["名称", "市场主体名称", "主体名称"],
+);
+
 const PENALTY: &[FieldSpec] = &[
     KIND,
     DOMAIN,
-    aka(
-        field(
-            "entity_name",
-            "行政相对人名称",
-            FieldType::Text,
-            true,
-            "行政相对人名称，应与该统一社会信用代码已有记录的名称一致",
-            "永昌县示例商贸有限公司",
-        ),
-        &["名称", "市场主体名称", "主体名称"],
-    ),
+    ENTITY_NAME,
     field(
         "entity_category",
         "行政相对人类别",
@@ -563,17 +566,7 @@ const ABNORMAL_LIST: &[FieldSpec] = &[
 const COERCIVE_MEASURE: &[FieldSpec] = &[
     KIND,
     DOMAIN,
-    aka(
-        field(
-            "entity_name",
-            "行政相对人名称",
-            FieldType::Text,
-            true,
-            "行政相对人名称，应与该统一社会信用代码已有记录的名称一致",
-            "永昌县示例商贸有限公司",
-        ),
-        &["名称", "市场主体名称", "主体名称"],
-    ),
+    ENTITY_NAME,
     USCC,
     aka(
         field(
