@@ -840,3 +840,74 @@ fn bad_requests_are_problem_json() {
     ];
     assert_bad_requests(&host, &table);
 }
+
+/// Follows `next_cursor` from `path` (which has a `?`), collecting `key`'s items page by page.
+fn every_page(host: &TestHost, path: &str, key: &str, bearer: &str) -> (Vec<Value>, usize) {
+    let (mut items, mut pages, mut cursor) = (Vec::new(), 0, None::<String>);
+    loop {
+        let url = match &cursor {
+            Some(c) => format!("{path}&cursor={c}"),
+            None => path.to_owned(),
+        };
+        let page = host.get_auth(&url, bearer);
+        items.extend(listed(&page, key));
+        pages += 1;
+        match page.json()["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return (items, pages),
+        }
+    }
+}
+
+#[test]
+fn cases_and_the_change_log_page_with_a_cursor() {
+    let host = TestHost::start(HostOptions::product());
+    let uscc = credit_code(71, 9);
+    let ids = store(
+        &host,
+        &(1..=3)
+            .map(|n| {
+                tax_penalty(
+                    &uscc,
+                    &format!("永税罚〔2026〕79{n}号"),
+                    days_ago(30),
+                    "general",
+                )
+            })
+            .collect::<Vec<_>>(),
+    );
+    for id in &ids {
+        object(
+            &host,
+            &entity(&uscc),
+            json!({"record_id": id, "ground": "error", "statement": "分页测试：处罚对象有误"}),
+        );
+    }
+    let (cases, pages) = every_page(
+        &host,
+        "/api/v1/objections?limit=2",
+        "objections",
+        &entity(&uscc),
+    );
+    assert_eq!(pages, 2);
+    let mut numbers: Vec<&str> = cases.iter().filter_map(|c| c["no"].as_str()).collect();
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 3, "{cases:?}");
+
+    let path = format!("/api/v1/audit?date={}&limit=2", today());
+    let (entries, pages) = every_page(&host, &path, "entries", &admin());
+    // Reading the log is itself logged, so the whole day read afterwards goes on beyond the pages.
+    let whole = listed(
+        &host.get_auth(&format!("/api/v1/audit?date={}", today()), &admin()),
+        "entries",
+    );
+    assert!(
+        pages > 3 && entries.len() >= 6,
+        "{pages} pages, {entries:?}"
+    );
+    assert!(
+        whole.starts_with(&entries),
+        "the pages are the day's log, in order, without gaps or repeats"
+    );
+}

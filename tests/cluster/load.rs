@@ -356,14 +356,7 @@ pub fn check_nothing_lost(client: &Client, outcome: &Outcome) -> Stored {
         .map(String::as_str)
         .collect();
     for uscc in &outcome.entities {
-        let reply = client
-            .get(
-                &format!("/api/v1/records?uscc={uscc}"),
-                &[("authorization", &admin_auth)],
-            )
-            .expect("listing records");
-        assert_eq!(reply.status, 200, "{}", reply.text());
-        let listed = reply.json()["records"].as_array().unwrap().clone();
+        let listed = records_of(client, uscc, &admin_auth);
         let stored: HashSet<&str> = listed.iter().map(|r| r["id"].as_str().unwrap()).collect();
         for record in &listed {
             assert!(
@@ -453,6 +446,27 @@ pub fn check_nothing_lost(client: &Client, outcome: &Outcome) -> Stored {
 }
 
 /// The ids of today's `records.upsert` audit entries.
+/// Every stored record of `uscc`, page by page.
+fn records_of(client: &Client, uscc: &str, admin_auth: &str) -> Vec<Value> {
+    let mut records = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let reply = client
+            .get(
+                &format!("/api/v1/records?uscc={uscc}&limit=500{cursor}"),
+                &[("authorization", admin_auth)],
+            )
+            .expect("listing records");
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        let page = reply.json();
+        records.extend(page["records"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => return records,
+        }
+    }
+}
+
 fn audited_record_ids(client: &Client, admin_auth: &str) -> HashSet<String> {
     let mut ids = HashSet::new();
     let mut after = 0u64;
