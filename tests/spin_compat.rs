@@ -178,12 +178,13 @@ fn variables_are_read_from_upper_case_environment_names_on_both_servers() {
 #[test]
 fn oversized_bodies_and_unrouted_paths_are_refused_on_both_servers() {
     let dir = tempfile::tempdir().unwrap();
-    let catalog_only = dir.path().join("spin.toml");
+    // One route to the test probe, which needs no variables.
+    let probe_only = dir.path().join("spin.toml");
     std::fs::write(
-        &catalog_only,
-        "spin_manifest_version = 2\n[application]\nname = \"catalog-only\"\n\
-         [[trigger.http]]\nroute = \"/api/v1/catalog\"\ncomponent = \"catalog\"\n\
-         [component.catalog]\nsource = \"target/wasm32-wasip2/component/catalog.wasm\"\n",
+        &probe_only,
+        "spin_manifest_version = 2\n[application]\nname = \"probe-only\"\n\
+         [[trigger.http]]\nroute = \"/probe/...\"\ncomponent = \"probe\"\n\
+         [component.probe]\nsource = \"target/wasm32-wasip2/component/probe.wasm\"\n",
     )
     .unwrap();
     let over_component_cap = vec![b' '; 100 * 1024];
@@ -212,8 +213,8 @@ fn oversized_bodies_and_unrouted_paths_are_refused_on_both_servers() {
             "{server:?} still serves"
         );
 
-        let host = TestHost::start(HostOptions::new(&catalog_only).server(server));
-        assert_eq!(host.get("/api/v1/catalog").status, 200);
+        let host = TestHost::start(HostOptions::new(&probe_only).server(server));
+        assert_eq!(host.get("/probe/x").status, 200, "{server:?}");
         assert_eq!(host.get("/elsewhere").status, 404, "{server:?}");
     }
 }
