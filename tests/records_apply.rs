@@ -768,8 +768,8 @@ fn departments_read_their_domains_staff_the_entities_they_act_for_and_every_read
             .map(|r| r["id"].as_str().unwrap().to_owned())
             .collect()
     };
-    assert_eq!(listed(&tax), [tax_id.clone()]);
-    assert_eq!(listed(&market), [market_id.clone()]);
+    assert_eq!(listed(&tax), std::slice::from_ref(&tax_id));
+    assert_eq!(listed(&market), std::slice::from_ref(&market_id));
     assert_eq!(listed(&entity(&uscc)).len(), 2);
     assert_eq!(listed(&admin()).len(), 2);
 
