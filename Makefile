@@ -109,7 +109,7 @@ cluster-test: build
 
 ## spin-test: the API and verification tests again under `spin up` of the same spin.toml, and
 ## our host and Spin side by side (tests/spin_compat.rs); skipped, saying why, without a Spin CLI
-SPIN_TESTS := openapi records_apply pdf_report verify disputes integrations spin_compat
+SPIN_TESTS := openapi records_apply record_kinds pdf_report verify disputes stats integrations spin_compat
 SPIN_LEDGER := $(CURDIR)/target/spin-test-ledger.txt
 spin-test: build
 	@if [ -z "$(SPIN)" ]; then \
