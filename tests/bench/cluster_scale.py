@@ -296,7 +296,7 @@ Target: ≤ 1.2× with the larger store, node memory flat. Loading took {loaded_
     if SECTION in text:
         before, _, after = text.partition(SECTION)
         rest = re.search(r"\n## ", after)
-        text = before + section + (after[rest.start() + 1:] if rest else "")
+        text = before + section + (after[rest.start():] if rest else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section
     with open(path, "w") as f:
