@@ -8,8 +8,8 @@ use std::process::Command;
 
 use chrono::NaiveDate;
 use integration_tests::fixtures::{
-    assert_problem, authority_uscc, credit_code, days_ago, department, entity, issue_report,
-    months_ago, pdf_of, records_of, store_all,
+    assert_problem, authority_uscc, credit_code, csv_row, days_ago, department, entity,
+    issue_report, months_ago, pdf_of, records_of, store_all,
 };
 use integration_tests::{HostOptions, Reply, TestHost};
 use serde_json::{Value, json};
@@ -81,35 +81,10 @@ fn csv_of(host: &TestHost, kind: &str, records: &[Value]) -> String {
     let header = template.text();
     let header = header.trim_start_matches('\u{feff}').trim_end().to_owned();
     let catalog = host.get("/api/v1/catalog").json();
-    let fields = catalog["record_fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["kind"] == kind)
-        .unwrap()["fields"]
-        .as_array()
-        .unwrap()
-        .clone();
+    let columns: Vec<&str> = header.split(',').collect();
     let mut text = format!("{header}\r\n");
     for record in records {
-        let cells: Vec<String> = header
-            .split(',')
-            .map(|column| {
-                let field = fields.iter().find(|f| f["column"] == column).unwrap();
-                let cell = match &record[field["name"].as_str().unwrap()] {
-                    Value::String(s) => s.clone(),
-                    Value::Array(words) => words
-                        .iter()
-                        .map(|w| w.as_str().unwrap())
-                        .collect::<Vec<_>>()
-                        .join("；"),
-                    Value::Bool(b) => if *b { "是" } else { "否" }.to_owned(),
-                    _ => String::new(),
-                };
-                format!("\"{cell}\"")
-            })
-            .collect();
-        text.push_str(&cells.join(","));
+        text.push_str(&csv_row(&columns, record, &catalog, kind));
         text.push_str("\r\n");
     }
     text

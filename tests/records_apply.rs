@@ -4,8 +4,8 @@
 use chrono::NaiveDate;
 use integration_tests::fixtures::{
     AUTHORISATION_REF, Body, admin, apply_on_behalf, assert_bad_requests, assert_problem,
-    authority_uscc, bad, china_time, credit_code, days_ago, department, entity, monday_weeks_ago,
-    months_ago, records_of, staff, store_all, today,
+    authority_uscc, bad, china_time, credit_code, csv_row, days_ago, department, entity,
+    monday_weeks_ago, months_ago, records_of, staff, store_all, today,
 };
 use integration_tests::{HostOptions, Reply, Server, TestHost};
 use serde_json::{Value, json};
@@ -821,38 +821,6 @@ fn departments_read_their_domains_staff_the_entities_they_act_for_and_every_read
         .expect("the clerk's read is audited");
     assert_eq!(by_staff["target"], tax_id.as_str());
     assert_eq!(by_staff["on_behalf_of"], uscc.as_str());
-}
-
-/// A CSV row as the template's columns hold the record: words and dates as a
-/// spreadsheet writes them.
-fn csv_row(columns: &[&str], record: &Value, catalog: &Value, kind: &str) -> String {
-    let fields = catalog["record_fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["kind"] == kind)
-        .unwrap()["fields"]
-        .as_array()
-        .unwrap()
-        .clone();
-    columns
-        .iter()
-        .map(|column| {
-            let field = fields.iter().find(|f| f["column"] == *column).unwrap();
-            let cell = match &record[field["name"].as_str().unwrap()] {
-                Value::String(s) => s.clone(),
-                Value::Array(words) => words
-                    .iter()
-                    .map(|w| w.as_str().unwrap())
-                    .collect::<Vec<_>>()
-                    .join("；"),
-                Value::Bool(b) => if *b { "是" } else { "否" }.to_owned(),
-                _ => String::new(),
-            };
-            format!("\"{}\"", cell.replace('"', "\"\""))
-        })
-        .collect::<Vec<_>>()
-        .join(",")
 }
 
 fn put_csv(host: &TestHost, path: &str, bearer: &str, body: &[u8]) -> Value {

@@ -338,3 +338,35 @@ fn check_problem(reply: &Reply, bad: &BadRequest) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// A CSV row as the template's columns hold the record: words and dates as a
+/// spreadsheet writes them.
+pub fn csv_row(columns: &[&str], record: &Value, catalog: &Value, kind: &str) -> String {
+    let fields = catalog["record_fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kind"] == kind)
+        .unwrap()["fields"]
+        .as_array()
+        .unwrap()
+        .clone();
+    columns
+        .iter()
+        .map(|column| {
+            let field = fields.iter().find(|f| f["column"] == *column).unwrap();
+            let cell = match &record[field["name"].as_str().unwrap()] {
+                Value::String(s) => s.clone(),
+                Value::Array(words) => words
+                    .iter()
+                    .map(|w| w.as_str().unwrap())
+                    .collect::<Vec<_>>()
+                    .join("；"),
+                Value::Bool(b) => if *b { "是" } else { "否" }.to_owned(),
+                _ => String::new(),
+            };
+            format!("\"{}\"", cell.replace('"', "\"\""))
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
