@@ -4,8 +4,10 @@
 Starts two stacks, each a Redis (AOF) with a release `credit-host` on it, and loads 1,000
 records and 100 reports into both through the API; then one of them grows to SCALE_RECORDS
 records (default 1,000,000) and SCALE_REPORTS reports (default 100,000). Report application
-and code verification are then measured on the two in alternation, so that the ratio does
-not depend on when each was measured; also each node's resident memory and Redis's memory.
+and code verification are then measured in alternation on the two and on a third node
+started on the full Redis after the load (telling the store's size from the state the
+loading left in its node), so that the ratios do not depend on when each was measured; also
+each node's resident memory and Redis's memory.
 With SCALE_MEASURE_WHEN=FILE the measurements wait until FILE exists (load while the machine
 is busy, measure once it is quiet). Writes its section of docs/benchmarks.md
 ("Scale on Redis"), leaving the rest of the file as it is.
@@ -37,7 +39,7 @@ REPORTS = int(os.environ.get("SCALE_REPORTS", "100000"))
 BASELINE_RECORDS = 1000
 BASELINE_REPORTS = 100
 SAMPLES = 200
-# Alternating measurements of the two stacks; each reports the median of its rounds' medians.
+# Alternating measurements of the stacks; each reports the median of its rounds' medians.
 ROUNDS = 3
 # Measure only once this file exists: load on a busy machine, measure once it is quiet.
 MEASURE_WHEN = os.environ.get("SCALE_MEASURE_WHEN")
@@ -180,16 +182,21 @@ def redis_memory_mib(port):
 
 
 class Stack:
-    """A Redis (AOF) and a release `credit-host` on it, in a folder of `scratch`."""
+    """A Redis (AOF) and a release `credit-host` on it, in a folder of `scratch`; or, given
+    `on`, another node on that stack's Redis."""
 
-    def __init__(self, scratch, name, env):
+    def __init__(self, scratch, name, env, on=None):
         self.dir = os.path.join(scratch, name)
         os.makedirs(self.dir)
-        self.redis_port, host_port = free_port(), free_port()
-        self.redis = subprocess.Popen(
-            ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--dir", self.dir,
-             "--save", "", "--appendonly", "yes", "--appendfsync", "everysec"],
-            stdout=subprocess.DEVNULL)
+        host_port = free_port()
+        if on:
+            self.redis_port, self.redis = on.redis_port, None
+        else:
+            self.redis_port = free_port()
+            self.redis = subprocess.Popen(
+                ["redis-server", "--port", str(self.redis_port), "--bind", "127.0.0.1", "--dir", self.dir,
+                 "--save", "", "--appendonly", "yes", "--appendfsync", "everysec"],
+                stdout=subprocess.DEVNULL)
         config = os.path.join(self.dir, "runtime-config.toml")
         with open(os.path.join(ROOT, "deploy/runtime-config-redis.toml")) as f:
             text = f.read().replace("redis://127.0.0.1:6379", f"redis://127.0.0.1:{self.redis_port}")
@@ -214,6 +221,8 @@ class Stack:
 
     def stop(self):
         for p in (self.host, self.redis):
+            if p is None:
+                continue
             p.terminate()
             try:
                 p.wait(10)
@@ -258,35 +267,41 @@ def main():
             while not os.path.exists(MEASURE_WHEN):
                 time.sleep(5)
 
-        for stack in stacks:
+        # A node started now on the full Redis: tells the store's size from the loading node's state.
+        fresh = Stack(scratch, "fresh", env, on=large)
+        fresh.codes = large.codes
+        measured = [small, large, fresh]
+        stacks.insert(0, fresh)  # stopped before the Redis it uses
+        for stack in measured:
             measure(stack.api, stack.codes, purpose)  # warm-up: compiled components, connections
-        rounds = {id(small): [], id(large): []}
+        rounds = {id(stack): [] for stack in measured}
         for _ in range(ROUNDS):
-            for stack in stacks:
+            for stack in measured:
                 rounds[id(stack)].append(measure(stack.api, stack.codes, purpose))
         results = []
-        for stack in stacks:
+        for stack in measured:
             apply = statistics.median(a for a, _ in rounds[id(stack)])
             verify = statistics.median(v for _, v in rounds[id(stack)])
             results.append((apply, verify) + stack.memory())
-        print(f"small: {results[0]}\nlarge: {results[1]}")
-        write_section(results[0], results[1], loaded_records, loaded_reports)
+        print(f"small: {results[0]}\nlarge: {results[1]}\nfresh node on large: {results[2]}")
+        write_section(*results, loaded_records, loaded_reports)
     finally:
         for stack in stacks:
             stack.stop()
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def write_section(small, large, loaded_records, loaded_reports):
-    ratio_apply, ratio_verify = large[0] / small[0], large[1] / small[1]
+def write_section(small, large, fresh, loaded_records, loaded_reports):
+    ratio = lambda row, i: row[i] / small[i]
     section = f"""{SECTION}
 
-Written by `make bench-cluster` (tests/bench/cluster_scale.py) on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: two stacks, each a release `credit-host` on its own Redis 7 with AOF (`appendfsync everysec`: an fsync per write costs the same at any store size), one with the baseline and one with the full store, measured in {ROUNDS} alternating rounds on this 2-core machine (load average {os.getloadavg()[0]:.1f} when written). Apply: median of 30 sequential `POST /api/v1/reports` (12 months, all domains, an entity with {RECORDS_PER_ENTITY} records); verify: median of {SAMPLES} sequential `POST /api/v1/verify/code` of issued codes; each figure is the median of the rounds' medians. Node memory: the host's resident set (VmRSS).
+Written by `make bench-cluster` (tests/bench/cluster_scale.py) on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: two stacks, each a release `credit-host` on its own Redis 7 with AOF (`appendfsync everysec`: an fsync per write costs the same at any store size), one with the baseline and one with the full store, and after the load a third node started on the full store's Redis, the three measured in {ROUNDS} alternating rounds on this 2-core machine (load average {os.getloadavg()[0]:.1f} when written). Apply: median of 30 sequential `POST /api/v1/reports` (12 months, all domains, an entity with {RECORDS_PER_ENTITY} records); verify: median of {SAMPLES} sequential `POST /api/v1/verify/code` of issued codes; each figure is the median of the rounds' medians. Node memory: the host's resident set (VmRSS).
 
 | stored | apply | verify-code | node memory | Redis memory |
 |---|---|---|---|---|
 | {BASELINE_RECORDS:,} records, {BASELINE_REPORTS:,} reports | {small[0]:.1f} ms | {small[1]:.2f} ms | {small[2]:.0f} MiB | {small[3]:.0f} MiB |
-| {RECORDS:,} records, {REPORTS:,} reports | {large[0]:.1f} ms ({ratio_apply:.2f}×) | {large[1]:.2f} ms ({ratio_verify:.2f}×) | {large[2]:.0f} MiB | {large[3]:.0f} MiB |
+| {RECORDS:,} records, {REPORTS:,} reports: the node that loaded them | {large[0]:.1f} ms ({ratio(large, 0):.2f}×) | {large[1]:.2f} ms ({ratio(large, 1):.2f}×) | {large[2]:.0f} MiB | {large[3]:.0f} MiB |
+| the same store: a node started after the load | {fresh[0]:.1f} ms ({ratio(fresh, 0):.2f}×) | {fresh[1]:.2f} ms ({ratio(fresh, 1):.2f}×) | {fresh[2]:.0f} MiB | (the same Redis) |
 
 Target: ≤ 1.2× with the larger store, node memory flat. Loading took {loaded_records:.0f} s for the records ({(RECORDS - BASELINE_RECORDS) / max(loaded_records, 1e-9):.0f} records/s, batches of 1,000, {WRITERS} writers) and {loaded_reports:.0f} s for the reports ({(REPORTS - BASELINE_REPORTS) / max(loaded_reports, 1e-9):.0f}/s).
 """
