@@ -80,6 +80,36 @@ impl<'a, K: KeyValue + ?Sized> Store<'a, K> {
         self.kv.get(key)?.map(|b| from_json(key, &b)).transpose()
     }
 
+    /// Replaces the JSON document at `key` (absent: the default) with what
+    /// `change` makes of it, by compare-and-swap, retrying with a fresh read
+    /// under contention; `change` answering `None` leaves it as it is.
+    pub(crate) fn update_json<T>(
+        &self,
+        key: &str,
+        change: impl Fn(T) -> Option<T>,
+    ) -> Result<(), Error>
+    where
+        T: Default + Serialize + DeserializeOwned,
+    {
+        for _ in 0..MAX_CAS_ATTEMPTS {
+            let current = self.kv.get(key)?;
+            let document: T = match &current {
+                Some(bytes) => from_json(key, bytes)?,
+                None => T::default(),
+            };
+            let Some(changed) = change(document) else {
+                return Ok(());
+            };
+            if self
+                .kv
+                .compare_and_swap(key, current.as_deref(), &to_json(&changed)?)?
+            {
+                return Ok(());
+            }
+        }
+        Err(contention(key))
+    }
+
     fn counter(&self, key: &str) -> Result<u64, Error> {
         Ok(self.kv.increment(key, 0)?.max(0) as u64)
     }

@@ -212,24 +212,9 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
 
     /// Notes that record `id` carries `name`, unless the name is on file.
     pub fn note_name(&self, uscc: &CreditCode, name: &str, id: &RecordId) -> Result<(), Error> {
-        let key = keys::entity_names(uscc);
-        for _ in 0..MAX_CAS_ATTEMPTS {
-            let current = self.kv.get(&key)?;
-            let names: NamesOnFile = match &current {
-                Some(bytes) => from_json(&key, bytes)?,
-                None => NamesOnFile::default(),
-            };
-            let Some(more) = names.with(name, id) else {
-                return Ok(());
-            };
-            if self
-                .kv
-                .compare_and_swap(&key, current.as_deref(), &to_json(&more)?)?
-            {
-                return Ok(());
-            }
-        }
-        Err(contention(&key))
+        self.update_json(&keys::entity_names(uscc), |names: NamesOnFile| {
+            names.with(name, id)
+        })
     }
 
     pub fn get_record(&self, id: &RecordId) -> Result<Option<StoredRecord>, Error> {

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::{BATCH, MAX_CAS_ATTEMPTS, Store, contention, from_json, keys, to_json};
+use super::{Store, from_json, keys, to_json};
 use crate::audit::access;
 use crate::error::Error;
 use crate::kv::KeyValue;
@@ -17,27 +17,15 @@ use crate::vocabulary::{RecordKind, RecordStatus};
 use crate::window::china_date;
 
 impl<K: KeyValue + ?Sized> Store<'_, K> {
-    /// Applies `change` to the tally at `key` (absent: the default), by
-    /// compare-and-swap, retrying with a fresh read under contention.
+    /// Applies `change` to the tally at `key` (absent: the default).
     pub(crate) fn tally<T>(&self, key: &str, change: impl Fn(&mut T)) -> Result<(), Error>
     where
         T: Default + Serialize + DeserializeOwned,
     {
-        for _ in 0..MAX_CAS_ATTEMPTS {
-            let current = self.kv.get(key)?;
-            let mut tally: T = match &current {
-                Some(bytes) => from_json(key, bytes)?,
-                None => T::default(),
-            };
+        self.update_json(key, |mut tally: T| {
             change(&mut tally);
-            if self
-                .kv
-                .compare_and_swap(key, current.as_deref(), &to_json(&tally)?)?
-            {
-                return Ok(());
-            }
-        }
-        Err(contention(key))
+            Some(tally)
+        })
     }
 
     /// Adds an intake batch's changes to a data domain's tally.
@@ -90,16 +78,13 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
 
     /// The tallies at `keys`, by key; absent ones are the default.
     fn tallies<T: Default + DeserializeOwned>(&self, keys: &[String]) -> Result<Vec<T>, Error> {
-        let mut out = Vec::with_capacity(keys.len());
-        for chunk in keys.chunks(BATCH) {
-            for (key, value) in chunk.iter().zip(self.kv.get_many(chunk)?) {
-                out.push(match value {
-                    Some(bytes) => from_json(key, &bytes)?,
-                    None => T::default(),
-                });
-            }
-        }
-        Ok(out)
+        keys.iter()
+            .zip(self.get_many_raw(keys)?)
+            .map(|(key, value)| match value {
+                Some(bytes) => from_json(key, &bytes),
+                None => Ok(T::default()),
+            })
+            .collect()
     }
 
     /// The tallies of `data_domains`: one `get_many`.
@@ -150,7 +135,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
                 None => {
                     let tally = verifications_of(self.kv, day, verify_limit)?;
                     if day < today {
-                        self.kv.set(key, &to_json(&tally)?)?;
+                        keep_verifications(self.kv, day, &tally)?;
                     }
                     tally
                 }
