@@ -95,10 +95,8 @@ impl Default for RuleConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     pub rules: RuleConfig,
-    pub verify_rate_limit_per_minute: u32,
-    /// Distinct verifying clients per minute, for the whole service: the
-    /// global ceiling (requests per minute ≤ this × the per-client limit).
-    pub verify_visitors_per_minute: u32,
+    /// How a caller is told apart and how often it may verify.
+    pub visitors: VisitorSettings,
     /// Days a verifier's address is kept in the access log before its day
     /// is pruned to a summary.
     pub verifier_address_retention_days: u32,
@@ -109,8 +107,6 @@ pub struct Settings {
     /// trailing slash.
     pub public_base_url: String,
     pub disputes: DisputeConfig,
-    /// Proxies whose `X-Forwarded-For` names the client.
-    pub trusted_proxies: TrustedProxies,
     /// How callers sign in.
     pub auth: AuthSettings,
     /// The guides' contacts (办事指南 联系方式), as the county writes them.
@@ -122,11 +118,7 @@ impl Settings {
     /// their default, malformed or out-of-bounds ones are `INVALID_CONFIG`
     /// naming the variable.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, Error> {
-        let get = |name: &str| {
-            lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
+        let get = trimmed(&lookup);
         let rules = RuleConfig {
             include_simplified_procedure: INCLUDE_SIMPLIFIED_PROCEDURE.read(&get)?,
             show_repaired_records: SHOW_REPAIRED_RECORDS.read(&get)?,
@@ -160,16 +152,63 @@ impl Settings {
         let auth = AuthSettings::from_lookup(&lookup)?;
         Ok(Settings {
             rules,
-            verify_rate_limit_per_minute: VERIFY_RATE_LIMIT_PER_MINUTE.read(&get)?,
-            verify_visitors_per_minute: VERIFY_VISITORS_PER_MINUTE.read(&get)?,
+            visitors: VisitorSettings::from_lookup(&lookup)?,
             verifier_address_retention_days: VERIFIER_ADDRESS_RETENTION_DAYS.read(&get)?,
             collection_overdue_days: COLLECTION_OVERDUE_DAYS.read(&get)?,
             public_base_url: auth.public_base_url.clone(),
             disputes,
-            trusted_proxies: TRUSTED_PROXIES.read(&get)?,
             auth,
             guide_contact_text: GUIDE_CONTACT_TEXT.read(&get)?,
         })
+    }
+}
+
+/// What a public verification reads of the settings: the proxies whose
+/// `X-Forwarded-For` names the client, and the rate limits. The verification
+/// components read these three and not the whole table, since each setting
+/// is a call to the host and verification is the hot path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitorSettings {
+    pub verify_rate_limit_per_minute: u32,
+    /// Distinct verifying clients per minute, for the whole service: the
+    /// global ceiling (requests per minute ≤ this × the per-client limit).
+    pub verify_visitors_per_minute: u32,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
+}
+
+impl VisitorSettings {
+    /// Reads the three settings as [`Settings::from_lookup`] does.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<VisitorSettings, Error> {
+        let get = trimmed(&lookup);
+        Ok(VisitorSettings {
+            verify_rate_limit_per_minute: VERIFY_RATE_LIMIT_PER_MINUTE.read(&get)?,
+            verify_visitors_per_minute: VERIFY_VISITORS_PER_MINUTE.read(&get)?,
+            trusted_proxies: TRUSTED_PROXIES.read(&get)?,
+        })
+    }
+}
+
+/// Whether development tokens and keys are accepted: `auth_mode=development`,
+/// set explicitly. Read alone where a request needs no more of
+/// [`AuthSettings`] (verifying an upload's seal).
+pub fn development_mode(lookup: impl Fn(&str) -> Option<String>) -> Result<bool, Error> {
+    match trimmed(&lookup)(AUTH_MODE.name).as_deref() {
+        None | Some("oidc") => Ok(false),
+        Some("development") => Ok(true),
+        Some(other) => Err(bad(
+            AUTH_MODE.name,
+            format!("“{other}”应为 oidc 或 development"),
+        )),
+    }
+}
+
+/// A lookup whose blank values count as absent, the rest trimmed.
+fn trimmed(lookup: &impl Fn(&str) -> Option<String>) -> impl Fn(&str) -> Option<String> + '_ {
+    move |name: &str| {
+        lookup(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
     }
 }
 
@@ -178,11 +217,7 @@ impl Settings {
 /// request's [`Settings`] (it may be 256 KiB of base64). `INVALID_CONFIG`
 /// when it is not a PNG's base64.
 pub fn seal_image_png(lookup: impl Fn(&str) -> Option<String>) -> Result<Option<Vec<u8>>, Error> {
-    SEAL_IMAGE_PNG.read(&|name: &str| {
-        lookup(name)
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    })
+    SEAL_IMAGE_PNG.read(&trimmed(&lookup))
 }
 
 /// How callers sign in, as one request reads it: development tokens only
@@ -222,21 +257,8 @@ pub struct ClaimNames {
 impl AuthSettings {
     /// Reads the sign-in settings; `INVALID_CONFIG` names a malformed one.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<AuthSettings, Error> {
-        let get = |name: &str| {
-            lookup(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let development = match get(AUTH_MODE.name).as_deref() {
-            None | Some("oidc") => false,
-            Some("development") => true,
-            Some(other) => {
-                return Err(bad(
-                    AUTH_MODE.name,
-                    format!("“{other}”应为 oidc 或 development"),
-                ));
-            }
-        };
+        let get = trimmed(&lookup);
+        let development = development_mode(&lookup)?;
         let provider = match get(OIDC_ISSUER.name) {
             None => None,
             Some(issuer) => {
@@ -950,6 +972,50 @@ mod tests {
     }
 
     #[test]
+    fn a_verification_reads_its_three_settings_as_the_whole_table_does() {
+        let pairs = [
+            ("verify_rate_limit_per_minute", " 7 "),
+            ("verify_visitors_per_minute", "900"),
+            ("trusted_proxies", "10.0.0.0/8"),
+            ("auth_mode", "development"),
+        ];
+        let map = with_base_url(&pairs);
+        let read = std::cell::RefCell::new(Vec::new());
+        let visitors = VisitorSettings::from_lookup(|k| {
+            read.borrow_mut().push(k.to_owned());
+            map.get(k).cloned()
+        })
+        .unwrap();
+        assert_eq!(visitors, from(&pairs).unwrap().visitors);
+        assert_eq!(visitors.verify_rate_limit_per_minute, 7);
+        assert_eq!(read.borrow().len(), 3, "only its own settings: {read:?}");
+        // Its settings are checked as strictly as in the whole table.
+        let bad = [("verify_rate_limit_per_minute", "0")];
+        let problem = VisitorSettings::from_lookup(|k| with_base_url(&bad).get(k).cloned());
+        assert!(
+            matches!(problem, Err(Error::InvalidConfig { ref variable, .. }) if variable == "verify_rate_limit_per_minute")
+        );
+    }
+
+    #[test]
+    fn development_mode_is_only_ever_named_explicitly() {
+        let mode = |value: Option<&str>| {
+            development_mode(|k| {
+                (k == "auth_mode")
+                    .then(|| value.map(str::to_owned))
+                    .flatten()
+            })
+        };
+        assert!(!mode(None).unwrap());
+        assert!(!mode(Some(" ")).unwrap());
+        assert!(!mode(Some("oidc")).unwrap());
+        assert!(mode(Some(" development ")).unwrap());
+        assert!(
+            matches!(mode(Some("dev")), Err(Error::InvalidConfig { ref variable, .. }) if variable == "auth_mode")
+        );
+    }
+
+    #[test]
     fn defaults_follow_the_county_notice_and_the_table() {
         // The default base URL is http on loopback: development mode only.
         let s = from(&[("auth_mode", "development")]).unwrap();
@@ -959,7 +1025,7 @@ mod tests {
             (
                 s.rules.report_validity_days,
                 s.rules.apply_limit_per_day,
-                s.verify_rate_limit_per_minute
+                s.visitors.verify_rate_limit_per_minute
             ),
             (30, 10, 120)
         );

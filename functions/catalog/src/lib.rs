@@ -3,7 +3,7 @@
 //! `GET /api/v1/seal/certificates`.
 
 use credit_core::catalog_document::served_catalog;
-use credit_core::pdf::sign::{CERTIFICATES_PATH, Certificates};
+use credit_core::pdf::sign::CERTIFICATES_PATH;
 use credit_core::record::schema;
 use platform::Answer;
 use spin_sdk::http::{Params, Request, Response, Router};
@@ -49,8 +49,7 @@ fn serve_openapi(_: Request, _: Params) -> Answer {
 /// The chain readers check the seal against, seal certificate first; the
 /// same secret variable the verify-file component trusts.
 fn serve_certificates(_: Request, _: Params) -> Answer {
-    let development_mode = platform::settings()?.auth.development;
-    let certificates = Certificates::from_variables(platform::variable, development_mode)?;
+    let certificates = platform::seal_certificates()?;
     Ok(Response::builder()
         .status(200)
         .header("content-type", "application/pem-certificate-chain")

@@ -11,8 +11,9 @@ mod kv;
 use chrono::{DateTime, Utc};
 use credit_core::auth::development;
 use credit_core::codes::ReportNo;
-use credit_core::config::Settings;
+use credit_core::config::{Settings, VisitorSettings};
 use credit_core::error::Error;
+use credit_core::pdf::sign::Certificates;
 use credit_core::store::{Admission, Limits};
 use credit_core::usecase::signin::{self, Credentials, HttpReply, ProviderHttp};
 use credit_core::usecase::subscriptions::{self, ApiClient, WebhookSender};
@@ -78,7 +79,7 @@ pub fn with_headers(answer: Answer, headers: &[(&'static str, String)]) -> Respo
 pub fn admit_verifier<'a>(
     kv: &'a SpinStore,
     visitor: Visitor,
-    settings: &Settings,
+    settings: &VisitorSettings,
     cost: u32,
 ) -> Result<(Verifier<'a, SpinStore>, Admission), Response> {
     let limits = Limits {
@@ -135,6 +136,18 @@ pub fn variable(name: &str) -> Option<String> {
 /// declares them all in spin.toml; a test checks it).
 pub fn settings() -> Result<Settings, Error> {
     Settings::from_lookup(variable)
+}
+
+/// The three settings a public verification needs, without the rest.
+pub fn visitor_settings() -> Result<VisitorSettings, Error> {
+    VisitorSettings::from_lookup(variable)
+}
+
+/// The seal's certificate chain, as readers check it and as an uploaded
+/// report's seal is verified against (development seals only in
+/// development mode).
+pub fn seal_certificates() -> Result<Certificates, Error> {
+    Certificates::from_variables(variable, credit_core::config::development_mode(variable)?)
 }
 
 /// The session cookie: an opaque id, HttpOnly, Secure, SameSite=Strict.
@@ -305,7 +318,7 @@ impl ProviderHttp for OutboundHttp {
 pub fn visitor(
     spin_client_addr: Option<&str>,
     forwarded_for: Option<&str>,
-    settings: &Settings,
+    settings: &VisitorSettings,
 ) -> Visitor {
     Visitor {
         client: client(spin_client_addr, forwarded_for, settings),
@@ -318,7 +331,7 @@ pub fn client_addr(req: &Request, settings: &Settings) -> String {
     client(
         header(req, "spin-client-addr"),
         header(req, "x-forwarded-for"),
-        settings,
+        &settings.visitors,
     )
 }
 
@@ -327,7 +340,7 @@ pub fn client_addr(req: &Request, settings: &Settings) -> String {
 fn client(
     spin_client_addr: Option<&str>,
     forwarded_for: Option<&str>,
-    settings: &Settings,
+    settings: &VisitorSettings,
 ) -> String {
     let peer = spin_client_addr.and_then(|addr| {
         addr.parse::<std::net::SocketAddr>()

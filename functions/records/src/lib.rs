@@ -138,7 +138,7 @@ fn access_entries(req: Request, _: Params) -> Answer {
             &caller,
             date,
             &page,
-            settings.verify_rate_limit_per_minute,
+            settings.visitors.verify_rate_limit_per_minute,
         )?,
     )
 }
@@ -153,7 +153,7 @@ fn check_day(req: Request, _: Params) -> Answer {
             &store()?,
             &caller,
             day,
-            settings.verify_rate_limit_per_minute,
+            settings.visitors.verify_rate_limit_per_minute,
         )?,
     )
 }
@@ -175,7 +175,7 @@ fn prune_day(req: Request, _: Params) -> Answer {
             &caller,
             day,
             settings.verifier_address_retention_days,
-            settings.verify_rate_limit_per_minute,
+            settings.visitors.verify_rate_limit_per_minute,
         )?,
     )
 }
@@ -220,7 +220,7 @@ fn usage_figures(req: Request, _: Params) -> Answer {
             &caller,
             query_param(&req, "from").as_deref(),
             query_param(&req, "to").as_deref(),
-            settings.verify_rate_limit_per_minute,
+            settings.visitors.verify_rate_limit_per_minute,
         )?,
     )
 }

@@ -52,7 +52,7 @@ fn admitted(
 ) -> Response {
     let run = || -> Result<Response, Error> {
         let kv = store()?;
-        let settings = platform::settings()?;
+        let settings = platform::visitor_settings()?;
         let visitor = visitor(
             platform::header(req, "spin-client-addr"),
             platform::header(req, "x-forwarded-for"),

@@ -13,7 +13,6 @@
 //! `RateLimit-Policy`.
 
 use credit_core::error::Error;
-use credit_core::pdf::sign::Certificates;
 use credit_core::upload::{MAX_FILE_BYTES, Upload, UploadReader, too_large};
 use futures::{Stream, StreamExt};
 use spin_sdk::http::{IncomingRequest, Method, Response};
@@ -43,8 +42,8 @@ async fn verify(req: IncomingRequest) -> Result<Response, Error> {
         });
     }
     let kv = platform::store()?;
-    let settings = platform::settings()?;
-    let seal = Certificates::from_variables(platform::variable, settings.auth.development)?;
+    let settings = platform::visitor_settings()?;
+    let seal = platform::seal_certificates()?;
     let visitor = platform::visitor(
         header(&req, "spin-client-addr").as_deref(),
         header(&req, "x-forwarded-for").as_deref(),

@@ -1,7 +1,7 @@
 //! `credit-native-verify --listen ADDR --db FILE`: the verify-code handler built natively, for
 //! `make bench`'s wasm/native ratio (docs/benchmarks.md).
 //!
-//! The same credit-core logic as the verify-code component (settings read per request, the
+//! The same credit-core logic as the verify-code component (its settings read per request, the
 //! visitor admitted within its rate limit, the lookup, the audit entry, the JSON answer) over
 //! the host's own store (host/src/kv.rs, compiled in unchanged: the same SQLite thread and
 //! group commit), behind the same hyper HTTP/1 server the host uses. What the ratio measures
@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use bytes::Bytes;
-use credit_core::config::Settings;
+use credit_core::config::VisitorSettings;
 use credit_core::error::Error;
 use credit_core::kv::{KeyValue, StoreError};
 use credit_core::store::Limits;
@@ -118,7 +118,7 @@ fn verify_code(
     peer: SocketAddr,
     body: &[u8],
 ) -> Result<(u16, Vec<u8>), Error> {
-    let settings = Settings::from_lookup(variable)?;
+    let settings = VisitorSettings::from_lookup(variable)?;
     let visitor = Visitor {
         client: credit_core::client::client_of(Some(peer.ip()), None, &settings.trusted_proxies),
         now: chrono::Utc::now(),
