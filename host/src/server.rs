@@ -4,7 +4,8 @@ use std::convert::Infallible;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::mpsc::Sender;
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -12,7 +13,6 @@ use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Incoming};
 use tokio::sync::Semaphore;
-use tokio::task::JoinHandle;
 use wasmtime::component::ResourceTable;
 use wasmtime::{Engine, Store, StoreLimitsBuilder, Trap, UpdateDeadline};
 use wasmtime_wasi::WasiCtx;
@@ -284,6 +284,10 @@ impl App {
             }
         };
         let pre = component.pre.clone();
+        let component_id = component.id.clone();
+        // The answer's status reaches the instance's task, which writes the log line once the
+        // instance has finished (its body sent): no second task per request.
+        let (answered, status): (LogHandoff, _) = tokio::sync::oneshot::channel();
         let task = tokio::task::spawn(async move {
             // The epoch deadline stops a guest that computes; this one also stops a guest that
             // waits on the host (a slow upload, a client that does not read the response).
@@ -310,35 +314,50 @@ impl App {
             // The pool slot returns with the store; only then may a waiting request take it.
             drop(store);
             drop(slots);
-            (result, usage)
+            match status.await {
+                Ok((log, status, note)) => {
+                    let late_failure = result.err().map(|error| failure(error).1);
+                    let note = match (note, late_failure) {
+                        (Some(n), Some(f)) => Some(format!("{n}; after the response: {f}")),
+                        (None, Some(f)) => Some(format!("after the response: {f}")),
+                        (n, None) => n,
+                    };
+                    log.write(&component_id, status, Some(usage), note);
+                    None
+                }
+                // No answer was made: the caller logs the failure it answers with.
+                Err(_) => Some((result, usage)),
+            }
         });
 
-        let answered = tokio::select! {
+        let answered_by_component = tokio::select! {
             // The body's fault first: it is reported before the component sees its read fail,
             // so an answer the component made of that failure never wins over the host's.
             biased;
             fault = watch.failed() => {
                 let (response, note) = self.body_failure(fault);
-                log.write_when_done(component.id.clone(), response.status(), Some(note), task);
-                return response;
+                return logged(answered, log, response, Some(note));
             }
             answered = &mut receiver => answered,
         };
-        match answered {
-            Ok(Ok(response)) => {
-                log.write_when_done(component.id.clone(), response.status(), None, task);
-                response
-            }
+        match answered_by_component {
+            Ok(Ok(response)) => logged(answered, log, response, None),
             Ok(Err(code)) => {
                 let (response, note) = failure(RunError::Failed(anyhow::anyhow!(
                     "component answered with error {code:?}"
                 )));
-                log.write_when_done(component.id.clone(), response.status(), Some(note), task);
-                response
+                logged(answered, log, response, Some(note))
             }
             Err(_) => {
+                drop(answered);
                 let (result, usage) = match task.await {
-                    Ok(done) => done,
+                    Ok(Some(done)) => done,
+                    Ok(None) => (
+                        Err(RunError::Failed(anyhow::anyhow!(
+                            "request task ended without its result"
+                        ))),
+                        Usage::default(),
+                    ),
                     Err(join) => (
                         Err(RunError::Failed(anyhow::anyhow!(
                             "request task failed: {join}"
@@ -358,21 +377,58 @@ impl App {
 }
 
 /// Request log lines go to stderr from one thread, which writes what has queued up at once: one
-/// write per burst instead of one per request, and never on a request's path.
-static REQUEST_LOG: LazyLock<Sender<String>> = LazyLock::new(|| {
+/// write per burst instead of one per request, and never on a request's path. Under load it then
+/// pauses, so that lines queue up without waking it: one wake-up per pause, not per request.
+static REQUEST_LOG: LazyLock<RequestLogWriter> = LazyLock::new(|| {
     let (sender, lines) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
+    let writer = std::thread::spawn(move || {
         let mut out = std::io::BufWriter::new(std::io::stderr());
-        while let Ok(line) = lines.recv() {
-            let _ = out.write_all(line.as_bytes());
+        while let Ok(first) = lines.recv() {
+            let mut queued = 0;
+            let mut closing = first.is_empty();
+            let _ = out.write_all(first.as_bytes());
             while let Ok(line) = lines.try_recv() {
+                closing |= line.is_empty();
                 let _ = out.write_all(line.as_bytes());
+                queued += 1;
             }
             let _ = out.flush();
+            if closing {
+                return;
+            }
+            if queued > 0 {
+                std::thread::sleep(LOG_PAUSE_UNDER_LOAD);
+            }
         }
     });
-    sender
+    RequestLogWriter {
+        lines: sender,
+        thread: Mutex::new(Some(writer)),
+    }
 });
+
+/// The queue of request log lines and the thread that writes them.
+struct RequestLogWriter {
+    lines: Sender<String>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// How long the log writer pauses after writing more than one line.
+const LOG_PAUSE_UNDER_LOAD: Duration = Duration::from_millis(10);
+
+/// Writes the request log lines still queued and stops the writer: at shutdown, so none is lost.
+pub fn close_request_log() {
+    // Lines end with a newline: an empty one is the writer's signal to finish.
+    let _ = REQUEST_LOG.lines.send(String::new());
+    let writer = REQUEST_LOG
+        .thread
+        .lock()
+        .ok()
+        .and_then(|mut writer| writer.take());
+    if let Some(writer) = writer {
+        let _ = writer.join();
+    }
+}
 
 /// What one instance used, for the request log.
 #[derive(Default, Clone, Copy)]
@@ -421,32 +477,22 @@ impl RequestLog {
             status.as_u16()
         );
         // The logger thread outlives every request: sending cannot fail.
-        let _ = REQUEST_LOG.send(line);
+        let _ = REQUEST_LOG.lines.send(line);
     }
+}
 
-    /// Writes the line once the instance that answered has finished (its body sent), noting a
-    /// failure that came after the response.
-    fn write_when_done(
-        self,
-        component: String,
-        status: StatusCode,
-        note: Option<String>,
-        task: JoinHandle<(Result<(), RunError>, Usage)>,
-    ) {
-        tokio::spawn(async move {
-            let (usage, late_failure) = match task.await {
-                Ok((Ok(()), usage)) => (Some(usage), None),
-                Ok((Err(error), usage)) => (Some(usage), Some(failure(error).1)),
-                Err(join) => (None, Some(format!("request task failed: {join}"))),
-            };
-            let note = match (note, late_failure) {
-                (Some(n), Some(f)) => Some(format!("{n}; after the response: {f}")),
-                (None, Some(f)) => Some(format!("after the response: {f}")),
-                (n, None) => n,
-            };
-            self.write(&component, status, usage, note);
-        });
-    }
+/// The log line's request, status and note, handed to the instance's task.
+type LogHandoff = tokio::sync::oneshot::Sender<(RequestLog, StatusCode, Option<String>)>;
+
+/// The response, once its status and note are handed over for the log line.
+fn logged(
+    answered: LogHandoff,
+    log: RequestLog,
+    response: Response<HyperOutgoingBody>,
+    note: Option<String>,
+) -> Response<HyperOutgoingBody> {
+    let _ = answered.send((log, response.status(), note));
+    response
 }
 
 enum RunError {
