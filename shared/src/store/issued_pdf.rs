@@ -187,13 +187,16 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         })
     }
 
-    /// Whether `upload` is exactly the start of the report's pinned PDF,
-    /// shorter than it: a download cut short. Reads only the chunks the
-    /// upload spans; false when nothing is pinned in chunks.
-    pub fn is_truncated_copy(&self, report_no: &ReportNo, upload: &[u8]) -> Result<bool, Error> {
-        let Some(pinned) = self.pdf_of(report_no)? else {
-            return Ok(false);
-        };
+    /// Whether `upload` is exactly the start of the report's pinned PDF
+    /// (`pinned`, as [`Self::pdf_of`] read it), shorter than it: a download
+    /// cut short. Reads only the chunks the upload spans; false when nothing
+    /// is pinned in chunks.
+    pub fn is_truncated_copy(
+        &self,
+        report_no: &ReportNo,
+        pinned: &PdfFingerprint,
+        upload: &[u8],
+    ) -> Result<bool, Error> {
         let (Some(chunk), Ok(length)) = (pinned.chunk_bytes, u64::try_from(upload.len())) else {
             return Ok(false);
         };

@@ -1593,3 +1593,57 @@ fn a_snapshot_beyond_one_store_value_is_refused_before_a_number_is_issued() {
         .unwrap();
     assert_eq!(numbered, 0, "no report number was taken");
 }
+
+/// An upload that appends to a report it names near its start (the bench's
+/// 5 MiB upload) reads that report's PDF fingerprint once, for both the
+/// cut-short check and the appended-update check.
+#[test]
+fn an_appended_upload_reads_the_originals_fingerprint_once() {
+    use crate::pdf::sign::development::generate;
+    use crate::pdf::sign::{Certificates, Seal};
+    use crate::usecase::reports::sealed_pdf;
+    use crate::usecase::verification::verify_upload;
+
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    let report = store
+        .issue_report(&all(), "e", now(), &RuleConfig::default())
+        .unwrap();
+    let material = generate("测试 CA", "测试印章").unwrap();
+    let seal = Seal::from_pem(&material.private_key_pem, &material.chain_pem, true).unwrap();
+    let original = store
+        .issued_pdf(&report.report_no, || {
+            sealed_pdf(&report, "http://127.0.0.1:3000", &seal)
+        })
+        .unwrap()
+        .bytes;
+    let mut appended = original.to_vec();
+    appended.extend_from_slice(b"%");
+    appended.extend_from_slice(&[b'x'; 4096]);
+    appended.extend_from_slice(b"\n");
+
+    let journal = Journal::new(&kv);
+    let certificates = Certificates::from_pem(&material.chain_pem, true).unwrap();
+    let answer = verify_upload(
+        &journal,
+        &Upload::new(&appended).unwrap(),
+        now(),
+        &certificates,
+    )
+    .unwrap();
+    assert!(matches!(
+        answer.verification.outcome,
+        Outcome::Tampered {
+            appended_update: true,
+            ..
+        }
+    ));
+    assert_eq!(answer.claimed_report_no.as_ref(), Some(&report.report_no));
+    let fingerprint = keys::pdf_fingerprint(&report.report_no);
+    let reads = journal
+        .take()
+        .into_iter()
+        .filter(|(_, keys)| keys.contains(&fingerprint))
+        .count();
+    assert_eq!(reads, 1);
+}

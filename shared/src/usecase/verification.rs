@@ -314,8 +314,20 @@ pub fn verify_upload(
         genuine.signature = sign::facts_of_pinned(bytes, seal);
         return Ok(genuine);
     }
-    if let Some(incomplete) = truncated_copy(&store, bytes, sha256, size)? {
-        return Ok(incomplete);
+    // The report the file names near its start and that report's pinned
+    // PDF, read once for both the cut-short and the appended-update checks.
+    let leading = match inspect::leading_report_no(bytes).and_then(|no| no.parse::<ReportNo>().ok())
+    {
+        Some(no) => {
+            let pinned = store.pdf_of(&no)?;
+            Some((no, pinned))
+        }
+        None => None,
+    };
+    if let Some((no, Some(pinned))) = &leading
+        && store.is_truncated_copy(no, pinned, bytes)?
+    {
+        return Ok(incomplete(no, sha256, size));
     }
     let inspection = inspect::inspect(bytes);
     let mut answer = store.verify_claims(sha256, size, &file_claims(&inspection.claims))?;
@@ -326,9 +338,13 @@ pub fn verify_upload(
         let signature = &answer.signature;
         let appended = signature.valid && !signature.covers_whole_file
             || match &answer.claimed_report_no {
-                Some(no) => store
-                    .pdf_of(no)?
-                    .is_some_and(|o| inspect::extends_original(bytes, o.size, &o.sha256)),
+                Some(no) => {
+                    let original = match &leading {
+                        Some((leading_no, pinned)) if leading_no == no => pinned.clone(),
+                        _ => store.pdf_of(no)?,
+                    };
+                    original.is_some_and(|o| inspect::extends_original(bytes, o.size, &o.sha256))
+                }
                 None => false,
             };
         if appended {
@@ -341,35 +357,20 @@ pub fn verify_upload(
     Ok(answer)
 }
 
-/// INCOMPLETE when the file names a report near its start (the XMP packet
+/// INCOMPLETE: the file names a report near its start (the XMP packet
 /// reports write first) and is exactly the start of that report's pinned
-/// PDF: a download cut short, answered before any parsing, at the cost of a
-/// scan of the first KiB and a read of the original's chunks the upload
-/// spans.
-fn truncated_copy(
-    store: &Store<'_, impl KeyValue + ?Sized>,
-    bytes: &[u8],
-    sha256: &str,
-    size: u64,
-) -> Result<Option<FileVerification>, Error> {
-    let Some(report_no) =
-        inspect::leading_report_no(bytes).and_then(|no| no.parse::<ReportNo>().ok())
-    else {
-        return Ok(None);
-    };
-    if !store.is_truncated_copy(&report_no, bytes)? {
-        return Ok(None);
-    }
-    Ok(Some(FileVerification {
-        verification: Verification::incomplete(&report_no),
+/// PDF, a download cut short, answered before any parsing.
+fn incomplete(report_no: &ReportNo, sha256: &str, size: u64) -> FileVerification {
+    FileVerification {
+        verification: Verification::incomplete(report_no),
         file: FileFacts {
             sha256: sha256.to_owned(),
             size,
             matches_original: false,
         },
         signature: SignatureFacts::default(),
-        claimed_report_no: Some(report_no),
-    }))
+        claimed_report_no: Some(report_no.clone()),
+    }
 }
 
 /// Every well-formed code, then every well-formed report number the file
