@@ -393,9 +393,7 @@ fn a_mandate_is_in_force_until_it_expires_for_its_staff_member_and_entity_only()
 fn verification_by_code_valid_expired_not_found() {
     let kv = MemoryStore::new();
     let store = Store::new(&kv);
-    let report = store
-        .issue_report(&all(), "e", now(), &RuleConfig::default())
-        .unwrap();
+    let report = issued_report(&store);
     let v = store.verify_code(&report.verification_code, now()).unwrap();
     assert_eq!(v.outcome, Outcome::Valid);
     assert_eq!(v.report.as_ref().unwrap().report_no, report.report_no);
@@ -623,9 +621,7 @@ fn repair_withdrawal_and_correction_revoke_reports_that_showed_the_record() {
 fn file_verification_outcomes() {
     let kv = MemoryStore::new();
     let store = Store::new(&kv);
-    let report = store
-        .issue_report(&all(), "e", now(), &RuleConfig::default())
-        .unwrap();
+    let report = issued_report(&store);
     let pinned = store
         .pin_pdf(&report.report_no, b"%PDF-1.7 original".repeat(3_500))
         .unwrap();
@@ -899,9 +895,7 @@ fn keys_stay_short_and_reports_serialize_as_the_contract() {
         )
         .unwrap()
         .id;
-    let report = store
-        .issue_report(&all(), "e", now(), &RuleConfig::default())
-        .unwrap();
+    let report = issued_report(&store);
     store
         .pin_pdf(&report.report_no, b"%PDF-1.7".to_vec())
         .unwrap();
@@ -1031,9 +1025,7 @@ impl KeyValue for Journal<'_> {
 fn code_verification_reads_one_index_entry_that_revocation_rewrote() {
     let kv = MemoryStore::new();
     let store = Store::new(&kv);
-    let report = store
-        .issue_report(&all(), "e", now(), &RuleConfig::default())
-        .unwrap();
+    let report = issued_report(&store);
     assert_eq!(
         store
             .verify_code(&report.verification_code, now())
@@ -1068,9 +1060,7 @@ fn code_verification_reads_one_index_entry_that_revocation_rewrote() {
 fn codes_indexed_before_the_index_carried_the_answer_still_verify() {
     let kv = MemoryStore::new();
     let store = Store::new(&kv);
-    let report = store
-        .issue_report(&all(), "e", now(), &RuleConfig::default())
-        .unwrap();
+    let report = issued_report(&store);
     let no = report.report_no.as_str();
     kv.set(
         &keys::report_by_code(&report.verification_code),
@@ -1099,12 +1089,8 @@ fn codes_indexed_before_the_index_carried_the_answer_still_verify() {
 fn a_batch_of_codes_takes_one_round_trip_and_answers_in_order() {
     let kv = MemoryStore::new();
     let store = Store::new(&kv);
-    let valid = store
-        .issue_report(&all(), "e", now(), &RuleConfig::default())
-        .unwrap();
-    let revoked = store
-        .issue_report(&all(), "e", now(), &RuleConfig::default())
-        .unwrap();
+    let valid = issued_report(&store);
+    let revoked = issued_report(&store);
     store
         .revoke(
             &revoked.report_no,
@@ -1145,10 +1131,14 @@ fn a_batch_of_codes_takes_one_round_trip_and_answers_in_order() {
 }
 
 fn issued(store: &Store<'_, impl KeyValue>) -> ReportNo {
+    issued_report(store).report_no
+}
+
+/// A report over every domain for entity "e", issued now.
+fn issued_report(store: &Store<'_, impl KeyValue>) -> Report {
     store
         .issue_report(&all(), "e", now(), &RuleConfig::default())
         .unwrap()
-        .report_no
 }
 
 fn never_rendered() -> Result<Vec<u8>, Error> {
@@ -1451,9 +1441,7 @@ fn verifications_cost_three_store_operations() {
 
     let kv = MemoryStore::new();
     let store = Store::new(&kv);
-    let report = store
-        .issue_report(&all(), "e", now(), &RuleConfig::default())
-        .unwrap();
+    let report = issued_report(&store);
     let pdf = big_pdf(0);
     store.pin_pdf(&report.report_no, pdf.clone()).unwrap();
     let journal = Journal::new(&kv);
@@ -1606,9 +1594,7 @@ fn an_appended_upload_reads_the_originals_fingerprint_once() {
 
     let kv = MemoryStore::new();
     let store = Store::new(&kv);
-    let report = store
-        .issue_report(&all(), "e", now(), &RuleConfig::default())
-        .unwrap();
+    let report = issued_report(&store);
     let material = generate("测试 CA", "测试印章").unwrap();
     let seal = Seal::from_pem(&material.private_key_pem, &material.chain_pem, true).unwrap();
     let original = store
