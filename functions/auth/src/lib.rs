@@ -69,6 +69,7 @@ fn callback(req: Request, _: Params) -> Response {
         state: query_param(&req, "state"),
         error: query_param(&req, "error"),
         error_description: query_param(&req, "error_description"),
+        state_cookie: cookie(&req, SIGN_IN_COOKIE).map(str::to_owned),
     };
     let signed_in = (|| -> Result<_, Error> {
         let settings = platform::settings()?;
@@ -78,7 +79,6 @@ fn callback(req: Request, _: Params) -> Response {
             &settings.auth,
             platform::variable("oidc_client_secret").as_deref(),
             &answer,
-            cookie(&req, SIGN_IN_COOKIE),
             &client_addr(&req, &settings),
             now(),
         )

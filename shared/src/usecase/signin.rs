@@ -412,13 +412,16 @@ pub fn begin(
     Ok(SignInStart { location, state })
 }
 
-/// The provider's answer at the callback, as its query carries it.
-#[derive(Debug, Default)]
+/// What the browser brings back to the callback: the provider's answer, as
+/// the query carries it, and the sign-in cookie set when the attempt began.
+#[derive(Debug, Default, Clone)]
 pub struct Callback {
     pub code: Option<String>,
     pub state: Option<String>,
     pub error: Option<String>,
     pub error_description: Option<String>,
+    /// The attempt's state, as this browser's cookie keeps it.
+    pub state_cookie: Option<String>,
 }
 
 /// A session just opened.
@@ -430,7 +433,7 @@ pub struct SignedIn {
     pub principal: Principal,
 }
 
-/// Completes a sign-in: the state must be this browser's (`state_cookie`)
+/// Completes a sign-in: the state must be this browser's (its `state_cookie`)
 /// and unused, the provider's error is reported, the code is exchanged
 /// with the verifier, and the ID token must be the provider's, for this
 /// client, with the attempt's nonce. Audited, failed or not.
@@ -440,19 +443,10 @@ pub fn complete(
     settings: &AuthSettings,
     client_secret: Option<&str>,
     callback: &Callback,
-    state_cookie: Option<&str>,
     client: &str,
     now: DateTime<Utc>,
 ) -> Result<SignedIn, Error> {
-    let outcome = exchange(
-        kv,
-        http,
-        settings,
-        client_secret,
-        callback,
-        state_cookie,
-        now,
-    );
+    let outcome = exchange(kv, http, settings, client_secret, callback, now);
     let entry = match &outcome {
         Ok(signed_in) => {
             AuditEntry::new(Some(&signed_in.principal), "auth.sign_in", "signed_in", now)
@@ -470,7 +464,6 @@ fn exchange(
     settings: &AuthSettings,
     client_secret: Option<&str>,
     callback: &Callback,
-    state_cookie: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<SignedIn, Error> {
     let config = provider_settings(settings)?;
@@ -478,8 +471,10 @@ fn exchange(
         .state
         .as_deref()
         .ok_or_else(|| unauthenticated("登录回调缺少 state，请从本服务页面重新登录"))?;
-    let same_browser =
-        state_cookie.is_some_and(|c| bool::from(c.as_bytes().ct_eq(state.as_bytes())));
+    let same_browser = callback
+        .state_cookie
+        .as_deref()
+        .is_some_and(|c| bool::from(c.as_bytes().ct_eq(state.as_bytes())));
     if !same_browser {
         return Err(unauthenticated(
             "登录状态与本浏览器不符（可能已在其他窗口登录或链接被转发），请从本服务页面重新登录",
@@ -1092,8 +1087,10 @@ ZYxpGG2x6hqwRn3+dfIq9LFTEDbiAgidAna7wIj3lWfnn4LwJbRJRsBj
                 &fake,
                 &settings,
                 Some("s3cret"),
-                &callback,
-                cookie,
+                &Callback {
+                    state_cookie: cookie.map(str::to_owned),
+                    ..callback.clone()
+                },
                 "1.2.3.4",
                 now(),
             )
@@ -1107,8 +1104,10 @@ ZYxpGG2x6hqwRn3+dfIq9LFTEDbiAgidAna7wIj3lWfnn4LwJbRJRsBj
             &fake,
             &settings,
             Some("s3cret"),
-            &callback,
-            Some(&start.state),
+            &Callback {
+                state_cookie: Some(start.state.clone()),
+                ..callback.clone()
+            },
             "1.2.3.4",
             now(),
         )
@@ -1119,8 +1118,10 @@ ZYxpGG2x6hqwRn3+dfIq9LFTEDbiAgidAna7wIj3lWfnn4LwJbRJRsBj
             &fake,
             &settings,
             Some("s3cret"),
-            &callback,
-            Some(&start.state),
+            &Callback {
+                state_cookie: Some(start.state.clone()),
+                ..callback.clone()
+            },
             "1.2.3.4",
             now(),
         )
@@ -1138,8 +1139,10 @@ ZYxpGG2x6hqwRn3+dfIq9LFTEDbiAgidAna7wIj3lWfnn4LwJbRJRsBj
             &fake,
             &settings,
             Some("s3cret"),
-            &callback,
-            Some(&start.state),
+            &Callback {
+                state_cookie: Some(start.state.clone()),
+                ..callback.clone()
+            },
             "1.2.3.4",
             now(),
         )
@@ -1179,8 +1182,10 @@ ZYxpGG2x6hqwRn3+dfIq9LFTEDbiAgidAna7wIj3lWfnn4LwJbRJRsBj
             &fake,
             &settings,
             Some("s3cret"),
-            &callback,
-            Some(&start.state),
+            &Callback {
+                state_cookie: Some(start.state.clone()),
+                ..callback.clone()
+            },
             "1.2.3.4",
             now(),
         )
@@ -1220,8 +1225,10 @@ ZYxpGG2x6hqwRn3+dfIq9LFTEDbiAgidAna7wIj3lWfnn4LwJbRJRsBj
             &fake,
             &settings(),
             Some("s"),
-            &callback,
-            Some(&start.state),
+            &Callback {
+                state_cookie: Some(start.state.clone()),
+                ..callback.clone()
+            },
             "c",
             now(),
         )
