@@ -199,7 +199,14 @@ mod tests {
 
     #[test]
     fn every_page_links_the_guides_in_its_navigation() {
-        for page in ["/index.html", "/apply.html", "/desk.html", "/guide.html"] {
+        for page in [
+            "/index.html",
+            "/apply.html",
+            "/desk.html",
+            "/guide.html",
+            "/stats-collection.html",
+            "/stats-usage.html",
+        ] {
             let body = String::from_utf8_lossy(serve("GET", page, None).body).into_owned();
             let nav = &body[body.find("<nav").unwrap()..body.find("</nav>").unwrap()];
             assert!(nav.contains(r#"<a href="/guide.html""#), "{page}");
