@@ -1,6 +1,7 @@
 //! Embeds every file under `assets/` into the component, each with its content type and an
 //! ETag taken from the SHA-256 of its bytes, so a changed asset is revalidated and an unchanged
-//! one is answered 304 across deployments.
+//! one is answered 304 across deployments. The site's pages are written as their `<main>` and
+//! wrapped here in the one head, header and footer they share (`laid_out`).
 
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
@@ -16,13 +17,25 @@ fn main() {
     collect(&root, &mut files);
     files.sort();
 
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let mut table = String::from("pub static ASSETS: &[Asset] = &[\n");
     for file in &files {
         println!("cargo:rerun-if-changed={}", file.display());
-        let bytes = std::fs::read(file).expect("asset is readable");
+        let relative = file.strip_prefix(&root).expect("asset lies under assets/");
+        let source = std::fs::read(file).expect("asset is readable");
+        // A page is served wrapped in the site's layout, from the copy written here.
+        let (file, bytes) = match laid_out(relative, &source) {
+            Some(page) => {
+                let generated = out_dir.join("pages").join(relative);
+                std::fs::create_dir_all(generated.parent().expect("a file has a folder"))
+                    .expect("OUT_DIR is writable");
+                std::fs::write(&generated, &page).expect("OUT_DIR is writable");
+                (generated, page.into_bytes())
+            }
+            None => (file.clone(), source),
+        };
         let digest = Sha256::digest(&bytes);
         let etag = base16ct::lower::encode_string(&digest[..12]);
-        let relative = file.strip_prefix(&root).expect("asset lies under assets/");
         let url_path = format!(
             "/{}",
             relative
@@ -31,7 +44,7 @@ fn main() {
                 .collect::<Vec<_>>()
                 .join("/")
         );
-        let content_type = content_type(file)
+        let content_type = content_type(&file)
             .unwrap_or_else(|| panic!("no content type known for {}", file.display()));
         writeln!(
             table,
@@ -42,9 +55,94 @@ fn main() {
     }
     table.push_str("];\n");
 
-    let out =
-        PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("assets.rs");
-    std::fs::write(out, table).expect("OUT_DIR is writable");
+    std::fs::write(out_dir.join("assets.rs"), table).expect("OUT_DIR is writable");
+}
+
+/// The site's navigation: where, what, and whether only the department pages list it.
+const NAVIGATION: &[(&str, &str, bool)] = &[
+    ("/", "报告核验", false),
+    ("/apply.html", "申请报告", false),
+    ("/desk.html", "责任单位工作台", false),
+    ("/stats-collection.html", "归集责任清单", true),
+    ("/stats-usage.html", "使用统计", true),
+    ("/guide.html", "办事指南", false),
+];
+
+/// A site page, whole: `source` is its `<main>` after a first line
+/// `<!--page title="…" script="/js/….js" nav="public|department"-->`, and
+/// every page shares the head, header (its own entry marked current) and
+/// footer written here. None for any other file.
+fn laid_out(relative: &Path, source: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(source).ok()?;
+    let (marker, main) = text.strip_prefix("<!--page ")?.split_once("-->\n")?;
+    let attribute = |name: &str| {
+        let value = marker
+            .split_once(&format!("{name}=\""))
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(value, _)| value);
+        value.unwrap_or_else(|| panic!("{}: the page marker has no {name}", relative.display()))
+    };
+    let department = match attribute("nav") {
+        "public" => false,
+        "department" => true,
+        other => panic!(
+            "{}: nav=\"{other}\" is neither public nor department",
+            relative.display()
+        ),
+    };
+    let here = match relative.to_str()? {
+        "index.html" => "/".to_owned(),
+        page => format!("/{page}"),
+    };
+    let mut items = String::new();
+    for (href, label, department_only) in NAVIGATION {
+        if *department_only && !department {
+            continue;
+        }
+        let current = if *href == here {
+            r#" aria-current="page""#
+        } else {
+            ""
+        };
+        writeln!(
+            items,
+            r#"        <li><a href="{href}"{current}>{label}</a></li>"#
+        )
+        .expect("writing to a String");
+    }
+    let (title, script) = (attribute("title"), attribute("script"));
+    Some(format!(
+        r##"<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} - 专用信用报告服务</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/app.css">
+<script type="module" src="{script}"></script>
+</head>
+<body>
+<a class="skip" href="#main">跳到正文</a>
+<header class="site-header">
+  <div class="inner">
+    <a class="site-name" href="/">专用信用报告服务</a>
+    <nav aria-label="主导航">
+      <ul>
+{items}      </ul>
+    </nav>
+  </div>
+</header>
+{main}<footer class="site-footer">
+  <div class="inner">
+    <p>专用信用报告替代无违法违规记录证明暨企业上市合法合规信息核查（永发改字〔2024〕62号）</p>
+    <p>核验结果以本服务记录为准；对报告内容有异议可在“申请报告”页提出异议或申请信用修复。</p>
+  </div>
+</footer>
+</body>
+</html>
+"##
+    ))
 }
 
 fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
