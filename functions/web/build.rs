@@ -1,7 +1,8 @@
 //! Embeds every file under `assets/` into the component, each with its content type and an
 //! ETag taken from the SHA-256 of its bytes, so a changed asset is revalidated and an unchanged
 //! one is answered 304 across deployments. The site's pages are written as their `<main>` and
-//! wrapped here in the one head, header and footer they share (`laid_out`).
+//! wrapped here in the one head, header and footer they share (`laid_out`), with the sign-in
+//! card where a page asks for it (`with_sign_in`).
 
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
@@ -75,13 +76,7 @@ const NAVIGATION: &[(&str, &str, bool)] = &[
 fn laid_out(relative: &Path, source: &[u8]) -> Option<String> {
     let text = std::str::from_utf8(source).ok()?;
     let (marker, main) = text.strip_prefix("<!--page ")?.split_once("-->\n")?;
-    let attribute = |name: &str| {
-        let value = marker
-            .split_once(&format!("{name}=\""))
-            .and_then(|(_, rest)| rest.split_once('"'))
-            .map(|(value, _)| value);
-        value.unwrap_or_else(|| panic!("{}: the page marker has no {name}", relative.display()))
-    };
+    let attribute = |name: &str| attribute(relative, marker, name);
     let department = match attribute("nav") {
         "public" => false,
         "department" => true,
@@ -110,6 +105,7 @@ fn laid_out(relative: &Path, source: &[u8]) -> Option<String> {
         )
         .expect("writing to a String");
     }
+    let main = with_sign_in(relative, main, &here);
     let (title, script) = (attribute("title"), attribute("script"));
     Some(format!(
         r##"<!doctype html>
@@ -143,6 +139,54 @@ fn laid_out(relative: &Path, source: &[u8]) -> Option<String> {
 </html>
 "##
     ))
+}
+
+/// The value of `name="…"` in a page's marker or directive.
+fn attribute<'a>(relative: &Path, marker: &'a str, name: &str) -> &'a str {
+    marker
+        .split_once(&format!("{name}=\""))
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map(|(value, _)| value)
+        .unwrap_or_else(|| panic!("{}: `{marker}` has no {name}", relative.display()))
+}
+
+/// `main` with its line `<!--sign-in who="…" token="…"-->` replaced by the sign-in card of the
+/// pages that need a signed-in user: who signs in through the identity provider, and the
+/// `make token` arguments of the development token the card also accepts in development mode.
+fn with_sign_in(relative: &Path, main: &str, here: &str) -> String {
+    let Some((before, rest)) = main.split_once("<!--sign-in ") else {
+        return main.to_owned();
+    };
+    let (directive, after) = rest
+        .split_once("-->\n")
+        .unwrap_or_else(|| panic!("{}: an unclosed sign-in directive", relative.display()));
+    let (who, token) = (
+        attribute(relative, directive, "who"),
+        attribute(relative, directive, "token"),
+    );
+    format!(
+        r#"{before}<section class="card" aria-labelledby="sign-in-title">
+    <h2 id="sign-in-title">登录</h2>
+    <div class="provider-sign-in" hidden>
+      <a class="button" id="provider-sign-in" href="/auth/login?return_to={here}">登录</a>
+      <p class="hint">{who}通过政务服务网统一身份认证登录。</p>
+    </div>
+    <form id="sign-in" class="development-sign-in" novalidate hidden>
+      <div class="field">
+        <label for="token-input">开发令牌（仅限开发环境）</label>
+        <textarea id="token-input" name="token" rows="3" autocomplete="off" spellcheck="false" aria-describedby="token-hint" required></textarea>
+        <p class="hint" id="token-hint">本服务运行在开发模式，也接受开发令牌：可用 make token {token} 生成，令牌只保存在本浏览器标签页中。生产环境不提供此入口。</p>
+      </div>
+      <button type="submit" class="secondary">使用开发令牌登录</button>
+    </form>
+    <div class="sign-in-status" aria-live="polite"></div>
+    <div id="signed-in" class="signed-in" hidden>
+      <span class="who"></span>
+      <button type="button" class="secondary small sign-out">退出</button>
+    </div>
+  </section>
+{after}"#
+    )
 }
 
 fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
