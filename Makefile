@@ -95,6 +95,7 @@ run: build tests/oidc/node_modules/.package-lock.json $(DEV_KEY_FILE)
 ## the cluster drills (cluster-test), then the compatibility pass under real Spin (spin-test)
 test: build tests/browser/node_modules/.package-lock.json tests/oidc/node_modules/.package-lock.json $(PYHANKO_INSTALLED)
 	cargo test -p credit-core -p web
+	cargo test --release -p credit-host
 	PYHANKO="$(CURDIR)/$(PYHANKO_VENV)/bin/pyhanko" cargo test -p integration-tests -- --test-threads=2
 	TARGET_DIR="$${CARGO_TARGET_DIR:-$(CURDIR)/target}" tests/browser/run.sh
 	@$(MAKE) --no-print-directory cluster-test
