@@ -1075,9 +1075,11 @@ ZYxpGG2x6hqwRn3+dfIq9LFTEDbiAgidAna7wIj3lWfnn4LwJbRJRsBj
             "https://credit.example.test/auth/callback"
         );
         let nonce = query_value(url, "nonce");
+        // As this browser brings it back: the provider's answer and the attempt's cookie.
         let callback = Callback {
             code: Some("the-code".into()),
             state: Some(start.state.clone()),
+            state_cookie: Some(start.state.clone()),
             ..Callback::default()
         };
         // Another browser (no or another cookie) cannot complete it.
@@ -1104,10 +1106,7 @@ ZYxpGG2x6hqwRn3+dfIq9LFTEDbiAgidAna7wIj3lWfnn4LwJbRJRsBj
             &fake,
             &settings,
             Some("s3cret"),
-            &Callback {
-                state_cookie: Some(start.state.clone()),
-                ..callback.clone()
-            },
+            &callback,
             "1.2.3.4",
             now(),
         )
@@ -1118,10 +1117,7 @@ ZYxpGG2x6hqwRn3+dfIq9LFTEDbiAgidAna7wIj3lWfnn4LwJbRJRsBj
             &fake,
             &settings,
             Some("s3cret"),
-            &Callback {
-                state_cookie: Some(start.state.clone()),
-                ..callback.clone()
-            },
+            &callback,
             "1.2.3.4",
             now(),
         )
@@ -1132,6 +1128,7 @@ ZYxpGG2x6hqwRn3+dfIq9LFTEDbiAgidAna7wIj3lWfnn4LwJbRJRsBj
         *fake.id_token.borrow_mut() = id_token(&key, &query_value(&start.location, "nonce"));
         let callback = Callback {
             state: Some(start.state.clone()),
+            state_cookie: Some(start.state.clone()),
             ..callback
         };
         let signed_in = complete(
@@ -1139,10 +1136,7 @@ ZYxpGG2x6hqwRn3+dfIq9LFTEDbiAgidAna7wIj3lWfnn4LwJbRJRsBj
             &fake,
             &settings,
             Some("s3cret"),
-            &Callback {
-                state_cookie: Some(start.state.clone()),
-                ..callback.clone()
-            },
+            &callback,
             "1.2.3.4",
             now(),
         )
@@ -1175,6 +1169,7 @@ ZYxpGG2x6hqwRn3+dfIq9LFTEDbiAgidAna7wIj3lWfnn4LwJbRJRsBj
         *fake.id_token.borrow_mut() = id_token(&key, &query_value(&start.location, "nonce"));
         let callback = Callback {
             state: Some(start.state.clone()),
+            state_cookie: Some(start.state.clone()),
             ..callback
         };
         let signed_in = complete(
@@ -1182,10 +1177,7 @@ ZYxpGG2x6hqwRn3+dfIq9LFTEDbiAgidAna7wIj3lWfnn4LwJbRJRsBj
             &fake,
             &settings,
             Some("s3cret"),
-            &Callback {
-                state_cookie: Some(start.state.clone()),
-                ..callback.clone()
-            },
+            &callback,
             "1.2.3.4",
             now(),
         )
@@ -1218,21 +1210,10 @@ ZYxpGG2x6hqwRn3+dfIq9LFTEDbiAgidAna7wIj3lWfnn4LwJbRJRsBj
             state: Some(start.state.clone()),
             error: Some("access_denied".into()),
             error_description: Some("用户取消了授权".into()),
+            state_cookie: Some(start.state.clone()),
             ..Callback::default()
         };
-        let e = complete(
-            &store,
-            &fake,
-            &settings(),
-            Some("s"),
-            &Callback {
-                state_cookie: Some(start.state.clone()),
-                ..callback.clone()
-            },
-            "c",
-            now(),
-        )
-        .unwrap_err();
+        let e = complete(&store, &fake, &settings(), Some("s"), &callback, "c", now()).unwrap_err();
         assert_eq!(
             e.to_string(),
             "统一身份认证平台未完成登录（access_denied：用户取消了授权），请重新登录"
