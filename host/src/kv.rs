@@ -490,7 +490,8 @@ fn checkpoint(conn: &Connection) -> rusqlite::Result<bool> {
     let outcome = |row: &rusqlite::Row| -> rusqlite::Result<(i64, i64, i64)> {
         Ok((row.get(0)?, row.get(1)?, row.get(2)?))
     };
-    let (busy, wal_pages, copied) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], outcome)?;
+    let (busy, wal_pages, copied) =
+        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], outcome)?;
     if wal_pages > WAL_RESTART_PAGES {
         let (busy, _, _) = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], outcome)?;
         return Ok(busy == 0);
@@ -643,8 +644,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_checkpointer_restarts_the_wal_so_that_the_next_write_does_not() {
-        let dir =
-            std::env::temp_dir().join(format!("credit-host-kv-test-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("credit-host-kv-test-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let db = dir.join("kv.db");
         let kv = SqliteKv::open(&db).unwrap();
