@@ -25,9 +25,10 @@ SPIN ?= $(firstword $(wildcard $(abspath ../shared/tools/spin) \
 	$(abspath $(shell git rev-parse --path-format=absolute --git-common-dir 2>/dev/null)/../../shared/tools/spin)))
 
 PROVIDER_PORT ?= 3001
-# make run's development key, made once per state folder (never a fixed, public one).
-DEV_KEY_FILE := $(STATE_DIR)/development-signing-key
-DEV_KEY = $$(cat $(DEV_KEY_FILE))
+# make run's development token key pair, made once per state folder by credit-dev token-key
+# (never a fixed, public one): the host gets the public half, credit-dev signs with the other.
+TOKEN_KEY_FILE := $(STATE_DIR)/development-token-key.pem
+TOKEN_PUBLIC_KEY_FILE := $(STATE_DIR)/development-token-public-key.pem
 
 .PHONY: setup components host build run test spin-test cluster-test token bench bench-cluster fuzz clean browser-test
 
@@ -62,23 +63,21 @@ host: setup
 
 build: components host
 
-$(DEV_KEY_FILE):
-	@mkdir -p $(STATE_DIR)
-	@umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >$@
-
 ## run: build, seed demo data once, serve on 127.0.0.1:$(PORT) in DEVELOPMENT MODE, with a
 ## development identity provider (tests/oidc) on 127.0.0.1:$(PROVIDER_PORT) to sign in through
 ## and a development seal made once in $(STATE_DIR) (docs/operations.md)
-run: build tests/oidc/node_modules/.package-lock.json $(DEV_KEY_FILE)
+run: build tests/oidc/node_modules/.package-lock.json
 	@mkdir -p $(STATE_DIR)
 	@$(DEV) seal-ca --dir $(STATE_DIR)
+	@$(DEV) token-key --dir $(STATE_DIR)
 	@echo "make run: DEVELOPMENT MODE (auth_mode=development): development tokens are accepted, signed with"
-	@echo "  the key in $(DEV_KEY_FILE); sign in with 登录 through the development identity provider at"
+	@echo "  the key in $(TOKEN_KEY_FILE); sign in with 登录 through the development identity provider at"
 	@echo "  http://127.0.0.1:$(PROVIDER_PORT) as entity-1, officer-1, staff-1 or admin-1 (any password)."
 	@echo "  Reports are sealed with a development seal made once in $(STATE_DIR) (trust root $(STATE_DIR)/seal-ca.pem)."
 	@base_url=$${SPIN_VARIABLE_PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)}; \
 	cd tests/oidc && node provider.mjs --port $(PROVIDER_PORT) --service-url $$base_url & provider=$$!; \
-	SPIN_VARIABLE_PUBLIC_BASE_URL=$$base_url SPIN_VARIABLE_AUTH_MODE=development SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY=$(DEV_KEY) \
+	SPIN_VARIABLE_PUBLIC_BASE_URL=$$base_url SPIN_VARIABLE_AUTH_MODE=development \
+	SPIN_VARIABLE_DEVELOPMENT_TOKEN_PUBLIC_KEY="$$(cat $(TOKEN_PUBLIC_KEY_FILE))" \
 	SPIN_VARIABLE_OIDC_ISSUER=http://127.0.0.1:$(PROVIDER_PORT) SPIN_VARIABLE_OIDC_ISSUER_HOST=http://127.0.0.1:$(PROVIDER_PORT) \
 	SPIN_VARIABLE_OIDC_CLIENT_ID=credit-report SPIN_VARIABLE_OIDC_CLIENT_SECRET=credit-report-secret \
 	SPIN_VARIABLE_OIDC_AUDIENCE=urn:credit-report \
@@ -86,7 +85,7 @@ run: build tests/oidc/node_modules/.package-lock.json $(DEV_KEY_FILE)
 	SPIN_VARIABLE_SEAL_CERTIFICATE_CHAIN_PEM="$$(cat $(STATE_DIR)/seal-chain.pem)" \
 	  $(HOST) --manifest spin.toml --listen 127.0.0.1:$(PORT) --state-dir $(STATE_DIR) & host=$$!; \
 	trap 'kill -INT $$host $$provider 2>/dev/null; wait $$host' INT TERM; \
-	SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY=$(DEV_KEY) $(DEV) seed --base-url http://127.0.0.1:$(PORT) --marker $(STATE_DIR)/demo-seeded \
+	$(DEV) seed --base-url http://127.0.0.1:$(PORT) --marker $(STATE_DIR)/demo-seeded --key-file $(TOKEN_KEY_FILE) \
 	  || { kill $$host $$provider; exit 1; }; \
 	wait $$host; kill $$provider 2>/dev/null
 
@@ -127,9 +126,10 @@ spin-test: build
 	sed 's/^skipped /  /' <<<"$$skipped"
 
 ## token: a development token for make run's host, e.g. make token ROLE=entity USCC=91350200776049653A
-token: $(DEV_KEY_FILE)
+token:
 	@cargo build -q --release -p credit-dev
-	@SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY=$(DEV_KEY) $(DEV) token --role "$(ROLE)" $(if $(USCC),--uscc "$(USCC)") $(if $(UNIT),--unit "$(UNIT)")
+	@$(DEV) token-key --dir $(STATE_DIR) >/dev/null
+	@$(DEV) token --key-file $(TOKEN_KEY_FILE) --role "$(ROLE)" $(if $(USCC),--uscc "$(USCC)") $(if $(UNIT),--unit "$(UNIT)")
 
 ## browser-test: the pages in Debian's headless Chromium against a host already running at BASE_URL
 ## (start it with `make run` in another shell). Screenshots go to target/browser-screenshots/.
@@ -137,10 +137,10 @@ BASE_URL ?= http://127.0.0.1:$(PORT)
 # Entities without demo records, so the applicant's report is clean and the CSV row is new.
 BROWSER_ENTITY_USCC ?= 91620321MA72BR0W1E
 BROWSER_DEPARTMENT_UNIT ?= 县税务局
-browser-test: setup tests/browser/node_modules/.package-lock.json $(DEV_KEY_FILE)
+browser-test: setup tests/browser/node_modules/.package-lock.json
 	cd tests/browser && node --test csv.test.mjs
 	@[ -n "$$ENTITY_TOKEN" ] && [ -n "$$DEPARTMENT_TOKEN" ] || cargo build -q --release -p credit-dev
-	export SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY=$(DEV_KEY); \
+	export CREDIT_DEV_TOKEN_KEY_FILE=$(TOKEN_KEY_FILE); \
 	ENTITY_TOKEN="$${ENTITY_TOKEN:-$$($(DEV) token --role entity --uscc $(BROWSER_ENTITY_USCC) | tail -n1)}" \
 	DEPARTMENT_TOKEN="$${DEPARTMENT_TOKEN:-$$($(DEV) token --role department --unit $(BROWSER_DEPARTMENT_UNIT) | tail -n1)}" \
 	BASE_URL=$(BASE_URL) SCREENSHOT_DIR=$(CURDIR)/target/browser-screenshots node tests/browser/e2e.mjs

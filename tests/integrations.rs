@@ -13,7 +13,7 @@ use credit_core::auth::Role;
 use credit_core::auth::development::{Claims, mint};
 use credit_core::subscription::{SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature};
 use integration_tests::fixtures::*;
-use integration_tests::{HostOptions, Reply, TEST_SIGNING_KEY, TestHost, skip_under_spin};
+use integration_tests::{HostOptions, Reply, TestHost, development_token_key, skip_under_spin};
 use serde_json::{Value, json};
 
 /// What a webhook receiver was sent.
@@ -433,7 +433,7 @@ fn expiry_is_announced_in_the_feed() {
     let report = issue_report(&host, &uscc);
     // A token still valid when the clock has moved past the report's validity.
     let platform = mint(
-        TEST_SIGNING_KEY.as_bytes(),
+        &development_token_key().private_key_pem,
         &Claims {
             sub: "tender-platform-expiry".into(),
             role: Role::Staff,

@@ -112,13 +112,17 @@ fn the_readme_prints_every_setting_with_its_default() {
     }
 }
 
-/// The sign-in settings (`auth_mode`, `oidc_*`) and the base URL the redirect URI is made of.
+/// The sign-in settings (`auth_mode`, `oidc_*`, `development_token_public_key`) and the base URL
+/// the redirect URI is made of.
 fn sign_in_settings() -> Vec<&'static str> {
     SETTINGS
         .iter()
         .map(|s| s.name)
         .filter(|name| {
-            name.starts_with("auth_") || name.starts_with("oidc_") || *name == "public_base_url"
+            name.starts_with("auth_")
+                || name.starts_with("oidc_")
+                || name.starts_with("development_")
+                || *name == "public_base_url"
         })
         .collect()
 }
@@ -194,23 +198,10 @@ fn every_component_that_authenticates_declares_the_sign_in_variables_and_only_th
             "{expected} authenticates: {authenticating:?}"
         );
     }
-    // Secrets: only where they are used, and never with a value in spin.toml.
-    let variables = manifest["variables"].as_table().expect("[variables]");
-    for secret in ["oidc_client_secret", "development_signing_key"] {
-        let spec = &variables[secret];
-        assert_eq!(
-            spec.get("secret").and_then(toml::Value::as_bool),
-            Some(true),
-            "{secret}"
-        );
-    }
 }
 
-/// No secret has a default (docs/security.md, "Secrets"). Spin wants every variable either
-/// `required = true` (the application does not start without it) or with a `default`: a secret
-/// every deployment needs is required; one that only a mode uses (the provider's client secret,
-/// the development key) is declared with the empty default, which the service reads as absent
-/// and fails closed on. No secret has a value in spin.toml, and every required one is secret.
+/// No secret has a default (docs/security.md, "Secrets"): every secret is `required = true`, so
+/// the application does not start without a value, and every required variable is a secret.
 #[test]
 fn no_secret_has_a_default() {
     let manifest = manifest();
@@ -220,17 +211,22 @@ fn no_secret_has_a_default() {
         let secret = spec.get("secret").and_then(toml::Value::as_bool) == Some(true);
         let is_required = spec.get("required").and_then(toml::Value::as_bool) == Some(true);
         let default = spec.get("default").and_then(toml::Value::as_str);
+        assert_eq!(
+            secret, is_required,
+            "{name}: secret and required go together"
+        );
         if is_required {
-            assert!(secret, "{name} is required but not secret");
             assert_eq!(default, None, "{name} is required and has a default");
             required.push(name.as_str());
-        } else if secret {
-            assert_eq!(default, Some(""), "secret {name} has a value in spin.toml");
         }
     }
     required.sort();
     assert_eq!(
         required,
-        ["seal_certificate_chain_pem", "seal_private_key_pem"]
+        [
+            "oidc_client_secret",
+            "seal_certificate_chain_pem",
+            "seal_private_key_pem"
+        ]
     );
 }

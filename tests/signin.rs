@@ -2,12 +2,12 @@
 //! host: the browser's code flow walked by hand (login page, callback, session cookie, logout),
 //! API access tokens per role from the provider's token endpoint, forged and ill-timed tokens,
 //! a key rotation followed without a restart, the provider down; and the service failing closed
-//! when no way of signing in is configured.
+//! when no way of signing in is configured, and not starting without its client secret.
 
 use chrono::{Duration, Utc};
 use integration_tests::fixtures::{assert_problem, entity, purpose};
 use integration_tests::oidc::{Browser, TestProvider, client_secret};
-use integration_tests::{HostOptions, Reply, TestHost};
+use integration_tests::{HostOptions, Reply, TestHost, development_seal, workspace_dir};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
 
@@ -410,6 +410,19 @@ fn provider_down_sign_in_fails_clearly_and_sessions_and_known_keys_keep_working(
 }
 
 #[test]
+fn without_the_client_secret_the_service_does_not_start() {
+    let seal = development_seal();
+    let refused = TestHost::try_start(
+        HostOptions::new(workspace_dir().join("spin.toml"))
+            .variable("seal_private_key_pem", &seal.private_key_pem)
+            .variable("seal_certificate_chain_pem", &seal.chain_pem),
+    )
+    .err()
+    .expect("a host without oidc_client_secret must not start");
+    assert!(refused.contains("oidc_client_secret"), "{refused}");
+}
+
+#[test]
 fn without_a_provider_or_development_mode_the_service_fails_closed_but_verifies() {
     let host = TestHost::start(HostOptions::product_without_sign_in());
     assert!(
@@ -448,11 +461,11 @@ fn without_a_provider_or_development_mode_the_service_fails_closed_but_verifies(
     assert_ne!(verified.status, 503, "{}", verified.text());
     assert_eq!(host.get("/api/v1/catalog").status, 200);
 
-    // Development mode without a key long enough is no way in either.
+    // Development mode without a usable development token key is no way in either.
     let short = TestHost::start(
         HostOptions::product_without_sign_in()
             .variable("auth_mode", "development")
-            .variable("development_signing_key", "too-short"),
+            .variable("development_token_public_key", "not a key"),
     );
     assert!(short.log().contains("DEVELOPMENT MODE"), "{}", short.log());
     assert_problem(

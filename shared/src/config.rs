@@ -223,12 +223,15 @@ pub fn seal_image_png(lookup: impl Fn(&str) -> Option<String>) -> Result<Option<
 /// How callers sign in, as one request reads it: development tokens only
 /// where `auth_mode=development` says so, the identity provider where
 /// `oidc_issuer` names one. Neither: authenticated endpoints answer 503
-/// `AUTH_NOT_CONFIGURED` (fail closed). The secrets (`oidc_client_secret`,
-/// `development_signing_key`) are read where they are used.
+/// `AUTH_NOT_CONFIGURED` (fail closed). The secret `oidc_client_secret` is
+/// read where it is used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthSettings {
-    /// Development tokens (HS256 with `development_signing_key`) are accepted.
+    /// Development tokens are accepted.
     pub development: bool,
+    /// The public key development tokens are checked with (PEM), read
+    /// only in development mode; without one none is accepted.
+    pub development_token_public_key: Option<String>,
     pub provider: Option<ProviderSettings>,
     /// Where the provider sends the browser back to: `{public_base_url}/auth/callback`.
     pub public_base_url: String,
@@ -292,6 +295,9 @@ impl AuthSettings {
         };
         Ok(AuthSettings {
             development,
+            development_token_public_key: development
+                .then(|| get(DEVELOPMENT_TOKEN_PUBLIC_KEY.name))
+                .flatten(),
             provider,
             public_base_url: PUBLIC_BASE_URL.read(&get, development)?,
         })
@@ -699,6 +705,12 @@ pub const WEBHOOK_HOST: Text = Text {
     name: "webhook_host",
     default: "https://webhook-receiver.invalid",
 };
+/// The Ed25519 public key (SPKI PEM) of `credit-dev`'s development token
+/// key: read only with `auth_mode=development`.
+pub const DEVELOPMENT_TOKEN_PUBLIC_KEY: Text = Text {
+    name: "development_token_public_key",
+    default: "",
+};
 pub const OIDC_AUDIENCE: Text = Text {
     name: "oidc_audience",
     default: "",
@@ -889,7 +901,13 @@ pub const SETTINGS: &[Setting] = &[
         name: AUTH_MODE.name,
         default: AUTH_MODE.default,
         allowed: "oidc or development",
-        meaning: "development: also accept development tokens signed with the secret development_signing_key; never in production",
+        meaning: "development: also accept development tokens (checked with development_token_public_key); never in production",
+    },
+    Setting {
+        name: DEVELOPMENT_TOKEN_PUBLIC_KEY.name,
+        default: DEVELOPMENT_TOKEN_PUBLIC_KEY.default,
+        allowed: "an Ed25519 public key, PEM, or empty",
+        meaning: "read only with auth_mode=development: the public key of the development token key (make run's is in the state folder); empty: no development token is accepted",
     },
     Setting {
         name: OIDC_ISSUER.name,
@@ -1096,10 +1114,11 @@ mod tests {
     #[test]
     fn every_setting_read_is_in_the_table_and_every_row_is_read() {
         let read = std::cell::RefCell::new(Vec::new());
-        // With a provider, so that every sign-in setting is read too.
+        // With a provider and in development mode, so that every sign-in setting is read too.
         let lookup = |name: &str| {
             read.borrow_mut().push(name.to_owned());
             match name {
+                "auth_mode" => Some("development".into()),
                 "oidc_issuer" => Some("https://id.example.test/oidc".into()),
                 "oidc_issuer_host" => Some("https://id.example.test".into()),
                 "oidc_client_id" => Some("credit-report".into()),
@@ -1139,6 +1158,16 @@ mod tests {
         assert_eq!(
             auth(&[("auth_mode", "dev")]).unwrap_err().code(),
             "INVALID_CONFIG"
+        );
+        // The development token key counts only in development mode.
+        let key = ("development_token_public_key", "-----BEGIN PUBLIC KEY-----");
+        assert_eq!(auth(&[key]).unwrap().development_token_public_key, None);
+        assert_eq!(
+            auth(&[key, ("auth_mode", "development")])
+                .unwrap()
+                .development_token_public_key
+                .as_deref(),
+            Some(key.1)
         );
         let issuer = [
             ("oidc_issuer", "https://id.example.test/oidc"),

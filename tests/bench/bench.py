@@ -151,10 +151,16 @@ def main():
     for tool in ("wrk", "pdfinfo"):
         if not shutil.which(tool):
             sys.exit(f"{tool} is missing: run `make setup`")
-    # Development mode, set explicitly, with a key of this run: the bench signs its own tokens
-    # (credit-dev inherits the key from this environment).
+    # Development mode, set explicitly, with a token key of this run: the bench signs its own
+    # tokens (credit-dev finds the key through this environment). No identity provider: the
+    # required client secret is never sent anywhere.
+    key_dir = tempfile.mkdtemp(prefix="credit-bench-token-key-")
+    subprocess.run([DEV, "token-key", "--dir", key_dir], check=True, capture_output=True)
+    os.environ["CREDIT_DEV_TOKEN_KEY_FILE"] = os.path.join(key_dir, "development-token-key.pem")
+    with open(os.path.join(key_dir, "development-token-public-key.pem")) as f:
+        os.environ["SPIN_VARIABLE_DEVELOPMENT_TOKEN_PUBLIC_KEY"] = f.read()
     os.environ["SPIN_VARIABLE_AUTH_MODE"] = "development"
-    os.environ["SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY"] = secrets.token_hex(32)
+    os.environ["SPIN_VARIABLE_OIDC_CLIENT_SECRET"] = secrets.token_hex(16)
     spin = os.path.abspath(args.spin) if os.path.exists(args.spin) else None
     if args.server == "spin" and not spin:
         sys.exit(f"no Spin CLI at {args.spin}: pass --spin (make bench SPIN=...)")

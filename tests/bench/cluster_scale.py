@@ -234,7 +234,13 @@ def main():
     scratch = tempfile.mkdtemp(prefix="credit-scale.")
     stacks = []
     try:
-        os.environ["SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY"] = secrets.token_hex(32)
+        # A token key of this run (credit-dev finds it through this environment); no identity
+        # provider, so the required client secret is never sent anywhere.
+        subprocess.run([DEV, "token-key", "--dir", scratch], check=True, capture_output=True)
+        os.environ["CREDIT_DEV_TOKEN_KEY_FILE"] = os.path.join(scratch, "development-token-key.pem")
+        with open(os.path.join(scratch, "development-token-public-key.pem")) as f:
+            os.environ["SPIN_VARIABLE_DEVELOPMENT_TOKEN_PUBLIC_KEY"] = f.read()
+        os.environ["SPIN_VARIABLE_OIDC_CLIENT_SECRET"] = secrets.token_hex(16)
         env = dict(os.environ, SPIN_VARIABLE_AUTH_MODE="development",
                    SPIN_VARIABLE_APPLY_LIMIT_PER_DAY="10000", SPIN_VARIABLE_TRUSTED_PROXIES="127.0.0.1/32",
                    CREDIT_HOST_CACHE_DIR=os.path.join(ROOT, "target/credit-host-cache"),

@@ -65,9 +65,12 @@ free_port() {
   node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
 }
 
-# Development mode, said so explicitly, with a key of this run only.
-SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
-export SPIN_VARIABLE_AUTH_MODE=development SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY
+# Development mode, said so explicitly, with a token key of this run only: the host checks
+# tokens with its public half, credit-dev signs them with the other.
+"$dev_bin" token-key --dir "$work/token-key" >/dev/null
+SPIN_VARIABLE_DEVELOPMENT_TOKEN_PUBLIC_KEY=$(cat "$work/token-key/development-token-public-key.pem")
+export CREDIT_DEV_TOKEN_KEY_FILE="$work/token-key/development-token-key.pem"
+export SPIN_VARIABLE_AUTH_MODE=development SPIN_VARIABLE_DEVELOPMENT_TOKEN_PUBLIC_KEY
 provider_port=$(free_port)
 provider_url="http://127.0.0.1:$provider_port"
 export SPIN_VARIABLE_OIDC_ISSUER=$provider_url SPIN_VARIABLE_OIDC_ISSUER_HOST=$provider_url \

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks deploy/spinkube/ against spin.toml: every file is valid YAML of the expected kinds,
 the SpinApp names only variables spin.toml declares and sets every required one, every secret
-variable (except the development-only key) comes from the variables Secret and nowhere else,
+variable comes from the variables Secret and nowhere else, no development-only one is set,
 that Secret holds only placeholders, and the runtime-config Secret selects Redis for `default`."""
 import pathlib
 import sys
@@ -12,7 +12,7 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy" / "spinkube"
 # For auth_mode=development only: never part of a production deployment.
-DEVELOPMENT_ONLY = {"development_signing_key"}
+DEVELOPMENT_ONLY = {"development_token_public_key"}
 
 
 def load(name):
@@ -24,7 +24,7 @@ def load(name):
 def main():
     spin = tomllib.loads((ROOT / "spin.toml").read_text(encoding="utf-8"))
     declared = spin["variables"]
-    secrets = {n for n, v in declared.items() if v.get("secret")} - DEVELOPMENT_ONLY
+    secrets = {n for n, v in declared.items() if v.get("secret")}
     required = {n for n, v in declared.items() if v.get("required")}
 
     app = load("spinapp.yaml")

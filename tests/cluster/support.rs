@@ -13,8 +13,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use integration_tests::{
-    Reply, TEST_SIGNING_KEY, development_seal, free_port, host_binary, resolve_manifest,
-    target_dir, workspace_dir,
+    NO_PROVIDER_CLIENT_SECRET, Reply, development_seal, development_token_key, free_port,
+    host_binary, resolve_manifest, target_dir, workspace_dir,
 };
 use tempfile::TempDir;
 
@@ -251,7 +251,14 @@ impl Node {
             target_dir().join("credit-host-cache"),
         )
         .env("SPIN_VARIABLE_AUTH_MODE", "development")
-        .env("SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY", TEST_SIGNING_KEY)
+        .env(
+            "SPIN_VARIABLE_DEVELOPMENT_TOKEN_PUBLIC_KEY",
+            &development_token_key().public_key_pem,
+        )
+        .env(
+            "SPIN_VARIABLE_OIDC_CLIENT_SECRET",
+            NO_PROVIDER_CLIENT_SECRET,
+        )
         .env("SPIN_VARIABLE_SEAL_PRIVATE_KEY_PEM", &seal.private_key_pem)
         .env("SPIN_VARIABLE_SEAL_CERTIFICATE_CHAIN_PEM", &seal.chain_pem)
         .env("SPIN_VARIABLE_TRUSTED_PROXIES", "127.0.0.1/32")

@@ -8,7 +8,7 @@ use credit_core::auth::development::{Claims, mint};
 use credit_core::uscc::CreditCode;
 use serde_json::{Value, json};
 
-use crate::{Reply, TEST_SIGNING_KEY, TestHost};
+use crate::{Reply, TestHost, development_token_key};
 
 /// The entity name in entity tokens and in the records built here.
 const ENTITY_NAME: &str = "永昌县测试商贸有限公司";
@@ -16,7 +16,7 @@ const ENTITY_NAME: &str = "永昌县测试商贸有限公司";
 /// Every status a record PUT may answer for an item that was stored.
 pub const STORED: &[&str] = &["created", "updated", "unchanged"];
 
-/// A development token signed with [`TEST_SIGNING_KEY`], valid for an hour from now, and at any
+/// A development token signed with [`development_token_key`], valid for an hour from now, and at any
 /// earlier time the clock is pinned to (its issue time is not checked).
 pub fn token(role: Role, sub: &str, uscc: Option<&str>, unit: Option<&str>) -> String {
     let now = Utc::now().timestamp();
@@ -29,7 +29,7 @@ pub fn token(role: Role, sub: &str, uscc: Option<&str>, unit: Option<&str>) -> S
         exp: now + 3600,
         iat: Some(now),
     };
-    mint(TEST_SIGNING_KEY.as_bytes(), &claims).unwrap()
+    mint(&development_token_key().private_key_pem, &claims).unwrap()
 }
 
 pub fn entity(uscc: &str) -> String {

@@ -39,12 +39,14 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset};
+use credit_core::auth::development::{TokenKey, generate_key};
 use credit_core::pdf::sign::development::{DevelopmentSeal, generate};
 use tempfile::TempDir;
 use ureq::http;
 
-/// The development key of test hosts in development mode; [`fixtures::token`] signs with it.
-pub const TEST_SIGNING_KEY: &str = "integration-tests-development-signing-key";
+/// The client secret of test hosts that have no identity provider (the variable is required;
+/// nothing is ever sent with it). tests/signin.rs sets the test provider's own.
+pub const NO_PROVIDER_CLIENT_SECRET: &str = "integration-tests-without-a-provider";
 
 /// The request header a host started with `--test-clock` reads as the instance's wall clock.
 pub const TEST_NOW_HEADER: &str = "x-credit-test-now";
@@ -173,6 +175,13 @@ pub fn development_seal() -> &'static DevelopmentSeal {
     })
 }
 
+/// The development token key of this test process: test hosts in development mode check
+/// tokens with its public half, [`fixtures::token`] signs with its private half.
+pub fn development_token_key() -> &'static TokenKey {
+    static KEY: OnceLock<TokenKey> = OnceLock::new();
+    KEY.get_or_init(|| generate_key().expect("generating the development token key"))
+}
+
 /// The signer the development seal names.
 pub const DEVELOPMENT_SIGNER: &str = "永昌县发展和改革局（开发测试用）";
 
@@ -228,19 +237,22 @@ impl HostOptions {
         Self::sealed_product().variable("public_base_url", PRODUCTION_BASE_URL)
     }
 
-    /// The product with this test process's [`development_seal`] (the seal variables are
-    /// required: no host starts without them).
+    /// The product with this test process's [`development_seal`] and a client secret (the
+    /// secrets are required: no host starts without them).
     fn sealed_product() -> Self {
         let seal = development_seal();
         Self::new(workspace_dir().join("spin.toml"))
             .variable("seal_private_key_pem", &seal.private_key_pem)
             .variable("seal_certificate_chain_pem", &seal.chain_pem)
+            .variable("oidc_client_secret", NO_PROVIDER_CLIENT_SECRET)
     }
 
-    /// `auth_mode=development` with [`TEST_SIGNING_KEY`] as `development_signing_key`.
+    /// `auth_mode=development`, checking tokens with [`development_token_key`].
     pub fn development(self) -> Self {
-        self.variable("auth_mode", "development")
-            .variable("development_signing_key", TEST_SIGNING_KEY)
+        self.variable("auth_mode", "development").variable(
+            "development_token_public_key",
+            &development_token_key().public_key_pem,
+        )
     }
 
     /// The host-test probe: `tests/probe/spin.toml`.

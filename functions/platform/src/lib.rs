@@ -9,7 +9,6 @@ pub mod cors;
 mod kv;
 
 use chrono::{DateTime, Utc};
-use credit_core::auth::development;
 use credit_core::codes::ReportNo;
 use credit_core::config::{Settings, VisitorSettings};
 use credit_core::error::Error;
@@ -168,11 +167,9 @@ pub fn cookie<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
 /// calls from, and now.
 pub fn caller(req: &Request, settings: &Settings) -> Result<Caller, Error> {
     let now = now();
-    let development_key = variable(development::KEY_VARIABLE);
     let credentials = Credentials {
         authorization: header(req, "authorization"),
         session: cookie(req, SESSION_COOKIE),
-        development_key: development_key.as_deref().filter(|k| !k.is_empty()),
     };
     let principal =
         signin::authenticate(&store()?, &OutboundHttp, &settings.auth, &credentials, now)?;
@@ -187,13 +184,11 @@ pub fn caller(req: &Request, settings: &Settings) -> Result<Caller, Error> {
 /// it calls from, and now.
 pub fn api_client(req: &Request, settings: &Settings) -> Result<ApiClient, Error> {
     let now = now();
-    let development_key = variable(development::KEY_VARIABLE);
     let sub = signin::authenticate_client(
         &store()?,
         &OutboundHttp,
         &settings.auth,
         header(req, "authorization"),
-        development_key.as_deref().filter(|k| !k.is_empty()),
         now,
     )?;
     Ok(ApiClient {

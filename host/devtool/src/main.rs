@@ -1,11 +1,13 @@
 //! `credit-dev`: developer tool.
 //!
+//! `credit-dev token-key --dir DIR` makes a development token key pair in DIR once
+//! (`development-token-key.pem`, private, and `development-token-public-key.pem`, the host's
+//! `development_token_public_key`, read only with `auth_mode=development`).
 //! `credit-dev token --role entity|staff|department|admin [--uscc X] [--unit 县税务局]
-//! [--name 名称] [--sub S] [--secret S] [--hours N]` prints a development bearer token
-//! as its last line. The key is `--secret`, else `SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY`
-//! (the host's `development_signing_key`, read only with `auth_mode=development`); there is
-//! no default key.
-//! `credit-dev seed --base-url URL --marker FILE [--secret S]` pushes demo records into a
+//! [--name 名称] [--sub S] [--key-file F] [--hours N]` prints a development bearer token
+//! as its last line, signed with the private key in `--key-file`, else in the file
+//! `CREDIT_DEV_TOKEN_KEY_FILE` names; there is no default key.
+//! `credit-dev seed --base-url URL --marker FILE [--key-file F]` pushes demo records into a
 //! running host once (the marker file says it was done) and prints a guide with tokens.
 //! `credit-dev seal-ca --dir DIR` makes a development CA and seal certificate in DIR once
 //! (`seal-ca.pem`, `seal-key.pem`, `seal-chain.pem`), for `make run` and the tests.
@@ -19,6 +21,7 @@
 mod audit;
 mod seal;
 mod seed;
+mod token_key;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,7 +35,7 @@ use credit_core::uscc::CreditCode;
 #[derive(Parser)]
 #[command(
     name = "credit-dev",
-    about = "Development tokens, demo data and the development seal for the local host"
+    about = "Development tokens and their key, demo data and the development seal for the local host"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -55,9 +58,9 @@ enum Command {
         name: Option<String>,
         #[arg(long)]
         sub: Option<String>,
-        /// The signing key (at least 32 bytes); default SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY.
+        /// The development token key (private, PEM); default: the file CREDIT_DEV_TOKEN_KEY_FILE names.
         #[arg(long)]
-        secret: Option<String>,
+        key_file: Option<PathBuf>,
         #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(i64).range(1..=24 * 366))]
         hours: i64,
     },
@@ -68,8 +71,14 @@ enum Command {
         /// Written once the demo data is in; its presence skips seeding.
         #[arg(long)]
         marker: PathBuf,
+        /// As for `token`.
         #[arg(long)]
-        secret: Option<String>,
+        key_file: Option<PathBuf>,
+    },
+    /// Make a development token key pair in DIR, unless it is there already.
+    TokenKey {
+        #[arg(long)]
+        dir: PathBuf,
     },
     /// Make a development CA and seal certificate in DIR, unless they are there already.
     SealCa {
@@ -118,18 +127,16 @@ fn main() -> ExitCode {
             unit,
             name,
             sub,
-            secret,
+            key_file,
             hours,
-        } => token(role, uscc, unit, name, sub, secret, hours),
+        } => private_key(key_file).and_then(|key| token(role, uscc, unit, name, sub, &key, hours)),
         Command::Seed {
             base_url,
             marker,
-            secret,
-        } => seed::run(
-            base_url.trim_end_matches('/'),
-            &marker,
-            secret.or_else(secret_from_env),
-        ),
+            key_file,
+        } => private_key(key_file)
+            .and_then(|key| seed::run(base_url.trim_end_matches('/'), &marker, key)),
+        Command::TokenKey { dir } => token_key::make_once(&dir),
         Command::SealCa { dir } => seal::development_ca(&dir),
         Command::SealCost { runs } => seal::cost(runs),
         Command::AuditVerify {
@@ -195,7 +202,7 @@ fn token(
     unit: Option<String>,
     name: Option<String>,
     sub: Option<String>,
-    secret: Option<String>,
+    private_key_pem: &str,
     hours: i64,
 ) -> Result<String, String> {
     match role {
@@ -203,9 +210,6 @@ fn token(
         Role::Department => department_unit_is_in_the_catalog(unit.as_deref())?,
         _ => {}
     }
-    let secret = secret
-        .or_else(secret_from_env)
-        .ok_or_else(|| format!("no signing key: pass --secret or set {KEY_ENV}"))?;
     let now = Utc::now().timestamp();
     let claims = Claims {
         sub: sub.unwrap_or_else(|| format!("dev-{}", role.as_str())),
@@ -216,16 +220,23 @@ fn token(
         exp: now + hours * 3600,
         iat: Some(now),
     };
-    let jwt = mint(secret.as_bytes(), &claims).map_err(|e| e.to_string())?;
+    let jwt = mint(private_key_pem, &claims).map_err(|e| e.to_string())?;
     eprintln!("# {} token, valid {hours} h", role.as_str());
     Ok(jwt)
 }
 
-/// Where the host reads its development key from.
-const KEY_ENV: &str = "SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY";
+/// The environment variable naming the development token key's file when `--key-file` does not.
+const KEY_FILE_ENV: &str = "CREDIT_DEV_TOKEN_KEY_FILE";
 
-fn secret_from_env() -> Option<String> {
-    std::env::var(KEY_ENV).ok().filter(|s| !s.is_empty())
+/// The development token key (private, PEM) from `--key-file`, else from the file
+/// [`KEY_FILE_ENV`] names.
+fn private_key(key_file: Option<PathBuf>) -> Result<String, String> {
+    let path = key_file
+        .or_else(|| std::env::var_os(KEY_FILE_ENV).map(PathBuf::from))
+        .ok_or_else(|| {
+            format!("no development token key: pass --key-file or set {KEY_FILE_ENV} (make run makes one)")
+        })?;
+    std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 #[cfg(test)]

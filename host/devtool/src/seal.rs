@@ -40,7 +40,7 @@ pub fn development_ca(dir: &Path) -> Result<String, String> {
 }
 
 /// Readable by the owner only: one of the files is a private key.
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
     let mut file = std::fs::OpenOptions::new()

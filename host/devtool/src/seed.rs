@@ -64,11 +64,9 @@ const MARKET: &str = "县市场监管局";
 const ENVIRONMENT: &str = "市生态环境局永昌分局";
 const COURT: &str = "县人民法院";
 
-pub fn run(base_url: &str, marker: &Path, secret: Option<String>) -> Result<String, String> {
-    let secret = secret.ok_or(
-        "no signing key: pass --secret or set SPIN_VARIABLE_DEVELOPMENT_SIGNING_KEY (make run does)",
-    )?;
-    let tokens = Tokens { secret };
+/// Seeds with tokens signed by `private_key_pem`, the development token key.
+pub fn run(base_url: &str, marker: &Path, private_key_pem: String) -> Result<String, String> {
+    let tokens = Tokens { private_key_pem };
     let demo = entities();
     if marker.exists() {
         eprintln!("# demo data already seeded ({} exists)", marker.display());
@@ -90,7 +88,7 @@ pub fn run(base_url: &str, marker: &Path, secret: Option<String>) -> Result<Stri
 }
 
 struct Tokens {
-    secret: String,
+    private_key_pem: String,
 }
 
 impl Tokens {
@@ -111,7 +109,7 @@ impl Tokens {
             exp: now + TOKEN_HOURS * 3600,
             iat: Some(now),
         };
-        mint(self.secret.as_bytes(), &claims).map_err(|e| e.to_string())
+        mint(&self.private_key_pem, &claims).map_err(|e| e.to_string())
     }
 
     fn department(&self, unit: &str) -> Result<String, String> {

@@ -1,7 +1,10 @@
-//! Development tokens: HS256 JWTs signed with the secret
-//! `development_signing_key` (at least [`MIN_KEY_BYTES`] bytes), accepted
-//! only when `auth_mode=development` is set explicitly. `make run`, the
-//! tests and `credit-dev token` use them; production never does.
+//! Development tokens: EdDSA (Ed25519) JWTs whose header names the key id
+//! [`KEY_ID`], accepted only when `auth_mode=development` is set explicitly,
+//! and checked against the public key in the setting
+//! `development_token_public_key`. The private key never reaches the
+//! service: `credit-dev` holds it (`make run` makes one per state folder),
+//! and so do the tests. `make run`, the tests and `credit-dev token` use
+//! them; production never does.
 
 use std::collections::HashSet;
 
@@ -10,12 +13,12 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, deco
 use serde::{Deserialize, Serialize};
 
 use super::{Principal, Role, unauthenticated};
+use crate::config::DEVELOPMENT_TOKEN_PUBLIC_KEY;
 use crate::error::Error;
 
-/// The secret variable holding the development key.
-pub const KEY_VARIABLE: &str = "development_signing_key";
-/// HS256 wants a key as long as its hash: shorter keys are refused.
-pub const MIN_KEY_BYTES: usize = 32;
+/// The `kid` of development tokens: such a token is only ever checked
+/// against the development key, never against the provider's keys.
+pub const KEY_ID: &str = "development";
 
 /// A development token's claims.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,34 +41,32 @@ pub struct Claims {
     pub iat: Option<i64>,
 }
 
-/// Whether a token says it is HS256, the development tokens' algorithm: such
-/// a token is only ever checked against the development key, never against
-/// the provider's keys.
+/// Whether a token's header names the development key.
 pub fn is_development_token(token: &str) -> bool {
-    jsonwebtoken::decode_header(token).is_ok_and(|h| h.alg == Algorithm::HS256)
+    jsonwebtoken::decode_header(token).is_ok_and(|h| h.kid.as_deref() == Some(KEY_ID))
 }
 
-fn checked_key(key: &[u8]) -> Result<&[u8], Error> {
-    if key.len() < MIN_KEY_BYTES {
-        return Err(Error::AuthNotConfigured(format!(
-            "auth_mode=development needs {KEY_VARIABLE} of at least {MIN_KEY_BYTES} bytes, it has {}",
-            key.len()
-        )));
-    }
-    Ok(key)
-}
-
-/// Verifies a development token.
-pub fn verify_token(token: &str, key: &[u8], now: DateTime<Utc>) -> Result<Principal, Error> {
-    let key = checked_key(key)?;
-    let mut validation = Validation::new(Algorithm::HS256);
+/// Verifies a development token against `public_key_pem` (an Ed25519
+/// public key, SPKI PEM). `AUTH_NOT_CONFIGURED` without a usable key.
+pub fn verify_token(
+    token: &str,
+    public_key_pem: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Principal, Error> {
+    let key = public_key_pem
+        .and_then(|pem| DecodingKey::from_ed_pem(pem.as_bytes()).ok())
+        .ok_or_else(|| {
+            Error::AuthNotConfigured(format!(
+                "auth_mode=development needs {}: the Ed25519 public key (PEM) of credit-dev's token key",
+                DEVELOPMENT_TOKEN_PUBLIC_KEY.name
+            ))
+        })?;
+    let mut validation = Validation::new(Algorithm::EdDSA);
     // Expiry is checked against the caller's `now` below, not a clock.
     validation.validate_exp = false;
     validation.validate_nbf = false;
     validation.validate_aud = false;
     validation.required_spec_claims = HashSet::new();
-    let key =
-        DecodingKey::from_secret(key).map_err(|e| Error::Internal(format!("jwt key: {e}")))?;
     let claims = decode::<Claims>(token, &key, &validation)
         .map_err(|_| unauthenticated("身份令牌无效，请重新登录"))?
         .claims;
@@ -81,13 +82,36 @@ pub fn verify_token(token: &str, key: &[u8], now: DateTime<Utc>) -> Result<Princ
     )
 }
 
-/// Signs claims with HS256: for the development tool and tests.
-pub fn mint(key: &[u8], claims: &Claims) -> Result<String, Error> {
-    let key = checked_key(key)?;
-    let key =
-        EncodingKey::from_secret(key).map_err(|e| Error::Internal(format!("jwt key: {e}")))?;
-    encode(&Header::new(Algorithm::HS256), claims, &key)
-        .map_err(|e| Error::Internal(format!("jwt encode: {e}")))
+/// Signs claims with an Ed25519 private key (PKCS#8 PEM): for the
+/// development tool and tests.
+pub fn mint(private_key_pem: &str, claims: &Claims) -> Result<String, Error> {
+    let key = EncodingKey::from_ed_pem(private_key_pem.as_bytes())
+        .map_err(|e| Error::Internal(format!("development token key: {e}")))?;
+    let header = Header {
+        kid: Some(KEY_ID.into()),
+        ..Header::new(Algorithm::EdDSA)
+    };
+    encode(&header, claims, &key).map_err(|e| Error::Internal(format!("jwt encode: {e}")))
+}
+
+/// A development token key pair, freshly generated: the private key
+/// (PKCS#8 PEM) for `credit-dev` and the tests, the public one (SPKI PEM)
+/// for the setting. Never compiled into a component.
+#[cfg(feature = "development")]
+pub fn generate_key() -> Result<TokenKey, rcgen::Error> {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519)?;
+    Ok(TokenKey {
+        private_key_pem: key.serialize_pem(),
+        public_key_pem: key.public_key_pem(),
+    })
+}
+
+/// A development token key pair, PEM.
+#[cfg(feature = "development")]
+#[derive(Debug, Clone)]
+pub struct TokenKey {
+    pub private_key_pem: String,
+    pub public_key_pem: String,
 }
 
 #[cfg(test)]
@@ -97,7 +121,14 @@ mod tests {
     use crate::uscc::CreditCode;
     use chrono::TimeZone;
 
-    const SECRET: &[u8] = b"a-test-key-that-is-at-least-32-bytes-long";
+    use std::sync::LazyLock;
+
+    static KEY: LazyLock<TokenKey> = LazyLock::new(|| generate_key().unwrap());
+    static OTHER_KEY: LazyLock<TokenKey> = LazyLock::new(|| generate_key().unwrap());
+
+    fn public() -> Option<&'static str> {
+        Some(&KEY.public_key_pem)
+    }
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 29, 2, 0, 0).unwrap()
@@ -115,18 +146,18 @@ mod tests {
         }
     }
 
-    fn verify(header: Option<&str>, key: &[u8], now: DateTime<Utc>) -> Result<Principal, Error> {
-        verify_token(bearer_token(header)?, key, now)
+    fn verify(header: Option<&str>, now: DateTime<Utc>) -> Result<Principal, Error> {
+        verify_token(bearer_token(header)?, public(), now)
     }
 
     fn bearer(c: &Claims) -> String {
-        format!("Bearer {}", mint(SECRET, c).unwrap())
+        format!("Bearer {}", mint(&KEY.private_key_pem, c).unwrap())
     }
 
     #[test]
     fn round_trips_each_role() {
         for role in [Role::Entity, Role::Staff, Role::Department, Role::Admin] {
-            let p = verify(Some(&bearer(&claims(role))), SECRET, now()).unwrap();
+            let p = verify(Some(&bearer(&claims(role))), now()).unwrap();
             assert_eq!(p.role(), role);
         }
     }
@@ -146,10 +177,7 @@ mod tests {
             uscc: Some("91350200776049653B".into()),
             ..c.clone()
         };
-        let foreign = format!(
-            "Bearer {}",
-            mint(b"another-key-that-is-also-32-bytes-long", &c).unwrap()
-        );
+        let foreign = format!("Bearer {}", mint(&OTHER_KEY.private_key_pem, &c).unwrap());
         let mut tampered = bearer(&c);
         tampered.insert(tampered.len() - 3, 'x');
         for header in [
@@ -163,7 +191,7 @@ mod tests {
             Some(foreign),
             Some(tampered),
         ] {
-            let e = verify(header.as_deref(), SECRET, now()).unwrap_err();
+            let e = verify(header.as_deref(), now()).unwrap_err();
             assert_eq!(
                 (e.status(), e.code()),
                 (401, "UNAUTHENTICATED"),
@@ -174,38 +202,51 @@ mod tests {
 
     #[test]
     fn rejects_other_algorithms() {
-        // alg "none" with the same claims.
         use base64::Engine;
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        let token = format!(
-            "{}.{}.",
-            b64.encode(br#"{"alg":"none","typ":"JWT"}"#),
-            b64.encode(serde_json::to_vec(&claims(Role::Admin)).unwrap())
+        let body = b64.encode(serde_json::to_vec(&claims(Role::Admin)).unwrap());
+        // alg "none" with the development key id and the same claims.
+        let none = format!(
+            "{}.{body}.",
+            b64.encode(br#"{"alg":"none","typ":"JWT","kid":"development"}"#)
         );
-        assert!(verify_token(&token, SECRET, now()).is_err());
-        // HS256 is the only algorithm of development tokens.
+        assert!(verify_token(&none, public(), now()).is_err());
+        // HS256 keyed with the public key's text (the classic confusion).
+        let hs256 = encode(
+            &Header {
+                kid: Some(KEY_ID.into()),
+                ..Header::new(Algorithm::HS256)
+            },
+            &claims(Role::Admin),
+            &EncodingKey::from_secret(KEY.public_key_pem.as_bytes()).unwrap(),
+        )
+        .unwrap();
+        assert!(verify_token(&hs256, public(), now()).is_err());
+        // Only the key id makes a token a development token.
         assert!(is_development_token(
-            &mint(SECRET, &claims(Role::Admin)).unwrap()
+            &mint(&KEY.private_key_pem, &claims(Role::Admin)).unwrap()
         ));
-        assert!(!is_development_token(&token));
+        let unnamed = format!("{}.{body}.", b64.encode(br#"{"alg":"EdDSA","typ":"JWT"}"#));
+        assert!(!is_development_token(&unnamed));
     }
 
     #[test]
-    fn short_keys_are_refused() {
-        let short = b"only-31-bytes-long-key-xxxxxxxx";
-        assert_eq!(short.len(), 31);
-        let token = mint(SECRET, &claims(Role::Admin)).unwrap();
-        let e = verify_token(&token, short, now()).unwrap_err();
-        assert_eq!(e.code(), "AUTH_NOT_CONFIGURED");
-        assert_eq!(
-            mint(short, &claims(Role::Admin)).unwrap_err().code(),
-            "AUTH_NOT_CONFIGURED"
-        );
+    fn without_a_public_key_nothing_is_accepted() {
+        let token = mint(&KEY.private_key_pem, &claims(Role::Admin)).unwrap();
+        for key in [
+            None,
+            Some(""),
+            Some("not a key"),
+            Some(&*KEY.private_key_pem),
+        ] {
+            let e = verify_token(&token, key, now()).unwrap_err();
+            assert_eq!(e.code(), "AUTH_NOT_CONFIGURED", "{key:?}");
+        }
     }
 
     #[test]
     fn departments_write_only_their_units_domains() {
-        let p = verify(Some(&bearer(&claims(Role::Department))), SECRET, now()).unwrap();
+        let p = verify(Some(&bearer(&claims(Role::Department))), now()).unwrap();
         assert!(p.department_may_write("tax"));
         assert!(!p.department_may_write("market_regulation"));
         assert_eq!(
@@ -226,7 +267,7 @@ mod tests {
     fn entities_see_and_apply_only_for_themselves() {
         let own: CreditCode = "91350200776049653A".parse().unwrap();
         let other: CreditCode = "91440101MA5CJQ4N59".parse().unwrap();
-        let p = verify(Some(&bearer(&claims(Role::Entity))), SECRET, now()).unwrap();
+        let p = verify(Some(&bearer(&claims(Role::Entity))), now()).unwrap();
         assert!(p.can_read_entity(&own) && !p.can_read_entity(&other));
         assert!(p.can_read_report(&own) && !p.can_read_report(&other));
         assert_eq!(p.applicant(None).unwrap(), own);

@@ -659,7 +659,7 @@ fn parse_pdf_date(text: &str) -> Option<DateTime<FixedOffset>> {
 /// A development CA and seal certificate, freshly generated: for `make
 /// run` (through the dev tool), the tests and the fuzzer. Never compiled
 /// into a component.
-#[cfg(feature = "development-seal")]
+#[cfg(feature = "development")]
 pub mod development {
     use rcgen::{
         BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair,

@@ -241,8 +241,6 @@ pub struct Credentials<'a> {
     pub authorization: Option<&'a str>,
     /// The session cookie's value.
     pub session: Option<&'a str>,
-    /// The secret `development_signing_key`, when set.
-    pub development_key: Option<&'a str>,
 }
 
 /// Who a request comes from: a bearer token (a development token in
@@ -267,8 +265,11 @@ pub fn authenticate(
         if !settings.development {
             return Err(unauthenticated("身份令牌无效，请重新登录"));
         }
-        let key = credentials.development_key.unwrap_or_default();
-        return development::verify_token(token, key.as_bytes(), now);
+        return development::verify_token(
+            token,
+            settings.development_token_public_key.as_deref(),
+            now,
+        );
     }
     let provider = settings
         .provider
@@ -285,7 +286,6 @@ pub fn authenticate_client(
     http: &impl ProviderHttp,
     settings: &AuthSettings,
     authorization: Option<&str>,
-    development_key: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<String, Error> {
     settings.require_configured()?;
@@ -294,10 +294,13 @@ pub fn authenticate_client(
         if !settings.development {
             return Err(unauthenticated("身份令牌无效，请重新登录"));
         }
-        let key = development_key.unwrap_or_default();
-        return Ok(development::verify_token(token, key.as_bytes(), now)?
-            .sub()
-            .to_owned());
+        return Ok(development::verify_token(
+            token,
+            settings.development_token_public_key.as_deref(),
+            now,
+        )?
+        .sub()
+        .to_owned());
     }
     let provider = settings
         .provider
@@ -806,6 +809,7 @@ ZYxpGG2x6hqwRn3+dfIq9LFTEDbiAgidAna7wIj3lWfnn4LwJbRJRsBj
     fn settings() -> AuthSettings {
         AuthSettings {
             development: false,
+            development_token_public_key: None,
             provider: Some(ProviderSettings {
                 issuer: ISSUER.into(),
                 audience: "urn:credit-report".into(),
@@ -839,7 +843,6 @@ ZYxpGG2x6hqwRn3+dfIq9LFTEDbiAgidAna7wIj3lWfnn4LwJbRJRsBj
         let credentials = Credentials {
             authorization: Some(&format!("Bearer {token}")),
             session: None,
-            development_key: None,
         };
         authenticate(store, fake, &settings(), &credentials, now())
     }
@@ -957,7 +960,6 @@ ZYxpGG2x6hqwRn3+dfIq9LFTEDbiAgidAna7wIj3lWfnn4LwJbRJRsBj
         let credentials = Credentials {
             authorization: Some(&format!("Bearer {token}")),
             session: None,
-            development_key: None,
         };
         assert!(authenticate(&store, &fake, &settings(), &credentials, later).is_ok());
         assert_eq!(fake.fetches.get(), 2);
@@ -994,7 +996,6 @@ ZYxpGG2x6hqwRn3+dfIq9LFTEDbiAgidAna7wIj3lWfnn4LwJbRJRsBj
         let credentials = Credentials {
             authorization: Some(&format!("Bearer {}", key.sign(&claims))),
             session: None,
-            development_key: None,
         };
         assert!(authenticate(&store, &fake, &settings(), &credentials, hours_later).is_ok());
         // A sign-in never sends the browser to a provider that is down.
@@ -1008,12 +1009,13 @@ ZYxpGG2x6hqwRn3+dfIq9LFTEDbiAgidAna7wIj3lWfnn4LwJbRJRsBj
         let fake = FakeProvider::default();
         let unconfigured = AuthSettings {
             development: false,
+            development_token_public_key: None,
             provider: None,
             public_base_url: String::new(),
         };
-        let key = "a-development-key-of-32-bytes-at-least";
+        let key = development::generate_key().unwrap();
         let token = development::mint(
-            key.as_bytes(),
+            &key.private_key_pem,
             &development::Claims {
                 sub: "root".into(),
                 role: Role::Admin,
@@ -1029,7 +1031,6 @@ ZYxpGG2x6hqwRn3+dfIq9LFTEDbiAgidAna7wIj3lWfnn4LwJbRJRsBj
         let credentials = Credentials {
             authorization: Some(&bearer),
             session: None,
-            development_key: Some(key),
         };
         let e = authenticate(&store, &fake, &unconfigured, &credentials, now()).unwrap_err();
         assert_eq!((e.status(), e.code()), (503, "AUTH_NOT_CONFIGURED"));
@@ -1038,6 +1039,7 @@ ZYxpGG2x6hqwRn3+dfIq9LFTEDbiAgidAna7wIj3lWfnn4LwJbRJRsBj
         assert_eq!(e.code(), "UNAUTHENTICATED");
         let development = AuthSettings {
             development: true,
+            development_token_public_key: Some(key.public_key_pem),
             ..unconfigured
         };
         assert!(authenticate(&store, &fake, &development, &credentials, now()).is_ok());
@@ -1220,6 +1222,7 @@ ZYxpGG2x6hqwRn3+dfIq9LFTEDbiAgidAna7wIj3lWfnn4LwJbRJRsBj
         );
         let development_only = AuthSettings {
             development: true,
+            development_token_public_key: None,
             provider: None,
             public_base_url: String::new(),
         };
