@@ -262,20 +262,31 @@ pub fn authenticate(
     }
     let token = crate::auth::bearer_token(credentials.authorization)?;
     if development::is_development_token(token) {
-        if !settings.development {
-            return Err(unauthenticated("身份令牌无效，请重新登录"));
-        }
-        return development::verify_token(
-            token,
-            settings.development_token_public_key.as_deref(),
-            now,
-        );
+        return development_principal(settings, token, now);
     }
-    let provider = settings
+    verify_access_token(kv, http, token_provider(settings)?, token, now)
+}
+
+/// A development token's principal: only in development mode (else 401),
+/// checked with the configured public key.
+fn development_principal(
+    settings: &AuthSettings,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Principal, Error> {
+    if !settings.development {
+        return Err(unauthenticated("身份令牌无效，请重新登录"));
+    }
+    development::verify_token(token, settings.development_token_public_key.as_deref(), now)
+}
+
+/// The provider a bearer token that is not a development token must come
+/// from: 401 where none is configured.
+fn token_provider(settings: &AuthSettings) -> Result<&ProviderSettings, Error> {
+    settings
         .provider
         .as_ref()
-        .ok_or_else(|| unauthenticated("身份令牌无效，请重新登录"))?;
-    verify_access_token(kv, http, provider, token, now)
+        .ok_or_else(|| unauthenticated("身份令牌无效，请重新登录"))
 }
 
 /// The subject of an API client's bearer token (no session cookie: the
@@ -291,21 +302,11 @@ pub fn authenticate_client(
     settings.require_configured()?;
     let token = crate::auth::bearer_token(authorization)?;
     if development::is_development_token(token) {
-        if !settings.development {
-            return Err(unauthenticated("身份令牌无效，请重新登录"));
-        }
-        return Ok(development::verify_token(
-            token,
-            settings.development_token_public_key.as_deref(),
-            now,
-        )?
-        .sub()
-        .to_owned());
+        return Ok(development_principal(settings, token, now)?
+            .sub()
+            .to_owned());
     }
-    let provider = settings
-        .provider
-        .as_ref()
-        .ok_or_else(|| unauthenticated("身份令牌无效，请重新登录"))?;
+    let provider = token_provider(settings)?;
     let (claims, _) =
         verify_with_provider(kv, http, &provider.issuer, &provider.audience, token, now)?;
     claims
