@@ -19,6 +19,7 @@
 //! the retention to its summary (the daily cron of docs/operations.md).
 
 mod audit;
+mod pem_files;
 mod seal;
 mod seed;
 mod token_key;

@@ -11,6 +11,8 @@ use credit_core::pdf::sign::Seal;
 use credit_core::pdf::sign::development::generate;
 use credit_core::pdf::{Sealing, render, render_sealed};
 
+use crate::pem_files;
+
 pub const CA_FILE: &str = "seal-ca.pem";
 pub const KEY_FILE: &str = "seal-key.pem";
 pub const CHAIN_FILE: &str = "seal-chain.pem";
@@ -21,35 +23,18 @@ const SIGNER: &str = "永昌县发展和改革局（开发测试用）";
 /// Writes the three PEM files into `dir` unless all are there; answers
 /// what it did.
 pub fn development_ca(dir: &Path) -> Result<String, String> {
-    let paths = [CA_FILE, KEY_FILE, CHAIN_FILE].map(|name| dir.join(name));
-    if paths.iter().all(|path| path.exists()) {
-        return Ok(format!("development seal kept in {}", dir.display()));
-    }
-    let seal = generate(CA_NAME, SIGNER).map_err(|e| format!("generating the seal: {e}"))?;
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    for (path, pem) in paths
-        .iter()
-        .zip([&seal.ca_pem, &seal.private_key_pem, &seal.chain_pem])
-    {
-        write_private(path, pem).map_err(|e| format!("{}: {e}", path.display()))?;
-    }
-    Ok(format!(
-        "development seal made in {} (trust root for offline checks: {CA_FILE})",
-        dir.display()
-    ))
-}
-
-/// Readable by the owner only: one of the files is a private key.
-pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(text.as_bytes())
+    let made = pem_files::make_once(dir, [CA_FILE, KEY_FILE, CHAIN_FILE], || {
+        let seal = generate(CA_NAME, SIGNER).map_err(|e| format!("generating the seal: {e}"))?;
+        Ok([seal.ca_pem, seal.private_key_pem, seal.chain_pem])
+    })?;
+    Ok(if made {
+        format!(
+            "development seal made in {} (trust root for offline checks: {CA_FILE})",
+            dir.display()
+        )
+    } else {
+        format!("development seal kept in {}", dir.display())
+    })
 }
 
 /// Medians of `runs` renderings of the sample report (about 4 pages), unsealed and sealed, as a

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use credit_core::auth::development::generate_key;
 
-use crate::seal::write_private;
+use crate::pem_files;
 
 pub const TOKEN_KEY_FILE: &str = "development-token-key.pem";
 pub const TOKEN_PUBLIC_KEY_FILE: &str = "development-token-public-key.pem";
@@ -15,20 +15,16 @@ pub const TOKEN_PUBLIC_KEY_FILE: &str = "development-token-public-key.pem";
 /// Writes the development token key pair into `dir` unless both files are there; answers what
 /// it did.
 pub fn make_once(dir: &Path) -> Result<String, String> {
-    let paths = [TOKEN_KEY_FILE, TOKEN_PUBLIC_KEY_FILE].map(|name| dir.join(name));
-    if paths.iter().all(|path| path.exists()) {
-        return Ok(format!("development token key kept in {}", dir.display()));
-    }
-    let key = generate_key().map_err(|e| format!("generating the token key: {e}"))?;
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    for (path, pem) in paths
-        .iter()
-        .zip([&key.private_key_pem, &key.public_key_pem])
-    {
-        write_private(path, pem).map_err(|e| format!("{}: {e}", path.display()))?;
-    }
-    Ok(format!(
-        "development token key made in {} ({TOKEN_PUBLIC_KEY_FILE} is the host's development_token_public_key)",
-        dir.display()
-    ))
+    let made = pem_files::make_once(dir, [TOKEN_KEY_FILE, TOKEN_PUBLIC_KEY_FILE], || {
+        let key = generate_key().map_err(|e| format!("generating the token key: {e}"))?;
+        Ok([key.private_key_pem, key.public_key_pem])
+    })?;
+    Ok(if made {
+        format!(
+            "development token key made in {} ({TOKEN_PUBLIC_KEY_FILE} is the host's development_token_public_key)",
+            dir.display()
+        )
+    } else {
+        format!("development token key kept in {}", dir.display())
+    })
 }
