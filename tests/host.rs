@@ -81,11 +81,8 @@ fn routes_go_to_the_most_specific_component_with_spin_headers() {
         "fallback"
     );
     assert_eq!(ok_json(host.get("/"))["component"], "fallback");
-    assert!(
-        host.log().contains("GET /probe/exact exact 200"),
-        "{}",
-        host.log()
-    );
+    // The request log is written once the instance has finished, after the answer.
+    host.wait_for_log(|log| log.contains("GET /probe/exact exact 200"));
 }
 
 #[test]
