@@ -20,13 +20,13 @@ use credit_core::catalog::catalog;
 use credit_core::config::RuleConfig;
 use credit_core::kv::MemoryStore;
 use credit_core::pdf::sign::development::generate;
-use credit_core::pdf::sign::{Certificates, Seal};
+use credit_core::pdf::sign::{PublishedChain, Seal};
 use credit_core::record::Record;
 use credit_core::report::{ApplyRequest, Outcome};
 use credit_core::store::Store;
 use credit_core::upload::{MAX_FILE_BYTES, Upload};
 use credit_core::uscc::CreditCode;
-use credit_core::usecase::reports::sealed_pdf;
+use credit_core::usecase::reports::sealed_rendering;
 use credit_core::usecase::verification::verify_upload;
 use serde_json::json;
 
@@ -122,8 +122,8 @@ fn issued(kv: &MemoryStore, now: DateTime<Utc>, seal: &Seal) -> Vec<Vec<u8>> {
         )
         .unwrap();
         let report = store.issue_report(&request, "fuzz", now, &config).unwrap();
-        let pdf = sealed_pdf(&report, "http://127.0.0.1:3000", seal).unwrap();
-        store.pin_pdf(&report.report_no, pdf.clone()).unwrap();
+        let pdf = sealed_rendering(&report, "http://127.0.0.1:3000", seal).unwrap();
+        let pdf = store.pin_pdf(&report.report_no, pdf).unwrap().bytes;
         if n == 3 {
             store
                 .revoke(
@@ -261,7 +261,7 @@ fn main() {
             let material = generate("模糊测试根证书", "模糊测试签章").expect("a development seal");
             let seal = Seal::from_pem(&material.private_key_pem, &material.chain_pem, true)
                 .expect("the development seal");
-            let ours = Certificates::from_pem(&material.chain_pem, true).expect("its chain");
+            let ours = PublishedChain::new(material.chain_pem.clone(), true);
             let seeds = issued(&kv, now, &seal);
             seeds_tx.send(seeds.clone()).unwrap();
             for input in inputs {

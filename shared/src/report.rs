@@ -10,7 +10,7 @@ use crate::auth::Principal;
 use crate::catalog::{DomainSelection, Purpose, catalog};
 use crate::codes::{AuthorisationRef, ReportNo, VerificationCode, hex};
 use crate::error::Error;
-use crate::pdf::sign::SignatureFacts;
+use crate::pdf::sign::{PinnedSignature, SignatureFacts};
 use crate::pdf::{DomainSection, RecordSection, ReportDocument};
 use crate::rules::Finding;
 use crate::uscc::CreditCode;
@@ -255,6 +255,14 @@ pub struct Revocation {
     pub reason: String,
 }
 
+/// A report's PDF as rendered, with its seal's signature facts when it is
+/// sealed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedPdf {
+    pub bytes: Vec<u8>,
+    pub signature: Option<PinnedSignature>,
+}
+
 /// The recorded fingerprint of a report's PDF.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PdfFingerprint {
@@ -265,14 +273,20 @@ pub struct PdfFingerprint {
     /// recorded before the bytes were kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chunk_bytes: Option<u64>,
+    /// The seal's signature facts, read when the file was sealed and
+    /// pinned; absent on files pinned before they were recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<PinnedSignature>,
 }
 
 impl PdfFingerprint {
+    /// The fingerprint of `bytes`, no signature facts recorded.
     pub fn of(bytes: &[u8], chunk_bytes: u64) -> PdfFingerprint {
         PdfFingerprint {
             sha256: hex(&Sha256::digest(bytes)),
             size: bytes.len() as u64,
             chunk_bytes: Some(chunk_bytes.max(1)),
+            signature: None,
         }
     }
 

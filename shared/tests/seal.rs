@@ -11,17 +11,18 @@ use credit_core::catalog::catalog;
 use credit_core::config::RuleConfig;
 use credit_core::error::Error;
 use credit_core::inspect::inspect;
-use credit_core::kv::MemoryStore;
+use credit_core::kv::{KeyValue, MemoryStore};
 use credit_core::pdf::sign::development::{DevelopmentSeal, generate};
 use credit_core::pdf::sign::{
-    Certificates, Seal, SealError, SignatureFacts, check, facts_of_pinned,
+    Certificates, PublishedChain, Seal, SealError, SignatureFacts, check, facts_of_pinned,
 };
-use credit_core::report::{ApplyRequest, Outcome, Report};
-use credit_core::store::Store;
+use credit_core::report::{ApplyRequest, Outcome, PdfFingerprint, Report};
+use credit_core::store::{Store, keys};
 use credit_core::upload::Upload;
 use credit_core::uscc::CreditCode;
-use credit_core::usecase::reports::sealed_pdf;
+use credit_core::usecase::reports::{sealed_pdf, sealed_rendering};
 use credit_core::usecase::verification::verify_upload;
+use credit_core::vocabulary::RevocationCategory;
 use serde_json::json;
 
 const BASE_URL: &str = "http://127.0.0.1:3000";
@@ -41,8 +42,12 @@ fn seal(material: &DevelopmentSeal) -> Seal {
     Seal::from_pem(&material.private_key_pem, &material.chain_pem, true).unwrap()
 }
 
-fn published() -> Certificates {
-    Certificates::from_pem(&ours().chain_pem, true).unwrap()
+fn published() -> PublishedChain {
+    PublishedChain::new(ours().chain_pem.clone(), true)
+}
+
+fn certificates() -> Certificates {
+    published().certificates().unwrap()
 }
 
 fn now() -> DateTime<Utc> {
@@ -70,7 +75,7 @@ fn issued(kv: &MemoryStore) -> Report {
 
 fn facts(bytes: &[u8]) -> SignatureFacts {
     let dictionary = inspect(bytes).signature.expect("a signature dictionary");
-    check(bytes, &dictionary, &published())
+    check(bytes, &dictionary, &certificates())
 }
 
 #[test]
@@ -139,7 +144,7 @@ fn file_verification_reports_the_seal_and_names_why_a_file_is_tampered() {
     let store = Store::new(&kv);
     let original = store
         .issued_pdf(&report.report_no, || {
-            sealed_pdf(&report, BASE_URL, &seal(ours()))
+            sealed_rendering(&report, BASE_URL, &seal(ours()))
         })
         .unwrap()
         .bytes;
@@ -188,18 +193,76 @@ fn a_pinned_copys_signature_is_read_without_parsing_as_a_full_check_reads_it() {
     let kv = MemoryStore::default();
     let report = issued(&kv);
     let pinned = sealed_pdf(&report, BASE_URL, &seal(ours())).unwrap();
-    assert_eq!(facts_of_pinned(&pinned, &published()), facts(&pinned));
+    assert_eq!(facts_of_pinned(&pinned, &certificates()), facts(&pinned));
     let unsealed =
         credit_core::pdf::render(&credit_core::report::report_document(&report, BASE_URL)).unwrap();
     assert_eq!(
-        facts_of_pinned(&unsealed, &published()),
+        facts_of_pinned(&unsealed, &certificates()),
         SignatureFacts::default()
     );
     let signed_by_other = sealed_pdf(&report, BASE_URL, &seal(other())).unwrap();
     assert_eq!(
-        facts_of_pinned(&signed_by_other, &published()),
+        facts_of_pinned(&signed_by_other, &certificates()),
         facts(&signed_by_other)
     );
+}
+
+/// A genuine file's signature facts are those recorded when it was pinned,
+/// while the chain they were read against is published unchanged; against
+/// any other chain they are read again. Either way they are what a full
+/// check against the published chain finds.
+#[test]
+fn a_genuine_files_signature_facts_come_from_its_pin_while_the_same_chain_is_published() {
+    let kv = MemoryStore::default();
+    let report = issued(&kv);
+    let original = Store::new(&kv)
+        .issued_pdf(&report.report_no, || {
+            sealed_rendering(&report, BASE_URL, &seal(ours()))
+        })
+        .unwrap()
+        .bytes;
+    let upload = Upload::new(&original).unwrap();
+    let verify = |published: &PublishedChain| verify_upload(&kv, &upload, now(), published);
+
+    let genuine = verify(&published()).unwrap();
+    assert_eq!(genuine.verification.outcome, Outcome::Valid);
+    assert_eq!(genuine.signature, facts(&original));
+
+    // What is answered is the record, and a revocation, which rewrites the
+    // file's index entry, keeps it: marked in the store, the mark shows.
+    let key = keys::pdf_fingerprint(&report.report_no);
+    let mut pinned: PdfFingerprint =
+        serde_json::from_slice(&kv.get(&key).unwrap().unwrap()).unwrap();
+    pinned
+        .signature
+        .as_mut()
+        .expect("recorded at pinning")
+        .facts
+        .signer = Some("记录的签章者".into());
+    kv.set(&key, &serde_json::to_vec(&pinned).unwrap()).unwrap();
+    Store::new(&kv)
+        .revoke(&report.report_no, RevocationCategory::Other, "测试", now())
+        .unwrap();
+    let recorded = verify(&published()).unwrap();
+    assert_eq!(recorded.verification.outcome.code(), "REVOKED");
+    assert_eq!(recorded.signature.signer.as_deref(), Some("记录的签章者"));
+
+    // Another chain published (a move to another CA): read against it.
+    let rotated = PublishedChain::new(other().chain_pem.clone(), true);
+    let after_rotation = verify(&rotated).unwrap();
+    assert_eq!(after_rotation.verification.outcome.code(), "REVOKED");
+    let dictionary = inspect(&original).signature.unwrap();
+    assert_eq!(
+        after_rotation.signature,
+        check(&original, &dictionary, &rotated.certificates().unwrap())
+    );
+    assert!(after_rotation.signature.valid && !after_rotation.signature.by_issuer);
+    assert_eq!(after_rotation.signature.signer.as_deref(), Some(SIGNER));
+
+    // The same chain outside development mode: its development certificate
+    // is refused there, as it always was.
+    let production = PublishedChain::new(ours().chain_pem.clone(), false);
+    assert_eq!(verify(&production).unwrap_err().code(), "INVALID_CONFIG");
 }
 
 #[test]
@@ -255,7 +318,10 @@ fn key_material_that_does_not_fit_is_refused_naming_the_variable() {
         "seal_certificate_chain_pem"
     );
     assert!(Seal::from_variables(variables(Some(key), Some(chain)), true).is_ok());
-    let published = Certificates::from_variables(variables(None, Some(chain)), true).unwrap();
+    let published = PublishedChain::from_variables(variables(None, Some(chain)), true)
+        .unwrap()
+        .certificates()
+        .unwrap();
     assert_eq!(published.signer(), SIGNER);
     assert!(published.is_development());
     assert_eq!(
@@ -270,7 +336,7 @@ fn hostile_signature_dictionaries_give_an_invalid_signature_never_a_panic() {
     let report = issued(&kv);
     let bytes = sealed_pdf(&report, BASE_URL, &seal(ours())).unwrap();
     let mut dictionary = inspect(&bytes).signature.unwrap();
-    let published = published();
+    let published = certificates();
     let genuine = dictionary.clone();
     for contents in [
         Vec::new(),
@@ -301,7 +367,7 @@ fn a_download_cut_short_is_an_incomplete_copy_of_the_report_it_starts_like() {
     let report = issued(&kv);
     let original = Store::new(&kv)
         .issued_pdf(&report.report_no, || {
-            sealed_pdf(&report, BASE_URL, &seal(ours()))
+            sealed_rendering(&report, BASE_URL, &seal(ours()))
         })
         .unwrap()
         .bytes;

@@ -49,7 +49,7 @@ fn serve_openapi(_: Request, _: Params) -> Answer {
 /// The chain readers check the seal against, seal certificate first; the
 /// same secret variable the verify-file component trusts.
 fn serve_certificates(_: Request, _: Params) -> Answer {
-    let certificates = platform::seal_certificates()?;
+    let certificates = platform::published_chain()?.certificates()?;
     Ok(Response::builder()
         .status(200)
         .header("content-type", "application/pem-certificate-chain")

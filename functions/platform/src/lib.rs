@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use credit_core::codes::ReportNo;
 use credit_core::config::{Settings, VisitorSettings};
 use credit_core::error::Error;
-use credit_core::pdf::sign::Certificates;
+use credit_core::pdf::sign::PublishedChain;
 use credit_core::store::{Admission, Limits};
 use credit_core::usecase::signin::{self, Credentials, HttpReply, ProviderHttp};
 use credit_core::usecase::subscriptions::{self, ApiClient, WebhookSender};
@@ -142,11 +142,11 @@ pub fn visitor_settings() -> Result<VisitorSettings, Error> {
     VisitorSettings::from_lookup(variable)
 }
 
-/// The seal's certificate chain, as readers check it and as an uploaded
-/// report's seal is verified against (development seals only in
-/// development mode).
-pub fn seal_certificates() -> Result<Certificates, Error> {
-    Certificates::from_variables(variable, credit_core::config::development_mode(variable)?)
+/// The seal's certificate chain as configured, parsed only when needed:
+/// readers check it, an uploaded report's seal is verified against it
+/// (development seals only in development mode).
+pub fn published_chain() -> Result<PublishedChain, Error> {
+    PublishedChain::from_variables(variable, credit_core::config::development_mode(variable)?)
 }
 
 /// The session cookie: an opaque id, HttpOnly, Secure, SameSite=Strict.

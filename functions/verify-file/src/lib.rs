@@ -43,7 +43,7 @@ async fn verify(req: IncomingRequest) -> Result<Response, Error> {
     }
     let kv = platform::store()?;
     let settings = platform::visitor_settings()?;
-    let seal = platform::seal_certificates()?;
+    let published = platform::published_chain()?;
     let visitor = platform::visitor(
         header(&req, "spin-client-addr").as_deref(),
         header(&req, "x-forwarded-for").as_deref(),
@@ -56,7 +56,7 @@ async fn verify(req: IncomingRequest) -> Result<Response, Error> {
     };
     let upload = read_upload(req).await;
     let answer = verifier
-        .file(&admission, upload, &seal)
+        .file(&admission, upload, &published)
         .map_err(platform::Problem)
         .and_then(|answer| platform::json(200, &answer));
     Ok(platform::with_headers(answer, &admission.headers()))

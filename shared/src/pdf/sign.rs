@@ -104,17 +104,66 @@ pub struct Certificates {
     der_len: usize,
 }
 
-impl Certificates {
-    /// The published chain from its secret variable: `INVALID_CONFIG` when
-    /// it is missing or unusable.
+/// The published chain as configured, not yet parsed. A genuine report's
+/// pinned signature facts were read against the configured chain whose
+/// fingerprint they carry; while that chain is configured unchanged they
+/// stand, and file verification answers a genuine report without parsing
+/// the chain or the signature (docs/decisions.md).
+#[derive(Debug)]
+pub struct PublishedChain {
+    pem: String,
+    development_mode: bool,
+    fingerprint: String,
+}
+
+impl PublishedChain {
+    /// The chain's secret variable: `INVALID_CONFIG` when it is missing.
     pub fn from_variables(
         lookup: impl Fn(&str) -> Option<String>,
         development_mode: bool,
-    ) -> Result<Certificates, Error> {
-        let chain = secret(&lookup, CHAIN_VARIABLE)?;
-        Certificates::from_pem(&chain, development_mode).map_err(|e| e.for_variables())
+    ) -> Result<PublishedChain, Error> {
+        Ok(PublishedChain::new(
+            secret(&lookup, CHAIN_VARIABLE)?,
+            development_mode,
+        ))
     }
 
+    pub fn new(chain_pem: String, development_mode: bool) -> PublishedChain {
+        PublishedChain {
+            fingerprint: chain_fingerprint(&chain_pem, development_mode),
+            pem: chain_pem,
+            development_mode,
+        }
+    }
+
+    /// Identifies the configuration the chain is parsed from: the same
+    /// fingerprint, the same [`Certificates`].
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// The chain parsed: `INVALID_CONFIG` when it is unusable.
+    pub fn certificates(&self) -> Result<Certificates, Error> {
+        Certificates::from_pem(&self.pem, self.development_mode).map_err(|e| e.for_variables())
+    }
+}
+
+/// SHA-256 over what [`Certificates::from_pem`] reads: the mode (a
+/// development certificate parses only in development mode) and the
+/// trimmed PEM.
+fn chain_fingerprint(chain_pem: &str, development_mode: bool) -> String {
+    let mode: &[u8] = if development_mode {
+        b"development\n"
+    } else {
+        b"production\n"
+    };
+    let mut hasher = Sha256::new();
+    hasher.update(mode);
+    hasher.update(chain_pem.trim());
+    crate::codes::hex(&hasher.finalize())
+}
+
+impl Certificates {
     /// Parses a PEM chain. A development certificate is refused unless
     /// `development_mode` is on.
     pub fn from_pem(chain_pem: &str, development_mode: bool) -> Result<Certificates, SealError> {
@@ -171,6 +220,8 @@ impl Certificates {
 pub struct Seal {
     key: SigningKey,
     certificates: Certificates,
+    /// The [`PublishedChain::fingerprint`] of the chain it was made from.
+    chain_fingerprint: String,
     image: Option<SealImage>,
 }
 
@@ -213,6 +264,7 @@ impl Seal {
         Ok(Seal {
             key,
             certificates,
+            chain_fingerprint: chain_fingerprint(chain_pem, development_mode),
             image: None,
         })
     }
@@ -236,6 +288,15 @@ impl Seal {
 
     pub fn image(&self) -> Option<&SealImage> {
         self.image.as_ref()
+    }
+
+    /// The signature facts of `file`, which this seal has just sealed, as
+    /// file verification will answer them while this chain is published.
+    pub fn pinned_signature(&self, file: &[u8]) -> PinnedSignature {
+        PinnedSignature {
+            chain: self.chain_fingerprint.clone(),
+            facts: facts_of_pinned(file, &self.certificates),
+        }
     }
 
     /// Bytes reserved for the CMS structure in `/Contents`: the chain it
@@ -457,6 +518,21 @@ pub fn check(file: &[u8], dictionary: &SignatureDictionary, ours: &Certificates)
         }
         verifies(signer, certificate, &hasher.finalize())
     })
+}
+
+/// A pinned copy's signature facts as read when it was pinned, and the
+/// chain they were read against (its [`PublishedChain::fingerprint`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinnedSignature {
+    pub chain: String,
+    pub facts: SignatureFacts,
+}
+
+impl PinnedSignature {
+    /// The facts, if they were read against `published`.
+    pub fn read_against(&self, published: &PublishedChain) -> Option<&SignatureFacts> {
+        (self.chain == published.fingerprint()).then_some(&self.facts)
+    }
 }
 
 /// The signature facts of a pinned copy: a file whose SHA-256 is the one

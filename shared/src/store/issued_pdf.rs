@@ -5,7 +5,7 @@ use super::{BATCH, Store, contention, keys, to_json};
 use crate::codes::ReportNo;
 use crate::error::Error;
 use crate::kv::KeyValue;
-use crate::report::PdfFingerprint;
+use crate::report::{PdfFingerprint, RenderedPdf};
 
 /// Bytes per stored PDF chunk: Spin's key-value values are limited to about
 /// 1 MB on Fermyon Cloud.
@@ -33,7 +33,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
     pub fn issued_pdf(
         &self,
         report_no: &ReportNo,
-        mut render: impl FnMut() -> Result<Vec<u8>, Error>,
+        mut render: impl FnMut() -> Result<RenderedPdf, Error>,
     ) -> Result<IssuedPdf, Error> {
         match self.pdf_of(report_no)? {
             Some(pinned) => self.serve_pinned(report_no, pinned, &mut render),
@@ -45,8 +45,12 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
     /// which case that one is served. Racing first downloads render the
     /// same bytes, and chunk keys name the content's SHA-256, so writers of
     /// the same key always write the same value.
-    pub fn pin_pdf(&self, report_no: &ReportNo, bytes: Vec<u8>) -> Result<IssuedPdf, Error> {
-        let fingerprint = PdfFingerprint::of(&bytes, PDF_CHUNK_BYTES as u64);
+    pub fn pin_pdf(&self, report_no: &ReportNo, rendered: RenderedPdf) -> Result<IssuedPdf, Error> {
+        let fingerprint = PdfFingerprint {
+            signature: rendered.signature,
+            ..PdfFingerprint::of(&rendered.bytes, PDF_CHUNK_BYTES as u64)
+        };
+        let bytes = rendered.bytes;
         self.store_pdf_chunks(report_no, &fingerprint, &bytes)?;
         let key = keys::pdf_fingerprint(report_no);
         if self
@@ -77,7 +81,10 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
             self.kv
                 .delete(&keys::pdf_chunk(report_no, &fingerprint.sha256, i))?;
         }
-        let mut ours = Some(bytes);
+        let mut ours = Some(RenderedPdf {
+            bytes,
+            signature: fingerprint.signature,
+        });
         self.serve_pinned(report_no, pinned, &mut || {
             ours.take()
                 .ok_or_else(|| Error::Internal("rendered twice".into()))
@@ -88,7 +95,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         &self,
         report_no: &ReportNo,
         pinned: PdfFingerprint,
-        render: &mut dyn FnMut() -> Result<Vec<u8>, Error>,
+        render: &mut dyn FnMut() -> Result<RenderedPdf, Error>,
     ) -> Result<IssuedPdf, Error> {
         let fault = match pinned.chunk_bytes {
             Some(_) => match self.stored_pdf(report_no, &pinned)? {
@@ -105,7 +112,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
             // renderer still yields them.
             None => None,
         };
-        let bytes = render()?;
+        let bytes = render()?.bytes;
         let rendered = PdfFingerprint::of(&bytes, PDF_CHUNK_BYTES as u64);
         let problem = if rendered.same_file(&pinned) {
             let upgraded = PdfFingerprint {

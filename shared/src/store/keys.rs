@@ -19,10 +19,10 @@
 //! | `rec/{id}/rpt/n`, `rec/{id}/rpt/{seq}` | reports that showed the record (for revocation) | list append |
 //! | `rpt/{report_no}` | [`Report`] JSON, immutable | set-if-absent |
 //! | `rpt/{report_no}/status` | [`Revocation`] JSON: the first revocation stands | set-if-absent |
-//! | `rpt/{report_no}/pdf` | [`PdfFingerprint`] JSON, after its chunks | set-if-absent; compare-and-swap to add the chunk size |
+//! | `rpt/{report_no}/pdf` | [`PdfFingerprint`] JSON, after its chunks, with the seal's signature facts read at pinning | set-if-absent; compare-and-swap to add the chunk size |
 //! | `rpt/{report_no}/pdf/{sha256}/{i}` | the issued PDF's bytes, [`PDF_CHUNK_BYTES`] per chunk | set (same content, same key) |
 //! | `code/{sha256(code)}` | [`AnswerIndex`] JSON: what a verification by code answers (summary, revocation) | set-if-absent at issue; set again at revocation |
-//! | `pdf/{sha256}` | [`AnswerIndex`] JSON with the pinned file's size: what a genuine file's verification answers | set-if-absent at pinning; set again at revocation |
+//! | `pdf/{sha256}` | [`AnswerIndex`] JSON with the pinned file's size and signature facts: what a genuine file's verification answers | set-if-absent at pinning; set again at revocation |
 //! | `staff/{sha256(sub)}/apply/{yyyymmdd}` | counter: a staff member's applications on entities' behalf that day | increment |
 //! | `staff/{sha256(sub)}/for/{uscc}` | [`Mandate`]: the staff member acts for the entity until it expires | set (the latest grant) |
 //! | `seq/report/{yyyymmdd}` | counter: the day's report sequence | increment |

@@ -37,7 +37,7 @@ pub use rate_limit::{Admission, IndexedVisitor, Limits, admit, seconds_to_minute
 pub use records::{Change, NameOnFile, NamesOnFile, StatusChanged, Upserted};
 pub use reports::{MAX_REPORT_RECORDS, MAX_SNAPSHOT_BYTES};
 pub(crate) use stats::keep_verifications;
-pub use verification::AnswerIndex;
+pub use verification::{AnswerIndex, GenuineFile};
 
 use keys::ListKeys;
 

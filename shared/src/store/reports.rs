@@ -139,11 +139,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         // a racing one) has already written it from the status: it names
         // this report, and stands.
         let code_key = keys::report_by_code(&report.verification_code);
-        let index = AnswerIndex {
-            summary: report.summary(),
-            revocation: None,
-            size: None,
-        };
+        let index = AnswerIndex::of(&report, None, None);
         if !self
             .kv
             .compare_and_swap(&code_key, None, &to_json(&index)?)?

@@ -17,7 +17,7 @@ use crate::kv::{MemoryStore, StoreError};
 use crate::record::samples::{self, ENTITY, OTHER_ENTITY};
 use crate::record::{Record, RecordStatus, StoredRecord};
 use crate::report::{
-    ApplyRequest, FileClaim, OnBehalf, Outcome, PdfFingerprint, Report, Verification,
+    ApplyRequest, FileClaim, OnBehalf, Outcome, PdfFingerprint, RenderedPdf, Report, Verification,
     report_document,
 };
 use crate::upload::Upload;
@@ -623,13 +623,16 @@ fn file_verification_outcomes() {
     let store = Store::new(&kv);
     let report = issued_report(&store);
     let pinned = store
-        .pin_pdf(&report.report_no, b"%PDF-1.7 original".repeat(3_500))
+        .pin_pdf(
+            &report.report_no,
+            unrecorded(b"%PDF-1.7 original".repeat(3_500)),
+        )
         .unwrap();
     let sha = pinned.fingerprint.sha256.clone();
     assert_eq!(pinned.fingerprint.size, 59_500);
     // A second, different file does not replace the first, nor verify.
     let late = store
-        .pin_pdf(&report.report_no, b"%PDF-1.7 late".to_vec())
+        .pin_pdf(&report.report_no, unrecorded(b"%PDF-1.7 late".to_vec()))
         .unwrap();
     assert_eq!(late.fingerprint.sha256, sha);
     assert_eq!(late.bytes, pinned.bytes);
@@ -897,7 +900,7 @@ fn keys_stay_short_and_reports_serialize_as_the_contract() {
         .id;
     let report = issued_report(&store);
     store
-        .pin_pdf(&report.report_no, b"%PDF-1.7".to_vec())
+        .pin_pdf(&report.report_no, unrecorded(b"%PDF-1.7".to_vec()))
         .unwrap();
     store
         .withdraw_record(&id, RevocationCategory::RecordWithdrawn, "撤销", "d", now())
@@ -1141,7 +1144,16 @@ fn issued_report(store: &Store<'_, impl KeyValue>) -> Report {
         .unwrap()
 }
 
-fn never_rendered() -> Result<Vec<u8>, Error> {
+/// A file pinned without signature facts: read from the file at each
+/// genuine verification.
+fn unrecorded(bytes: Vec<u8>) -> RenderedPdf {
+    RenderedPdf {
+        bytes,
+        signature: None,
+    }
+}
+
+fn never_rendered() -> Result<RenderedPdf, Error> {
     panic!("a pinned PDF must not be rendered again")
 }
 
@@ -1158,7 +1170,9 @@ fn the_first_download_pins_the_bytes_and_later_ones_serve_them() {
     let no = issued(&Store::new(&kv));
     let journal = Journal::new(&kv);
     let store = Store::new(&journal);
-    let first = store.issued_pdf(&no, || Ok(big_pdf(0))).unwrap();
+    let first = store
+        .issued_pdf(&no, || Ok(unrecorded(big_pdf(0))))
+        .unwrap();
     assert_eq!(
         (first.bytes.len(), first.problem.clone()),
         (1_200_009, None)
@@ -1205,12 +1219,12 @@ fn racing_first_downloads_leave_one_intact_file() {
     let kv = MemoryStore::new();
     let store = Store::new(&kv);
     let no = issued(&store);
-    let a = store.pin_pdf(&no, big_pdf(0)).unwrap();
+    let a = store.pin_pdf(&no, unrecorded(big_pdf(0))).unwrap();
     // Same renderer: identical bytes under identical keys.
-    let same = store.pin_pdf(&no, big_pdf(0)).unwrap();
+    let same = store.pin_pdf(&no, unrecorded(big_pdf(0))).unwrap();
     assert_eq!((same.bytes == a.bytes, same.problem), (true, None));
     // A different renderer mid-rollout loses, and its chunks go.
-    let other = store.pin_pdf(&no, big_pdf(7)).unwrap();
+    let other = store.pin_pdf(&no, unrecorded(big_pdf(7))).unwrap();
     assert_eq!((other.bytes == a.bytes, other.problem), (true, None));
     assert_eq!(kv.keys_with_prefix(&format!("rpt/{no}/pdf/")).len(), 3);
     assert_eq!(store.issued_pdf(&no, never_rendered).unwrap(), a);
@@ -1221,16 +1235,22 @@ fn stored_bytes_that_fail_the_check_are_rendered_again_and_reported() {
     let kv = MemoryStore::new();
     let store = Store::new(&kv);
     let no = issued(&store);
-    let pinned = store.issued_pdf(&no, || Ok(big_pdf(0))).unwrap();
+    let pinned = store
+        .issued_pdf(&no, || Ok(unrecorded(big_pdf(0))))
+        .unwrap();
     let chunk = format!("rpt/{no}/pdf/{}/1", pinned.fingerprint.sha256);
     kv.set(&chunk, b"bit rot").unwrap();
-    let repaired = store.issued_pdf(&no, || Ok(big_pdf(0))).unwrap();
+    let repaired = store
+        .issued_pdf(&no, || Ok(unrecorded(big_pdf(0))))
+        .unwrap();
     assert_eq!(repaired.bytes, pinned.bytes);
     assert!(repaired.problem.unwrap().contains("corrupt"));
     assert_eq!(store.issued_pdf(&no, never_rendered).unwrap(), pinned);
 
     kv.delete(&chunk).unwrap();
-    let changed = store.issued_pdf(&no, || Ok(big_pdf(7))).unwrap();
+    let changed = store
+        .issued_pdf(&no, || Ok(unrecorded(big_pdf(7))))
+        .unwrap();
     assert_eq!(changed.bytes, big_pdf(7));
     assert_eq!(changed.fingerprint, pinned.fingerprint);
     let problem = changed.problem.unwrap();
@@ -1251,10 +1271,14 @@ fn a_fingerprint_recorded_before_bytes_were_kept_is_pinned_when_it_still_matches
         &serde_json::to_vec(&legacy(&big_pdf(0))).unwrap(),
     )
     .unwrap();
-    let changed = store.issued_pdf(&no, || Ok(big_pdf(7))).unwrap();
+    let changed = store
+        .issued_pdf(&no, || Ok(unrecorded(big_pdf(7))))
+        .unwrap();
     assert!(changed.problem.unwrap().contains("TAMPERED"));
     assert!(kv.keys_with_prefix(&format!("rpt/{no}/pdf/")).is_empty());
-    let matching = store.issued_pdf(&no, || Ok(big_pdf(0))).unwrap();
+    let matching = store
+        .issued_pdf(&no, || Ok(unrecorded(big_pdf(0))))
+        .unwrap();
     assert_eq!((matching.bytes, matching.problem), (big_pdf(0), None));
     let pinned = store.pdf_of(&no).unwrap().unwrap();
     assert_eq!(pinned.chunk_bytes, Some(PDF_CHUNK_BYTES as u64));
@@ -1435,7 +1459,7 @@ fn a_fact_whose_event_was_not_written_is_announced_again() {
 /// minute 4, a genuine file 3.
 #[test]
 fn verifications_cost_three_store_operations() {
-    use crate::pdf::sign::Certificates;
+    use crate::pdf::sign::PublishedChain;
     use crate::usecase::Visitor;
     use crate::usecase::verification::Verifier;
 
@@ -1443,7 +1467,9 @@ fn verifications_cost_three_store_operations() {
     let store = Store::new(&kv);
     let report = issued_report(&store);
     let pdf = big_pdf(0);
-    store.pin_pdf(&report.report_no, pdf.clone()).unwrap();
+    store
+        .pin_pdf(&report.report_no, unrecorded(pdf.clone()))
+        .unwrap();
     let journal = Journal::new(&kv);
     let limits = Limits {
         per_client: 60,
@@ -1481,9 +1507,9 @@ fn verifications_cost_three_store_operations() {
     assert_eq!((again.count, again.remaining()), (2, 58));
 
     let development = crate::pdf::sign::development::generate("测试 CA", "测试印章").unwrap();
-    let seal = Certificates::from_pem(&development.chain_pem, true).unwrap();
+    let published = PublishedChain::new(development.chain_pem, true);
     let file = verifier.admit(1).unwrap();
-    let answer = verifier.file(&file, Upload::new(&pdf), &seal).unwrap();
+    let answer = verifier.file(&file, Upload::new(&pdf), &published).unwrap();
     assert_eq!(answer.verification.outcome, Outcome::Valid);
     assert!(answer.file.matches_original);
     assert_eq!(ops(&journal), ["increment", "get", "set_many"]);
@@ -1588,8 +1614,8 @@ fn a_snapshot_beyond_one_store_value_is_refused_before_a_number_is_issued() {
 #[test]
 fn an_appended_upload_reads_the_originals_fingerprint_once() {
     use crate::pdf::sign::development::generate;
-    use crate::pdf::sign::{Certificates, Seal};
-    use crate::usecase::reports::sealed_pdf;
+    use crate::pdf::sign::{PublishedChain, Seal};
+    use crate::usecase::reports::sealed_rendering;
     use crate::usecase::verification::verify_upload;
 
     let kv = MemoryStore::new();
@@ -1599,7 +1625,7 @@ fn an_appended_upload_reads_the_originals_fingerprint_once() {
     let seal = Seal::from_pem(&material.private_key_pem, &material.chain_pem, true).unwrap();
     let original = store
         .issued_pdf(&report.report_no, || {
-            sealed_pdf(&report, "http://127.0.0.1:3000", &seal)
+            sealed_rendering(&report, "http://127.0.0.1:3000", &seal)
         })
         .unwrap()
         .bytes;
@@ -1609,12 +1635,12 @@ fn an_appended_upload_reads_the_originals_fingerprint_once() {
     appended.extend_from_slice(b"\n");
 
     let journal = Journal::new(&kv);
-    let certificates = Certificates::from_pem(&material.chain_pem, true).unwrap();
+    let published = PublishedChain::new(material.chain_pem, true);
     let answer = verify_upload(
         &journal,
         &Upload::new(&appended).unwrap(),
         now(),
-        &certificates,
+        &published,
     )
     .unwrap();
     assert!(matches!(

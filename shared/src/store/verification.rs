@@ -16,7 +16,7 @@ use super::{Store, from_json, keys, to_json};
 use crate::codes::{ReportNo, VerificationCode};
 use crate::error::Error;
 use crate::kv::KeyValue;
-use crate::pdf::sign::SignatureFacts;
+use crate::pdf::sign::{PinnedSignature, SignatureFacts};
 use crate::report::{
     FileClaim, FileFacts, FileVerification, Outcome, PdfFingerprint, Report, ReportSummary,
     Revocation, Verification,
@@ -32,6 +32,35 @@ pub struct AnswerIndex {
     /// The file index only: the pinned file's size (its SHA-256 is the key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
+    /// The file index only: the pinned file's signature facts, when they
+    /// were recorded at pinning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<PinnedSignature>,
+}
+
+impl AnswerIndex {
+    /// The entry for `report` as it answers now; with its pinned file's
+    /// facts for the file index.
+    pub fn of(
+        report: &Report,
+        revocation: Option<Revocation>,
+        pdf: Option<&PdfFingerprint>,
+    ) -> AnswerIndex {
+        AnswerIndex {
+            summary: report.summary(),
+            revocation,
+            size: pdf.map(|pdf| pdf.size),
+            signature: pdf.and_then(|pdf| pdf.signature.clone()),
+        }
+    }
+}
+
+/// A genuine file's answer, and the signature facts recorded when it was
+/// pinned (absent on files pinned before they were).
+#[derive(Debug)]
+pub struct GenuineFile {
+    pub answer: FileVerification,
+    pub pinned_signature: Option<PinnedSignature>,
 }
 
 /// An index entry as read: the answer, or a bare report number written
@@ -116,12 +145,12 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
             pdf.as_ref().map(|b| from_json(&keys[2], b)).transpose()?;
         let mut writes = vec![(
             keys::report_by_code(&report.verification_code),
-            to_json(&answer_index(&report, revocation.clone(), None))?,
+            to_json(&AnswerIndex::of(&report, revocation.clone(), None))?,
         )];
         if let Some(pdf) = pdf {
             writes.push((
                 keys::report_by_pdf(&pdf.sha256),
-                to_json(&answer_index(&report, revocation, Some(pdf.size)))?,
+                to_json(&AnswerIndex::of(&report, revocation, Some(&pdf)))?,
             ));
         }
         self.kv.set_many(&writes)?;
@@ -185,42 +214,51 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
     }
 
     /// A genuine file's answer from its hash alone (one read), or None when
-    /// the hash names no pinned report file of that size.
+    /// the hash names no pinned report file of that size. Its signature
+    /// facts are left to the caller, which may take the pinned ones.
     pub fn verify_genuine_file(
         &self,
         sha256: &str,
         size: u64,
         now: DateTime<Utc>,
-    ) -> Result<Option<FileVerification>, Error> {
+    ) -> Result<Option<GenuineFile>, Error> {
         let sha = normalize_sha256(sha256)?;
         let key = keys::report_by_pdf(&sha);
-        let verification = match self.kv.get(&key)?.map(|b| indexed(&key, &b)).transpose()? {
-            Some(Some(Indexed::Answer(index))) if index.size == Some(size) => {
-                Verification::of_summary(index.summary, index.revocation, now)
-            }
-            Some(Some(Indexed::Legacy(no))) => {
-                let Some(report) = self.get_report(&no)? else {
-                    return Ok(None);
-                };
-                if !self
-                    .pdf_of(&no)?
-                    .is_some_and(|p| p.sha256 == sha && p.size == size)
-                {
-                    return Ok(None);
+        let (verification, pinned_signature) =
+            match self.kv.get(&key)?.map(|b| indexed(&key, &b)).transpose()? {
+                Some(Some(Indexed::Answer(index))) if index.size == Some(size) => (
+                    Verification::of_summary(index.summary, index.revocation, now),
+                    index.signature,
+                ),
+                Some(Some(Indexed::Legacy(no))) => {
+                    let Some(report) = self.get_report(&no)? else {
+                        return Ok(None);
+                    };
+                    let Some(pdf) = self
+                        .pdf_of(&no)?
+                        .filter(|p| p.sha256 == sha && p.size == size)
+                    else {
+                        return Ok(None);
+                    };
+                    (
+                        Verification::of_authentic(&report, self.report_status(&no)?, now),
+                        pdf.signature,
+                    )
                 }
-                Verification::of_authentic(&report, self.report_status(&no)?, now)
-            }
-            _ => return Ok(None),
-        };
-        Ok(Some(FileVerification {
-            verification,
-            file: FileFacts {
-                sha256: sha,
-                size,
-                matches_original: true,
+                _ => return Ok(None),
+            };
+        Ok(Some(GenuineFile {
+            answer: FileVerification {
+                verification,
+                file: FileFacts {
+                    sha256: sha,
+                    size,
+                    matches_original: true,
+                },
+                signature: SignatureFacts::default(),
+                claimed_report_no: None,
             },
-            signature: SignatureFacts::default(),
-            claimed_report_no: None,
+            pinned_signature,
         }))
     }
 
@@ -237,7 +275,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         now: DateTime<Utc>,
     ) -> Result<FileVerification, Error> {
         if let Some(genuine) = self.verify_genuine_file(sha256, size, now)? {
-            return Ok(genuine);
+            return Ok(genuine.answer);
         }
         self.verify_claims(sha256, size, claims)
     }
@@ -302,14 +340,6 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
 }
 
 /// The index entry of `report` as it answers now.
-fn answer_index(report: &Report, revocation: Option<Revocation>, size: Option<u64>) -> AnswerIndex {
-    AnswerIndex {
-        summary: report.summary(),
-        revocation,
-        size,
-    }
-}
-
 fn normalize_sha256(hex: &str) -> Result<String, Error> {
     let lower = hex.trim().to_ascii_lowercase();
     if lower.len() == 64 && lower.bytes().all(|b| b.is_ascii_hexdigit()) {

@@ -14,7 +14,9 @@ use crate::kv::KeyValue;
 use crate::paging::{Cursor, PageRequest};
 use crate::pdf::sign::{CERTIFICATES_PATH, Seal};
 use crate::pdf::{self, Sealing};
-use crate::report::{ApplyRequest, Report, ReportSummary, Revocation, report_document};
+use crate::report::{
+    ApplyRequest, RenderedPdf, Report, ReportSummary, Revocation, report_document,
+};
 use crate::store::{Mandate, Store};
 use crate::uscc::CreditCode;
 use crate::vocabulary::ReportEdition;
@@ -233,7 +235,7 @@ pub fn download(
     )?;
     let report_no = report.report_no.clone();
     let pdf = Store::new(kv).issued_pdf(&report_no, || {
-        sealed_pdf(&report, public_base_url, &seal()?)
+        sealed_rendering(&report, public_base_url, &seal()?)
     })?;
     let sha256 = hex(&Sha256::digest(&pdf.bytes));
     let entry = caller
@@ -263,6 +265,19 @@ pub fn sealed_pdf(report: &Report, public_base_url: &str, seal: &Seal) -> Result
     };
     pdf::render_sealed(&report_document(report, public_base_url), &sealing)
         .map_err(|e| Error::Internal(format!("rendering {}: {e}", report.report_no)))
+}
+
+/// [`sealed_pdf`] with its signature facts, as it is pinned.
+pub fn sealed_rendering(
+    report: &Report,
+    public_base_url: &str,
+    seal: &Seal,
+) -> Result<RenderedPdf, Error> {
+    let bytes = sealed_pdf(report, public_base_url, seal)?;
+    Ok(RenderedPdf {
+        signature: Some(seal.pinned_signature(&bytes)),
+        bytes,
+    })
 }
 
 /// A signed-in caller's refused read is audited too, its target the report

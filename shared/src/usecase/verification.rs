@@ -16,7 +16,7 @@ use crate::codes::{ReportNo, VerificationCode};
 use crate::error::Error;
 use crate::inspect;
 use crate::kv::KeyValue;
-use crate::pdf::sign::{self, Certificates, SignatureFacts};
+use crate::pdf::sign::{self, PublishedChain, SignatureFacts};
 use crate::report::{FileClaim, FileFacts, FileVerification, Outcome, Verification};
 use crate::store::{Admission, Limits, Store, admit};
 use crate::upload::Upload;
@@ -242,16 +242,16 @@ impl<'a, K: KeyValue + ?Sized> Verifier<'a, K> {
         Ok((BatchVerification { results }, audited))
     }
 
-    /// An uploaded file (or why it could not be read), and the published seal certificates its signature is checked
-    /// against.
+    /// An uploaded file (or why it could not be read), and the published
+    /// chain its signature is checked against.
     pub fn file(
         &self,
         admission: &Admission,
         upload: Result<Upload, Error>,
-        seal: &Certificates,
+        published: &PublishedChain,
     ) -> Result<FileVerification, Error> {
         let result =
-            upload.and_then(|upload| verify_upload(self.kv, &upload, self.visitor.now, seal));
+            upload.and_then(|upload| verify_upload(self.kv, &upload, self.visitor.now, published));
         self.logged(
             admission,
             "verify.file",
@@ -289,10 +289,12 @@ pub(crate) fn parse_code(raw: &Value) -> Result<VerificationCode, Error> {
 }
 
 /// What an uploaded file is, given its exact bytes. The upload's SHA-256
-/// (taken as it was read) is compared with the recorded ones: the pinned copy is the reference, and a
-/// file that is that copy is answered from its hash alone (its signature
-/// read as [`sign::facts_of_pinned`] does). Any other file is parsed
-/// (bounded) for its signature, checked against `seal`, and,
+/// (taken as it was read) is compared with the recorded ones: the pinned
+/// copy is the reference, and a file that is that copy is answered from its
+/// hash alone, with the signature facts recorded when it was pinned while
+/// the same chain is `published` (else read as [`sign::facts_of_pinned`]
+/// does). Any other file is parsed (bounded) for its signature, checked
+/// against the `published` chain, and,
 /// when it is not an original, for the report it claims to be. A TAMPERED
 /// file is marked as an appended incremental update when it begins with the
 /// original's exact bytes or its signature no longer covers the whole file,
@@ -302,18 +304,27 @@ pub fn verify_upload(
     kv: &(impl KeyValue + ?Sized),
     upload: &Upload,
     now: DateTime<Utc>,
-    seal: &Certificates,
+    published: &PublishedChain,
 ) -> Result<FileVerification, Error> {
     let bytes = upload.bytes();
     let sha256 = upload.sha256();
     let size = bytes.len() as u64;
     let store = Store::new(kv);
-    if let Some(mut genuine) = store.verify_genuine_file(sha256, size, now)? {
+    if let Some(genuine) = store.verify_genuine_file(sha256, size, now)? {
         // The pinned copy itself: answered from its hash (one read), never
         // parsed.
-        genuine.signature = sign::facts_of_pinned(bytes, seal);
-        return Ok(genuine);
+        let mut answer = genuine.answer;
+        answer.signature = match genuine
+            .pinned_signature
+            .as_ref()
+            .and_then(|pinned| pinned.read_against(published))
+        {
+            Some(facts) => facts.clone(),
+            None => sign::facts_of_pinned(bytes, &published.certificates()?),
+        };
+        return Ok(answer);
     }
+    let ours = published.certificates()?;
     // The report the file names near its start and that report's pinned
     // PDF, read once for both the cut-short and the appended-update checks.
     let leading = match inspect::leading_report_no(bytes).and_then(|no| no.parse::<ReportNo>().ok())
@@ -332,7 +343,7 @@ pub fn verify_upload(
     let inspection = inspect::inspect(bytes);
     let mut answer = store.verify_claims(sha256, size, &file_claims(&inspection.claims))?;
     if let Some(dictionary) = &inspection.signature {
-        answer.signature = sign::check(bytes, dictionary, seal);
+        answer.signature = sign::check(bytes, dictionary, &ours);
     }
     if matches!(answer.verification.outcome, Outcome::Tampered { .. }) {
         let signature = &answer.signature;
