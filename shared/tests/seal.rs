@@ -73,6 +73,16 @@ fn issued(kv: &MemoryStore) -> Report {
         .unwrap()
 }
 
+/// The report's PDF as its first download seals and pins it.
+fn downloaded(kv: &MemoryStore, report: &Report) -> Vec<u8> {
+    Store::new(kv)
+        .issued_pdf(&report.report_no, || {
+            sealed_rendering(report, BASE_URL, &seal(ours()))
+        })
+        .unwrap()
+        .bytes
+}
+
 fn facts(bytes: &[u8]) -> SignatureFacts {
     let dictionary = inspect(bytes).signature.expect("a signature dictionary");
     check(bytes, &dictionary, &certificates())
@@ -141,13 +151,7 @@ fn a_changed_byte_breaks_the_signature_and_an_appended_update_leaves_part_unsign
 fn file_verification_reports_the_seal_and_names_why_a_file_is_tampered() {
     let kv = MemoryStore::default();
     let report = issued(&kv);
-    let store = Store::new(&kv);
-    let original = store
-        .issued_pdf(&report.report_no, || {
-            sealed_rendering(&report, BASE_URL, &seal(ours()))
-        })
-        .unwrap()
-        .bytes;
+    let original = downloaded(&kv, &report);
 
     let genuine =
         verify_upload(&kv, &Upload::new(&original).unwrap(), now(), &published()).unwrap();
@@ -215,12 +219,7 @@ fn a_pinned_copys_signature_is_read_without_parsing_as_a_full_check_reads_it() {
 fn a_genuine_files_signature_facts_come_from_its_pin_while_the_same_chain_is_published() {
     let kv = MemoryStore::default();
     let report = issued(&kv);
-    let original = Store::new(&kv)
-        .issued_pdf(&report.report_no, || {
-            sealed_rendering(&report, BASE_URL, &seal(ours()))
-        })
-        .unwrap()
-        .bytes;
+    let original = downloaded(&kv, &report);
     let upload = Upload::new(&original).unwrap();
     let verify = |published: &PublishedChain| verify_upload(&kv, &upload, now(), published);
 
@@ -365,12 +364,7 @@ fn hostile_signature_dictionaries_give_an_invalid_signature_never_a_panic() {
 fn a_download_cut_short_is_an_incomplete_copy_of_the_report_it_starts_like() {
     let kv = MemoryStore::default();
     let report = issued(&kv);
-    let original = Store::new(&kv)
-        .issued_pdf(&report.report_no, || {
-            sealed_rendering(&report, BASE_URL, &seal(ours()))
-        })
-        .unwrap()
-        .bytes;
+    let original = downloaded(&kv, &report);
     for length in [original.len() / 2, 2048, original.len() - 1] {
         let answer = verify_upload(
             &kv,
