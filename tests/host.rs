@@ -536,6 +536,44 @@ fn a_required_variable_without_value_stops_the_start() {
     assert_eq!(ok_json(host.get("/x"))["component"], "k-1");
 }
 
+/// The host listens before it has loaded its components: a request loads the one it needs, and
+/// a loader goes through the rest. A component that cannot be loaded still stops the host,
+/// naming it, as it stopped the start when every component was loaded first.
+#[test]
+fn components_load_after_the_host_listens_and_a_broken_one_stops_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let routes = "[[trigger.http]]\nroute = \"/a/...\"\ncomponent = \"a\"\n\
+                  [[trigger.http]]\nroute = \"/b/...\"\ncomponent = \"b\"\n\
+                  [component.a]\nsource = \"target/wasm32-wasip2/component/probe.wasm\"\n";
+    let manifest = manifest_with(
+        &dir,
+        &format!("{routes}[component.b]\nsource = \"target/wasm32-wasip2/component/probe.wasm\"\n"),
+    );
+    let host = TestHost::start(HostOptions::new(&manifest));
+    ok_json(host.get("/b/x?op=echo"));
+    host.wait_for_log(|log| log.contains("all 2 components loaded"));
+    drop(host);
+
+    std::fs::write(dir.path().join("broken.wasm"), b"not a component").unwrap();
+    let manifest = manifest_with(
+        &dir,
+        &format!("{routes}[component.b]\nsource = \"broken.wasm\"\n"),
+    );
+    let host = TestHost::start(HostOptions::new(&manifest));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !host.log().contains("Error: component b: compiling") {
+        assert!(
+            Instant::now() < deadline,
+            "the host did not stop:\n{}",
+            host.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The last line the host writes, as it exits.
+    let log = host.log();
+    assert!(log.contains("shutting down"), "{log}");
+}
+
 #[test]
 fn key_value_and_atomics_on_redis() {
     let redis = RedisServer::start();

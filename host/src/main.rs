@@ -5,6 +5,7 @@
 
 mod backup;
 mod body;
+mod components;
 mod connections;
 mod kv;
 mod manifest;
@@ -18,30 +19,26 @@ mod state;
 mod test_clock;
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::Parser;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
-use wasmtime::component::{Component, Linker};
+use wasmtime::component::Linker;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
-use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
+use crate::components::Components;
 use crate::connections::{AcceptBackoff, ConnectionLimiter, RESERVED_FDS};
 use crate::kv::{Backend, RedisKv, SqliteKv};
 use crate::manifest::StoreBackend;
 use crate::module_cache::ModuleCache;
-use crate::outbound::OutboundPolicy;
-use crate::server::{Limits, LoadedComponent};
-use crate::spin_api::ComponentScope;
+use crate::server::Limits;
 use crate::state::RequestState;
 
 /// How often the epoch advances: the granularity of deadlines and of guest yields.
@@ -134,7 +131,11 @@ fn main() -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(run(cli))
+    let served = runtime.block_on(run(cli));
+    // Not waiting for the blocking pool: the loader may be compiling a component nobody asked
+    // for yet, and requests were drained before `run` returned.
+    runtime.shutdown_background();
+    served
 }
 
 async fn run(cli: Cli) -> Result<()> {
@@ -168,28 +169,15 @@ async fn run(cli: Cli) -> Result<()> {
             .clone()
             .unwrap_or_else(|| cli.state_dir.join("module-cache")),
     );
-    // Each component is read (or compiled), type-checked against the host's
-    // imports and pre-instantiated on a thread of its own: the host answers
-    // sooner after a start from zero.
-    let components = std::thread::scope(|scope| {
-        let loading: Vec<_> = app_config
-            .components
-            .iter()
-            .map(|c| scope.spawn(|| load_component(c, &engine, &linker, &cache, &backends)))
-            .collect();
-        loading
-            .into_iter()
-            .map(|thread| {
-                thread
-                    .join()
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("loading a component panicked")))
-            })
-            .collect::<Result<Vec<_>>>()
-    })?;
     log_sign_in_mode(&app_config.components);
-    let router = router::Router::build(&app_config.routes, |id| {
-        components.iter().position(|c| c.id == id)
-    })?;
+    let components = Arc::new(Components::new(
+        engine.clone(),
+        linker,
+        cache,
+        &backends,
+        app_config.components,
+    )?);
+    let router = router::Router::build(&app_config.routes, |id| components.position(id))?;
 
     let ticker = engine.weak();
     std::thread::spawn(move || {
@@ -245,81 +233,6 @@ fn engine(memory_bytes: usize, max_instances: u32) -> Result<Engine> {
         .epoch_interruption(true)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
     Engine::new(&config).map_err(anyhow::Error::from)
-}
-
-/// Compiles a component, or loads the artifact a previous start compiled from the same bytes.
-/// One component of the manifest, ready to serve: its stores, its compiled
-/// code (from the cache when there), its pre-instantiation and its outbound
-/// policy.
-fn load_component(
-    c: &manifest::ComponentConfig,
-    engine: &Engine,
-    linker: &Linker<RequestState>,
-    cache: &ModuleCache,
-    backends: &HashMap<String, Arc<Backend>>,
-) -> Result<LoadedComponent> {
-    let mut stores = HashMap::new();
-    for label in &c.key_value_stores {
-        let backend = backends.get(label).with_context(|| {
-            format!(
-                "component {}: key-value store {label:?} is not configured (runtime config)",
-                c.id
-            )
-        })?;
-        stores.insert(label.clone(), backend.clone());
-    }
-    let component =
-        compile(engine, &c.source, cache).with_context(|| format!("component {}", c.id))?;
-    let pre = linker
-        .instantiate_pre(&component)
-        .map_err(anyhow::Error::from)
-        .with_context(|| {
-            format!(
-                "component {}: it imports something this host does not provide",
-                c.id
-            )
-        })?;
-    let pre = ProxyPre::new(pre)
-        .map_err(anyhow::Error::from)
-        .with_context(|| {
-            format!(
-                "component {}: not a wasi:http/incoming-handler component",
-                c.id
-            )
-        })?;
-    let scope = Arc::new(ComponentScope {
-        stores,
-        variables: c.variables.clone(),
-    });
-    let outbound = OutboundPolicy::parse(&c.id, &c.allowed_outbound_hosts)
-        .with_context(|| format!("component {}", c.id))?;
-    Ok(LoadedComponent {
-        id: c.id.clone(),
-        pre,
-        scope,
-        outbound: Arc::new(outbound),
-    })
-}
-
-fn compile(engine: &Engine, source: &Path, cache: &ModuleCache) -> Result<Component> {
-    let wasm = std::fs::read(source).with_context(|| format!("reading {}", source.display()))?;
-    let mut compat = std::collections::hash_map::DefaultHasher::new();
-    engine.precompile_compatibility_hash().hash(&mut compat);
-    let digest = Sha256::new()
-        .chain_update(&wasm)
-        .chain_update(compat.finish().to_le_bytes())
-        .finalize();
-    let name = format!("{}.cwasm", base16ct::lower::encode_string(&digest));
-    if let Some(component) = cache.load(engine, &name) {
-        return Ok(component);
-    }
-    let component = Component::new(engine, &wasm)
-        .map_err(anyhow::Error::from)
-        .with_context(|| format!("compiling {}", source.display()))?;
-    if let Ok(bytes) = component.serialize() {
-        cache.store(&name, &bytes);
-    }
-    Ok(component)
 }
 
 /// One backend per store label; labels sharing a SQLite file share its connection.
@@ -412,9 +325,34 @@ async fn serve(
         "credit-host: {} components, listening on http://{local}",
         app.components.len()
     );
+    // Requests load the component they need; this loads the rest, and a component that cannot
+    // be loaded stops the host as it did when every component was loaded before listening.
+    let started = Instant::now();
+    let mut loading = tokio::task::spawn_blocking({
+        let components = app.components.clone();
+        move || components.load_all()
+    });
+    let mut all_loaded = false;
+    let mut failure = None;
     let mut backoff = AcceptBackoff::new();
     loop {
         tokio::select! {
+            loaded = &mut loading, if !all_loaded => {
+                match loaded.context("the component loader panicked").and_then(|r| r) {
+                    Ok(()) => {
+                        all_loaded = true;
+                        eprintln!(
+                            "credit-host: all {} components loaded, {:?} after listening",
+                            app.components.len(),
+                            started.elapsed()
+                        );
+                    }
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
             accepted = listener.accept() => {
                 let (stream, client) = match accepted {
                     Ok(a) => a,
@@ -461,5 +399,5 @@ async fn serve(
         eprintln!("credit-host: requests still running after 5 s, stopping anyway");
     }
     server::close_request_log();
-    Ok(())
+    failure.map_or(Ok(()), Err)
 }

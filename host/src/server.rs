@@ -16,7 +16,6 @@ use tokio::sync::Semaphore;
 use wasmtime::component::ResourceTable;
 use wasmtime::{Engine, Store, StoreLimitsBuilder, Trap, UpdateDeadline};
 use wasmtime_wasi::WasiCtx;
-use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpView};
@@ -25,11 +24,11 @@ use crate::body::{
     BodyFault, BodyWatch, MIN_BYTES_PER_WINDOW, PacedBody, RATE_WINDOW, ReadWhole, RequestBody,
     declared_small, read_whole,
 };
+use crate::components::{Components, LoadedComponent};
 use crate::connections::RETRY_AFTER_SECS;
-use crate::outbound::{OutboundGate, OutboundPolicy};
+use crate::outbound::OutboundGate;
 use crate::problem::HostProblem;
 use crate::router::Router;
-use crate::spin_api::ComponentScope;
 use crate::state::{MemoryTracker, RequestState};
 use crate::test_clock::{PinnedWallClock, TEST_NOW_HEADER};
 
@@ -39,17 +38,9 @@ pub struct Limits {
     pub deadline: Duration,
 }
 
-pub struct LoadedComponent {
-    pub id: String,
-    pub pre: ProxyPre<RequestState>,
-    pub scope: Arc<ComponentScope>,
-    /// Where the component may send HTTP requests (its `allowed_outbound_hosts`).
-    pub outbound: Arc<OutboundPolicy>,
-}
-
 pub struct App {
     pub engine: Engine,
-    pub components: Vec<LoadedComponent>,
+    pub components: Arc<Components>,
     pub router: Router,
     pub limits: Limits,
     /// Instances that may run at once (the pooling allocator's slots): a request waits here for
@@ -91,7 +82,7 @@ impl App {
             log.write("-", response.status(), None, None);
             return response;
         };
-        let component = &self.components[route.component];
+        let component_id = self.components.id(route.component);
         let max_body = self.limits.max_body_bytes;
 
         let (mut parts, body) = req.into_parts();
@@ -110,7 +101,7 @@ impl App {
                     HostProblem::InvalidTestClock,
                     "测试时钟请求头应为 RFC 3339 时间",
                 );
-                log.write(&component.id, response.status(), None, None);
+                log.write(component_id, response.status(), None, None);
                 return response;
             }
         };
@@ -118,7 +109,7 @@ impl App {
         if body.size_hint().lower() > max_body as u64 {
             let response = body_too_large();
             log.write(
-                &component.id,
+                component_id,
                 response.status(),
                 None,
                 Some(format!("body over {max_body} bytes")),
@@ -159,18 +150,27 @@ impl App {
                 ReadWhole::Read(frames) => frames,
                 ReadWhole::Failed(fault) => {
                     let (response, note) = self.body_failure(fault);
-                    log.write(&component.id, response.status(), None, Some(note));
+                    log.write(component_id, response.status(), None, Some(note));
                     return response;
                 }
             }
         } else {
             Default::default()
         };
+        // Loaded by its first request, if the loader that goes through them all has not yet.
+        let component = match self.components.get(route.component).await {
+            Ok(component) => component,
+            Err(e) => {
+                let (response, note) = failure(RunError::Failed(e));
+                log.write(component_id, response.status(), None, Some(note));
+                return response;
+            }
+        };
         let streams = !body.is_end_stream();
         let watch = Arc::new(BodyWatch::default());
         let body = RequestBody::new(read, body, max_body, watch.clone(), self.limits.deadline);
         self.run(
-            component,
+            &component,
             Request::from_parts(parts, body),
             streams,
             wall_clock,
@@ -471,7 +471,10 @@ impl RequestLog {
                 )
             })
             .unwrap_or_default();
-        let note = note.map(|n| format!(" ({n})")).unwrap_or_default();
+        // Errors carry line breaks (a trap's backtrace, a parser's byte dump): one line each.
+        let note = note
+            .map(|n| format!(" ({})", n.split_whitespace().collect::<Vec<_>>().join(" ")))
+            .unwrap_or_default();
         let line = format!(
             "{method} {path} {component} {} {millis:.1}ms{usage}{note}\n",
             status.as_u16()

@@ -286,14 +286,15 @@ START_SAMPLES = int(os.environ.get("BENCH_START_SAMPLES", "3"))
 def startup(kind, spin, env, code):
     """Scale to zero: a fresh server (empty store) per component, timed from its start to that
     component's first answer; for our host with the compiled-component cache warm, then cold
-    (an empty cache folder: every component compiled at start). Then the first request after
-    IDLE_SECONDS without any, against the median of the requests that follow it."""
+    (an empty cache folder: the component compiled by its first request, the others by the
+    host's loader meanwhile). Then the first request after IDLE_SECONDS without any, against
+    the median of the requests that follow it."""
     caches = {"warm": env["CREDIT_HOST_CACHE_DIR"]} if kind == "host" else {"as Spin starts": None}
     out = {}
     if kind == "host":
         caches["cold"] = None
     for label, cache in caches.items():
-        # Cold, the host compiles every component at start: one start, timed to verify-code.
+        # Cold, the first request compiles its component: one start, timed to verify-code.
         requests = [r for r in FIRST_REQUESTS if label != "cold" or r[0] == "verify-code"]
         samples = 1 if label == "cold" else START_SAMPLES
         times = {}
@@ -557,7 +558,7 @@ def write_report(results, build, output):
         ("start warm", "start → first answer of each component, compiled-component cache warm",
          "≤ 50 ms", f"a fresh server (empty store) per start, its port polled every 2 ms; "
                     f"BENCH_START_SAMPLES={START_SAMPLES} starts of each component, taken in turn"),
-        ("start cold", "start → first answer of verify-code, cache cold (every component compiled at start)",
+        ("start cold", "start → first answer of verify-code, cache cold (it is compiled by that request)",
          "—", "CREDIT_HOST_CACHE_DIR an empty folder"),
         ("idle", "first verify-code after an idle period", "as fast as the next ones",
          f"BENCH_IDLE_SECONDS={IDLE_SECONDS:g}; then 50 sequential requests"),
