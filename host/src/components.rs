@@ -8,10 +8,11 @@
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
+use tokio::sync::OnceCell;
 use wasmtime::Engine;
 use wasmtime::component::{Component, Linker};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
@@ -47,9 +48,9 @@ struct Slot {
     source: PathBuf,
     scope: Arc<ComponentScope>,
     outbound: Arc<OutboundPolicy>,
-    /// Set by the first load, a request's or the loader's; the others wait for it. A failure is
-    /// kept too: the same bytes would fail again, and the loader stops the host on it.
-    loaded: OnceLock<Result<Arc<LoadedComponent>, String>>,
+    /// Set by the first load, a request's or the loader's; the others await it, however many
+    /// requests a burst after a start brings.
+    loaded: OnceCell<Arc<LoadedComponent>>,
 }
 
 impl Components {
@@ -89,36 +90,34 @@ impl Components {
     /// The component at `index`; loaded on a blocking thread if neither a request nor the loader
     /// has loaded it yet.
     pub async fn get(self: &Arc<Self>, index: usize) -> Result<Arc<LoadedComponent>> {
-        if let Some(loaded) = self.slots[index].loaded.get() {
-            return loaded.clone().map_err(anyhow::Error::msg);
-        }
-        let components = self.clone();
-        tokio::task::spawn_blocking(move || components.load(index))
+        self.slots[index]
+            .loaded
+            .get_or_try_init(|| {
+                let components = self.clone();
+                async move {
+                    tokio::task::spawn_blocking(move || components.pre_instantiated(index))
+                        .await
+                        .context("loading a component panicked")?
+                        .map(Arc::new)
+                }
+            })
             .await
-            .context("loading a component panicked")?
+            .cloned()
     }
 
     /// Loads every component not loaded yet, one at a time, so that a request's own load keeps
     /// the other core. The first that fails is the error.
-    pub fn load_all(&self) -> Result<()> {
-        (0..self.slots.len()).try_for_each(|index| self.load(index).map(drop))
-    }
-
-    fn load(&self, index: usize) -> Result<Arc<LoadedComponent>> {
-        let slot = &self.slots[index];
-        slot.loaded
-            .get_or_init(|| {
-                self.pre_instantiated(slot)
-                    .map(Arc::new)
-                    .map_err(|e| format!("{e:#}"))
-            })
-            .clone()
-            .map_err(anyhow::Error::msg)
+    pub async fn load_all(self: Arc<Self>) -> Result<()> {
+        for index in 0..self.slots.len() {
+            self.get(index).await?;
+        }
+        Ok(())
     }
 
     /// A component's code, compiled (or read from the cache), type-checked against the host's
     /// imports and pre-instantiated.
-    fn pre_instantiated(&self, slot: &Slot) -> Result<LoadedComponent> {
+    fn pre_instantiated(&self, index: usize) -> Result<LoadedComponent> {
+        let slot = &self.slots[index];
         let id = &slot.id;
         let component = compile(&self.engine, &slot.source, &self.cache)
             .with_context(|| format!("component {id}"))?;
@@ -165,7 +164,7 @@ fn configured(c: ComponentConfig, backends: &HashMap<String, Arc<Backend>>) -> R
         outbound: Arc::new(outbound),
         id: c.id,
         source: c.source,
-        loaded: OnceLock::new(),
+        loaded: OnceCell::new(),
     })
 }
 

@@ -328,10 +328,7 @@ async fn serve(
     // Requests load the component they need; this loads the rest, and a component that cannot
     // be loaded stops the host as it did when every component was loaded before listening.
     let started = Instant::now();
-    let mut loading = tokio::task::spawn_blocking({
-        let components = app.components.clone();
-        move || components.load_all()
-    });
+    let mut loading = tokio::spawn(app.components.clone().load_all());
     let mut all_loaded = false;
     let mut failure = None;
     let mut backoff = AcceptBackoff::new();
