@@ -159,11 +159,12 @@ fn host_codes() -> BTreeSet<String> {
         InvalidTestClock,
         ServerBusy,
         RequestTimeout,
+        IncompleteBody,
     ];
     for problem in every {
         match problem {
             RouteNotFound | PayloadTooLarge | DeadlineExceeded | ComponentFailed
-            | InvalidTestClock | ServerBusy | RequestTimeout => {}
+            | InvalidTestClock | ServerBusy | RequestTimeout | IncompleteBody => {}
         }
     }
     every.into_iter().map(|p| p.code().to_owned()).collect()

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use integration_tests::fixtures::{credit_code, issue_report};
+use integration_tests::fixtures::{
+    credit_code, days_ago, issue_report, records_of, store_all, tax_department, tax_penalty,
+};
 use integration_tests::{HostOptions, Reply, TestHost};
 use serde_json::{Value, json};
 use socket2::{Domain, Socket, Type};
@@ -228,6 +230,67 @@ fn slow_and_idle_clients_do_not_keep_a_verification_waiting_and_are_released() {
         );
     }
     assert_eq!(ok_json(verify().1)["outcome"], "VALID");
+}
+
+/// Sends `head` and then `body`, closes the sending side (the body ends there, whatever its
+/// head declared) and returns what the host answered.
+fn send_raw(port: u16, head: &str, body: &[u8]) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    stream.shutdown(std::net::Shutdown::Write).unwrap();
+    read_until_closed(&mut stream)
+}
+
+#[test]
+fn a_body_that_breaks_off_is_refused_and_nothing_in_it_is_acted_on() {
+    let host = TestHost::start(HostOptions::product());
+    let uscc = credit_code(61, 1);
+    let record = tax_penalty(&uscc, "永税罚〔2026〕61号", days_ago(30), "general");
+    let records = serde_json::to_vec(&json!([record])).unwrap();
+    let refused = |answer: &str| {
+        assert!(
+            answer.starts_with("HTTP/1.1 400") && answer.contains("\"code\":\"INCOMPLETE_BODY\""),
+            "{answer}"
+        );
+    };
+
+    // A department's batch cut short of its Content-Length: small bodies are read whole first.
+    let head = |length: usize| {
+        format!(
+            "PUT /api/v1/records HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+             Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n",
+            tax_department()
+        )
+    };
+    refused(&send_raw(
+        host.port(),
+        &head(records.len()),
+        &records[..records.len() - 8],
+    ));
+    // The same batch as CSV over the streaming threshold (16 KiB), cut short.
+    let csv = format!("统一社会信用代码,备注\n{uscc},{}\n", "长".repeat(8_000));
+    refused(&send_raw(
+        host.port(),
+        &head(csv.len()).replace("application/json", "text/csv"),
+        &csv.as_bytes()[..csv.len() - 100],
+    ));
+    assert_eq!(
+        records_of(&host, &uscc),
+        Vec::<Value>::new(),
+        "nothing stored"
+    );
+
+    // Chunked coding that is not chunked coding.
+    let verify = "POST /api/v1/verify/code HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+                  Transfer-Encoding: chunked\r\n\r\n";
+    let answer = send_raw(host.port(), verify, b"ZZ\r\n{\"code\":\r\n0\r\n\r\n");
+    refused(&answer);
+    assert!(answer.contains("application/problem+json"), "{answer}");
+
+    // The whole batch, sent as declared, is stored.
+    store_all(&host, &tax_department(), &[record]);
+    assert_eq!(records_of(&host, &uscc).len(), 1);
 }
 
 #[test]

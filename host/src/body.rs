@@ -31,6 +31,9 @@ pub enum BodyFault {
     OverCap,
     /// Slower than the minimum rate.
     TooSlow,
+    /// Ended before its declared length, or not valid chunked coding: what arrived is not the
+    /// request the client meant, so no component acts on it.
+    Broken,
 }
 
 /// Tells the host awaiting a component's answer that the body it is reading failed, and why.
@@ -70,7 +73,8 @@ pub struct PacedBody {
 }
 
 pub enum PacedError {
-    Client(hyper::Error),
+    /// hyper's error reading the body: it ended early or its chunked coding was invalid.
+    Broken,
     TooSlow,
 }
 
@@ -123,7 +127,7 @@ impl Body for PacedBody {
                 if let Err(e) = this.close_window_if_due(now) {
                     return Poll::Ready(Some(Err(e)));
                 }
-                Poll::Ready(frame.map(|f| f.map_err(PacedError::Client)))
+                Poll::Ready(frame.map(|f| f.map_err(|_| PacedError::Broken)))
             }
             Poll::Pending => loop {
                 let now = Instant::now();
@@ -151,7 +155,7 @@ impl Body for PacedBody {
 
 /// What reading a small body found.
 pub enum ReadWhole {
-    /// Its frames, all of them unless the client broke off.
+    /// All its frames.
     Read(VecDeque<Frame<Bytes>>),
     Failed(BodyFault),
 }
@@ -178,17 +182,16 @@ pub async fn read_whole(body: &mut PacedBody, max_body: usize) -> ReadWhole {
                 frames.push_back(frame);
             }
             Some(Err(PacedError::TooSlow)) => return ReadWhole::Failed(BodyFault::TooSlow),
-            // A client that broke off its own request gets no answer it could read: let the
-            // component see the short body, as before.
-            Some(Err(PacedError::Client(_))) => break,
+            Some(Err(PacedError::Broken)) => return ReadWhole::Failed(BodyFault::Broken),
         }
     }
     ReadWhole::Read(frames)
 }
 
 /// The request body as the component sees it: what was read whole, or all of it streamed,
-/// ending in an error past the cap or below the minimum rate (and telling the `BodyWatch`, so
-/// the host answers 413 or 408 if the component has not answered yet).
+/// ending in an error past the cap, below the minimum rate or where the client's body broke off
+/// (and telling the `BodyWatch`, so the host answers 413, 408 or 400 if the component has not
+/// answered yet).
 pub struct RequestBody {
     read: VecDeque<Frame<Bytes>>,
     inner: Option<PacedBody>,
@@ -231,6 +234,7 @@ impl RequestBody {
                 wasmtime_wasi_http::Error::HttpRequestBodySize(Some(self.max as u64))
             }
             BodyFault::TooSlow => wasmtime_wasi_http::Error::ConnectionReadTimeout,
+            BodyFault::Broken => wasmtime_wasi_http::Error::HttpProtocolError,
         }
     }
 }
@@ -261,7 +265,7 @@ impl Body for RequestBody {
                 }
             }
             Some(Err(PacedError::TooSlow)) => Some(Err(this.fail(BodyFault::TooSlow))),
-            Some(Err(PacedError::Client(e))) => Some(Err(wasmtime_wasi_http::Error::Hyper(e))),
+            Some(Err(PacedError::Broken)) => Some(Err(this.fail(BodyFault::Broken))),
             None => None,
         })
     }

@@ -19,6 +19,9 @@ pub enum HostProblem {
     ServerBusy,
     /// The request body came slower than the host's minimum rate: 408, connection closed.
     RequestTimeout,
+    /// The request body ended before its declared length or broke the chunked coding: 400,
+    /// connection closed, nothing acted on.
+    IncompleteBody,
 }
 
 impl HostProblem {
@@ -32,6 +35,7 @@ impl HostProblem {
             HostProblem::ServerBusy => "SERVER_BUSY",
             HostProblem::RequestTimeout => "REQUEST_TIMEOUT",
             HostProblem::InvalidTestClock => "INVALID_TEST_CLOCK",
+            HostProblem::IncompleteBody => "INCOMPLETE_BODY",
         }
     }
 }

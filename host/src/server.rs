@@ -202,6 +202,20 @@ impl App {
                 );
                 (response, note)
             }
+            BodyFault::Broken => {
+                let mut response = problem(
+                    StatusCode::BAD_REQUEST,
+                    HostProblem::IncompleteBody,
+                    "请求体不完整（在声明的长度之前中断，或分块编码有误），请求未被处理，请重新发送",
+                );
+                response
+                    .headers_mut()
+                    .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+                (
+                    response,
+                    "body broke off or had invalid chunked coding".into(),
+                )
+            }
         }
     }
 
