@@ -20,6 +20,23 @@ fn serves_the_openapi_document_of_the_repository() {
     let expected = schema::openapi_document(&file).expect("openapi.json is JSON");
     let served = reply.json();
     assert_eq!(served, expected);
+    // The catalog component's three documents answer HEAD with GET's headers and no body.
+    for path in [
+        "/api/v1/openapi.json",
+        "/api/v1/catalog",
+        "/api/v1/seal/certificates",
+    ] {
+        let get = host.get(path);
+        let head = host.request("HEAD", path, &[], b"");
+        assert_eq!(head.status, 200, "HEAD {path}: {}", head.text());
+        assert!(head.body.is_empty(), "HEAD {path} has a body");
+        for name in ["content-type", "cache-control"] {
+            assert_eq!(head.header(name), get.header(name), "HEAD {path}: {name}");
+        }
+    }
+    let put = host.request("PUT", "/api/v1/catalog", &[], b"");
+    assert_eq!(put.status, 405);
+    assert_eq!(put.header("allow"), Some("GET, HEAD"));
     let mut refs = Vec::new();
     collect_refs(&served, &mut refs);
     for reference in refs {

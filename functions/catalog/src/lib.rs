@@ -6,7 +6,7 @@ use credit_core::catalog_document::served_catalog;
 use credit_core::pdf::sign::CERTIFICATES_PATH;
 use credit_core::record::schema;
 use platform::Answer;
-use spin_sdk::http::{Params, Request, Response, Router};
+use spin_sdk::http::{Method, Params, Request, Response, Router};
 use spin_sdk::http_component;
 
 /// The contract of every endpoint, kept beside the code that serves it and
@@ -20,18 +20,23 @@ const CACHE_CONTROL: &str = "public, max-age=300";
 #[http_component]
 fn handle(req: Request) -> Response {
     let mut router = Router::new();
-    router.get("/api/v1/catalog", serve_catalog);
-    router.get("/api/v1/openapi.json", serve_openapi);
-    router.get(CERTIFICATES_PATH, serve_certificates);
-    platform::refuse_the_rest(
-        &mut router,
-        &[
-            ("/api/v1/catalog", "GET"),
-            ("/api/v1/openapi.json", "GET"),
-            (CERTIFICATES_PATH, "GET"),
-        ],
-    );
-    router.handle(req)
+    let served: [(&'static str, fn(Request, Params) -> Answer); 3] = [
+        ("/api/v1/catalog", serve_catalog),
+        ("/api/v1/openapi.json", serve_openapi),
+        (CERTIFICATES_PATH, serve_certificates),
+    ];
+    for (path, serve) in served {
+        router.get(path, serve);
+        router.head(path, serve);
+    }
+    platform::refuse_the_rest(&mut router, &served.map(|(path, _)| (path, "GET, HEAD")));
+    // HEAD answers what GET would, headers only.
+    let head = *req.method() == Method::Head;
+    let mut response = router.handle(req);
+    if head {
+        response.body_mut().clear();
+    }
+    response
 }
 
 fn serve_catalog(_: Request, _: Params) -> Answer {

@@ -23,7 +23,7 @@ fn handle(req: Request) -> Response {
     let mut router = Router::new();
     router.get(ROUTE, download);
     router.head(ROUTE, download);
-    platform::refuse_the_rest(&mut router, &[(ROUTE, "GET")]);
+    platform::refuse_the_rest(&mut router, &[(ROUTE, "GET, HEAD")]);
     router.handle(req)
 }
 
