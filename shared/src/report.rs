@@ -361,9 +361,17 @@ pub struct Verification {
     pub report: Option<ReportSummary>,
 }
 
+/// How the verifier reached the report: a code proves that the report was issued here; only a
+/// file's bytes prove that the file in hand is the original.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Code,
+    File,
+}
+
 impl Verification {
-    pub fn new(outcome: Outcome, report: Option<ReportSummary>) -> Verification {
-        let message = message_for(&outcome, report.as_ref());
+    pub fn new(outcome: Outcome, report: Option<ReportSummary>, channel: Channel) -> Verification {
+        let message = message_for(&outcome, report.as_ref(), channel);
         Verification {
             outcome,
             message,
@@ -377,8 +385,9 @@ impl Verification {
         report: &Report,
         revocation: Option<Revocation>,
         now: DateTime<Utc>,
+        channel: Channel,
     ) -> Verification {
-        Verification::of_summary(report.summary(), revocation, now)
+        Verification::of_summary(report.summary(), revocation, now, channel)
     }
 
     /// [`Verification::of_authentic`] from what an answer index keeps: the
@@ -387,6 +396,7 @@ impl Verification {
         summary: ReportSummary,
         revocation: Option<Revocation>,
         now: DateTime<Utc>,
+        channel: Channel,
     ) -> Verification {
         let outcome = match revocation {
             Some(r) => Outcome::Revoked {
@@ -397,7 +407,7 @@ impl Verification {
             None if now > summary.valid_until => Outcome::Expired,
             None => Outcome::Valid,
         };
-        Verification::new(outcome, Some(summary))
+        Verification::new(outcome, Some(summary), channel)
     }
 
     /// A truncated copy of the report numbered `report_no`: the message names
@@ -419,7 +429,7 @@ impl Verification {
         } = &mut self.outcome
         {
             *appended_update = true;
-            self.message = message_for(&self.outcome, self.report.as_ref());
+            self.message = message_for(&self.outcome, self.report.as_ref(), Channel::File);
         }
     }
 
@@ -431,7 +441,7 @@ impl Verification {
         } = &mut self.outcome
         {
             *signed_by_other = true;
-            self.message = message_for(&self.outcome, self.report.as_ref());
+            self.message = message_for(&self.outcome, self.report.as_ref(), Channel::File);
         }
     }
 }
@@ -479,15 +489,22 @@ fn incomplete_message(no: &str) -> String {
     )
 }
 
-fn message_for(outcome: &Outcome, report: Option<&ReportSummary>) -> String {
+fn message_for(outcome: &Outcome, report: Option<&ReportSummary>, channel: Channel) -> String {
     let no = report
         .map(|r| format!("（报告编号 {}）", r.report_no))
         .unwrap_or_default();
     match outcome {
-        Outcome::Valid => format!(
-            "核验通过：该报告{no}由本平台出具，内容与原件一致，在有效期内（至{}）。请核对报告上的主体名称、统一社会信用代码与所办事项一致后采信。",
-            report.map(|r| datetime(&r.valid_until)).unwrap_or_default()
-        ),
+        Outcome::Valid => {
+            let until = report.map(|r| datetime(&r.valid_until)).unwrap_or_default();
+            match channel {
+                Channel::Code => format!(
+                    "核验通过：本平台出具过该报告{no}，在有效期内（至{until}）。核验码只证明报告由本平台出具，不能证明所持文件未被改动：请核对所持报告的主体名称、统一社会信用代码、报告期间、查询领域和记录情况与下方摘要一致，且与所办事项相符后采信；也可上传报告 PDF 与原件比对。"
+                ),
+                Channel::File => format!(
+                    "核验通过：该文件与本平台出具的报告{no}原件完全一致，在有效期内（至{until}）。请核对报告上的主体名称、统一社会信用代码与所办事项一致后采信。"
+                ),
+            }
+        }
         Outcome::Expired => format!(
             "该报告{no}真实，但已于{}超过有效期，不能再替代无违法违规记录证明。请联系申请主体重新申请专用信用报告。",
             report.map(|r| datetime(&r.valid_until)).unwrap_or_default()

@@ -17,8 +17,8 @@ use crate::kv::{MemoryStore, StoreError};
 use crate::record::samples::{self, ENTITY, OTHER_ENTITY};
 use crate::record::{Record, RecordStatus, StoredRecord};
 use crate::report::{
-    ApplyRequest, FileClaim, OnBehalf, Outcome, PdfFingerprint, RenderedPdf, Report, Verification,
-    report_document,
+    ApplyRequest, Channel, FileClaim, OnBehalf, Outcome, PdfFingerprint, RenderedPdf, Report,
+    Verification, report_document,
 };
 use crate::upload::Upload;
 use crate::uscc::CreditCode;
@@ -736,9 +736,20 @@ fn every_outcome_has_its_own_message() {
     ];
     let messages: std::collections::HashSet<String> = outcomes
         .iter()
-        .map(|o| Verification::new(o.clone(), None).message)
+        .map(|o| Verification::new(o.clone(), None, Channel::File).message)
         .collect();
     assert_eq!(messages.len(), outcomes.len());
+}
+
+/// A code proves that a report was issued here, not that the file in hand is its original: only
+/// the file comparison says the file matches.
+#[test]
+fn a_valid_code_does_not_vouch_for_the_file_in_hand() {
+    let by_code = Verification::new(Outcome::Valid, None, Channel::Code).message;
+    let by_file = Verification::new(Outcome::Valid, None, Channel::File).message;
+    assert!(by_code.contains("不能证明所持文件未被改动"), "{by_code}");
+    assert!(!by_code.contains("原件完全一致"), "{by_code}");
+    assert!(by_file.contains("原件完全一致"), "{by_file}");
 }
 
 #[test]

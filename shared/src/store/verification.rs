@@ -18,8 +18,8 @@ use crate::error::Error;
 use crate::kv::KeyValue;
 use crate::pdf::sign::{PinnedSignature, SignatureFacts};
 use crate::report::{
-    FileClaim, FileFacts, FileVerification, Outcome, PdfFingerprint, Report, ReportSummary,
-    Revocation, Verification,
+    Channel, FileClaim, FileFacts, FileVerification, Outcome, PdfFingerprint, Report,
+    ReportSummary, Revocation, Verification,
 };
 
 /// What a verification by code, or of a genuine file, answers: kept in the
@@ -199,14 +199,16 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         for (code, found) in codes.iter().zip(found) {
             let answer = match found {
                 Some(Indexed::Answer(index)) => {
-                    Verification::of_summary(index.summary, index.revocation, now)
+                    Verification::of_summary(index.summary, index.revocation, now, Channel::Code)
                 }
                 Some(Indexed::Legacy(no)) => legacy_reports
                     .iter()
                     .find(|(r, _)| r.report_no == no && r.verification_code.matches(code))
-                    .map(|(r, status)| Verification::of_authentic(r, status.clone(), now))
-                    .unwrap_or_else(|| Verification::new(Outcome::NotFound, None)),
-                None => Verification::new(Outcome::NotFound, None),
+                    .map(|(r, status)| {
+                        Verification::of_authentic(r, status.clone(), now, Channel::Code)
+                    })
+                    .unwrap_or_else(|| Verification::new(Outcome::NotFound, None, Channel::Code)),
+                None => Verification::new(Outcome::NotFound, None, Channel::Code),
             };
             out.push(answer);
         }
@@ -227,7 +229,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         let (verification, pinned_signature) =
             match self.kv.get(&key)?.map(|b| indexed(&key, &b)).transpose()? {
                 Some(Some(Indexed::Answer(index))) if index.size == Some(size) => (
-                    Verification::of_summary(index.summary, index.revocation, now),
+                    Verification::of_summary(index.summary, index.revocation, now, Channel::File),
                     index.signature,
                 ),
                 Some(Some(Indexed::Legacy(no))) => {
@@ -241,7 +243,12 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
                         return Ok(None);
                     };
                     (
-                        Verification::of_authentic(&report, self.report_status(&no)?, now),
+                        Verification::of_authentic(
+                            &report,
+                            self.report_status(&no)?,
+                            now,
+                            Channel::File,
+                        ),
                         pdf.signature,
                     )
                 }
@@ -305,6 +312,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
                             signed_by_other: false,
                         },
                         Some(report.summary()),
+                        Channel::File,
                     ),
                     file: file(false),
                     signature: SignatureFacts::default(),
@@ -323,6 +331,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
                             signed_by_other: false,
                         },
                         None,
+                        Channel::File,
                     ),
                     file: file(false),
                     signature: SignatureFacts::default(),
@@ -331,7 +340,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
             }
         }
         Ok(FileVerification {
-            verification: Verification::new(Outcome::Unrecognized, None),
+            verification: Verification::new(Outcome::Unrecognized, None, Channel::File),
             file: file(false),
             signature: SignatureFacts::default(),
             claimed_report_no: None,

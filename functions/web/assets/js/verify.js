@@ -70,7 +70,7 @@ async function renderOutcome(result) {
   }
   if (report && typeof report === 'object') {
     const period = report.period_start && report.period_end ? `${report.period_start} 至 ${report.period_end}` : undefined;
-    box.append(el('h3', {}, '报告摘要'), facts([
+    box.append(el('h3', {}, '本平台存档的报告摘要'), facts([
       ['报告编号', el('span', { class: 'mono' }, report.report_no)],
       ['市场主体名称', report.entity_name],
       ['统一社会信用代码', el('span', { class: 'mono' }, report.uscc)],
@@ -79,7 +79,7 @@ async function renderOutcome(result) {
       ['使用用途', purposes.get(report.purpose)?.name || report.purpose],
       ['出具时间', dateTime(report.issued_at)],
       ['有效期至', dateTime(report.valid_until)],
-      ['记录情况', report.clean === true ? '查询期间无违法违规记录' : report.clean === false ? '查询期间有违法违规记录' : undefined],
+      ['记录情况', report.clean === true ? '报告期间无违法违规记录' : report.clean === false ? '报告期间有记录，详见报告正文' : undefined],
       ['记录条数', report.record_count],
     ]));
   }
