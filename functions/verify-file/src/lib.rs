@@ -122,23 +122,33 @@ async fn read_multipart_file(
     })
 }
 
+/// multer's own messages are English and name its internals: the uploader is told in Chinese
+/// what to fix, and the cause goes to the log.
 fn multipart_error(error: multer::Error) -> Error {
-    match error {
+    let detail = match &error {
         multer::Error::StreamSizeExceeded { .. } | multer::Error::FieldSizeExceeded { .. } => {
-            too_large()
+            return too_large();
         }
-        multer::Error::StreamReadFailed(e) => read_failed(e),
-        other => Error::InvalidField {
-            field: "file".into(),
-            detail: format!("multipart/form-data 格式不正确：{other}"),
-        },
+        multer::Error::StreamReadFailed(e) => return read_failed(e),
+        multer::Error::IncompleteFieldData { .. } | multer::Error::IncompleteStream => {
+            "上传内容不完整（multipart/form-data 在结束边界之前中断），请重新上传"
+        }
+        _ => {
+            "multipart/form-data 格式不正确，请用表单字段 file 上传 PDF，或直接以 application/pdf 上传文件本身"
+        }
+    };
+    eprintln!("verify-file: multipart upload refused: {error}");
+    Error::InvalidField {
+        field: "file".into(),
+        detail: detail.into(),
     }
 }
 
 fn read_failed(error: impl std::fmt::Display) -> Error {
+    eprintln!("verify-file: reading the upload failed: {error}");
     Error::InvalidField {
         field: "file".into(),
-        detail: format!("读取上传内容失败：{error}"),
+        detail: "读取上传内容失败，请重新上传".into(),
     }
 }
 
