@@ -554,12 +554,12 @@ pub fn report_document(report: &Report, public_base_url: &str) -> ReportDocument
         .domains
         .iter()
         .filter_map(|d| cat.report_domain(d))
-        .filter(|d| d.data_domains.is_empty())
+        .filter(|d| !d.is_collected())
         .map(|d| d.name.as_str())
         .collect();
     if !without_data.is_empty() {
         notes.push(format!(
-            "{}领域尚未列入数据归集责任清单（附件1），本报告在该领域无可查询的记录。",
+            "{}领域尚未列入数据归集责任清单（附件1），暂无归集数据，本报告未在该领域查询，查询结果标注为“暂无归集数据”，不表明在该领域无违法违规记录。",
             without_data.join("、")
         ));
     }
@@ -592,6 +592,11 @@ pub fn report_document(report: &Report, public_base_url: &str) -> ReportDocument
             .map(|f| DomainSection {
                 name: f.name.clone(),
                 unit: f.unit.clone(),
+                // Read from the catalog when rendering, as the notes are:
+                // the snapshot does not keep it.
+                collected: cat
+                    .report_domain(&f.domain)
+                    .is_some_and(|d| d.is_collected()),
                 records: f
                     .records
                     .iter()

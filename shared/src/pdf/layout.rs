@@ -19,6 +19,8 @@ const BODY_SIZE: f32 = 10.5;
 const RED: [f32; 3] = [0.72, 0.05, 0.05];
 const BLACK: [f32; 3] = [0.0, 0.0, 0.0];
 const GRAY_TEXT: [f32; 3] = [0.3, 0.3, 0.3];
+/// The result of a domain no unit supplies data for: it was not looked up.
+const NOT_COLLECTED: &str = "暂无归集数据（见报告说明）";
 
 pub(crate) enum Op {
     Text {
@@ -370,7 +372,9 @@ impl Builder<'_> {
             .collect();
         self.row(header.clone(), None);
         for (i, domain) in doc.domains.iter().enumerate() {
-            let (result, color) = if domain.records.is_empty() {
+            let (result, color) = if !domain.collected {
+                (NOT_COLLECTED.to_owned(), GRAY_TEXT)
+            } else if domain.records.is_empty() {
                 ("无违法违规记录".to_owned(), BLACK)
             } else {
                 (format!("{}条记录", domain.records.len()), RED)
@@ -385,17 +389,18 @@ impl Builder<'_> {
         }
         let with_records = doc.domains.iter().filter(|d| !d.records.is_empty()).count();
         let total: usize = doc.domains.iter().map(|d| d.records.len()).sum();
+        let looked_up = doc.domains.iter().filter(|d| d.collected).count();
+        let not_collected = doc.domains.len() - looked_up;
+        let summary = if not_collected == 0 {
+            format!("共查询{looked_up}个领域，其中{with_records}个领域有记录，共{total}条记录。")
+        } else {
+            format!(
+                "共选择{}个领域，其中{not_collected}个领域暂无归集数据、未作查询（见报告说明）；共查询{looked_up}个领域，其中{with_records}个领域有记录，共{total}条记录。",
+                doc.domains.len()
+            )
+        };
         self.y -= 6.0;
-        self.paragraph(
-            &format!(
-                "共查询{}个领域，其中{}个领域有记录，共{}条记录。",
-                doc.domains.len(),
-                with_records,
-                total
-            ),
-            BODY_SIZE,
-            false,
-        );
+        self.paragraph(&summary, BODY_SIZE, false);
     }
 
     fn records(&mut self, doc: &ReportDocument) {
@@ -456,7 +461,7 @@ impl Builder<'_> {
             }
         }
         if number == 0 {
-            self.paragraph("报告期间内，所查询领域均无违法违规记录。", BODY_SIZE, true);
+            self.paragraph(&no_records_sentence(doc), BODY_SIZE, true);
         }
     }
 
@@ -585,6 +590,27 @@ impl Builder<'_> {
     }
 }
 
+/// What the record details say when there are none: only the domains that
+/// were looked up are certified clean.
+fn no_records_sentence(doc: &ReportDocument) -> String {
+    let not_collected: Vec<&str> = doc
+        .domains
+        .iter()
+        .filter(|d| !d.collected)
+        .map(|d| d.name.as_str())
+        .collect();
+    if not_collected.is_empty() {
+        "报告期间内，所查询领域均无违法违规记录。".to_owned()
+    } else if not_collected.len() == doc.domains.len() {
+        "所选领域均暂无归集数据，本报告未作查询，不表明无违法违规记录。".to_owned()
+    } else {
+        format!(
+            "报告期间内，已查询的领域均无违法违规记录；{}领域暂无归集数据，未作查询。",
+            not_collected.join("、")
+        )
+    }
+}
+
 /// The largest size up to `max` at which `text` fits in `width`.
 fn fit_size(fonts: &Fonts, font: FontId, text: &str, width: f32, max: f32) -> f32 {
     let natural = fonts.width(font, text, max);
@@ -592,5 +618,74 @@ fn fit_size(fonts: &Fonts, font: FontId, text: &str, width: f32, max: f32) -> f3
         max
     } else {
         (max * width / natural).max(4.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pdf::sample::sample_document;
+
+    /// Each page's text, in drawing order, without separators: a table row
+    /// reads as its cells' text one after the other.
+    fn page_texts(doc: &ReportDocument) -> Vec<String> {
+        let fonts = Fonts::load().unwrap();
+        lay_out(doc, None, &fonts)
+            .unwrap()
+            .iter()
+            .map(|page| {
+                page.ops
+                    .iter()
+                    .filter_map(|op| match op {
+                        Op::Text { text, .. } => Some(text.as_str()),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The sample with 商务 (third, no unit in 附件1) as the catalog has it.
+    fn with_commerce_not_collected(records: usize) -> ReportDocument {
+        let mut doc = sample_document(records);
+        assert_eq!(doc.domains[2].name, "商务");
+        doc.domains[2].collected = false;
+        doc
+    }
+
+    #[test]
+    fn a_domain_without_collected_data_is_not_certified_clean() {
+        let doc = with_commerce_not_collected(0);
+        let text = page_texts(&doc).concat();
+        assert!(
+            text.contains("3商务县商务局暂无归集数据（见报告说明）4科技县科技局无违法违规记录"),
+            "{text}"
+        );
+        assert!(!text.contains("商务县商务局无违法违规记录"));
+        assert!(text.contains(
+            "共选择20个领域，其中1个领域暂无归集数据、未作查询（见报告说明）；共查询19个领域，其中0个领域有记录，共0条记录。"
+        ));
+        assert!(text.contains(
+            "报告期间内，已查询的领域均无违法违规记录；商务领域暂无归集数据，未作查询。"
+        ));
+        assert!(!text.contains("所查询领域均无违法违规记录"));
+    }
+
+    #[test]
+    fn a_report_of_uncollected_domains_only_certifies_nothing() {
+        let mut doc = with_commerce_not_collected(0);
+        doc.domains.retain(|d| !d.collected);
+        let text = page_texts(&doc).concat();
+        assert!(text.contains("共选择1个领域，其中1个领域暂无归集数据"));
+        assert!(text.contains("所选领域均暂无归集数据，本报告未作查询，不表明无违法违规记录。"));
+        assert!(!text.contains("均无违法违规记录"), "{text}");
+    }
+
+    #[test]
+    fn collected_domains_keep_their_wording() {
+        let text = page_texts(&sample_document(0)).concat();
+        assert!(text.contains("共查询20个领域，其中0个领域有记录，共0条记录。"));
+        assert!(text.contains("报告期间内，所查询领域均无违法违规记录。"));
+        assert!(!text.contains("暂无归集数据"));
     }
 }

@@ -789,10 +789,16 @@ fn the_document_is_formatted_for_print() {
             .fields
             .contains(&("罚款金额".to_string(), "0.2万元".to_string()))
     );
-    assert!(
-        doc.notes
+    assert!(doc.notes.iter().any(|n| n.contains(
+        "商务领域尚未列入数据归集责任清单（附件1），暂无归集数据，本报告未在该领域查询"
+    )));
+    // 商务 has no unit in 附件1: not looked up, so never certified clean.
+    assert_eq!(
+        doc.domains
             .iter()
-            .any(|n| n.contains("商务领域尚未列入数据归集责任清单"))
+            .map(|d| (d.name.as_str(), d.collected))
+            .collect::<Vec<_>>(),
+        [("商务", false), ("税务", true)]
     );
     assert_eq!(doc.snapshot_digest, report.snapshot_digest);
 }
