@@ -83,6 +83,8 @@ struct Cell {
     lines: Vec<String>,
     fill: Option<f32>,
     color: [f32; 3],
+    /// Red text set flush right on the cell's first line, e.g. 【异议处理中】.
+    badge: Option<String>,
 }
 
 struct Builder<'f> {
@@ -415,22 +417,12 @@ impl Builder<'_> {
             self.ensure(80.0);
             self.y -= 10.0;
             let title = format!("第{number}条　{}", record.kind);
-            let mut title_cell = self.cell(CONTENT_WIDTH, FontId::Sans, &title, Some(0.85), BLACK);
-            title_cell.lines.truncate(1);
-            let status = record.status_label.as_deref().map(|s| format!("【{s}】"));
-            let title_baseline = self.y - CELL_PAD - BODY_SIZE * 0.9;
-            self.row(vec![title_cell], None);
-            if let Some(status) = status {
-                let w = self.fonts.width(FontId::Sans, &status, BODY_SIZE);
-                self.text(
-                    FontId::Sans,
-                    BODY_SIZE,
-                    RIGHT - CELL_PAD - w,
-                    title_baseline,
-                    &status,
-                    RED,
-                );
-            }
+            let status = record.status_label.as_deref();
+            let heading = self.record_heading(&title, status);
+            self.row(vec![heading], None);
+            // A page the record's rows continue on opens with its heading,
+            // so no row reads as part of the record before.
+            let continued = [self.record_heading(&format!("{title}（续）"), status)];
             let label_width = 150.0;
             let mut rows = vec![
                 (
@@ -457,7 +449,7 @@ impl Builder<'_> {
                         BLACK,
                     ),
                 ];
-                self.row(cells, None);
+                self.row(cells, Some(&continued));
             }
         }
         if number == 0 {
@@ -480,12 +472,23 @@ impl Builder<'_> {
             lines,
             fill,
             color,
+            badge: None,
         }
     }
 
+    /// The one-line heading row of a record: "第N条　行政处罚", its status
+    /// flush right.
+    fn record_heading(&self, title: &str, status_label: Option<&str>) -> Cell {
+        let mut heading = self.cell(CONTENT_WIDTH, FontId::Sans, title, Some(0.85), BLACK);
+        heading.lines.truncate(1);
+        heading.badge = status_label.map(|s| format!("【{s}】"));
+        heading
+    }
+
     /// Draws one table row at the cursor, left-aligned to the margin. A row
-    /// that does not fit moves to the next page (after `repeat`, the table
-    /// header); a row taller than a page is split between lines.
+    /// that does not fit moves to the next page; a row taller than a page is
+    /// split between lines. Either way the next page opens with `repeat`
+    /// (the table header, or the record's heading).
     fn row(&mut self, mut cells: Vec<Cell>, repeat: Option<&[Cell]>) {
         let leading = BODY_SIZE * 1.4;
         let page_lines = ((CONTENT_TOP - CONTENT_BOTTOM - 2.0 * CELL_PAD) / leading) as usize;
@@ -531,6 +534,17 @@ impl Builder<'_> {
                     );
                     baseline -= leading;
                 }
+                if let Some(badge) = &cell.badge {
+                    let badge_width = self.fonts.width(FontId::Sans, badge, BODY_SIZE);
+                    self.text(
+                        FontId::Sans,
+                        BODY_SIZE,
+                        x + cell.width - CELL_PAD - badge_width,
+                        top - CELL_PAD - BODY_SIZE * 0.9,
+                        badge,
+                        RED,
+                    );
+                }
                 rest.push(remaining);
                 x += cell.width;
             }
@@ -542,6 +556,9 @@ impl Builder<'_> {
                 cell.lines = lines;
             }
             self.new_page();
+            if let Some(header) = repeat {
+                self.row(header.to_vec(), None);
+            }
         }
     }
 
@@ -624,7 +641,7 @@ fn fit_size(fonts: &Fonts, font: FontId, text: &str, width: f32, max: f32) -> f3
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pdf::sample::sample_document;
+    use crate::pdf::sample::{THIRTY_PAGES, sample_document};
 
     /// Each page's text, in drawing order, without separators: a table row
     /// reads as its cells' text one after the other.
@@ -638,6 +655,24 @@ mod tests {
                     .iter()
                     .filter_map(|op| match op {
                         Op::Text { text, .. } => Some(text.as_str()),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Each page's text runs, in drawing order.
+    fn page_runs(doc: &ReportDocument) -> Vec<Vec<String>> {
+        let fonts = Fonts::load().unwrap();
+        lay_out(doc, None, &fonts)
+            .unwrap()
+            .into_iter()
+            .map(|page| {
+                page.ops
+                    .into_iter()
+                    .filter_map(|op| match op {
+                        Op::Text { text, .. } => Some(text),
                         _ => None,
                     })
                     .collect()
@@ -687,5 +722,48 @@ mod tests {
         assert!(text.contains("共查询20个领域，其中0个领域有记录，共0条记录。"));
         assert!(text.contains("报告期间内，所查询领域均无违法违规记录。"));
         assert!(!text.contains("暂无归集数据"));
+    }
+
+    #[test]
+    fn a_record_continued_on_the_next_page_repeats_its_heading_there() {
+        let doc = sample_document(THIRTY_PAGES);
+        let pages = page_runs(&doc);
+        let first = pages
+            .iter()
+            .position(|runs| runs.iter().any(|t| t == "二、记录明细"))
+            .unwrap();
+        let is_heading = |t: &str| t.starts_with('第') && t.contains("条　行政处罚");
+        // The heading seen last, and the status printed beside it.
+        let mut last: Option<(String, Option<String>)> = None;
+        let mut continued = 0;
+        for (number, runs) in pages.iter().enumerate().skip(first) {
+            // runs[0] is the running header; the footer comes last.
+            let top = &runs[1];
+            if number > first {
+                assert!(
+                    is_heading(top),
+                    "page {} opens with {top:?}, not a record heading",
+                    number + 1
+                );
+                if let Some(heading) = top.strip_suffix("（续）") {
+                    let (previous, status) = last.clone().unwrap();
+                    assert_eq!(heading, previous, "page {}", number + 1);
+                    assert_eq!(runs.get(2).filter(|t| t.starts_with('【')), status.as_ref());
+                    continued += 1;
+                }
+            }
+            for (i, run) in runs.iter().enumerate() {
+                if is_heading(run) && !run.ends_with("（续）") {
+                    let status = runs.get(i + 1).filter(|t| t.starts_with('【')).cloned();
+                    last = Some((run.clone(), status));
+                }
+            }
+        }
+        assert!(continued > 0, "the sample has records that cross a page");
+        assert!(
+            pages[first + 1..]
+                .iter()
+                .any(|runs| runs[1].contains("（续）") && runs[2] == "【异议处理中】")
+        );
     }
 }
