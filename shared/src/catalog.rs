@@ -34,6 +34,15 @@ pub struct ReportDomain {
     pub data_domains: Vec<String>,
 }
 
+impl ReportDomain {
+    /// Whether a unit supplies data for the domain (a row of 附件1 maps to
+    /// it). One without is selectable, as 附件2 lists it, but nothing can be
+    /// looked up there: a report must not certify it clean.
+    pub fn is_collected(&self) -> bool {
+        !self.data_domains.is_empty()
+    }
+}
+
 /// Served with its `edition` (which the catalog file does not spell: it
 /// follows from the group), so a page names the edition the report will have.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

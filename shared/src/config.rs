@@ -16,7 +16,7 @@ use crate::record::Severity;
 /// severity (国家发展改革委令2025年第36号《信用修复管理办法》: minor at most 3
 /// months, general at most 1 year, serious at most 3 years). At the maximum
 /// publicity ends by itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PublicityMaxima {
     pub minor: u32,
     pub general: u32,

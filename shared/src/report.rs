@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::Principal;
 use crate::catalog::{DomainSelection, Purpose, catalog};
 use crate::codes::{AuthorisationRef, ReportNo, VerificationCode, hex};
+use crate::config::PublicityMaxima;
 use crate::error::Error;
 use crate::pdf::sign::{PinnedSignature, SignatureFacts};
 use crate::pdf::{DomainSection, RecordSection, ReportDocument};
@@ -133,6 +134,12 @@ pub struct AppliedRules {
     pub include_simplified_procedure: bool,
     pub show_repaired_records: bool,
     pub end_publicity_at_expiry: bool,
+    /// The publicity maxima applied under `end_publicity_at_expiry`, for
+    /// the notes to state; absent when the rule is off, and on reports
+    /// issued before they were kept (their snapshots, and so their
+    /// digests, stay as they were).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publicity_max_months: Option<PublicityMaxima>,
     /// Reports issued before these kinds existed read as included: they
     /// had none to leave out.
     #[serde(default = "included")]
@@ -544,6 +551,37 @@ fn added_kinds_note(rules: &AppliedRules) -> String {
     format!("{coercive}；{criminal}。")
 }
 
+/// What the report says about penalties whose publicity has ended, as the
+/// rule (`end_publicity_at_expiry`, [`crate::rules::counts`]) was when it was
+/// issued: they are left out even when decided inside the period.
+fn publicity_note(rules: &AppliedRules) -> Option<String> {
+    if !rules.end_publicity_at_expiry {
+        return None;
+    }
+    let periods = match rules.publicity_max_months {
+        Some(m) => format!(
+            "：轻微的{}，一般的{}，严重的{}，未标明程度的按其中最长的{}计",
+            months_in_words(m.minor),
+            months_in_words(m.general),
+            months_in_words(m.serious),
+            months_in_words(m.months(None)),
+        ),
+        None => String::new(),
+    };
+    Some(format!(
+        "公示期已届满的行政处罚不在本报告中展示，即使其在报告期间内作出。公示期以数据来源单位报送的公示截止期为准；未报送的，按《信用修复管理办法》（国家发展改革委令2025年第36号）规定的最长公示期自处罚决定日期起计算{periods}。"
+    ))
+}
+
+/// "3个月", "1年", "18个月".
+fn months_in_words(months: u32) -> String {
+    if months.is_multiple_of(12) {
+        format!("{}年", months / 12)
+    } else {
+        format!("{months}个月")
+    }
+}
+
 /// The formatted view the PDF renders. `public_base_url` without a
 /// trailing slash, e.g. `http://127.0.0.1:3000`.
 pub fn report_document(report: &Report, public_base_url: &str) -> ReportDocument {
@@ -561,22 +599,23 @@ pub fn report_document(report: &Report, public_base_url: &str) -> ReportDocument
             "依据简易程序作出的行政处罚和依法不予行政处罚的，不列入违法记录。".to_owned()
         },
         added_kinds_note(&report.rules),
-        if report.rules.show_repaired_records {
-            "已完成信用修复的记录标注“已修复”；标注“异议处理中”的记录正在异议处理中。".to_owned()
-        } else {
-            "已完成信用修复的记录不在本报告中展示；标注“异议处理中”的记录正在异议处理中。".to_owned()
-        },
     ];
+    notes.extend(publicity_note(&report.rules));
+    notes.push(if report.rules.show_repaired_records {
+        "已完成信用修复的记录标注“已修复”；标注“异议处理中”的记录正在异议处理中。".to_owned()
+    } else {
+        "已完成信用修复的记录不在本报告中展示；标注“异议处理中”的记录正在异议处理中。".to_owned()
+    });
     let without_data: Vec<&str> = report
         .domains
         .iter()
         .filter_map(|d| cat.report_domain(d))
-        .filter(|d| d.data_domains.is_empty())
+        .filter(|d| !d.is_collected())
         .map(|d| d.name.as_str())
         .collect();
     if !without_data.is_empty() {
         notes.push(format!(
-            "{}领域尚未列入数据归集责任清单（附件1），本报告在该领域无可查询的记录。",
+            "{}领域尚未列入数据归集责任清单（附件1），暂无归集数据，本报告未在该领域查询，查询结果标注为“暂无归集数据”，不表明在该领域无违法违规记录。",
             without_data.join("、")
         ));
     }
@@ -609,6 +648,11 @@ pub fn report_document(report: &Report, public_base_url: &str) -> ReportDocument
             .map(|f| DomainSection {
                 name: f.name.clone(),
                 unit: f.unit.clone(),
+                // Read from the catalog when rendering, as the notes are:
+                // the snapshot does not keep it.
+                collected: cat
+                    .report_domain(&f.domain)
+                    .is_some_and(|d| d.is_collected()),
                 records: f
                     .records
                     .iter()

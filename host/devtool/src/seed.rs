@@ -53,7 +53,7 @@ fn entities() -> [Entity; 4] {
         entity(
             4,
             "永昌县祁连化工有限公司",
-            "生态环境处罚与环境违法企业黑名单、刑事裁判 1 条；市场监管处罚在 20 个月前，只出现在 24、36 个月报告中 / environment penalty, blacklist and a criminal judgment; a market penalty only 24/36-month reports show",
+            "生态环境处罚与环境违法企业黑名单、刑事裁判 1 条；市场监管严重行政处罚在 20 个月前（公示 3 年），只出现在 24、36 个月报告中 / environment penalty, blacklist and a criminal judgment; a serious market penalty (published 3 years) only 24/36-month reports show",
         ),
     ]
 }
@@ -262,7 +262,7 @@ const SUBSTANDARD_PRODUCT: Violation = Violation {
 const AIR_POLLUTION: Violation = Violation {
     domain: "ecology_environment",
     unit: ENVIRONMENT,
-    authority: "白银市生态环境局永昌分局",
+    authority: "金昌市生态环境局永昌分局",
     kind: "超标排放大气污染物",
     facts: "当事人废气排放口颗粒物浓度超过排放标准",
     basis: "《中华人民共和国大气污染防治法》第九十九条",
@@ -401,6 +401,15 @@ fn seed(client: &Client, tokens: &Tokens, demo: &[Entity; 4]) -> Result<(), Stri
     not_penalized["penalty_categories"] = json!(["其他"]);
     not_penalized["penalty_content"] = json!("依法不予行政处罚");
     not_penalized["fine_wan_yuan"] = Value::Null;
+    // Serious: its 3 years of publicity outlast a 24-month period, where a
+    // general penalty's 1 year would leave it out of every report.
+    let mut older_serious_penalty = penalty(
+        environmental,
+        &SUBSTANDARD_PRODUCT,
+        "永市监罚〔示例〕3号",
+        &months_ago(20),
+    );
+    older_serious_penalty["severity"] = json!("serious");
     client.put_records(
         &market,
         &[
@@ -419,12 +428,7 @@ fn seed(client: &Client, tokens: &Tokens, demo: &[Entity; 4]) -> Result<(), Stri
                 &days_ago(120),
                 None,
             ),
-            penalty(
-                environmental,
-                &SUBSTANDARD_PRODUCT,
-                "永市监罚〔示例〕3号",
-                &months_ago(20),
-            ),
+            older_serious_penalty,
         ],
     )?;
 

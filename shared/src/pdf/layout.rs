@@ -19,6 +19,8 @@ const BODY_SIZE: f32 = 10.5;
 const RED: [f32; 3] = [0.72, 0.05, 0.05];
 const BLACK: [f32; 3] = [0.0, 0.0, 0.0];
 const GRAY_TEXT: [f32; 3] = [0.3, 0.3, 0.3];
+/// The result of a domain no unit supplies data for: it was not looked up.
+const NOT_COLLECTED: &str = "暂无归集数据（见报告说明）";
 
 pub(crate) enum Op {
     Text {
@@ -81,6 +83,8 @@ struct Cell {
     lines: Vec<String>,
     fill: Option<f32>,
     color: [f32; 3],
+    /// Red text set flush right on the cell's first line, e.g. 【异议处理中】.
+    badge: Option<String>,
 }
 
 struct Builder<'f> {
@@ -370,7 +374,9 @@ impl Builder<'_> {
             .collect();
         self.row(header.clone(), None);
         for (i, domain) in doc.domains.iter().enumerate() {
-            let (result, color) = if domain.records.is_empty() {
+            let (result, color) = if !domain.collected {
+                (NOT_COLLECTED.to_owned(), GRAY_TEXT)
+            } else if domain.records.is_empty() {
                 ("无违法违规记录".to_owned(), BLACK)
             } else {
                 (format!("{}条记录", domain.records.len()), RED)
@@ -385,17 +391,18 @@ impl Builder<'_> {
         }
         let with_records = doc.domains.iter().filter(|d| !d.records.is_empty()).count();
         let total: usize = doc.domains.iter().map(|d| d.records.len()).sum();
+        let looked_up = doc.domains.iter().filter(|d| d.collected).count();
+        let not_collected = doc.domains.len() - looked_up;
+        let summary = if not_collected == 0 {
+            format!("共查询{looked_up}个领域，其中{with_records}个领域有记录，共{total}条记录。")
+        } else {
+            format!(
+                "共选择{}个领域，其中{not_collected}个领域暂无归集数据、未作查询（见报告说明）；共查询{looked_up}个领域，其中{with_records}个领域有记录，共{total}条记录。",
+                doc.domains.len()
+            )
+        };
         self.y -= 6.0;
-        self.paragraph(
-            &format!(
-                "共查询{}个领域，其中{}个领域有记录，共{}条记录。",
-                doc.domains.len(),
-                with_records,
-                total
-            ),
-            BODY_SIZE,
-            false,
-        );
+        self.paragraph(&summary, BODY_SIZE, false);
     }
 
     fn records(&mut self, doc: &ReportDocument) {
@@ -410,22 +417,12 @@ impl Builder<'_> {
             self.ensure(80.0);
             self.y -= 10.0;
             let title = format!("第{number}条　{}", record.kind);
-            let mut title_cell = self.cell(CONTENT_WIDTH, FontId::Sans, &title, Some(0.85), BLACK);
-            title_cell.lines.truncate(1);
-            let status = record.status_label.as_deref().map(|s| format!("【{s}】"));
-            let title_baseline = self.y - CELL_PAD - BODY_SIZE * 0.9;
-            self.row(vec![title_cell], None);
-            if let Some(status) = status {
-                let w = self.fonts.width(FontId::Sans, &status, BODY_SIZE);
-                self.text(
-                    FontId::Sans,
-                    BODY_SIZE,
-                    RIGHT - CELL_PAD - w,
-                    title_baseline,
-                    &status,
-                    RED,
-                );
-            }
+            let status = record.status_label.as_deref();
+            let heading = self.record_heading(&title, status);
+            self.row(vec![heading], None);
+            // A page the record's rows continue on opens with its heading,
+            // so no row reads as part of the record before.
+            let continued = [self.record_heading(&format!("{title}（续）"), status)];
             let label_width = 150.0;
             let mut rows = vec![
                 (
@@ -452,11 +449,11 @@ impl Builder<'_> {
                         BLACK,
                     ),
                 ];
-                self.row(cells, None);
+                self.row(cells, Some(&continued));
             }
         }
         if number == 0 {
-            self.paragraph("报告期间内，所查询领域均无违法违规记录。", BODY_SIZE, true);
+            self.paragraph(&no_records_sentence(doc), BODY_SIZE, true);
         }
     }
 
@@ -475,12 +472,23 @@ impl Builder<'_> {
             lines,
             fill,
             color,
+            badge: None,
         }
     }
 
+    /// The one-line heading row of a record: "第N条　行政处罚", its status
+    /// flush right.
+    fn record_heading(&self, title: &str, status_label: Option<&str>) -> Cell {
+        let mut heading = self.cell(CONTENT_WIDTH, FontId::Sans, title, Some(0.85), BLACK);
+        heading.lines.truncate(1);
+        heading.badge = status_label.map(|s| format!("【{s}】"));
+        heading
+    }
+
     /// Draws one table row at the cursor, left-aligned to the margin. A row
-    /// that does not fit moves to the next page (after `repeat`, the table
-    /// header); a row taller than a page is split between lines.
+    /// that does not fit moves to the next page; a row taller than a page is
+    /// split between lines. Either way the next page opens with `repeat`
+    /// (the table header, or the record's heading).
     fn row(&mut self, mut cells: Vec<Cell>, repeat: Option<&[Cell]>) {
         let leading = BODY_SIZE * 1.4;
         let page_lines = ((CONTENT_TOP - CONTENT_BOTTOM - 2.0 * CELL_PAD) / leading) as usize;
@@ -526,6 +534,17 @@ impl Builder<'_> {
                     );
                     baseline -= leading;
                 }
+                if let Some(badge) = &cell.badge {
+                    let badge_width = self.fonts.width(FontId::Sans, badge, BODY_SIZE);
+                    self.text(
+                        FontId::Sans,
+                        BODY_SIZE,
+                        x + cell.width - CELL_PAD - badge_width,
+                        top - CELL_PAD - BODY_SIZE * 0.9,
+                        badge,
+                        RED,
+                    );
+                }
                 rest.push(remaining);
                 x += cell.width;
             }
@@ -537,6 +556,9 @@ impl Builder<'_> {
                 cell.lines = lines;
             }
             self.new_page();
+            if let Some(header) = repeat {
+                self.row(header.to_vec(), None);
+            }
         }
     }
 
@@ -585,6 +607,27 @@ impl Builder<'_> {
     }
 }
 
+/// What the record details say when there are none: only the domains that
+/// were looked up are certified clean.
+fn no_records_sentence(doc: &ReportDocument) -> String {
+    let not_collected: Vec<&str> = doc
+        .domains
+        .iter()
+        .filter(|d| !d.collected)
+        .map(|d| d.name.as_str())
+        .collect();
+    if not_collected.is_empty() {
+        "报告期间内，所查询领域均无违法违规记录。".to_owned()
+    } else if not_collected.len() == doc.domains.len() {
+        "所选领域均暂无归集数据，本报告未作查询，不表明无违法违规记录。".to_owned()
+    } else {
+        format!(
+            "报告期间内，已查询的领域均无违法违规记录；{}领域暂无归集数据，未作查询。",
+            not_collected.join("、")
+        )
+    }
+}
+
 /// The largest size up to `max` at which `text` fits in `width`.
 fn fit_size(fonts: &Fonts, font: FontId, text: &str, width: f32, max: f32) -> f32 {
     let natural = fonts.width(font, text, max);
@@ -592,5 +635,135 @@ fn fit_size(fonts: &Fonts, font: FontId, text: &str, width: f32, max: f32) -> f3
         max
     } else {
         (max * width / natural).max(4.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pdf::sample::{THIRTY_PAGES, sample_document};
+
+    /// Each page's text, in drawing order, without separators: a table row
+    /// reads as its cells' text one after the other.
+    fn page_texts(doc: &ReportDocument) -> Vec<String> {
+        let fonts = Fonts::load().unwrap();
+        lay_out(doc, None, &fonts)
+            .unwrap()
+            .iter()
+            .map(|page| {
+                page.ops
+                    .iter()
+                    .filter_map(|op| match op {
+                        Op::Text { text, .. } => Some(text.as_str()),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Each page's text runs, in drawing order.
+    fn page_runs(doc: &ReportDocument) -> Vec<Vec<String>> {
+        let fonts = Fonts::load().unwrap();
+        lay_out(doc, None, &fonts)
+            .unwrap()
+            .into_iter()
+            .map(|page| {
+                page.ops
+                    .into_iter()
+                    .filter_map(|op| match op {
+                        Op::Text { text, .. } => Some(text),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The sample with 商务 (third, no unit in 附件1) as the catalog has it.
+    fn with_commerce_not_collected(records: usize) -> ReportDocument {
+        let mut doc = sample_document(records);
+        assert_eq!(doc.domains[2].name, "商务");
+        doc.domains[2].collected = false;
+        doc
+    }
+
+    #[test]
+    fn a_domain_without_collected_data_is_not_certified_clean() {
+        let doc = with_commerce_not_collected(0);
+        let text = page_texts(&doc).concat();
+        assert!(
+            text.contains("3商务县商务局暂无归集数据（见报告说明）4科技县科技局无违法违规记录"),
+            "{text}"
+        );
+        assert!(!text.contains("商务县商务局无违法违规记录"));
+        assert!(text.contains(
+            "共选择20个领域，其中1个领域暂无归集数据、未作查询（见报告说明）；共查询19个领域，其中0个领域有记录，共0条记录。"
+        ));
+        assert!(text.contains(
+            "报告期间内，已查询的领域均无违法违规记录；商务领域暂无归集数据，未作查询。"
+        ));
+        assert!(!text.contains("所查询领域均无违法违规记录"));
+    }
+
+    #[test]
+    fn a_report_of_uncollected_domains_only_certifies_nothing() {
+        let mut doc = with_commerce_not_collected(0);
+        doc.domains.retain(|d| !d.collected);
+        let text = page_texts(&doc).concat();
+        assert!(text.contains("共选择1个领域，其中1个领域暂无归集数据"));
+        assert!(text.contains("所选领域均暂无归集数据，本报告未作查询，不表明无违法违规记录。"));
+        assert!(!text.contains("均无违法违规记录"), "{text}");
+    }
+
+    #[test]
+    fn collected_domains_keep_their_wording() {
+        let text = page_texts(&sample_document(0)).concat();
+        assert!(text.contains("共查询20个领域，其中0个领域有记录，共0条记录。"));
+        assert!(text.contains("报告期间内，所查询领域均无违法违规记录。"));
+        assert!(!text.contains("暂无归集数据"));
+    }
+
+    #[test]
+    fn a_record_continued_on_the_next_page_repeats_its_heading_there() {
+        let doc = sample_document(THIRTY_PAGES);
+        let pages = page_runs(&doc);
+        let first = pages
+            .iter()
+            .position(|runs| runs.iter().any(|t| t == "二、记录明细"))
+            .unwrap();
+        let is_heading = |t: &str| t.starts_with('第') && t.contains("条　行政处罚");
+        // The heading seen last, and the status printed beside it.
+        let mut last: Option<(String, Option<String>)> = None;
+        let mut continued = 0;
+        for (number, runs) in pages.iter().enumerate().skip(first) {
+            // runs[0] is the running header; the footer comes last.
+            let top = &runs[1];
+            if number > first {
+                assert!(
+                    is_heading(top),
+                    "page {} opens with {top:?}, not a record heading",
+                    number + 1
+                );
+                if let Some(heading) = top.strip_suffix("（续）") {
+                    let (previous, status) = last.clone().unwrap();
+                    assert_eq!(heading, previous, "page {}", number + 1);
+                    assert_eq!(runs.get(2).filter(|t| t.starts_with('【')), status.as_ref());
+                    continued += 1;
+                }
+            }
+            for (i, run) in runs.iter().enumerate() {
+                if is_heading(run) && !run.ends_with("（续）") {
+                    let status = runs.get(i + 1).filter(|t| t.starts_with('【')).cloned();
+                    last = Some((run.clone(), status));
+                }
+            }
+        }
+        assert!(continued > 0, "the sample has records that cross a page");
+        assert!(
+            pages[first + 1..]
+                .iter()
+                .any(|runs| runs[1].contains("（续）") && runs[2] == "【异议处理中】")
+        );
     }
 }

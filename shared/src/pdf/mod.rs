@@ -111,7 +111,11 @@ pub struct DomainSection {
     pub name: String,
     /// e.g. "县税务局"
     pub unit: String,
-    /// Records that count in this domain; empty means 无违法违规记录.
+    /// Whether any data is collected for the domain; when not, the domain
+    /// was not looked up and prints 暂无归集数据, never 无违法违规记录.
+    pub collected: bool,
+    /// Records that count in this domain; empty (and collected) means
+    /// 无违法违规记录.
     pub records: Vec<RecordSection>,
 }
 

@@ -43,6 +43,7 @@ pub fn sample_document(records: usize) -> ReportDocument {
         .map(|(name, unit)| DomainSection {
             name: (*name).to_owned(),
             unit: (*unit).to_owned(),
+            collected: true,
             records: Vec::new(),
         })
         .collect();

@@ -96,6 +96,9 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
                 include_simplified_procedure: config.include_simplified_procedure,
                 show_repaired_records: config.show_repaired_records,
                 end_publicity_at_expiry: config.end_publicity_at_expiry,
+                publicity_max_months: config
+                    .end_publicity_at_expiry
+                    .then_some(config.publicity_max_months),
                 include_coercive_measures: config.include_coercive_measures,
                 include_criminal_judgments: config.include_criminal_judgments,
             },

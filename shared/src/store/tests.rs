@@ -800,12 +800,96 @@ fn the_document_is_formatted_for_print() {
             .fields
             .contains(&("罚款金额".to_string(), "0.2万元".to_string()))
     );
-    assert!(
-        doc.notes
+    assert!(doc.notes.iter().any(|n| n.contains(
+        "商务领域尚未列入数据归集责任清单（附件1），暂无归集数据，本报告未在该领域查询"
+    )));
+    // 商务 has no unit in 附件1: not looked up, so never certified clean.
+    assert_eq!(
+        doc.domains
             .iter()
-            .any(|n| n.contains("商务领域尚未列入数据归集责任清单"))
+            .map(|d| (d.name.as_str(), d.collected))
+            .collect::<Vec<_>>(),
+        [("商务", false), ("税务", true)]
     );
     assert_eq!(doc.snapshot_digest, report.snapshot_digest);
+}
+
+#[test]
+fn the_notes_say_penalties_past_their_publicity_are_left_out() {
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    // General severity, decided 20 months before issue: inside a 24-month
+    // period, but published for 1 year only.
+    store
+        .upsert_record(rec(samples::penalty("ENDED", "2025-03-29")), "x", now())
+        .unwrap();
+    let over_24_months = ApplyRequest {
+        months: ReportMonths::try_from(24).unwrap(),
+        ..all()
+    };
+    let report = store
+        .issue_report(&over_24_months, "e", now(), &RuleConfig::default())
+        .unwrap();
+    assert_eq!(report.record_count(), 0);
+    let notes = report_document(&report, "https://credit.example.cn").notes;
+    assert!(
+        notes.contains(&"公示期已届满的行政处罚不在本报告中展示，即使其在报告期间内作出。公示期以数据来源单位报送的公示截止期为准；未报送的，按《信用修复管理办法》（国家发展改革委令2025年第36号）规定的最长公示期自处罚决定日期起计算：轻微的3个月，一般的1年，严重的3年，未标明程度的按其中最长的3年计。".to_owned()),
+        "{notes:#?}"
+    );
+
+    let configured = RuleConfig {
+        publicity_max_months: crate::config::PublicityMaxima {
+            minor: 6,
+            general: 18,
+            serious: 60,
+        },
+        ..RuleConfig::default()
+    };
+    let report = store
+        .issue_report(&over_24_months, "e", now(), &configured)
+        .unwrap();
+    let notes = report_document(&report, "https://credit.example.cn").notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n
+                .contains("轻微的6个月，一般的18个月，严重的5年，未标明程度的按其中最长的5年计。")),
+        "{notes:#?}"
+    );
+
+    let shown_until_the_end = RuleConfig {
+        end_publicity_at_expiry: false,
+        ..RuleConfig::default()
+    };
+    let report = store
+        .issue_report(&over_24_months, "e", now(), &shown_until_the_end)
+        .unwrap();
+    assert_eq!(report.record_count(), 1);
+    assert_eq!(report.rules.publicity_max_months, None);
+    let notes = report_document(&report, "https://credit.example.cn").notes;
+    assert!(!notes.iter().any(|n| n.contains("公示期")), "{notes:#?}");
+}
+
+#[test]
+fn a_report_issued_before_the_maxima_were_kept_reads_and_digests_as_before() {
+    let kv = MemoryStore::new();
+    let store = Store::new(&kv);
+    let mut report = issued_report(&store);
+    assert!(report.rules.publicity_max_months.is_some());
+    report.rules.publicity_max_months = None;
+    report.snapshot_digest = report.compute_digest().unwrap();
+    // As a snapshot stored before the field existed: byte for byte.
+    let stored = serde_json::to_string(&report).unwrap();
+    assert!(!stored.contains("publicity_max_months"));
+    let read: Report = serde_json::from_str(&stored).unwrap();
+    assert_eq!(serde_json::to_string(&read).unwrap(), stored);
+    assert_eq!(read.compute_digest().unwrap(), report.snapshot_digest);
+    let notes = report_document(&read, "https://credit.example.cn").notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.ends_with("规定的最长公示期自处罚决定日期起计算。"))
+    );
 }
 
 #[test]
