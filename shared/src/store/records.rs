@@ -8,7 +8,7 @@ use super::{MAX_CAS_ATTEMPTS, Store, contention, from_json, keys, to_json};
 use crate::codes::ReportNo;
 use crate::error::Error;
 use crate::kv::KeyValue;
-use crate::paging::{Cursor, Order, Page, PageRequest};
+use crate::paging::{Cursor, Listing, Order, Page, PageRequest};
 use crate::record::{Record, RecordId, RecordStatus, StoredRecord};
 use crate::uscc::CreditCode;
 use crate::vocabulary::RevocationCategory;
@@ -237,7 +237,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         let listed = self.list_page(
             &keys::entity_records(uscc),
             Order::Appended,
-            request.position()?,
+            request.position(Listing::Records)?,
             limit,
         )?;
         let mut seen = std::collections::HashSet::new();
@@ -254,7 +254,9 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
                 .into_iter()
                 .filter(|r| r.record.uscc() == uscc)
                 .collect(),
-            next: listed.next.map(|position| Cursor::at(vec![position])),
+            next: listed
+                .next
+                .map(|position| Cursor::at(Listing::Records, vec![position])),
         })
     }
 

@@ -11,7 +11,7 @@ use crate::audit::{self, AuditEntry, DayCheck};
 use crate::auth::Role;
 use crate::error::Error;
 use crate::kv::KeyValue;
-use crate::paging::{Cursor, PageRequest, invalid_cursor};
+use crate::paging::{Cursor, Listing, PageRequest, invalid_cursor};
 
 use super::Caller;
 
@@ -41,10 +41,12 @@ impl Query {
         // position (after + limit) cannot overflow.
         let most = u64::from(u32::MAX);
         let after = match cursor.map(str::trim).filter(|c| !c.is_empty()) {
-            Some(cursor) => match PageRequest::parse(Some(cursor), None)?.position()? {
-                Some(next) if (1..=most).contains(&next) => next - 1,
-                _ => return Err(invalid_cursor()),
-            },
+            Some(cursor) => {
+                match PageRequest::parse(Some(cursor), None)?.position(Listing::ChangeLog)? {
+                    Some(next) if (1..=most).contains(&next) => next - 1,
+                    _ => return Err(invalid_cursor()),
+                }
+            }
             None => number("after", after, 0, most)?,
         };
         Ok(Query {
@@ -110,7 +112,7 @@ pub fn entries(
         after: query.after,
         entries,
         next_after,
-        next_cursor: next_after.map(|after| Cursor::at(vec![after + 1])),
+        next_cursor: next_after.map(|after| Cursor::at(Listing::ChangeLog, vec![after + 1])),
     })
 }
 
