@@ -1,4 +1,5 @@
-//! Characters that do not show as themselves: how a message names them.
+//! Characters that do not show as themselves: how a message names them,
+//! and which of them a record's text may not hold.
 
 /// Bidirectional embeddings, overrides and isolates: they reorder the text
 /// around them as it is shown, so a printed report would read otherwise
@@ -29,6 +30,15 @@ pub fn quoted_char(c: char) -> String {
     }
 }
 
+/// The first character a record's text may not hold: a control character
+/// or a direction control. Tabs and line breaks stay: free text such as the
+/// facts of a case is written in paragraphs, and reports print them as a
+/// space and a new line.
+pub fn first_forbidden_in_record_text(text: &str) -> Option<char> {
+    text.chars()
+        .find(|c| (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || is_bidi_control(*c))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,5 +53,19 @@ mod tests {
         assert_eq!(quoted_char('\u{200B}'), "U+200B");
         assert_eq!(quoted_char(' '), "U+0020");
         assert_eq!(quoted_char('\u{3000}'), "U+3000");
+    }
+
+    #[test]
+    fn record_text_keeps_paragraphs_but_not_controls_or_direction_overrides() {
+        assert_eq!(
+            first_forbidden_in_record_text("事实一\r\n事实二\t补充"),
+            None
+        );
+        for bad in [
+            '\0', '\u{1B}', '\u{7F}', '\u{85}', '\u{202A}', '\u{202E}', '\u{2066}', '\u{2069}',
+        ] {
+            let text = format!("FUZZ{bad}X");
+            assert_eq!(first_forbidden_in_record_text(&text), Some(bad), "{bad:?}");
+        }
     }
 }
