@@ -105,18 +105,22 @@ fn an_entity_with_only_excluded_records_gets_a_clean_report() {
     );
     store_all(&host, &department("县市场监管局"), &[removed_before_window]);
 
-    let delete = host.request(
-        "DELETE",
-        &format!("/api/v1/records/{}", ids[3]),
-        &[
-            (
-                "authorization",
-                &format!("Bearer {}", department("县税务局")),
-            ),
-            ("content-type", "application/json"),
-        ],
-        r#"{"reason":"复议撤销"}"#.as_bytes(),
-    );
+    let delete_as = |content_type: &str| {
+        host.request(
+            "DELETE",
+            &format!("/api/v1/records/{}", ids[3]),
+            &[
+                (
+                    "authorization",
+                    &format!("Bearer {}", department("县税务局")),
+                ),
+                ("content-type", content_type),
+            ],
+            r#"{"reason":"复议撤销"}"#.as_bytes(),
+        )
+    };
+    assert_problem(&delete_as("text/plain"), 415, "UNSUPPORTED_MEDIA_TYPE");
+    let delete = delete_as("application/json");
     assert_eq!(delete.status, 200, "{}", delete.text());
     assert_eq!(delete.json()["record"]["status"], "withdrawn");
 
@@ -259,15 +263,17 @@ fn a_counting_record_shows_under_its_domain_only_and_within_the_window() {
     assert_eq!(listing.status, 200, "{}", listing.text());
     assert_eq!(listing.json()["count"], 2);
 
-    // Withdrawing a shown record revokes the wider report; only the owning department or admin may.
+    // Withdrawing a shown record revokes the wider report; only the owning department or admin may,
+    // and to another department the record is not there (docs/api.md: a record the caller may not
+    // read is 404 as a missing one).
     let withdraw_path = format!(
         "/api/v1/records/{}?reason=%E5%A4%8D%E8%AE%AE%E6%92%A4%E9%94%80",
         market_ids[0]
     );
     assert_problem(
         &host.delete(&withdraw_path, Some(&department("县税务局"))),
-        403,
-        "FORBIDDEN",
+        404,
+        "NOT_FOUND",
     );
     assert_problem(
         &host.delete(
@@ -279,6 +285,11 @@ fn a_counting_record_shows_under_its_domain_only_and_within_the_window() {
     );
     let withdrawn = host.delete(&withdraw_path, Some(&department("县市场监管局")));
     assert_eq!(withdrawn.status, 200, "{}", withdrawn.text());
+    assert_problem(
+        &host.delete(&withdraw_path, Some(&department("县市场监管局"))),
+        409,
+        "CONFLICT",
+    );
     let revoked = withdrawn.json()["revoked_reports"].clone();
     assert_eq!(revoked, json!([wider.json()["report_no"]]));
     let after = host.get_auth(

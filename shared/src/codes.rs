@@ -288,8 +288,8 @@ impl FromStr for AuthorisationRef {
             .find(|c| !(c.is_alphanumeric() || Self::PUNCTUATION.contains(*c)))
         {
             return Err(invalid(format!(
-                "授权委托书编号含有不允许的字符“{}”",
-                c.escape_default()
+                "授权委托书编号含有不允许的字符 {}",
+                crate::text::quoted_char(c)
             )));
         }
         Ok(AuthorisationRef(s.to_owned()))
@@ -339,5 +339,14 @@ mod authorisation_ref_tests {
             let refused = bad.parse::<AuthorisationRef>().unwrap_err();
             assert_eq!(refused.code(), "INVALID_FIELD", "{bad}");
         }
+    }
+
+    #[test]
+    fn a_refused_character_is_shown_as_the_user_typed_it_or_by_code_point() {
+        let dash = "永授—2026—12".parse::<AuthorisationRef>().unwrap_err();
+        assert!(dash.to_string().contains("“—”"), "{dash}");
+        assert!(!dash.to_string().contains("\\u"), "{dash}");
+        let bell = "abcd\u{7}".parse::<AuthorisationRef>().unwrap_err();
+        assert!(bell.to_string().contains("U+0007"), "{bell}");
     }
 }

@@ -24,6 +24,7 @@ pub mod rules;
 pub mod stats;
 pub mod store;
 pub mod subscription;
+pub mod text;
 pub mod upload;
 pub mod uscc;
 pub mod usecase;

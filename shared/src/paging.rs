@@ -3,8 +3,10 @@
 //! A cursor names positions in the store's append-only lists (slot
 //! numbers), so a page reads at most `limit` slots of each list it walks
 //! and never the whole list; the order is the lists' own (stable: slots are
-//! written once). Clients treat it as opaque: it is base64url text, and one
-//! that does not decode is refused with `INVALID_FIELD` (field `cursor`).
+//! written once). A cursor names its listing, whose positions mean nothing
+//! to another: a listing refuses another's cursor. Clients treat it as
+//! opaque: it is base64url text, and one that does not decode or is
+//! another listing's is refused with `INVALID_FIELD` (field `cursor`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -20,29 +22,89 @@ pub const DEFAULT_LIMIT: usize = 100;
 /// The largest `?limit=`: a page of records is then about 1 MB of JSON.
 pub const MAX_LIMIT: usize = 500;
 
-/// What a cursor's text starts with once decoded: its format's version.
-const VERSION: &str = "c1";
+/// What a cursor's text starts with once decoded: its format's version
+/// (`c1` cursors named no listing).
+const VERSION: &str = "c2";
 /// More positions than any listing walks (one per data domain of a unit).
 const MAX_POSITIONS: usize = 64;
 
-/// Where a listing continues: one position per list it walks.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cursor(Vec<u64>);
+/// The listings that page with cursors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    Records,
+    Reports,
+    Objections,
+    Repairs,
+    ChangeLog,
+    AccessLog,
+}
 
-impl Cursor {
-    pub fn at(positions: Vec<u64>) -> Cursor {
-        Cursor(positions)
+impl Listing {
+    const ALL: [Listing; 6] = [
+        Listing::Records,
+        Listing::Reports,
+        Listing::Objections,
+        Listing::Repairs,
+        Listing::ChangeLog,
+        Listing::AccessLog,
+    ];
+
+    /// As a cursor's text names it: stable, cursors are handed out.
+    fn tag(self) -> &'static str {
+        match self {
+            Listing::Records => "records",
+            Listing::Reports => "reports",
+            Listing::Objections => "objections",
+            Listing::Repairs => "repairs",
+            Listing::ChangeLog => "audit",
+            Listing::AccessLog => "access",
+        }
     }
 
-    pub fn positions(&self) -> &[u64] {
-        &self.0
+    fn label(self) -> &'static str {
+        match self {
+            Listing::Records => "记录列表",
+            Listing::Reports => "报告列表",
+            Listing::Objections => "异议申诉列表",
+            Listing::Repairs => "信用修复列表",
+            Listing::ChangeLog => "变更日志",
+            Listing::AccessLog => "访问日志",
+        }
+    }
+}
+
+/// Where a listing continues: one position per list it walks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    listing: Listing,
+    positions: Vec<u64>,
+}
+
+impl Cursor {
+    pub fn at(listing: Listing, positions: Vec<u64>) -> Cursor {
+        Cursor { listing, positions }
+    }
+
+    /// The positions, for `listing` only: another listing's are refused.
+    fn positions_in(&self, listing: Listing) -> Result<&[u64], Error> {
+        if self.listing != listing {
+            return Err(Error::InvalidField {
+                field: "cursor".into(),
+                detail: format!(
+                    "分页游标属于{}，不能用于{}，请去掉 cursor 参数从第一页重新查询",
+                    self.listing.label(),
+                    listing.label()
+                ),
+            });
+        }
+        Ok(&self.positions)
     }
 }
 
 impl fmt::Display for Cursor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut text = VERSION.to_owned();
-        for position in &self.0 {
+        let mut text = format!("{VERSION}.{}", self.listing.tag());
+        for position in &self.positions {
             text.push('.');
             text.push_str(&position.to_string());
         }
@@ -70,13 +132,18 @@ impl FromStr for Cursor {
         if parts.next() != Some(VERSION) {
             return Err(invalid_cursor());
         }
+        let tag = parts.next();
+        let listing = Listing::ALL
+            .into_iter()
+            .find(|listing| Some(listing.tag()) == tag)
+            .ok_or_else(invalid_cursor)?;
         let positions = parts
             .map(|p| p.parse::<u64>().map_err(|_| invalid_cursor()))
             .collect::<Result<Vec<u64>, Error>>()?;
         if positions.is_empty() || positions.len() > MAX_POSITIONS {
             return Err(invalid_cursor());
         }
-        Ok(Cursor(positions))
+        Ok(Cursor { listing, positions })
     }
 }
 
@@ -125,24 +192,28 @@ impl PageRequest {
         Ok(PageRequest { cursor, limit })
     }
 
-    /// The single position of a cursor over one list.
-    pub fn position(&self) -> Result<Option<u64>, Error> {
-        match &self.cursor {
-            None => Ok(None),
-            Some(Cursor(positions)) if positions.len() == 1 => Ok(Some(positions[0])),
-            Some(_) => Err(invalid_cursor()),
+    /// The single position of a cursor of `listing` over one list.
+    pub fn position(&self, listing: Listing) -> Result<Option<u64>, Error> {
+        let Some(cursor) = &self.cursor else {
+            return Ok(None);
+        };
+        match cursor.positions_in(listing)? {
+            [position] => Ok(Some(*position)),
+            _ => Err(invalid_cursor()),
         }
     }
 
-    /// The positions of a cursor over `lists` lists (`None` each on the
-    /// first page).
-    pub fn positions(&self, lists: usize) -> Result<Vec<Option<u64>>, Error> {
-        match &self.cursor {
-            None => Ok(vec![None; lists]),
-            Some(Cursor(positions)) if positions.len() == lists => {
+    /// The positions of a cursor of `listing` over `lists` lists (`None`
+    /// each on the first page).
+    pub fn positions(&self, listing: Listing, lists: usize) -> Result<Vec<Option<u64>>, Error> {
+        let Some(cursor) = &self.cursor else {
+            return Ok(vec![None; lists]);
+        };
+        match cursor.positions_in(listing)? {
+            positions if positions.len() == lists => {
                 Ok(positions.iter().copied().map(Some).collect())
             }
-            Some(_) => Err(invalid_cursor()),
+            _ => Err(invalid_cursor()),
         }
     }
 }
@@ -212,7 +283,7 @@ mod tests {
 
     #[test]
     fn a_cursor_is_opaque_text_that_reads_back() {
-        let cursor = Cursor::at(vec![101, 7]);
+        let cursor = Cursor::at(Listing::Objections, vec![101, 7]);
         let text = cursor.to_string();
         assert!(
             text.chars()
@@ -227,18 +298,54 @@ mod tests {
 
     #[test]
     fn a_cursor_that_does_not_decode_is_refused() {
-        for bad in ["", "!!", "YzE", "eDEuMQ", "YzEueA", "YzEuLTE"] {
+        let encode = |text: &str| URL_SAFE_NO_PAD.encode(text);
+        let bad = [
+            "".to_owned(),
+            "!!".to_owned(),
+            encode("c2"),
+            encode("c2.records"),
+            encode("c2.records.x"),
+            encode("c2.records.-1"),
+            encode("c2.nothing.1"),
+            // Written before cursors named their listing.
+            encode("c1.1"),
+        ];
+        for bad in bad {
             let error = bad.parse::<Cursor>().unwrap_err();
             assert_eq!(error.code(), "INVALID_FIELD", "{bad}");
         }
         assert_eq!(
-            PageRequest::parse(Some(&Cursor::at(vec![1, 2]).to_string()), None)
-                .unwrap()
-                .position()
-                .unwrap_err()
-                .code(),
+            PageRequest::parse(
+                Some(&Cursor::at(Listing::Records, vec![1, 2]).to_string()),
+                None
+            )
+            .unwrap()
+            .position(Listing::Records)
+            .unwrap_err()
+            .code(),
             "INVALID_FIELD"
         );
+    }
+
+    #[test]
+    fn a_listing_refuses_the_cursor_of_another() {
+        for made_by in Listing::ALL {
+            let text = Cursor::at(made_by, vec![7]).to_string();
+            let page = PageRequest::parse(Some(&text), None).unwrap();
+            for reader in Listing::ALL {
+                let position = page.position(reader);
+                let positions = page.positions(reader, 1);
+                if reader == made_by {
+                    assert_eq!(position.unwrap(), Some(7));
+                    assert_eq!(positions.unwrap(), vec![Some(7)]);
+                } else {
+                    for error in [position.unwrap_err(), positions.unwrap_err()] {
+                        assert_eq!(error.code(), "INVALID_FIELD");
+                        assert_eq!(error.field(), Some("cursor"));
+                    }
+                }
+            }
+        }
     }
 
     #[test]

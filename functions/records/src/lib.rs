@@ -106,8 +106,8 @@ fn show(req: Request, params: Params) -> Answer {
 fn withdraw(req: Request, params: Params) -> Answer {
     let settings = platform::settings()?;
     let caller = caller(&req, &settings)?;
-    let body = platform::body_within(&req, MAX_REASON_BYTES)?;
-    let reason = intake::withdrawal_reason(body, query_param(&req, "reason"))?;
+    let body = platform::json_body_or_empty(&req, MAX_REASON_BYTES)?;
+    let reason = intake::withdrawal_reason(&body, query_param(&req, "reason"))?;
     let withdrawn = intake::withdraw(&store()?, &caller, param(&params, "id"), &reason)?;
     platform::notify_holders(&withdrawn.revoked_reports);
     json(200, &withdrawn)

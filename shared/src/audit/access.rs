@@ -21,7 +21,7 @@ use serde_json::json;
 use super::AuditEntry;
 use crate::error::Error;
 use crate::kv::KeyValue;
-use crate::paging::{Cursor, Page, PageRequest};
+use crate::paging::{Cursor, Listing, Page, PageRequest};
 use crate::stats::VerificationTally;
 use crate::store::keys::{self, RateMinute};
 use crate::store::{Admission, BATCH, IndexedVisitor};
@@ -295,7 +295,7 @@ pub fn list_page(
     fallback_limit: u32,
     page: &PageRequest,
 ) -> Result<Page<AccessEntry>, Error> {
-    let (first_minute, first_visitor) = match page.positions(2)?.as_slice() {
+    let (first_minute, first_visitor) = match page.positions(Listing::AccessLog, 2)?.as_slice() {
         [Some(minute), Some(visitor)] => (*minute, *visitor),
         _ => (0, 1),
     };
@@ -322,7 +322,7 @@ pub fn list_page(
                 if entries.len() >= limit {
                     return Ok(Page {
                         items: entries,
-                        next: Some(Cursor::at(vec![*index as u64, k])),
+                        next: Some(Cursor::at(Listing::AccessLog, vec![*index as u64, k])),
                     });
                 }
                 let Some(visitor) = kv

@@ -21,7 +21,7 @@ use crate::codes::AuthorisationRef;
 use crate::codes::{ReportNo, hex};
 use crate::error::Error;
 use crate::kv::KeyValue;
-use crate::paging::{Cursor, Order, Page, PageRequest};
+use crate::paging::{Cursor, Listing, Order, Page, PageRequest};
 use crate::record::{RecordId, RecordStatus, StoredRecord};
 use crate::store::keys::{self, ListKeys};
 use crate::store::{contention, from_json, to_json};
@@ -468,7 +468,7 @@ impl<K: KeyValue + ?Sized> Disputes<'_, K> {
                 None => vec![keys::all_cases(kind)],
             },
         };
-        self.merged_page(&lists, page)
+        self.merged_page(kind.listing(), &lists, page)
     }
 
     /// Newest first across `lists`: each list is read from its position
@@ -477,10 +477,11 @@ impl<K: KeyValue + ?Sized> Disputes<'_, K> {
     /// 0 in the cursor is a list read to its end.
     pub(super) fn merged_page(
         &self,
+        listing: Listing,
         lists: &[ListKeys],
         page: &PageRequest,
     ) -> Result<Page<CaseNo>, Error> {
-        let positions = page.positions(lists.len())?;
+        let positions = page.positions(listing, lists.len())?;
         let mut heads: Vec<std::collections::VecDeque<(u64, CaseNo)>> = Vec::new();
         let mut after_read = Vec::new();
         for (list, position) in lists.iter().zip(&positions) {
@@ -525,7 +526,7 @@ impl<K: KeyValue + ?Sized> Disputes<'_, K> {
             next: next
                 .iter()
                 .any(|position| *position > 0)
-                .then(|| Cursor::at(next)),
+                .then(|| Cursor::at(listing, next)),
         })
     }
 

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::paging::Listing;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CaseKind {
@@ -25,6 +26,14 @@ impl CaseKind {
         match self {
             CaseKind::Objection => "objection",
             CaseKind::Repair => "repair",
+        }
+    }
+
+    /// The listing of this kind's cases, as its cursors name it.
+    pub fn listing(self) -> Listing {
+        match self {
+            CaseKind::Objection => Listing::Objections,
+            CaseKind::Repair => Listing::Repairs,
         }
     }
 

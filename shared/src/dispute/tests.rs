@@ -1156,7 +1156,9 @@ fn a_departments_domains_page_newest_first_without_gaps_or_repeats() {
         limit: 5,
     };
     loop {
-        let numbers = d.merged_page(&lists, &page).unwrap();
+        let numbers = d
+            .merged_page(crate::paging::Listing::Objections, &lists, &page)
+            .unwrap();
         assert!(numbers.len() <= 5);
         listed.extend(numbers.items.iter().cloned());
         match numbers.next {

@@ -52,6 +52,12 @@ pub fn decode(body: &[u8]) -> Result<String, Error> {
 /// name no field are kept under their own name and warned by the parser.
 pub fn read(body: &[u8], defaults: &[(&str, String)]) -> Result<CsvTable, Error> {
     let text = decode(body)?;
+    if let Some(quote) = unclosed_quote(text.as_bytes()) {
+        return Err(Error::InvalidCsv {
+            line: Some(LineCounter::new(text.as_bytes()).line_at(quote as u64)),
+            detail: "引号未闭合：以引号开头的单元格缺少结束引号，之后的各行都会被读进这一格".into(),
+        });
+    }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -82,9 +88,10 @@ pub fn read(body: &[u8], defaults: &[(&str, String)]) -> Result<CsvTable, Error>
         });
     }
     let mut rows = Vec::new();
+    let mut lines = LineCounter::new(text.as_bytes());
     for record in reader.records() {
         let record = record.map_err(csv_error)?;
-        let line = record.position().map_or(0, |p| line_at(&text, p.byte()));
+        let line = record.position().map_or(0, |p| lines.line_at(p.byte()));
         let mut object = Map::new();
         for (name, cell) in names.iter().zip(record.iter()) {
             let cell = cell.trim();
@@ -108,24 +115,77 @@ pub fn read(body: &[u8], defaults: &[(&str, String)]) -> Result<CsvTable, Error>
     Ok(CsvTable { rows, columns })
 }
 
-/// The 1-based line a record starting at `byte` begins on. The reader's own
-/// line count stops short after a CRLF, and its record offset may point at
-/// the line breaks before the record.
-fn line_at(text: &str, byte: u64) -> u64 {
-    let bytes = text.as_bytes();
-    let mut start = usize::try_from(byte)
-        .unwrap_or(bytes.len())
-        .min(bytes.len());
-    while bytes.get(start).is_some_and(|b| *b == b'\r' || *b == b'\n') {
-        start += 1;
+/// The byte offset of a quote that opens a cell and is never closed, read
+/// as the csv crate reads it: a quote opens a quoted cell only as the
+/// cell's first byte, `""` inside one is a quote, and the reader takes an
+/// unclosed cell to the end of the file without an error.
+fn unclosed_quote(bytes: &[u8]) -> Option<usize> {
+    enum State {
+        CellStart,
+        Unquoted,
+        Quoted { opened_at: usize },
+        QuoteInQuoted { opened_at: usize },
     }
-    let before = &bytes[..start];
-    let breaks = before
-        .iter()
-        .enumerate()
-        .filter(|(i, b)| **b == b'\n' || (**b == b'\r' && before.get(i + 1) != Some(&b'\n')))
-        .count();
-    breaks as u64 + 1
+    let mut state = State::CellStart;
+    for (at, byte) in bytes.iter().copied().enumerate() {
+        let line_break = byte == b'\n' || byte == b'\r';
+        state = match state {
+            State::CellStart | State::Unquoted if byte == b',' || line_break => State::CellStart,
+            State::CellStart if byte == b'"' => State::Quoted { opened_at: at },
+            State::CellStart | State::Unquoted => State::Unquoted,
+            State::Quoted { opened_at } if byte == b'"' => State::QuoteInQuoted { opened_at },
+            State::Quoted { opened_at } => State::Quoted { opened_at },
+            State::QuoteInQuoted { opened_at } if byte == b'"' => State::Quoted { opened_at },
+            State::QuoteInQuoted { .. } if byte == b',' || line_break => State::CellStart,
+            // The csv crate keeps what follows a closing quote as plain text.
+            State::QuoteInQuoted { .. } => State::Unquoted,
+        };
+    }
+    match state {
+        State::Quoted { opened_at } => Some(opened_at),
+        _ => None,
+    }
+}
+
+/// Numbers the lines records start on, counting forward from the previous
+/// record, so numbering a whole file reads it once. The reader's own line
+/// count stops short after a CRLF, and its record offset may point at the
+/// line breaks before the record.
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    /// Where counting stopped, and the line that offset is on.
+    offset: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        LineCounter {
+            bytes,
+            offset: 0,
+            line: 1,
+        }
+    }
+
+    /// The 1-based line a record starting at `byte` begins on; `byte` may
+    /// not be before the previous record's.
+    fn line_at(&mut self, byte: u64) -> u64 {
+        let bytes = self.bytes;
+        let mut start = usize::try_from(byte)
+            .unwrap_or(bytes.len())
+            .clamp(self.offset, bytes.len());
+        while bytes.get(start).is_some_and(|b| *b == b'\r' || *b == b'\n') {
+            start += 1;
+        }
+        let breaks = (self.offset..start)
+            .filter(|&i| {
+                bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
+            })
+            .count();
+        self.offset = start;
+        self.line += breaks as u64;
+        self.line
+    }
 }
 
 fn csv_error(error: csv::Error) -> Error {
@@ -182,5 +242,47 @@ mod tests {
         );
         let twice = read("文书号,决定文书号\n1,2\n".as_bytes(), &[]).unwrap_err();
         assert!(twice.to_string().contains("document_no"), "{twice}");
+    }
+
+    #[test]
+    fn an_unclosed_quote_is_refused_on_the_line_it_opens() {
+        let body = "行政相对人名称,备注\r\n甲公司,\"无\r\n\"\"乙\"\"\"\r\n丙公司,\"未闭合\n丁公司,x\n戊公司,y\n";
+        let error = read(body.as_bytes(), &[]).unwrap_err();
+        assert_eq!(error.code(), "INVALID_CSV");
+        assert!(
+            matches!(error, Error::InvalidCsv { line: Some(4), .. }),
+            "{error:?}"
+        );
+        let header = read("\"行政相对人名称,备注\n甲公司,无\n".as_bytes(), &[]).unwrap_err();
+        assert!(
+            matches!(header, Error::InvalidCsv { line: Some(1), .. }),
+            "{header:?}"
+        );
+    }
+
+    #[test]
+    fn quotes_that_open_no_cell_or_are_closed_are_text() {
+        let body = "行政相对人名称,备注\n甲\"公司,\"说\"\"明\"\"\"\n\"乙公司\"分部,\"\"\n";
+        let table = read(body.as_bytes(), &[]).unwrap();
+        assert_eq!(table.rows.len(), 2);
+        assert_eq!(table.rows[0].value["entity_name"], "甲\"公司");
+        assert_eq!(table.rows[0].value["note"], "说\"明\"");
+        assert_eq!(table.rows[1].value["entity_name"], "乙公司分部");
+        assert_eq!(table.rows[1].line, 3);
+    }
+
+    #[test]
+    fn a_long_file_is_numbered_in_one_pass() {
+        let rows = 200_000;
+        let mut body = String::from("行政相对人名称,备注\r\n");
+        for n in 0..rows {
+            body.push_str(&format!("公司{n},\"第\n{n}\"\r\n,\r\n\r"));
+        }
+        let table = read(body.as_bytes(), &[]).unwrap();
+        assert_eq!(table.rows.len(), rows);
+        let last = &table.rows[rows - 1];
+        assert_eq!(last.value["entity_name"], format!("公司{}", rows - 1));
+        // Each row takes four lines: its two, a blank row and a lone CR.
+        assert_eq!(last.line, 2 + 4 * (rows as u64 - 1));
     }
 }

@@ -13,6 +13,7 @@ use super::model::{CoerciveMeasure, Common, CriminalJudgment, ListEntry, Penalty
 use crate::catalog::catalog;
 use crate::error::Error;
 use crate::money::WanYuan;
+use crate::text::{first_forbidden_in_record_text, quoted_char};
 use crate::uscc::CreditCode;
 use crate::vocabulary::{CoerciveMeasureType, PenaltyCategory, Procedure, RecordKind, Severity};
 use crate::window::DATA_START;
@@ -224,6 +225,14 @@ impl Reader<'_> {
                 let t = s.trim();
                 if t.chars().count() > MAX_TEXT_CHARS {
                     self.problem(invalid(name, format!("超过 {MAX_TEXT_CHARS} 字的上限")));
+                    None
+                } else if let Some(c) = first_forbidden_in_record_text(t) {
+                    // Printed into sealed reports: a hidden or reordering
+                    // character would make the report read otherwise.
+                    self.problem(invalid(
+                        name,
+                        format!("含有控制字符或文字方向控制符 {}，请删除", quoted_char(c)),
+                    ));
                     None
                 } else {
                     Some(t.to_owned())
@@ -687,6 +696,7 @@ fn invalid(field: &str, detail: String) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::fields::FieldType;
     use crate::record::samples::*;
     use crate::vocabulary::CoerciveMeasureType;
     use serde_json::json;
@@ -753,6 +763,49 @@ mod tests {
         let mut blank = penalty("X", "2026-01-01");
         blank["facts"] = json!("   ");
         assert_eq!(error_of(blank).field(), Some("facts"));
+    }
+
+    #[test]
+    fn control_and_direction_characters_are_refused_in_every_text_field() {
+        let samples = [
+            penalty("永税罚〔2026〕1号", "2026-03-01"),
+            listing("永市监异〔2025〕9号", "2025-01-02", None),
+            coercive_measure("永税强〔2026〕1号", "2026-03-01", None),
+            criminal_judgment("（2026）永刑初1号", "2026-03-01", "2026-03-12"),
+        ];
+        for sample in samples {
+            let kind = parse_kind(sample["kind"].as_str().unwrap()).unwrap();
+            let text_fields = kind_spec(kind)
+                .fields
+                .iter()
+                .filter(|f| f.field_type == FieldType::Text);
+            for field in text_fields {
+                for bad in [
+                    "FUZZ\u{0}NUL",
+                    "FUZZ\u{202e}RTL",
+                    "FUZZ\u{2066}ISO",
+                    "\u{1b}[31m红",
+                ] {
+                    let mut record = sample.clone();
+                    record[field.name] = json!(bad);
+                    let e = error_of(record);
+                    assert_eq!(
+                        (e.code(), e.field()),
+                        ("INVALID_FIELD", Some(field.name)),
+                        "{} {bad:?}",
+                        field.name
+                    );
+                    assert!(e.to_string().contains("U+"), "{e}");
+                }
+            }
+        }
+        let mut paragraphs = penalty("永税罚〔2026〕1号", "2026-03-01");
+        paragraphs["facts"] = json!("第一段\r\n第二段\t补充");
+        paragraphs["note"] = json!("备注一\n备注二");
+        let Record::Penalty(p) = Record::from_json(&paragraphs).unwrap() else {
+            panic!("not a penalty")
+        };
+        assert_eq!(p.facts, "第一段\r\n第二段\t补充");
     }
 
     #[test]

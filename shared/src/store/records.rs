@@ -8,7 +8,7 @@ use super::{MAX_CAS_ATTEMPTS, Store, contention, from_json, keys, to_json};
 use crate::codes::ReportNo;
 use crate::error::Error;
 use crate::kv::KeyValue;
-use crate::paging::{Cursor, Order, Page, PageRequest};
+use crate::paging::{Cursor, Listing, Order, Page, PageRequest};
 use crate::record::{Record, RecordId, RecordStatus, StoredRecord};
 use crate::uscc::CreditCode;
 use crate::vocabulary::RevocationCategory;
@@ -237,7 +237,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         let listed = self.list_page(
             &keys::entity_records(uscc),
             Order::Appended,
-            request.position()?,
+            request.position(Listing::Records)?,
             limit,
         )?;
         let mut seen = std::collections::HashSet::new();
@@ -254,14 +254,17 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
                 .into_iter()
                 .filter(|r| r.record.uscc() == uscc)
                 .collect(),
-            next: listed.next.map(|position| Cursor::at(vec![position])),
+            next: listed
+                .next
+                .map(|position| Cursor::at(Listing::Records, vec![position])),
         })
     }
 
     /// Sets a record's status. Repaired and withdrawn revoke every
     /// unexpired report that showed the record, with `reason`, as credit
     /// repair or as the department's withdrawal. Setting the status it
-    /// already has changes nothing.
+    /// already has changes nothing, except withdrawing (see
+    /// [`Store::withdraw_record`]).
     pub fn set_record_status(
         &self,
         id: &RecordId,
@@ -295,6 +298,9 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
                 .get(&key)?
                 .ok_or_else(|| Error::NotFound(format!("没有编号为 {id} 的记录")))?;
             let current: StoredRecord = from_json(&key, &bytes)?;
+            if status == RecordStatus::Withdrawn {
+                refuse_second_withdrawal(id, current.status)?;
+            }
             if current.status == status {
                 return Ok(StatusChanged {
                     record: current,
@@ -347,7 +353,9 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
     }
 
     /// Withdraws a record (e.g. annulled on review, or after an objection),
-    /// revoking reports that showed it under `category`.
+    /// revoking reports that showed it under `category`. A record already
+    /// withdrawn or repaired is a conflict: its status, reason and the
+    /// revocations made then stand, and no second reason is recorded.
     pub fn withdraw_record(
         &self,
         id: &RecordId,
@@ -369,5 +377,17 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
             actor,
             now,
         )
+    }
+}
+
+/// Checked on the record as the withdrawal's write finds it, so of two
+/// withdrawals at once the second is refused.
+fn refuse_second_withdrawal(id: &RecordId, status: RecordStatus) -> Result<(), Error> {
+    match status {
+        RecordStatus::Withdrawn => Err(Error::Conflict(format!("记录 {id} 已撤销，不能再次撤销"))),
+        RecordStatus::Repaired => Err(Error::Conflict(format!(
+            "记录 {id} 已完成信用修复，不能撤销"
+        ))),
+        RecordStatus::Active | RecordStatus::UnderObjection => Ok(()),
     }
 }

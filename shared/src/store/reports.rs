@@ -10,7 +10,7 @@ use crate::codes::{ReportNo, VerificationCode};
 use crate::config::RuleConfig;
 use crate::error::Error;
 use crate::kv::KeyValue;
-use crate::paging::{self, Cursor, Order, Page, PageRequest};
+use crate::paging::{self, Cursor, Listing, Order, Page, PageRequest};
 use crate::record::{RecordId, StoredRecord};
 use crate::report::{AppliedRules, ApplyRequest, Report, Revocation};
 use crate::rules::{FoundRecord, clean, counts, findings};
@@ -214,7 +214,7 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
         let listed = self.list_page(
             &keys::entity_reports(uscc),
             Order::NewestFirst,
-            page.position()?,
+            page.position(Listing::Reports)?,
             page.limit,
         )?;
         Ok(Page {
@@ -223,7 +223,9 @@ impl<K: KeyValue + ?Sized> Store<'_, K> {
                 .into_iter()
                 .filter_map(|(_, no)| no.parse().ok())
                 .collect(),
-            next: listed.next.map(|position| Cursor::at(vec![position])),
+            next: listed
+                .next
+                .map(|position| Cursor::at(Listing::Reports, vec![position])),
         })
     }
 

@@ -280,6 +280,40 @@ fn clean_and_dirty_reports() {
             .len(),
         3
     );
+    // The reports listing's cursor means nothing to the records listing,
+    // and the other way round: each refuses the other's.
+    let first_report = crate::paging::PageRequest {
+        cursor: None,
+        limit: 1,
+    };
+    let reports_cursor = store
+        .reports_page(&uscc(ENTITY), &first_report)
+        .unwrap()
+        .next
+        .unwrap();
+    let refused = store
+        .records_page(&uscc(ENTITY), Some(&reports_cursor), 1)
+        .unwrap_err();
+    assert_eq!(
+        (refused.code(), refused.field()),
+        ("INVALID_FIELD", Some("cursor"))
+    );
+    let records_cursor = store
+        .records_page(&uscc(ENTITY), None, 1)
+        .unwrap()
+        .next
+        .unwrap();
+    let by_records_cursor = crate::paging::PageRequest {
+        cursor: Some(records_cursor),
+        limit: 1,
+    };
+    let refused = store
+        .reports_page(&uscc(ENTITY), &by_records_cursor)
+        .unwrap_err();
+    assert_eq!(
+        (refused.code(), refused.field()),
+        ("INVALID_FIELD", Some("cursor"))
+    );
     let national = RuleConfig {
         include_simplified_procedure: true,
         ..cfg

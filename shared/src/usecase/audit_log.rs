@@ -3,6 +3,8 @@
 //! verifications, the check of a day's logs, and pruning an old day's
 //! access log to a summary.
 
+use std::ops::RangeInclusive;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
@@ -11,7 +13,7 @@ use crate::audit::{self, AuditEntry, DayCheck};
 use crate::auth::Role;
 use crate::error::Error;
 use crate::kv::KeyValue;
-use crate::paging::{Cursor, PageRequest, invalid_cursor};
+use crate::paging::{Cursor, Listing, PageRequest, invalid_cursor};
 
 use super::Caller;
 
@@ -41,16 +43,18 @@ impl Query {
         // position (after + limit) cannot overflow.
         let most = u64::from(u32::MAX);
         let after = match cursor.map(str::trim).filter(|c| !c.is_empty()) {
-            Some(cursor) => match PageRequest::parse(Some(cursor), None)?.position()? {
-                Some(next) if (1..=most).contains(&next) => next - 1,
-                _ => return Err(invalid_cursor()),
-            },
-            None => number("after", after, 0, most)?,
+            Some(cursor) => {
+                match PageRequest::parse(Some(cursor), None)?.position(Listing::ChangeLog)? {
+                    Some(next) if (1..=most).contains(&next) => next - 1,
+                    _ => return Err(invalid_cursor()),
+                }
+            }
+            None => number("after", after, 0, 0..=most)?,
         };
         Ok(Query {
             date,
             after,
-            limit: number("limit", limit, MAX_PAGE, MAX_PAGE)?,
+            limit: number("limit", limit, MAX_PAGE, 1..=MAX_PAGE)?,
         })
     }
 }
@@ -68,14 +72,23 @@ pub fn day_param(name: &str, text: Option<&str>, now: DateTime<Utc>) -> Result<N
     }
 }
 
-fn number(name: &str, text: Option<&str>, default: u64, max: u64) -> Result<u64, Error> {
+fn number(
+    name: &str,
+    text: Option<&str>,
+    default: u64,
+    allowed: RangeInclusive<u64>,
+) -> Result<u64, Error> {
     match text {
         None => Ok(default),
         Some(text) => match text.trim().parse::<u64>() {
-            Ok(n) if n <= max => Ok(n),
+            Ok(n) if allowed.contains(&n) => Ok(n),
             _ => Err(Error::InvalidField {
                 field: name.into(),
-                detail: format!("“{text}”应为 0 到 {max} 之间的整数"),
+                detail: format!(
+                    "“{text}”应为 {} 到 {} 之间的整数",
+                    allowed.start(),
+                    allowed.end()
+                ),
             }),
         },
     }
@@ -103,14 +116,13 @@ pub fn entries(
     let entries = audit::list_day(kv, query.date, query.after, limit)?;
     // Pages count slots, not entries: an empty slot (an append that failed halfway) must not
     // end the listing before the entries after it.
-    let next_after =
-        (limit > 0 && query.after + query.limit < appended).then(|| query.after + query.limit);
+    let next_after = (query.after + query.limit < appended).then(|| query.after + query.limit);
     Ok(Page {
         date: query.date,
         after: query.after,
         entries,
         next_after,
-        next_cursor: next_after.map(|after| Cursor::at(vec![after + 1])),
+        next_cursor: next_after.map(|after| Cursor::at(Listing::ChangeLog, vec![after + 1])),
     })
 }
 
@@ -232,6 +244,25 @@ mod tests {
                 .unwrap_err()
                 .code(),
             "INVALID_FIELD"
+        );
+    }
+
+    #[test]
+    fn limit_is_one_to_a_thousand_as_every_listing_pages() {
+        let now = "2026-03-02T01:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let limit = |text| Query::parse(None, None, None, Some(text), now);
+        for refused in ["0", "1001", "-1"] {
+            let error = limit(refused).unwrap_err();
+            assert_eq!(
+                (error.code(), error.field()),
+                ("INVALID_FIELD", Some("limit"))
+            );
+        }
+        assert_eq!(limit("1").unwrap().limit, 1);
+        assert_eq!(limit("1000").unwrap().limit, MAX_PAGE);
+        assert_eq!(
+            Query::parse(None, None, None, None, now).unwrap().limit,
+            MAX_PAGE
         );
     }
 }

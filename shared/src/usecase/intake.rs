@@ -549,7 +549,8 @@ pub struct Withdrawn {
 }
 
 /// Withdraws a record (its unit or the administrator), revoking every
-/// unexpired report that showed it.
+/// unexpired report that showed it. A record already withdrawn or
+/// repaired is a conflict.
 pub fn withdraw(
     kv: &(impl KeyValue + ?Sized),
     caller: &Caller,
@@ -558,6 +559,10 @@ pub fn withdraw(
 ) -> Result<Withdrawn, Error> {
     caller.principal.require_record_writer()?;
     let record = stored(kv, id)?;
+    // As for reading: a refusal naming the domain would confirm the record.
+    if !in_domains_read(&caller.principal, &record) {
+        return Err(not_found(&record.id));
+    }
     caller.principal.require_write(record.record.domain())?;
     let changed = Store::new(kv).withdraw_record(
         &record.id,
@@ -602,22 +607,17 @@ fn in_domains_read(principal: &Principal, record: &StoredRecord) -> bool {
     }
 }
 
-/// The reason for a withdrawal: JSON `{"reason"}` in the body, else the
-/// `?reason=` parameter, else none.
-pub fn withdrawal_reason(body: &[u8], query: Option<String>) -> Result<String, Error> {
-    let from_body = if body.iter().all(u8::is_ascii_whitespace) {
-        None
-    } else {
-        let value: Value = serde_json::from_slice(body).map_err(|e| Error::from(&e))?;
-        match value.get("reason") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(_) => {
-                return Err(Error::InvalidField {
-                    field: "reason".into(),
-                    detail: "应为字符串".into(),
-                });
-            }
+/// The reason for a withdrawal: `reason` of the JSON body (`{}` when the
+/// request has none), else the `?reason=` parameter, else none.
+pub fn withdrawal_reason(body: &Value, query: Option<String>) -> Result<String, Error> {
+    let from_body = match body.get("reason") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            return Err(Error::InvalidField {
+                field: "reason".into(),
+                detail: "应为字符串".into(),
+            });
         }
     };
     Ok(from_body.or(query).unwrap_or_default())
@@ -628,6 +628,7 @@ mod tests {
     use super::*;
     use crate::kv::MemoryStore;
     use crate::record::samples::{ENTITY, penalty};
+    use crate::vocabulary::RecordStatus;
     use chrono::{TimeZone, Utc};
 
     fn tax_officer() -> Caller {
@@ -763,5 +764,81 @@ mod tests {
                 .starts_with("\u{feff}记录类型,领域,行政相对人名称")
         );
         assert_eq!(csv_template("fine").unwrap_err().code(), "NOT_FOUND");
+    }
+
+    #[test]
+    fn a_record_is_withdrawn_once_and_only_by_a_unit_that_may_read_it() {
+        let kv = MemoryStore::new();
+        let officer = tax_officer();
+        let body = serde_json::to_vec(&json!([
+            penalty("永税罚〔2026〕1号", "2026-03-01"),
+            penalty("永税罚〔2026〕2号", "2026-03-02"),
+        ]))
+        .unwrap();
+        let answer = upsert_batch(&kv, &officer, batch_items(None, &body, &[]).unwrap()).unwrap();
+        let ids: Vec<String> = answer
+            .results
+            .iter()
+            .map(|r| r.id.as_ref().unwrap().to_string())
+            .collect();
+        let withdrawals = || {
+            crate::audit::list_day(&kv, crate::audit::today(officer.now), 0, 1000)
+                .unwrap()
+                .into_iter()
+                .filter(|e| e.action == "record.withdraw")
+                .count()
+        };
+
+        let market_officer = Caller {
+            principal: Principal::Department {
+                sub: "inspector".into(),
+                unit: "县市场监管局".into(),
+            },
+            ..tax_officer()
+        };
+        let hidden = withdraw(&kv, &market_officer, &ids[0], "无权撤销").unwrap_err();
+        let missing = withdraw(&kv, &market_officer, &"0".repeat(32), "无此记录").unwrap_err();
+        assert_eq!((hidden.code(), missing.code()), ("NOT_FOUND", "NOT_FOUND"));
+        assert!(!hidden.to_string().contains("tax"), "{hidden}");
+
+        let first = withdraw(&kv, &officer, &ids[0], "复议撤销").unwrap();
+        assert_eq!(first.record.status, RecordStatus::Withdrawn);
+        let again = withdraw(&kv, &officer, &ids[0], "另一个理由").unwrap_err();
+        assert_eq!((again.code(), again.status()), ("CONFLICT", 409));
+        let kept = record(&kv, &officer, &ids[0]).unwrap();
+        assert_eq!(kept.status_reason.as_deref(), Some("复议撤销"));
+        assert_eq!(withdrawals(), 1);
+
+        Store::new(&kv)
+            .set_record_status(
+                &ids[1].parse().unwrap(),
+                RecordStatus::Repaired,
+                "已完成信用修复",
+                "department:officer",
+                officer.now,
+            )
+            .unwrap();
+        let repaired = withdraw(&kv, &officer, &ids[1], "撤销").unwrap_err();
+        assert_eq!(repaired.code(), "CONFLICT");
+        assert_eq!(withdrawals(), 1);
+    }
+
+    #[test]
+    fn the_withdrawal_reason_is_the_bodys_else_the_querys() {
+        let query = || Some("来自参数".to_owned());
+        assert_eq!(
+            withdrawal_reason(&json!({"reason": "复议撤销"}), query()).unwrap(),
+            "复议撤销"
+        );
+        assert_eq!(withdrawal_reason(&json!({}), query()).unwrap(), "来自参数");
+        assert_eq!(
+            withdrawal_reason(&json!({"reason": null}), None).unwrap(),
+            ""
+        );
+        let error = withdrawal_reason(&json!({"reason": 1}), query()).unwrap_err();
+        assert_eq!(
+            (error.code(), error.field()),
+            ("INVALID_FIELD", Some("reason"))
+        );
     }
 }
