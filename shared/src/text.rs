@@ -39,6 +39,12 @@ pub fn first_forbidden_in_record_text(text: &str) -> Option<char> {
         .find(|c| (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || is_bidi_control(*c))
 }
 
+/// Whether a name can be printed as one line as it is: no control
+/// characters (not even a line break) and no direction controls.
+pub fn is_one_printable_line(text: &str) -> bool {
+    !text.chars().any(|c| c.is_control() || is_bidi_control(c))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

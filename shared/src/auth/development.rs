@@ -11,6 +11,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use super::{Principal, Role, unauthenticated};
 use crate::config::DEVELOPMENT_TOKEN_PUBLIC_KEY;
@@ -67,9 +68,21 @@ pub fn verify_token(
     validation.validate_nbf = false;
     validation.validate_aud = false;
     validation.required_spec_claims = HashSet::new();
-    let claims = decode::<Claims>(token, &key, &validation)
-        .map_err(|_| unauthenticated("身份令牌无效，请重新登录"))?
+    let invalid = || unauthenticated("身份令牌无效，请重新登录");
+    let claims = decode::<Map<String, Value>>(token, &key, &validation)
+        .map_err(|_| invalid())?
         .claims;
+    // A signed token with a role this service does not know is 403, as a provider's is.
+    if !claims
+        .get("role")
+        .and_then(Value::as_str)
+        .is_some_and(|role| role.parse::<Role>().is_ok())
+    {
+        return Err(Error::Forbidden(
+            "开发令牌的角色（role）应为 entity、staff、department 或 admin".into(),
+        ));
+    }
+    let claims: Claims = serde_json::from_value(Value::Object(claims)).map_err(|_| invalid())?;
     if claims.exp <= now.timestamp() {
         return Err(unauthenticated("身份令牌已过期，请重新登录"));
     }
@@ -160,6 +173,49 @@ mod tests {
             let p = verify(Some(&bearer(&claims(role))), now()).unwrap();
             assert_eq!(p.role(), role);
         }
+    }
+
+    /// The name is printed on reports: one that could not be printed as sent is left out, and
+    /// the caller is still known by its credit code.
+    #[test]
+    fn an_unprintable_entity_name_is_left_out() {
+        let named = |name: &str| {
+            let c = Claims {
+                name: Some(name.into()),
+                ..claims(Role::Entity)
+            };
+            verify(Some(&bearer(&c)), now())
+                .unwrap()
+                .name()
+                .map(str::to_owned)
+        };
+        assert_eq!(
+            named(" 永昌县示例商贸有限公司 ").as_deref(),
+            Some("永昌县示例商贸有限公司")
+        );
+        for unprintable in [
+            "永昌\u{0}公司",
+            "永昌\u{202E}公司",
+            "永昌\n公司",
+            &"名".repeat(201),
+            " ",
+        ] {
+            assert_eq!(named(unprintable), None, "{unprintable:?}");
+        }
+    }
+
+    #[test]
+    fn a_signed_token_with_an_unknown_role_is_403() {
+        let mut unknown = serde_json::to_value(claims(Role::Entity)).unwrap();
+        unknown["role"] = "superuser".into();
+        let key = EncodingKey::from_ed_pem(KEY.private_key_pem.as_bytes()).unwrap();
+        let header = Header {
+            kid: Some(KEY_ID.into()),
+            ..Header::new(Algorithm::EdDSA)
+        };
+        let token = encode(&header, &unknown, &key).unwrap();
+        let e = verify(Some(&format!("Bearer {token}")), now()).unwrap_err();
+        assert_eq!((e.status(), e.code()), (403, "FORBIDDEN"));
     }
 
     #[test]

@@ -11,7 +11,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::catalog;
 use crate::error::Error;
+use crate::text::is_one_printable_line;
 use crate::uscc::CreditCode;
+
+/// Longer than any registered name of a market entity; a token's name beyond it is not one.
+const MAX_ENTITY_NAME_CHARS: usize = 200;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -195,6 +199,11 @@ impl Principal {
             return Err(unauthenticated("身份令牌缺少 sub"));
         }
         let unit = unit.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
+        // The name is printed on the entity's reports and shown to verifiers: one the report
+        // could not print as sent is left out, and the name of its newest record is used.
+        let name = name
+            .map(|n| n.trim().to_owned())
+            .filter(|n| is_printable_entity_name(n));
         Ok(match role {
             Role::Entity => {
                 let uscc = uscc
@@ -256,4 +265,9 @@ pub fn bearer_token(authorization: Option<&str>) -> Result<&str, Error> {
         .map(|(_, t)| t.trim())
         .filter(|t| !t.is_empty())
         .ok_or_else(|| unauthenticated("身份令牌格式不正确，应为 Authorization: Bearer <令牌>"))
+}
+
+/// Whether a token's entity name can be printed on a report as it is.
+fn is_printable_entity_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().count() <= MAX_ENTITY_NAME_CHARS && is_one_printable_line(name)
 }
