@@ -64,6 +64,31 @@ export function problemNotice(problem) {
   return el('div', { class: 'notice error', role: 'alert' }, ...parts);
 }
 
+/**
+ * Chinese names of the API's problem codes (docs/api.md, "Problem codes"), for the figures that
+ * count refused requests by code; the catalog names the verification outcomes but not these.
+ */
+const PROBLEM_LABELS = new Map([
+  ['INVALID_JSON', '请求格式错误'], ['INVALID_CSV', 'CSV文件格式错误'], ['UNSUPPORTED_MEDIA_TYPE', '内容类型不支持'],
+  ['PAYLOAD_TOO_LARGE', '请求过大'], ['FILE_TOO_LARGE', '文件过大'], ['NOT_A_PDF', '不是PDF文件'],
+  ['TOO_MANY_ITEMS', '条数超过上限'], ['INVALID_USCC', '统一社会信用代码有误'], ['UNKNOWN_DOMAIN', '领域代码未知'],
+  ['UNKNOWN_PURPOSE', '用途代码未知'], ['INVALID_MONTHS', '时间范围有误'], ['INVALID_CODE', '核验码格式错误'],
+  ['INVALID_REPORT_NO', '报告编号格式错误'], ['MISSING_FIELD', '缺少必填字段'], ['INVALID_FIELD', '字段内容有误'],
+  ['UNAUTHENTICATED', '未登录或登录失效'], ['FORBIDDEN', '无权操作'], ['NOT_FOUND', '未找到'],
+  ['CONFLICT', '与当前状态冲突'], ['REPAIR_NOT_YET_ALLOWED', '未到可修复日期'], ['REPAIR_NOT_APPLICABLE', '不适用信用修复'],
+  ['RATE_LIMITED', '请求过于频繁'], ['TOO_MANY_VISITORS', '访问人数过多'], ['TOO_MANY_APPLICATIONS', '申请次数已达上限'],
+  ['REPORT_TOO_LARGE', '报告内容超限'], ['METHOD_NOT_ALLOWED', '请求方法不支持'], ['INVALID_CONFIG', '服务配置错误'],
+  ['STORE_UNAVAILABLE', '数据存储暂不可用'], ['AUTH_NOT_CONFIGURED', '未配置登录方式'],
+  ['IDENTITY_PROVIDER_UNAVAILABLE', '统一身份认证平台不可用'], ['INTERNAL', '服务内部错误'],
+  ['ROUTE_NOT_FOUND', '地址不存在'], ['DEADLINE_EXCEEDED', '处理超时'], ['COMPONENT_FAILED', '服务内部错误'],
+  ['SERVER_BUSY', '服务繁忙'], ['REQUEST_TIMEOUT', '请求发送过慢'], ['INCOMPLETE_BODY', '请求不完整'],
+]);
+
+/** A problem code by its Chinese name; a code this page does not know yet shows as itself. */
+export function problemLabel(code) {
+  return PROBLEM_LABELS.get(code) || code;
+}
+
 export function notice(kind, text) {
   return el('div', { class: `notice ${kind}`, role: kind === 'error' ? 'alert' : 'status' }, text);
 }
