@@ -57,12 +57,22 @@ function defaultDetail(status) {
 /** A notice element for a failed call: the Chinese detail first, the stable code for support. */
 export function problemNotice(problem) {
   const parts = [el('strong', {}, problem.detail)];
-  if (problem.field) parts.push(el('span', {}, `（字段：${problem.field}）`));
+  // The API names the field by its JSON name; a person reads the label of the form they filled.
+  const field = FIELD_LABELS.get(problem.field);
+  if (field) parts.push(el('span', {}, `（${field}）`));
   const seconds = Number(problem.retryAfter);
   if (problem.retryAfter && Number.isFinite(seconds)) parts.push(el('span', {}, ` 请在 ${seconds} 秒后重试。`));
   parts.push(el('div', { class: 'code' }, `错误代码：${problem.code}`));
   return el('div', { class: 'notice error', role: 'alert' }, ...parts);
 }
+
+/** The Chinese names of the request fields a problem may name (`field`), as the pages label them. */
+const FIELD_LABELS = new Map([
+  ['code', '核验码'], ['codes', '核验码'], ['file', '报告文件'], ['uscc', '统一社会信用代码'],
+  ['authorisation_ref', '授权委托书编号'], ['months', '时间范围'], ['domains', '查询领域'], ['purpose', '使用用途'],
+  ['record_id', '记录'], ['ground', '异议理由'], ['statement', '情况说明'], ['evidence', '证明材料'],
+  ['reason', '理由'], ['from', '起始月份'], ['to', '截止月份'],
+]);
 
 /**
  * Chinese names of the API's problem codes (docs/api.md, "Problem codes"), for the figures that
@@ -188,9 +198,12 @@ export function setupSignIn({ form, signedIn, roles, onChange }) {
       show(status, notice('info', `当前登录身份为“${roleName(current.role)}”，此页面供${roleNames()}使用，请退出后以相应身份登录。`));
     }
     if (current) {
-      const who = [current.role ? roleName(current.role) : '未知角色', current.name,
-        current.uscc && `统一社会信用代码 ${current.uscc}`, current.unit && `单位 ${current.unit}`].filter(Boolean).join('，');
-      signedIn.querySelector('.who').textContent = `已登录：${who}${session.signed_in ? '' : '（开发令牌）'}`;
+      // Who first (the person, else the unit, else the role), then in brackets what kind of user.
+      const role = current.role ? roleName(current.role) : '未知角色';
+      const who = current.name || current.unit || role;
+      const about = [who !== role && role, current.name && current.unit, current.uscc && `统一社会信用代码 ${current.uscc}`,
+        !session.signed_in && '开发令牌'].filter(Boolean).join('，');
+      signedIn.querySelector('.who').textContent = `已登录：${who}${about ? `（${about}）` : ''}`;
     }
     onChange(active, active ? current : null);
   };
