@@ -57,9 +57,10 @@ function defaultDetail(status) {
 /** A notice element for a failed call: the Chinese detail first, the stable code for support. */
 export function problemNotice(problem) {
   const parts = [el('strong', {}, problem.detail)];
-  // The API names the field by its JSON name; a person reads the label of the form they filled.
+  // The API names the field by its JSON name; a person reads the label of the form they filled,
+  // needed only where the detail does not say it already.
   const field = FIELD_LABELS.get(problem.field);
-  if (field) parts.push(el('span', {}, `（${field}）`));
+  if (field && !String(problem.detail).includes(field)) parts.push(el('span', {}, `（${field}）`));
   const seconds = Number(problem.retryAfter);
   if (problem.retryAfter && Number.isFinite(seconds)) parts.push(el('span', {}, ` 请在 ${seconds} 秒后重试。`));
   parts.push(el('div', { class: 'code' }, `错误代码：${problem.code}`));
