@@ -276,6 +276,11 @@ async function main() {
       await download.saveAs(saved);
       expect(fs.readFileSync(saved).subarray(0, 5).toString() === '%PDF-', 'the download is not a PDF');
       await shoot(page, 'apply-report-clean');
+      // The report is listed among the entity's earlier ones, and downloads again from there.
+      const listed = page.locator('#history-reports tbody tr', { hasText: reportNo });
+      await listed.waitFor();
+      const [again] = await Promise.all([page.waitForEvent('download'), listed.getByRole('button', { name: '下载PDF' }).click()]);
+      expect(again.suggestedFilename() === `专用信用报告-${reportNo}.pdf`, `file name from the list ${again.suggestedFilename()}`);
     });
 
     await check('push a CSV batch as a department and see the rejected row named', page, async () => {
@@ -319,6 +324,11 @@ async function main() {
         const record = page.locator('article.record', { hasText: '逾期申报' });
         expect(await record.count() === 1, 'the record pushed by the desk is not in the report');
         await shoot(page, 'apply-report-records');
+        // Decided 30 days ago with no severity (general, 3 months): no repair yet, the card says from when.
+        expect(await record.getByRole('button', { name: '申请信用修复' }).count() === 0, 'repair offered inside the minimum publicity period');
+        const advice = await record.locator('.actions .hint').innerText();
+        expect(advice.includes('最短公示期') && advice.includes('起申请信用修复'), `no repair date given: ${advice}`);
+        expect((await record.innerText()).includes('行政处罚决定书文号'), 'the penalty card does not label its document number as the PDF does');
         await record.getByRole('button', { name: '提出异议' }).click();
         await page.selectOption('#ground', 'error');
         await page.fill('#statement', '该处罚已由税务机关更正，申请核实。');
@@ -341,6 +351,8 @@ async function main() {
         expect(filed.includes('已附证明材料'), `the evidence is not acknowledged: ${filed}`);
         const caseNo = filed.match(/编号 (\S+?)，/)?.[1];
         expect(caseNo, `no case number in: ${filed}`);
+        // The case stays findable on the page after the tab is closed.
+        await page.locator('#history-objections tbody tr', { hasText: caseNo }).waitFor();
 
         await page.goto(`${BASE_URL}/desk.html`);
         await signIn(page, DEPARTMENT_TOKEN);

@@ -5,23 +5,28 @@ import { api, catalog, dateTime, el, facts, fillOptions, getToken, isValidUscc, 
 const CODED_FIELDS = { kind: 'record_kinds', severity: 'severities', procedure: 'procedures', status: 'record_statuses',
   penalty_categories: 'penalty_categories', edition: 'report_editions', measure_types: 'coercive_measure_types' };
 
-/** Record fields worth showing to the applicant, in reading order. */
-const RECORD_FIELDS = [
-  ['document_no', '文书号'], ['kind', '类型'], ['violation_type', '违法行为类型'], ['facts', '违法事实'],
-  ['legal_basis', '处罚依据'], ['penalty_categories', '处罚类别'], ['penalty_content', '处罚内容'],
-  ['fine_wan_yuan', '罚款金额（万元）'], ['confiscated_wan_yuan', '没收金额（万元）'], ['license_action', '暂扣或吊销证照'],
-  ['decided_on', '处罚决定日期'], ['penalty_valid_until', '处罚有效期'], ['procedure', '处罚程序'],
-  ['severity', '严重程度'], ['publicity_until', '公示截止期'], ['list_name', '名单名称'], ['reason', '列入原因'],
-  ['basis', '认定依据'], ['listed_on', '列入日期'], ['removed_on', '移出日期'],
-  ['measure_types', '强制措施种类'], ['cause', '强制措施事由'], ['lifted_on', '解除日期'],
-  ['charges', '罪名'], ['verdict', '判决结果'], ['judged_on', '判决日期'], ['effective_on', '生效日期'], ['unit_crime', '是否单位犯罪'],
-  ['authority', '处罚/认定/实施机关或审理法院'],
-  ['source_unit', '数据来源单位'], ['status', '状态'], ['note', '备注'],
-];
+/**
+ * Record fields the card leaves out: whose record it is (the applicant's own), the domain (the
+ * section heading names it), the units' credit codes, and the not-penalized flag (such a record is
+ * never in a report). Every other field of the record's kind shows under the label the catalog
+ * gives it for that kind (`record_fields`), which are the labels the PDF prints.
+ */
+const HIDDEN_FIELDS = new Set(['domain', 'entity_name', 'entity_category', 'uscc', 'legal_representative',
+  'authority_uscc', 'source_unit_uscc', 'not_penalized']);
+
+/** What the PDF prints for a date not (yet) set: the listing stands, the measure is in force. */
+const UNSET_DATES = { removed_on: '未移出', lifted_on: '未解除' };
+
+/** The field a record's card takes its title from, by kind. */
+const TITLE_FIELDS = { penalty: 'violation_type', dishonest_list: 'list_name', abnormal_list: 'list_name', criminal_judgment: 'charges' };
 
 let claims = null;
 /** Field → (code → label), from the catalog's vocabulary. */
 let words = {};
+/** Record kind → its [field, label] pairs in the catalog's order, from `record_fields`. */
+let kindFields = new Map();
+/** Months from a penalty's decision before repair may be applied for, by severity (catalog `guide`). */
+let repairMinMonths = null;
 
 function selectedDomainBoxes() {
   return [...document.querySelectorAll('#domain-list input[type=checkbox]')];
@@ -42,6 +47,9 @@ async function loadCatalog() {
     return;
   }
   words = Object.fromEntries(Object.entries(CODED_FIELDS).map(([field, list]) => [field, labels(cat, list)]));
+  kindFields = new Map((cat.record_fields || []).map((k) => [k.kind,
+    k.fields.filter((f) => !HIDDEN_FIELDS.has(f.name)).map((f) => [f.name, f.column])]));
+  repairMinMonths = cat.guide?.repair_min_months || null;
   fillOptions(document.getElementById('ground'), cat, 'objection_grounds');
   if (Number.isFinite(cat.guide?.evidence_max_bytes)) {
     evidenceMaxBytes = cat.guide.evidence_max_bytes;
@@ -84,20 +92,73 @@ function fieldValue(key, value) {
   return value;
 }
 
+/** Today in China (the service's calendar), as YYYY-MM-DD. */
+function chinaToday() {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+}
+
+/** `date` (YYYY-MM-DD) plus whole months, a missing day falling to the month's last, as the service counts. */
+function addMonths(date, months) {
+  const [y, m, d] = date.split('-').map(Number);
+  const index = y * 12 + (m - 1) + months;
+  const year = Math.floor(index / 12);
+  const month = (index % 12) + 1;
+  const last = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return `${year}-${String(month).padStart(2, '0')}-${String(Math.min(d, last)).padStart(2, '0')}`;
+}
+
+/**
+ * Whether the service would take a repair application for the record (shared/src/dispute/repair.rs:
+ * penalties only, not repaired or withdrawn, none under an open case, once the minimum publicity
+ * period for its severity has passed), else what the holder does instead, as the refusal would say.
+ */
+function repairAdvice(record) {
+  const authority = record.authority ? `（${record.authority}）` : '';
+  switch (record.kind) {
+    case 'penalty': {
+      if (record.status === 'repaired') return { hint: '该记录已完成信用修复。' };
+      if (record.status === 'withdrawn') return { hint: '该记录已撤销，无需修复。' };
+      if (record.status === 'under_objection') return { hint: '该记录异议处理中，办结后可申请信用修复。' };
+      const months = repairMinMonths?.[record.severity || 'general'];
+      if (Number.isInteger(months) && record.decided_on) {
+        const from = addMonths(record.decided_on, months);
+        if (chinaToday() < from) return { hint: `最短公示期（自处罚决定日期起 ${months} 个月）未满，可于 ${from} 起申请信用修复。` };
+      }
+      return { repairable: true };
+    }
+    case 'dishonest_list':
+    case 'abnormal_list':
+      return { hint: record.removed_on ? '名单记录不适用信用修复；该主体已移出名单。'
+        : `名单记录不适用信用修复：移出名单请向认定部门${authority}申请；记录有误可提出异议。` };
+    case 'coercive_measure':
+      return { hint: record.lifted_on ? '行政强制措施不适用信用修复；该措施已解除。'
+        : `行政强制措施不适用信用修复：措施解除后即不再计入报告，请向实施机关${authority}申请解除；记录有误可提出异议。` };
+    case 'criminal_judgment':
+      return { hint: '刑事裁判不适用信用修复：生效裁判只能依审判监督程序改变；记录与裁判文书不符可提出异议。' };
+    default:
+      return { hint: '该类记录不适用信用修复；记录有误可提出异议。' };
+  }
+}
+
 function renderRecord(record) {
   const { id } = record;
-  const title = record.violation_type || record.charges || record.list_name || words.kind?.get(record.kind) || '记录';
+  const titleField = TITLE_FIELDS[record.kind];
+  const title = record[titleField] || words.kind?.get(record.kind) || '记录';
+  const fields = (kindFields.get(record.kind) || []).filter(([k]) => k !== titleField)
+    .map(([k, label]) => [label, fieldValue(k, record[k] ?? UNSET_DATES[k])]);
+  fields.push(['状态', record.status_label || fieldValue('status', record.status)]);
   const card = el('article', { class: 'record', 'aria-label': `${title} ${record.document_no || ''}` },
-    el('strong', {}, title),
-    facts(RECORD_FIELDS.filter(([k]) => k !== 'violation_type')
-      .map(([k, label]) => [label, k === 'status' ? record.status_label || fieldValue(k, record[k]) : fieldValue(k, record[k])])));
+    el('strong', {}, title), facts(fields));
   const status = el('div', { 'aria-live': 'polite' });
   if (id !== undefined && id !== null) {
-    // A record under an open objection takes no second one (the service would answer CONFLICT).
-    const objectable = record.status !== 'under_objection';
+    // A record under an open objection takes no second one, and a repaired or withdrawn one none
+    // (the service would answer CONFLICT).
+    const objectable = !['under_objection', 'repaired', 'withdrawn'].includes(record.status);
+    const repair = repairAdvice(record);
     card.append(el('div', { class: 'actions' },
       objectable && el('button', { type: 'button', class: 'secondary small', onclick: () => openDispute('objection', id, record, status) }, '提出异议'),
-      el('button', { type: 'button', class: 'secondary small', onclick: () => openDispute('repair', id, record, status) }, '申请信用修复')));
+      repair.repairable && el('button', { type: 'button', class: 'secondary small', onclick: () => openDispute('repair', id, record, status) }, '申请信用修复'),
+      repair.hint && el('span', { class: 'hint' }, repair.hint)));
   }
   card.append(status);
   return card;
@@ -123,6 +184,91 @@ async function downloadPdf(reportNo, status, button) {
   if (!(answer.data instanceof Blob)) return show(status, notice('error', '服务没有返回PDF文件，请稍后重试。'));
   saveBlob(answer.data, `专用信用报告-${reportNo}.pdf`);
   show(status, notice('success', `已下载：专用信用报告-${reportNo}.pdf`));
+}
+
+/** The report's state for its holder, in the verification page's words: revoked, expired, or valid. */
+function reportState(report, outcomes) {
+  if (report.revocation) return outcomes.get('REVOKED') || '已撤销';
+  if (report.valid_until && new Date(report.valid_until) < new Date()) return outcomes.get('EXPIRED') || '已过有效期';
+  return '有效期内';
+}
+
+/** Whose history the page shows: the entity itself, or the one counter staff last applied for. */
+let historyUscc = null;
+
+/**
+ * One listing of the history: its first page, then a 加载更多 button while `next_cursor` says more
+ * follow. `row` draws an item as a table row; `columns` are the headers (and the phone labels).
+ */
+async function loadListing(container, path, key, columns, row) {
+  const table = el('table', { class: 'stack' }, el('thead', {}, el('tr', {}, ...columns.map((c) => el('th', { scope: 'col' }, c)))));
+  const body = el('tbody');
+  table.append(body);
+  const more = el('button', { type: 'button', class: 'secondary small', hidden: true }, '加载更多');
+  const status = el('div', { 'aria-live': 'polite' });
+  let cursor = null;
+  const page = async () => {
+    const query = new URLSearchParams({ limit: '20' });
+    if (claims?.role === 'staff') query.set('uscc', historyUscc);
+    if (cursor) query.set('cursor', cursor);
+    more.disabled = true;
+    const answer = await api(`${path}?${query}`, { token: getToken() });
+    more.disabled = false;
+    if (!answer.ok) return show(status, problemNotice(answer.problem));
+    show(status);
+    body.append(...(answer.data?.[key] || []).map((item) => {
+      const cells = row(item);
+      return el('tr', {}, ...cells.map((cell, i) => el('td', { 'data-label': columns[i] }, cell)));
+    }));
+    cursor = answer.data?.next_cursor ?? null;
+    more.hidden = cursor === null;
+    if (!body.children.length && cursor === null) show(container, el('p', { class: 'muted' }, '暂无。'));
+  };
+  more.addEventListener('click', page);
+  show(container, el('div', { class: 'table-wrap' }, table), more, status);
+  await page();
+}
+
+function reportRow(report, purposes, outcomes) {
+  const status = el('div', { 'aria-live': 'polite' });
+  const button = el('button', { type: 'button', class: 'secondary small' }, '下载PDF');
+  button.addEventListener('click', () => downloadPdf(report.report_no, status, button));
+  return [
+    el('span', { class: 'mono' }, report.report_no),
+    report.period_start && `${report.period_start} 至 ${report.period_end}`,
+    purposes.get(report.purpose) || report.purpose,
+    dateTime(report.issued_at),
+    dateTime(report.valid_until),
+    reportState(report, outcomes),
+    [button, status],
+  ];
+}
+
+function caseStatus(item) {
+  return [item.status_label || item.status, item.decision_reason && el('div', { class: 'muted' }, item.decision_reason)];
+}
+
+/** The entity's earlier reports, objections and repairs, so a closed tab loses nothing. */
+async function loadHistory() {
+  const section = document.getElementById('history');
+  section.hidden = !historyUscc && claims?.role !== 'entity';
+  if (section.hidden) return;
+  const cat = await catalog();
+  const purposes = new Map((cat?.purposes || []).map((p) => [p.code, p.name]));
+  const outcomes = labels(cat, 'verification_outcomes');
+  loadListing(document.getElementById('history-reports'), '/api/v1/reports', 'reports',
+    ['报告编号', '报告期间', '使用用途', '出具时间', '有效期至', '状态', '下载'], (report) => reportRow(report, purposes, outcomes));
+  loadCases();
+}
+
+function loadCases() {
+  if (document.getElementById('history').hidden) return;
+  loadListing(document.getElementById('history-objections'), '/api/v1/objections', 'objections',
+    ['编号', '记录文书号', '异议理由', '提出时间', '状态'],
+    (item) => [el('span', { class: 'mono' }, item.no), item.document_no, item.ground_label || item.ground, dateTime(item.filed_at), caseStatus(item)]);
+  loadListing(document.getElementById('history-repairs'), '/api/v1/repairs', 'repairs',
+    ['编号', '记录文书号', '申请时间', '状态'],
+    (item) => [el('span', { class: 'mono' }, item.no), item.document_no, dateTime(item.applied_at), caseStatus(item)]);
 }
 
 function renderReport(report) {
@@ -227,6 +373,7 @@ async function sendDispute(event) {
   const text = `${objection ? '异议' : '信用修复申请'}已提交${data.no ? `，编号 ${data.no}` : ''}${data.status_label ? `，状态：${data.status_label}` : ''}${due}${attached}。`;
   show(dispute.status, notice('success', text));
   document.getElementById('dispute-dialog').close();
+  loadCases();
 }
 
 async function submit(event) {
@@ -274,6 +421,9 @@ async function submit(event) {
   if (!answer.ok) return show(status, problemNotice(answer.problem));
   show(status);
   renderReport(answer.data || {});
+  // Counter staff see the history of the entity they just applied for; the entity its own, anew.
+  if (claims?.role === 'staff') historyUscc = json.uscc;
+  loadHistory();
 }
 
 function init() {
@@ -287,6 +437,8 @@ function init() {
       form.hidden = !token;
       document.getElementById('uscc-field').hidden = c?.role !== 'staff';
       if (!token) show(document.getElementById('report'));
+      historyUscc = null;
+      loadHistory();
     },
   });
   document.getElementById('domains-all').addEventListener('click', () => { selectedDomainBoxes().forEach((b) => { b.checked = true; }); updateCount(); });

@@ -57,11 +57,47 @@ function defaultDetail(status) {
 /** A notice element for a failed call: the Chinese detail first, the stable code for support. */
 export function problemNotice(problem) {
   const parts = [el('strong', {}, problem.detail)];
-  if (problem.field) parts.push(el('span', {}, `（字段：${problem.field}）`));
+  // The API names the field by its JSON name; a person reads the label of the form they filled,
+  // needed only where the detail does not say it already.
+  const field = FIELD_LABELS.get(problem.field);
+  if (field && !String(problem.detail).includes(field)) parts.push(el('span', {}, `（${field}）`));
   const seconds = Number(problem.retryAfter);
   if (problem.retryAfter && Number.isFinite(seconds)) parts.push(el('span', {}, ` 请在 ${seconds} 秒后重试。`));
   parts.push(el('div', { class: 'code' }, `错误代码：${problem.code}`));
   return el('div', { class: 'notice error', role: 'alert' }, ...parts);
+}
+
+/** The Chinese names of the request fields a problem may name (`field`), as the pages label them. */
+const FIELD_LABELS = new Map([
+  ['code', '核验码'], ['codes', '核验码'], ['file', '报告文件'], ['uscc', '统一社会信用代码'],
+  ['authorisation_ref', '授权委托书编号'], ['months', '时间范围'], ['domains', '查询领域'], ['purpose', '使用用途'],
+  ['record_id', '记录'], ['ground', '异议理由'], ['statement', '情况说明'], ['evidence', '证明材料'],
+  ['reason', '理由'], ['from', '起始月份'], ['to', '截止月份'],
+]);
+
+/**
+ * Chinese names of the API's problem codes (docs/api.md, "Problem codes"), for the figures that
+ * count refused requests by code; the catalog names the verification outcomes but not these.
+ */
+const PROBLEM_LABELS = new Map([
+  ['INVALID_JSON', '请求格式错误'], ['INVALID_CSV', 'CSV文件格式错误'], ['UNSUPPORTED_MEDIA_TYPE', '内容类型不支持'],
+  ['PAYLOAD_TOO_LARGE', '请求过大'], ['FILE_TOO_LARGE', '文件过大'], ['NOT_A_PDF', '不是PDF文件'],
+  ['TOO_MANY_ITEMS', '条数超过上限'], ['INVALID_USCC', '统一社会信用代码有误'], ['UNKNOWN_DOMAIN', '领域代码未知'],
+  ['UNKNOWN_PURPOSE', '用途代码未知'], ['INVALID_MONTHS', '时间范围有误'], ['INVALID_CODE', '核验码格式错误'],
+  ['INVALID_REPORT_NO', '报告编号格式错误'], ['MISSING_FIELD', '缺少必填字段'], ['INVALID_FIELD', '字段内容有误'],
+  ['UNAUTHENTICATED', '未登录或登录失效'], ['FORBIDDEN', '无权操作'], ['NOT_FOUND', '未找到'],
+  ['CONFLICT', '与当前状态冲突'], ['REPAIR_NOT_YET_ALLOWED', '未到可修复日期'], ['REPAIR_NOT_APPLICABLE', '不适用信用修复'],
+  ['RATE_LIMITED', '请求过于频繁'], ['TOO_MANY_VISITORS', '访问人数过多'], ['TOO_MANY_APPLICATIONS', '申请次数已达上限'],
+  ['REPORT_TOO_LARGE', '报告内容超限'], ['METHOD_NOT_ALLOWED', '请求方法不支持'], ['INVALID_CONFIG', '服务配置错误'],
+  ['STORE_UNAVAILABLE', '数据存储暂不可用'], ['AUTH_NOT_CONFIGURED', '未配置登录方式'],
+  ['IDENTITY_PROVIDER_UNAVAILABLE', '统一身份认证平台不可用'], ['INTERNAL', '服务内部错误'],
+  ['ROUTE_NOT_FOUND', '地址不存在'], ['DEADLINE_EXCEEDED', '处理超时'], ['COMPONENT_FAILED', '服务内部错误'],
+  ['SERVER_BUSY', '服务繁忙'], ['REQUEST_TIMEOUT', '请求发送过慢'], ['INCOMPLETE_BODY', '请求不完整'],
+]);
+
+/** A problem code by its Chinese name; a code this page does not know yet shows as itself. */
+export function problemLabel(code) {
+  return PROBLEM_LABELS.get(code) || code;
 }
 
 export function notice(kind, text) {
@@ -163,9 +199,12 @@ export function setupSignIn({ form, signedIn, roles, onChange }) {
       show(status, notice('info', `当前登录身份为“${roleName(current.role)}”，此页面供${roleNames()}使用，请退出后以相应身份登录。`));
     }
     if (current) {
-      const who = [current.role ? roleName(current.role) : '未知角色', current.name,
-        current.uscc && `统一社会信用代码 ${current.uscc}`, current.unit && `单位 ${current.unit}`].filter(Boolean).join('，');
-      signedIn.querySelector('.who').textContent = `已登录：${who}${session.signed_in ? '' : '（开发令牌）'}`;
+      // Who first (the person, else the unit, else the role), then in brackets what kind of user.
+      const role = current.role ? roleName(current.role) : '未知角色';
+      const who = current.name || current.unit || role;
+      const about = [who !== role && role, current.name && current.unit, current.uscc && `统一社会信用代码 ${current.uscc}`,
+        !session.signed_in && '开发令牌'].filter(Boolean).join('，');
+      signedIn.querySelector('.who').textContent = `已登录：${who}${about ? `（${about}）` : ''}`;
     }
     onChange(active, active ? current : null);
   };

@@ -32,7 +32,7 @@ async function loadCatalog() {
   const all = cat?.data_domains || [];
   const unit = claims?.unit?.trim();
   const mine = unit ? all.filter((d) => d.unit === unit || (d.unit_aliases || []).includes(unit)) : [];
-  const options = (mine.length ? mine : all).map((d) => el('option', { value: d.code }, `${d.name}（${d.code}）`));
+  const options = (mine.length ? mine : all).map((d) => el('option', { value: d.code }, d.name));
   if (!options.length) options.push(el('option', { value: '' }, '（领域目录加载失败，请在记录中填写“领域”列）'));
   show(select, ...options);
 }

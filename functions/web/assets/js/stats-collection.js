@@ -1,6 +1,6 @@
 // 数据归集责任清单: GET /api/v1/stats/collection as a table a 发改局 officer can sort (click a
 // header; again for the reverse order), overdue units highlighted, and the same list as CSV.
-import { api, catalog, dateTime, el, getToken, labels, problemNotice, saveBlob, setupSignIn, show } from './common.js';
+import { api, catalog, dateTime, el, getToken, labels, problemLabel, problemNotice, saveBlob, setupSignIn, show } from './common.js';
 
 let rows = [];
 let kindNames = new Map();
@@ -13,7 +13,7 @@ function columns() {
   const kinds = rows[0]?.records?.map((k) => k.kind) || [];
   return [
     { label: '责任单位', key: 'unit', value: (r) => r.unit },
-    { label: '数据领域', key: 'domain', value: (r) => r.domain_name, show: (r) => [r.domain_name, el('div', { class: 'muted' }, r.domain)] },
+    { label: '数据领域', key: 'domain', value: (r) => r.domain_name },
     { label: '最近报送', key: 'last', value: (r) => r.last_submission_at || '', show: (r) => (r.last_submission_at ? dateTime(r.last_submission_at) : '从未报送') },
     { label: '距今天数', key: 'days', value: (r) => (r.days_since_submission ?? Infinity), show: (r) => (r.days_since_submission ?? '—') },
     { label: '近30天报送条数', key: 'recent', value: (r) => r.submissions_30d },
@@ -37,7 +37,7 @@ function kindCell(counts) {
 
 function rejectedCell(row) {
   if (!row.rejected_total) return '0';
-  return [String(row.rejected_total), el('div', { class: 'muted' }, row.rejected.map((r) => `${r.code}×${r.count}`).join('，'))];
+  return [String(row.rejected_total), el('div', { class: 'muted' }, row.rejected.map((r) => `${problemLabel(r.code)} ${r.count} 条`).join('，'))];
 }
 
 function render() {

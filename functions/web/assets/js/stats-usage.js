@@ -1,7 +1,7 @@
 // 使用统计: GET /api/v1/stats/usage drawn as inline SVG bar charts by this small script (no
 // library, nothing fetched from elsewhere); every chart carries its numbers as text, so it reads
 // the same printed.
-import { api, catalog, el, facts, getToken, labels, problemNotice, setupSignIn, show } from './common.js';
+import { api, catalog, el, facts, getToken, labels, problemLabel, problemNotice, setupSignIn, show } from './common.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const COLORS = ['#0b4f9c', '#f0a400', '#1a7f37', '#8250df', '#c11f2c', '#0a5c8a', '#57606a'];
@@ -107,7 +107,8 @@ function render(data) {
     for (const [outcome, n] of Object.entries(byOutcome)) outcomes.set(outcome, (outcomes.get(outcome) || 0) + n);
   }
   show(document.getElementById('chart-outcomes'), barList('核验结果',
-    [...outcomes].map(([o, n]) => [outcomeNames.get(o) || o, n]).sort((a, b) => b[1] - a[1])));
+    // An outcome is a verification's result, or the problem code of a request refused before one.
+    [...outcomes].map(([o, n]) => [outcomeNames.get(o) || `请求被拒：${problemLabel(o)}`, n]).sort((a, b) => b[1] - a[1])));
   show(document.getElementById('chart-cases'), ...columnChart('每月办结（按期 / 逾期 / 无期限）', names, ['按期办结', '逾期办结', '无办理期限'],
     (c, s) => {
       const all = Object.values(months[c].cases || {});
