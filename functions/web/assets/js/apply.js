@@ -291,8 +291,8 @@ function renderReport(report) {
   const button = el('button', { type: 'button', id: 'download-pdf' }, '下载报告（PDF）');
   button.addEventListener('click', () => downloadPdf(report.report_no, status, button));
   summary.append(report.clean
-    ? notice('success', '查询期间内无违法违规记录。')
-    : notice('info', `查询期间内有 ${count} 条违法违规记录，请查看。对记录有异议可提出异议；符合条件的可申请信用修复。`),
+    ? notice('success', '报告期间内无违法违规记录。')
+    : notice('info', `报告期间内有 ${count} 条记录，请查看。对记录有异议可提出异议；符合条件的可申请信用修复。`),
   el('div', { class: 'actions' }, button), status);
   show(area, summary, ...(report.clean ? [] : [el('section', { class: 'card', 'aria-label': '记录明细' }, el('h2', {}, '记录明细'), ...renderFindings(report.findings))]));
   area.focus();
