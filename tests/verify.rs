@@ -341,6 +341,9 @@ fn codes_answer_every_outcome_alone_and_in_a_batch() {
     let table = [
         bad("POST", "/api/v1/verify/batch", Body::Json(json!({ "codes": too_many })), None, 413, "TOO_MANY_ITEMS"),
         bad("POST", "/api/v1/verify/batch", Body::Json(json!({ "codes": [] })), None, 400, "INVALID_FIELD"),
+        bad("POST", "/api/v1/verify/batch", Body::Json(json!({ "codes": "abc" })), None, 400, "INVALID_FIELD").naming("codes"),
+        bad("POST", "/api/v1/verify/batch", Body::Json(json!({})), None, 400, "MISSING_FIELD").naming("codes"),
+        bad("POST", "/api/v1/verify/batch", Body::Json(json!(["abc"])), None, 400, "INVALID_JSON"),
     ];
     assert_bad_requests(&host, &table);
 

@@ -365,14 +365,17 @@ pub fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
 
 /// The media type of the body, lower-cased, without parameters.
 pub fn content_type(req: &Request) -> Option<String> {
-    header(req, "content-type").map(|value| {
-        value
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase()
-    })
+    header(req, "content-type")
+        .map(|value| {
+            value
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+        // A blank header says no more than a missing one, and is read the same way.
+        .filter(|media_type| !media_type.is_empty())
 }
 
 /// The body, or `PAYLOAD_TOO_LARGE` when it is longer than `limit` bytes.

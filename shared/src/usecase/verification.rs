@@ -188,10 +188,23 @@ impl<'a, K: KeyValue + ?Sized> Verifier<'a, K> {
     }
 
     fn verify_batch(&self, body: &Value) -> Result<(BatchVerification, Vec<Value>), Error> {
-        let Some(items) = body.get("codes").and_then(Value::as_array) else {
+        // The same mistakes answer as they do for one code: not an object is bad JSON, no
+        // `codes` a missing field, anything but an array a bad one.
+        let Some(fields) = body.as_object() else {
             return Err(Error::InvalidJson(
                 "请求体应为 JSON 对象 {\"codes\": [\"…\"]}".into(),
             ));
+        };
+        let Some(codes) = fields.get("codes") else {
+            return Err(Error::MissingField {
+                field: "codes".into(),
+            });
+        };
+        let Some(items) = codes.as_array() else {
+            return Err(Error::InvalidField {
+                field: "codes".into(),
+                detail: "应为核验码数组，如 [\"…\"]".into(),
+            });
         };
         if items.len() > MAX_BATCH {
             return Err(Error::TooManyItems { limit: MAX_BATCH });
