@@ -646,20 +646,7 @@ mod tests {
     /// Each page's text, in drawing order, without separators: a table row
     /// reads as its cells' text one after the other.
     fn page_texts(doc: &ReportDocument) -> Vec<String> {
-        let fonts = Fonts::load().unwrap();
-        lay_out(doc, None, &fonts)
-            .unwrap()
-            .iter()
-            .map(|page| {
-                page.ops
-                    .iter()
-                    .filter_map(|op| match op {
-                        Op::Text { text, .. } => Some(text.as_str()),
-                        _ => None,
-                    })
-                    .collect()
-            })
-            .collect()
+        page_runs(doc).into_iter().map(|runs| runs.concat()).collect()
     }
 
     /// Each page's text runs, in drawing order.
