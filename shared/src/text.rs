@@ -45,6 +45,12 @@ pub fn is_one_printable_line(text: &str) -> bool {
     !text.chars().any(|c| c.is_control() || is_bidi_control(c))
 }
 
+/// The body without a leading UTF-8 byte-order mark, which Windows tools write before JSON and
+/// CSV alike and which carries nothing.
+pub fn without_bom(body: &[u8]) -> &[u8] {
+    body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

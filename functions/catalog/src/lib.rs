@@ -17,10 +17,12 @@ const OPENAPI: &str = include_str!("../openapi.json");
 /// All three change only with a deployment.
 const CACHE_CONTROL: &str = "public, max-age=300";
 
+type Handler = fn(Request, Params) -> Answer;
+
 #[http_component]
 fn handle(req: Request) -> Response {
     let mut router = Router::new();
-    let served: [(&'static str, fn(Request, Params) -> Answer); 3] = [
+    let served: [(&'static str, Handler); 3] = [
         ("/api/v1/catalog", serve_catalog),
         ("/api/v1/openapi.json", serve_openapi),
         (CERTIFICATES_PATH, serve_certificates),

@@ -14,6 +14,7 @@ use credit_core::config::{Settings, VisitorSettings};
 use credit_core::error::Error;
 use credit_core::pdf::sign::PublishedChain;
 use credit_core::store::{Admission, Limits};
+use credit_core::text::without_bom;
 use credit_core::usecase::signin::{self, Credentials, HttpReply, ProviderHttp};
 use credit_core::usecase::subscriptions::{self, ApiClient, WebhookSender};
 use credit_core::usecase::verification::{Verifier, rate_limit_headers};
@@ -400,7 +401,7 @@ pub fn json_body(req: &Request, limit: usize) -> Result<Value, Error> {
             )));
         }
     }
-    serde_json::from_slice(body).map_err(|e| Error::from(&e))
+    serde_json::from_slice(without_bom(body)).map_err(|e| Error::from(&e))
 }
 
 /// As [`json_body`], with a blank body read as `{}` (some actions need no

@@ -73,10 +73,10 @@ pub fn verify_token(
         .map_err(|_| invalid())?
         .claims;
     // A signed token with a role this service does not know is 403, as a provider's is.
-    if !claims
+    if claims
         .get("role")
         .and_then(Value::as_str)
-        .is_some_and(|role| role.parse::<Role>().is_ok())
+        .is_none_or(|role| role.parse::<Role>().is_err())
     {
         return Err(Error::Forbidden(
             "开发令牌的角色（role）应为 entity、staff、department 或 admin".into(),

@@ -646,7 +646,10 @@ mod tests {
     /// Each page's text, in drawing order, without separators: a table row
     /// reads as its cells' text one after the other.
     fn page_texts(doc: &ReportDocument) -> Vec<String> {
-        page_runs(doc).into_iter().map(|runs| runs.concat()).collect()
+        page_runs(doc)
+            .into_iter()
+            .map(|runs| runs.concat())
+            .collect()
     }
 
     /// Each page's text runs, in drawing order.

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use super::fields::field_of_column;
 use crate::error::Error;
+use crate::text::without_bom;
 
 /// One data row: the line of the file it starts on (1-based, as an editor
 /// shows it) and the record object made of its cells.
@@ -33,7 +34,7 @@ pub const DEFAULTABLE: [&str; 3] = ["kind", "domain", "procedure"];
 /// The text of a CSV body: UTF-8 (a BOM is dropped), else GB18030, as
 /// spreadsheets on Chinese Windows save it.
 pub fn decode(body: &[u8]) -> Result<String, Error> {
-    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+    let body = without_bom(body);
     if let Ok(text) = std::str::from_utf8(body) {
         return Ok(text.to_owned());
     }

@@ -18,6 +18,7 @@ use crate::record::fields::{KINDS, kind_spec};
 use crate::record::{Record, RecordId, StoredRecord, Warning, csv};
 use crate::stats::{self, BatchTally, RejectionExample};
 use crate::store::{Change, Store, Upserted};
+use crate::text::without_bom;
 use crate::uscc::CreditCode;
 use crate::vocabulary::{ItemResult, RecordKind, RevocationCategory};
 use crate::window::{china_date, in_china};
@@ -53,6 +54,7 @@ pub fn batch_items(
     body: &[u8],
     defaults: &[(&str, String)],
 ) -> Result<Batch, Error> {
+    let body = without_bom(body);
     let batch = match media_type {
         Some("application/json") | None => match serde_json::from_slice(body) {
             Ok(Value::Array(items)) => Batch {
@@ -764,6 +766,24 @@ mod tests {
                 .starts_with("\u{feff}记录类型,领域,行政相对人名称")
         );
         assert_eq!(csv_template("fine").unwrap_err().code(), "NOT_FOUND");
+    }
+
+    /// Windows tools write a byte-order mark before JSON as before CSV: it is read past.
+    #[test]
+    fn a_byte_order_mark_is_read_past_in_every_media_type() {
+        let record = penalty("永税罚〔2026〕1号", "2026-03-01");
+        let bom = |text: String| [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat();
+        for (media_type, body) in [
+            (Some("application/json"), bom(json!([record]).to_string())),
+            (Some("application/x-ndjson"), bom(format!("{record}\n"))),
+            (Some("text/csv"), bom(csv_of(std::slice::from_ref(&record)))),
+        ] {
+            let batch = batch_items(media_type, &body, &[]).unwrap();
+            assert!(
+                matches!(&batch.items[..], [item] if item.value.is_ok()),
+                "{media_type:?}: {batch:?}"
+            );
+        }
     }
 
     #[test]
