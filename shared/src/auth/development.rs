@@ -13,6 +13,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, deco
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::oidc::LEEWAY_SECS;
 use super::{Principal, Role, unauthenticated};
 use crate::config::DEVELOPMENT_TOKEN_PUBLIC_KEY;
 use crate::error::Error;
@@ -83,7 +84,7 @@ pub fn verify_token(
         ));
     }
     let claims: Claims = serde_json::from_value(Value::Object(claims)).map_err(|_| invalid())?;
-    if claims.exp <= now.timestamp() {
+    if now.timestamp() > claims.exp.saturating_add(LEEWAY_SECS) {
         return Err(unauthenticated("身份令牌已过期，请重新登录"));
     }
     Principal::from_parts(
@@ -222,9 +223,15 @@ mod tests {
     fn missing_bad_expired_or_foreign_tokens_are_401() {
         let c = claims(Role::Entity);
         let expired = Claims {
-            exp: now().timestamp(),
+            exp: now().timestamp() - LEEWAY_SECS - 1,
             ..c.clone()
         };
+        // Within the clock leeway a provider's token is given, a development token still works.
+        let just_expired = Claims {
+            exp: now().timestamp() - LEEWAY_SECS,
+            ..c.clone()
+        };
+        assert!(verify(Some(&bearer(&just_expired)), now()).is_ok());
         let no_uscc = Claims {
             uscc: None,
             ..c.clone()
