@@ -464,6 +464,67 @@ async function main() {
       await shoot(page, 'desk-csv-resumed');
     });
 
+    await check('the desk looks up an entity\'s records, pages on, corrects one and withdraws another', page, async () => {
+      // The 449 records the large CSV above stored for this entity: more than one page.
+      await page.goto(`${BASE_URL}/desk.html`);
+      await signIn(page, DEPARTMENT_TOKEN);
+      await page.waitForSelector('#default-domain option', { state: 'attached' });
+      await page.fill('#records-uscc', '91350200776049653a');
+      await page.click('#records-search');
+      await page.waitForSelector('#records-list tbody tr, #records-list .notice.error');
+      const rows = page.locator('#records-list tbody tr');
+      const firstPage = await rows.count();
+      expect(firstPage > 0 && firstPage < 449, `first page holds ${firstPage} rows`);
+      expect((await rows.first().innerText()).includes('行政处罚'), `the kind is not named: ${await rows.first().innerText()}`);
+      await page.click('#records-list button[data-more=records]');
+      await page.waitForFunction((n) => document.querySelectorAll('#records-list tbody tr').length > n, firstPage);
+      expect((await page.innerText('#records-summary')).includes(`已显示 ${await rows.count()} 条`), 'the count does not follow the pages');
+
+      // 更正: the record goes into the upload form as JSON and comes back as an update of the same record.
+      const corrected = rows.nth(1);
+      const correctedNo = await corrected.locator('td.mono').innerText();
+      await corrected.locator('button[data-act=correct]').click();
+      const sent = JSON.parse(await page.inputValue('#batch-text'));
+      expect(sent.length === 1 && sent[0].document_no === correctedNo && !('id' in sent[0]) && !('status' in sent[0]),
+        `the form holds ${JSON.stringify(sent)}`);
+      await page.fill('#batch-text', JSON.stringify([{ ...sent[0], note: '浏览器测试更正' }]));
+      await page.click('#batch-submit');
+      const result = page.locator('#results-body tr');
+      await result.waitFor();
+      expect(await result.getAttribute('data-status') === 'updated' && await result.getAttribute('data-warnings') === '0',
+        `the correction answered ${await result.innerText()}`);
+
+      // 撤销: a reason is required, then the row shows the new status.
+      const target = rows.first();
+      const targetNo = await target.locator('td.mono').innerText();
+      const id = await target.getAttribute('data-id');
+      await target.locator('button[data-act=withdraw]').click();
+      await page.click('#withdraw-send');
+      expect((await page.innerText('#withdraw-status')).includes('请填写撤销理由'), 'an empty reason was not stopped');
+      await page.fill('#withdraw-reason', '经复核，处罚决定已撤销。');
+      await shoot(page, 'desk-records-withdraw');
+      await page.click('#withdraw-send');
+      const withdrawn = page.locator(`#records-list tr[data-id="${id}"][data-status=withdrawn]`);
+      await withdrawn.waitFor();
+      expect((await withdrawn.innerText()).includes('已撤销'), `the row does not say 已撤销: ${await withdrawn.innerText()}`);
+      expect(await withdrawn.locator('button[data-act=withdraw]').count() === 0, 'a withdrawn record still offers 撤销');
+      expect((await page.innerText('#records-status')).includes(targetNo), 'the withdrawal is not acknowledged');
+      await shoot(page, 'desk-records');
+      // Withdrawn meanwhile by another clerk: the service's 409 in Chinese, and the row catches up.
+      const stale = rows.nth(2);
+      const staleId = await stale.getAttribute('data-id');
+      const elsewhere = await call(`/api/v1/records/${staleId}`, { method: 'DELETE', token: DEPARTMENT_TOKEN, json: { reason: '另一窗口撤销' } });
+      expect(elsewhere.status === 200, `setup: the withdrawal elsewhere answered ${elsewhere.status}`);
+      await stale.locator('button[data-act=withdraw]').click();
+      await page.fill('#withdraw-reason', '重复撤销');
+      await page.click('#withdraw-send');
+      const conflict = await (await page.waitForSelector('#withdraw-status .notice.error')).innerText();
+      expect(conflict.includes('CONFLICT') && /[\u4e00-\u9fff]/.test(conflict.split('错误代码')[0]), `the conflict is not told in Chinese: ${conflict}`);
+      await page.locator(`#records-list tr[data-id="${staleId}"][data-status=withdrawn]`).waitFor();
+      await shoot(page, 'desk-records-conflict');
+      await page.click('#withdraw-cancel');
+    });
+
     await check('every page has a screenshot and unknown paths get the Chinese 404', page, async () => {
       for (const [name, url] of [['page-verify', '/'], ['page-apply', '/apply.html'], ['page-desk', '/desk.html']]) {
         const response = await page.goto(`${BASE_URL}${url}`);

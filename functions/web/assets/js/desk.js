@@ -1,6 +1,7 @@
-// Department desk: push a batch of records (CSV / JSON / NDJSON) and see the open objections and repairs.
+// Department desk: push a batch of records (CSV / JSON / NDJSON), look up, correct or withdraw what the unit
+// submitted, and see the open objections and repairs.
 // CSV goes to the service as it is (text/csv), so the desk and the API answer the same file the same way.
-import { api, catalog, dateTime, el, fillOptions, getToken, labels, notice, problemNotice, saveBlob, setupSignIn, show } from './common.js';
+import { api, catalog, dateTime, el, fillOptions, getToken, isValidUscc, labels, notice, problemNotice, saveBlob, setupSignIn, show } from './common.js';
 import { csvBatches, csvRowsByLine, jsonToRecords, textFormat } from './csv.js';
 
 const BATCH_LIMIT = 1000;
@@ -17,6 +18,10 @@ let claims = null;
 /** The catalog's vocabulary word lists the desk shows, as code → label. */
 let resultNames = new Map();
 let groundNames = new Map();
+let kindNames = new Map();
+let statusNames = new Map();
+/** Data domain code → name, for every domain (a listing shows only the unit's, but an admin sees all). */
+let domainNames = new Map();
 /** The service's field table per record kind (catalog `record_fields`): CSV columns, required fields. */
 let recordFields = [];
 
@@ -25,11 +30,14 @@ async function loadCatalog() {
   const cat = await catalog();
   resultNames = labels(cat, 'item_results');
   groundNames = labels(cat, 'objection_grounds');
+  kindNames = labels(cat, 'record_kinds');
+  statusNames = labels(cat, 'record_statuses');
   recordFields = Array.isArray(cat?.record_fields) ? cat.record_fields : [];
   showColumns();
   fillOptions(document.getElementById('default-kind'), cat, 'record_kinds');
   fillOptions(document.getElementById('default-procedure'), cat, 'procedures');
   const all = cat?.data_domains || [];
+  domainNames = new Map(all.map((d) => [d.code, d.name]));
   const unit = claims?.unit?.trim();
   const mine = unit ? all.filter((d) => d.unit === unit || (d.unit_aliases || []).includes(unit)) : [];
   const options = (mine.length ? mine : all).map((d) => el('option', { value: d.code }, d.name));
@@ -243,6 +251,153 @@ async function submitJson(text, defaults, status, format) {
   renderResults(parsed.items, results, format);
 }
 
+/** Records listed per page: a listing page is read from the entity's index, so a small page answers quickly. */
+const RECORDS_PAGE = 20;
+/** What the service adds to a stored record (docs/api.md, "Records"); sent back they would be warned as unknown fields. */
+const STORED_ONLY = ['id', 'status', 'status_reason', 'status_changed_at', 'version', 'created_at', 'created_by', 'updated_at', 'updated_by'];
+/** A withdrawn or repaired record cannot be withdrawn (409); a withdrawn one keeps its status when corrected. */
+const WITHDRAWABLE = new Set(['active', 'under_objection']);
+/** The record the withdraw dialog is open for. */
+let withdrawing = null;
+
+/** A field's column name in the kind's 双公示 table (catalog `record_fields`), as the CSV and the reports name it. */
+function columnOf(kind, name, fallback) {
+  return recordFields.find((k) => k.kind === kind)?.fields.find((f) => f.name === name)?.column || fallback;
+}
+
+/** The kind's first date field: the decision (处罚、强制措施), the listing (名单) or the judgment. */
+function dateFieldOf(kind) {
+  return recordFields.find((k) => k.kind === kind)?.fields.find((f) => f.type === 'date')?.name || 'decided_on';
+}
+
+function recordRow(record) {
+  const dateField = dateFieldOf(record.kind);
+  const status = statusNames.get(record.status) || record.status;
+  const actions = el('div', { class: 'actions' });
+  if (record.status !== 'withdrawn') {
+    actions.append(el('button', { type: 'button', class: 'secondary small', 'data-act': 'correct', onclick: () => correctRecord(record) }, '更正'));
+  }
+  if (WITHDRAWABLE.has(record.status)) {
+    actions.append(el('button', { type: 'button', class: 'secondary small', 'data-act': 'withdraw', onclick: () => openWithdraw(record) }, '撤销'));
+  }
+  return el('tr', { 'data-id': record.id, 'data-status': record.status },
+    el('td', { 'data-label': '类型' }, kindNames.get(record.kind) || record.kind),
+    el('td', { class: 'mono', 'data-label': columnOf(record.kind, 'document_no', '文书号') }, record.document_no || ''),
+    el('td', { 'data-label': columnOf(record.kind, dateField, '决定日期') }, record[dateField] || ''),
+    el('td', { 'data-label': '领域' }, domainNames.get(record.domain) || record.domain),
+    el('td', { 'data-label': '状态' }, el('span', { class: `badge ${record.status}` }, status),
+      record.status_reason && el('div', { class: 'muted' }, record.status_reason)),
+    // A withdrawn record has nothing left to do: no empty 操作 label on a phone's card.
+    el('td', { 'data-label': actions.childElementCount ? '操作' : undefined }, actions));
+}
+
+async function searchRecords(event) {
+  event.preventDefault();
+  const input = document.getElementById('records-uscc');
+  const uscc = input.value.trim().toUpperCase();
+  const status = document.getElementById('records-status');
+  const list = document.getElementById('records-list');
+  if (!isValidUscc(uscc)) {
+    show(status, notice('error', '请输入正确的 18 位统一社会信用代码。'));
+    input.focus();
+    return;
+  }
+  input.value = uscc;
+  show(status);
+  show(list, el('p', { class: 'muted' }, '正在查询…'));
+  const path = `/api/v1/records?uscc=${encodeURIComponent(uscc)}&limit=${RECORDS_PAGE}`;
+  const first = await nextItems(path, 'records', null);
+  if (first.problem) return show(list, problemNotice(first.problem));
+  if (!first.items.length) return show(list, el('p', { class: 'muted' }, '本单位领域内没有该主体的记录。'));
+  const body = el('tbody', {}, ...first.items.map(recordRow));
+  const name = first.items.find((r) => r.entity_name)?.entity_name;
+  const count = el('span', {}, String(first.items.length));
+  const more = el('button', { type: 'button', class: 'secondary small', 'data-more': 'records' }, '加载更多');
+  let cursor = first.next;
+  more.hidden = !cursor;
+  more.addEventListener('click', async () => {
+    more.disabled = true;
+    const page = await nextItems(path, 'records', cursor);
+    more.disabled = false;
+    if (page.problem) return show(status, problemNotice(page.problem));
+    body.append(...page.items.map(recordRow));
+    count.textContent = String(body.rows.length);
+    cursor = page.next;
+    more.hidden = !cursor;
+  });
+  show(list,
+    el('p', { id: 'records-summary' }, `${name ? `${name}（${uscc}）` : uscc}：已显示 `, count, ' 条，按首次报送的先后排列。'),
+    el('div', { class: 'table-wrap' }, el('table', { class: 'stack' },
+      el('thead', {}, el('tr', {}, ...['类型', '文书号', '决定日期', '领域', '状态', '操作'].map((h) => el('th', { scope: 'col' }, h)))),
+      body)),
+    el('div', { class: 'actions' }, more));
+}
+
+/**
+ * The record as the clerk sent it, in the upload form: edited and submitted again, it is upserted by its identity.
+ * Empty fields are left out, as the service reads null and absent alike.
+ */
+function correctRecord(record) {
+  const fields = Object.fromEntries(Object.entries(record).filter(([key, value]) => value !== null && !STORED_ONLY.includes(key)));
+  const text = document.getElementById('batch-text');
+  text.value = JSON.stringify([fields], null, 2);
+  show(document.getElementById('batch-status'), notice('info',
+    `已将记录“${record.document_no}”填入上方。修改后点击“提交记录”：领域、类型和文书号不变即更正原记录；改了其中之一将另存为新记录，原记录请撤销。`));
+  text.closest('.field').scrollIntoView({ block: 'start' });
+  text.focus({ preventScroll: true });
+}
+
+function openWithdraw(record) {
+  withdrawing = record;
+  document.getElementById('withdraw-record').textContent =
+    `${kindNames.get(record.kind) || record.kind}：${record.document_no}${record.entity_name ? `（${record.entity_name}）` : ''}`;
+  document.getElementById('withdraw-reason').value = '';
+  show(document.getElementById('withdraw-status'));
+  document.getElementById('withdraw-send').disabled = false;
+  document.getElementById('withdraw-dialog').showModal();
+  document.getElementById('withdraw-reason').focus();
+}
+
+/** Puts the record's row back as the service now has it. */
+function redraw(record) {
+  const row = document.querySelector(`#records-list tr[data-id="${CSS.escape(record.id)}"]`);
+  if (row) row.replaceWith(recordRow(record));
+}
+
+async function sendWithdraw(event) {
+  event.preventDefault();
+  const reason = document.getElementById('withdraw-reason').value.trim();
+  const out = document.getElementById('withdraw-status');
+  if (!reason) {
+    show(out, notice('error', '请填写撤销理由。'));
+    document.getElementById('withdraw-reason').focus();
+    return;
+  }
+  const record = withdrawing;
+  const send = document.getElementById('withdraw-send');
+  send.disabled = true;
+  const answer = await api(`/api/v1/records/${encodeURIComponent(record.id)}`, { method: 'DELETE', json: { reason }, token: getToken() });
+  send.disabled = false;
+  if (!answer.ok) {
+    // The service answers 404 alike for a record that is gone and one of another unit's domains.
+    const why = answer.status === 404 ? '这条记录不存在，或不属于本单位负责的领域。'
+      : answer.status === 409 ? '下表已按这条记录的当前状态刷新。' : '';
+    show(out, problemNotice(answer.problem), why && notice('info', why));
+    // Someone else got there first: the row shows what the record is now, and sending again would only fail again.
+    if (answer.status === 409) {
+      send.disabled = true;
+      const current = await api(`/api/v1/records/${encodeURIComponent(record.id)}`, { token: getToken() });
+      if (current.ok) redraw(current.data);
+    }
+    return;
+  }
+  const revoked = Array.isArray(answer.data?.revoked_reports) ? answer.data.revoked_reports : [];
+  document.getElementById('withdraw-dialog').close();
+  redraw(answer.data?.record || { ...record, status: 'withdrawn', status_reason: reason });
+  show(document.getElementById('records-status'), notice('success',
+    `已撤销记录“${record.document_no}”。${revoked.length ? `载有该记录的 ${revoked.length} 份报告已作废：${revoked.join('、')}。` : ''}`));
+}
+
 /** What a department may do with a case in each open status, and the API call behind it. */
 const CASE_ACTIONS = {
   objection: {
@@ -389,6 +544,9 @@ function init() {
   });
   document.getElementById('default-kind').addEventListener('change', showColumns);
   document.getElementById('todo-refresh').addEventListener('click', loadTodos);
+  document.getElementById('records-form').addEventListener('submit', searchRecords);
+  document.getElementById('withdraw-form').addEventListener('submit', sendWithdraw);
+  document.getElementById('withdraw-cancel').addEventListener('click', () => document.getElementById('withdraw-dialog').close());
 }
 
 init();
