@@ -143,6 +143,19 @@ fn a_clean_and_a_many_record_report_print_everything_and_download_identically() 
     let again = download(&host, no, &clerk);
     assert_eq!(again.status, 200, "{}", again.text());
     assert!(again.body == first, "second download differs");
+    // HEAD: the download's headers, no body.
+    let bearer = format!("Bearer {clerk}");
+    let head = host.request(
+        "HEAD",
+        &format!("/api/v1/reports/{no}/pdf"),
+        &[("authorization", &bearer)],
+        b"",
+    );
+    assert_eq!(head.status, 200, "{}", head.text());
+    assert!(head.body.is_empty());
+    for name in ["content-type", "etag", "content-disposition"] {
+        assert_eq!(head.header(name), again.header(name), "{name}");
+    }
     let seal = development_seal();
     let seal = Seal::from_pem(&seal.private_key_pem, &seal.chain_pem, true).unwrap();
     for (report, pdf) in [(&clean, &first), (&busy, &busy_pdf)] {

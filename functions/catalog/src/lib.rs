@@ -6,7 +6,7 @@ use credit_core::catalog_document::served_catalog;
 use credit_core::pdf::sign::CERTIFICATES_PATH;
 use credit_core::record::schema;
 use platform::Answer;
-use spin_sdk::http::{Method, Params, Request, Response, Router};
+use spin_sdk::http::{Params, Request, Response, Router};
 use spin_sdk::http_component;
 
 /// The contract of every endpoint, kept beside the code that serves it and
@@ -32,13 +32,7 @@ fn handle(req: Request) -> Response {
         router.head(path, serve);
     }
     platform::refuse_the_rest(&mut router, &served.map(|(path, _)| (path, "GET, HEAD")));
-    // HEAD answers what GET would, headers only.
-    let head = *req.method() == Method::Head;
-    let mut response = router.handle(req);
-    if head {
-        response.body_mut().clear();
-    }
-    response
+    platform::handle_with_head(&router, req)
 }
 
 fn serve_catalog(_: Request, _: Params) -> Answer {

@@ -13,7 +13,7 @@ use credit_core::pdf::sign::Seal;
 use credit_core::usecase::reports;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use platform::{Answer, caller, param, store};
-use spin_sdk::http::{Method, Params, Request, Response, Router};
+use spin_sdk::http::{Params, Request, Response, Router};
 use spin_sdk::http_component;
 
 const ROUTE: &str = "/api/v1/reports/:report_no/pdf";
@@ -24,7 +24,7 @@ fn handle(req: Request) -> Response {
     router.get(ROUTE, download);
     router.head(ROUTE, download);
     platform::refuse_the_rest(&mut router, &[(ROUTE, "GET, HEAD")]);
-    router.handle(req)
+    platform::handle_with_head(&router, req)
 }
 
 fn download(req: Request, params: Params) -> Answer {
@@ -46,11 +46,6 @@ fn download(req: Request, params: Params) -> Answer {
             pdf.report_no
         );
     }
-    let body = if *req.method() == Method::Head {
-        Vec::new()
-    } else {
-        pdf.bytes
-    };
     Ok(Response::builder()
         .status(200)
         .header("content-type", "application/pdf")
@@ -61,7 +56,7 @@ fn download(req: Request, params: Params) -> Answer {
         .header("etag", format!("\"{}\"", pdf.sha256))
         .header("cache-control", "private, no-store")
         .header("x-content-type-options", "nosniff")
-        .body(body)
+        .body(pdf.bytes)
         .build())
 }
 

@@ -21,7 +21,7 @@ use credit_core::usecase::verification::{Verifier, rate_limit_headers};
 use credit_core::usecase::{Caller, Visitor};
 use serde::Serialize;
 use serde_json::Value;
-use spin_sdk::http::{IntoResponse, Params, Request, Response, Router};
+use spin_sdk::http::{IntoResponse, Method, Params, Request, Response, Router};
 
 pub use kv::SpinStore;
 
@@ -115,6 +115,17 @@ pub fn refuse_the_rest(router: &mut Router, paths: &[(&'static str, &'static str
     router.any("/*", |_: Request, _: Params| {
         Problem(Error::NotFound("没有这个接口".into()))
     });
+}
+
+/// Routes `req`, answering `HEAD` as `GET` would, headers only: the routes that answer HEAD are
+/// the GET handlers also registered with `router.head`.
+pub fn handle_with_head(router: &Router, req: Request) -> Response {
+    let head = *req.method() == Method::Head;
+    let mut response = router.handle(req);
+    if head {
+        response.body_mut().clear();
+    }
+    response
 }
 
 /// The request's clock reading; the core takes time only as a parameter.
