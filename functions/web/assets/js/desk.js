@@ -312,19 +312,10 @@ async function searchRecords(event) {
   const body = el('tbody', {}, ...first.items.map(recordRow));
   const name = first.items.find((r) => r.entity_name)?.entity_name;
   const count = el('span', {}, String(first.items.length));
-  const more = el('button', { type: 'button', class: 'secondary small', 'data-more': 'records' }, '加载更多');
-  let cursor = first.next;
-  more.hidden = !cursor;
-  more.addEventListener('click', async () => {
-    more.disabled = true;
-    const page = await nextItems(path, 'records', cursor);
-    more.disabled = false;
-    if (page.problem) return show(status, problemNotice(page.problem));
-    body.append(...page.items.map(recordRow));
+  const more = moreButton(path, 'records', first.next, (items) => {
+    body.append(...items.map(recordRow));
     count.textContent = String(body.rows.length);
-    cursor = page.next;
-    more.hidden = !cursor;
-  });
+  }, (problem) => show(status, problem));
   show(list,
     el('p', { id: 'records-summary' }, `${name ? `${name}（${uscc}）` : uscc}：已显示 `, count, ' 条，按首次报送的先后排列。'),
     el('div', { class: 'table-wrap' }, el('table', { class: 'stack' },
@@ -477,6 +468,26 @@ async function nextItems(path, key, cursor) {
   return { items: [], next };
 }
 
+/**
+ * The 加载更多 button under a listing's first page: each click appends the next page that holds
+ * items (`append`), or shows the problem (`showProblem`), and the button goes once the listing ends.
+ */
+function moreButton(path, key, cursor, append, showProblem) {
+  let next = cursor;
+  const more = el('button', { type: 'button', class: 'secondary small', 'data-more': key }, '加载更多');
+  more.hidden = !next;
+  more.addEventListener('click', async () => {
+    more.disabled = true;
+    const page = await nextItems(path, key, next);
+    more.disabled = false;
+    if (page.problem) return showProblem(problemNotice(page.problem));
+    append(page.items);
+    next = page.next;
+    more.hidden = !next;
+  });
+  return more;
+}
+
 async function loadTodo(path, container, kind) {
   show(container, el('p', { class: 'muted' }, '正在加载…'));
   const key = kind === 'objection' ? 'objections' : 'repairs';
@@ -484,18 +495,9 @@ async function loadTodo(path, container, kind) {
   if (first.problem) return show(container, problemNotice(first.problem));
   if (!first.items.length) return show(container, el('p', { class: 'muted' }, '暂无待办'));
   const list = el('ul', { class: 'plain' }, ...first.items.map((item) => todoItem(item, kind)));
-  const more = el('button', { type: 'button', class: 'secondary small', 'data-more': key }, '加载更多');
-  let cursor = first.next;
-  more.hidden = !cursor;
-  more.addEventListener('click', async () => {
-    more.disabled = true;
-    const page = await nextItems(path, key, cursor);
-    more.disabled = false;
-    if (page.problem) return container.append(problemNotice(page.problem));
-    list.append(...page.items.map((item) => todoItem(item, kind)));
-    cursor = page.next;
-    more.hidden = !cursor;
-  });
+  const more = moreButton(path, key, first.next,
+    (items) => list.append(...items.map((item) => todoItem(item, kind))),
+    (problem) => container.append(problem));
   show(container, list, el('div', { class: 'actions' }, more));
 }
 
